@@ -1,0 +1,149 @@
+// Row writer of the ingest hot path: formats copy field bytes straight into a growing buffer of
+// tab-separated rows, which a store loads in one bulk statement (DuckDB read_csv, ClickHouse
+// TabSeparated). One encoding for every backend:
+//   - fields are separated by TAB, rows end with LF;
+//   - TAB, CR and LF inside a value become a space (log fields never legitimately hold them);
+//   - NULL is \N; a backslash is written as \\ when the store reads backslash escapes
+//     (ClickHouse's TabSeparated), as it is otherwise (DuckDB's read_csv has no escapes outside
+//     quotes);
+//   - every row starts with (file_id, line) and must then give exactly the table's other columns.
+import type { RecordTable } from '../store/schema.js';
+
+const TAB = 9, LF = 10, CR = 13, QUOTE = 34, BACKSLASH = 92, SPACE = 32;
+
+export class TsvWriter {
+  private buf: Buffer;
+  private pos = 0;
+  private rowStart = 0;
+  private col = 0;
+  /** rows completed since the last take() */
+  rows = 0;
+  readonly width: number;
+
+  private readonly bs: number;
+
+  constructor(readonly table: RecordTable, readonly fileId: number, backslashEscapes: boolean, initialBytes = 1 << 20) {
+    this.bs = backslashEscapes ? BACKSLASH : -1;
+    this.buf = Buffer.allocUnsafe(initialBytes);
+    this.width = table.columns.length;
+  }
+
+  /** bytes buffered */
+  get size(): number { return this.pos; }
+
+  private ensure(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < this.pos + n) size *= 2;
+    const next = Buffer.allocUnsafe(size);
+    this.buf.copy(next, 0, 0, this.pos);
+    this.buf = next;
+  }
+
+  private sep(): void {
+    if (this.col++ > 0) this.buf[this.pos++] = TAB;
+  }
+
+  /** start a row for the record that begins on `line` */
+  begin(line: number): void {
+    this.rowStart = this.pos;
+    this.col = 0;
+    this.int(this.fileId);
+    this.int(line);
+  }
+
+  /** a value copied from bytes src[start, end) */
+  bytes(src: Buffer, start: number, end: number): void {
+    this.ensure(2 * (end - start) + 1);
+    this.sep();
+    const b = this.buf;
+    let p = this.pos;
+    for (let i = start; i < end; i++) {
+      const c = src[i]!;
+      if (c > CR && c !== this.bs) b[p++] = c;
+      else if (c === BACKSLASH) { b[p++] = BACKSLASH; b[p++] = BACKSLASH; }
+      else b[p++] = c === TAB || c === LF || c === CR ? SPACE : c;
+    }
+    this.pos = p;
+  }
+
+  /** a value from the inside of a CSV quoted field src[start, end): "" becomes " */
+  quoted(src: Buffer, start: number, end: number): void {
+    this.ensure(2 * (end - start) + 1);
+    this.sep();
+    const b = this.buf;
+    let p = this.pos;
+    for (let i = start; i < end; i++) {
+      const c = src[i]!;
+      if (c === QUOTE && src[i + 1] === QUOTE) { b[p++] = QUOTE; i++; continue; }
+      if (c > CR && c !== this.bs) b[p++] = c;
+      else if (c === BACKSLASH) { b[p++] = BACKSLASH; b[p++] = BACKSLASH; }
+      else b[p++] = c === TAB || c === LF || c === CR ? SPACE : c;
+    }
+    this.pos = p;
+  }
+
+  /** a value from a string */
+  text(s: string): void {
+    if (/[\t\r\n]/.test(s)) s = s.replace(/[\t\r\n]/g, ' ');
+    if (this.bs === BACKSLASH && s.includes('\\')) s = s.replace(/\\/g, '\\\\');
+    this.ensure(3 * s.length + 1);
+    this.sep();
+    this.pos += this.buf.write(s, this.pos, 'utf8');
+  }
+
+  /** an integer (or any finite number) */
+  int(n: number): void {
+    this.ensure(24);
+    this.sep();
+    if (n >= 0 && n < 10 && Number.isInteger(n)) this.buf[this.pos++] = 48 + n;
+    else this.pos += this.buf.write(String(n), this.pos, 'latin1');
+  }
+
+  /** a NULL */
+  nul(): void {
+    this.ensure(3);
+    this.sep();
+    this.buf[this.pos++] = BACKSLASH;
+    this.buf[this.pos++] = 78; // N
+  }
+
+  /** finish the row; throws if the format wrote the wrong number of columns (a programming error) */
+  end(): void {
+    if (this.col !== this.width) {
+      const n = this.col;
+      this.abort();
+      throw new Error(`row for ${this.table.name} has ${n} columns, the table has ${this.width}`);
+    }
+    this.ensure(1);
+    this.buf[this.pos++] = LF;
+    this.rows++;
+  }
+
+  /** drop the row being written (the line turned out to be bad half-way) */
+  abort(): void {
+    this.pos = this.rowStart;
+    this.col = 0;
+  }
+
+  /** the rows written since the last take(), as one buffer; the writer starts empty again */
+  take(): Buffer {
+    const out = Buffer.from(this.buf.subarray(0, this.pos));
+    this.pos = 0;
+    this.rowStart = 0;
+    this.rows = 0;
+    return out;
+  }
+}
+
+/** Reads back rows written by TsvWriter (tests, golden files): NULL -> null, and \\ -> \ when
+ *  the rows were written with backslash escapes */
+export function parseTsv(data: Buffer | string, backslashEscapes: boolean): (string | null)[][] {
+  const text = typeof data === 'string' ? data : data.toString('utf8');
+  const rows: (string | null)[][] = [];
+  for (const line of text.split('\n')) {
+    if (line === '') continue;
+    rows.push(line.split('\t').map((v) => (v === '\\N' ? null : backslashEscapes ? v.replace(/\\\\/g, '\\') : v)));
+  }
+  return rows;
+}

@@ -1,0 +1,54 @@
+// Test helpers for formats: run one format over one file and get its rows back as objects, for
+// golden files and assertions. The file is framed by the real ingest framer (encodings, BOM, gzip).
+import { readFileSync, writeFileSync, existsSync } from 'node:fs';
+import assert from 'node:assert/strict';
+import type { Format, RejectReason } from '../formats/types.js';
+import { recordTables } from '../store/schema.js';
+import { TsvWriter, parseTsv } from '../ingest/tsv.js';
+import { frameFile } from '../ingest/framer.js';
+import { updateGolden } from './paths.js';
+
+export interface Parsed {
+  rows: Record<string, string | null>[];
+  rejects: { line: number; reason: RejectReason; detail?: string }[];
+  notes: string[];
+}
+
+/** parse `path` with `format`; rows are keyed by column name (file_id omitted) */
+export async function parseWith(format: Format, path: string): Promise<Parsed> {
+  const table = recordTables[format.kind];
+  const out = new TsvWriter(table, 1, true);
+  const rejects: Parsed['rejects'] = [];
+  const notes: string[] = [];
+  const parser = format.parser({
+    file: path,
+    out,
+    reject: (line, reason, detail) => rejects.push(detail === undefined ? { line, reason } : { line, reason, detail }),
+    note: (m) => notes.push(m),
+  });
+  await frameFile(path, {
+    line: (buf, s, e, n, off) => parser.line(buf, s, e, n, off),
+    reject: (line, reason, detail) => rejects.push(detail === undefined ? { line, reason } : { line, reason, detail }),
+    note: (m) => notes.push(m),
+  });
+  parser.end();
+  const names = table.columns.map((c) => c.name);
+  const rows = parseTsv(out.take(), true).map((r) => {
+    const o: Record<string, string | null> = {};
+    names.forEach((n, i) => { if (n !== 'file_id') o[n] = r[i] ?? null; });
+    return o;
+  });
+  rejects.sort((a, b) => a.line - b.line);
+  return { rows, rejects, notes };
+}
+
+/** compare `actual` with the JSON golden file (or write it when UPDATE_GOLDEN=1) */
+export function assertGolden(goldenPath: string, actual: unknown): void {
+  const text = JSON.stringify(actual, null, 2) + '\n';
+  if (updateGolden || !existsSync(goldenPath)) {
+    if (!updateGolden && process.env.CI) assert.fail(`golden file missing: ${goldenPath} (run UPDATE_GOLDEN=1 npm test)`);
+    writeFileSync(goldenPath, text);
+    return;
+  }
+  assert.deepEqual(JSON.parse(text), JSON.parse(readFileSync(goldenPath, 'utf8')), `differs from ${goldenPath} (UPDATE_GOLDEN=1 rewrites it; review the diff)`);
+}
