@@ -22,6 +22,8 @@ export interface Position {
   offset: number;
   /** number of the next line */
   nextLine: number;
+  /** (reported by the framer) offsets are source byte offsets a later run may seek to */
+  seekable?: boolean;
 }
 
 export interface FrameOptions {
@@ -249,7 +251,7 @@ export async function frameFile(path: string, sink: LineSink, opts: FrameOptions
       if (last + 1 > from) processChunk(buf.subarray(from, last + 1));
     }
     if (carry && carry.length > maxLine) { skippingLong = true; longStart = lineNo; offset += carry.length; carry = null; }
-    await sink.afterChunk?.({ offset, nextLine: lineNo });
+    await sink.afterChunk?.({ offset, nextLine: lineNo, seekable });
   }
   void longStart;
 

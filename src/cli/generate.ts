@@ -1,0 +1,36 @@
+// mxray generate tracking|iis: realistic sample logs with a truth.json of the exact counts.
+import { Option, type Command } from 'commander';
+import { generateTracking, type TrackingVersion } from '../generate/tracking/index.js';
+import { generateIis, type IisVersion } from '../generate/iis/index.js';
+import { positiveInt, write } from './common.js';
+
+export function registerGenerate(program: Command): void {
+  const g = program.command('generate').description('write realistic sample logs (and truth.json with the exact counts) for demos, tests and benchmarks');
+
+  g.command('tracking')
+    .description('an organisation\'s message tracking logs, several servers, every Exchange generation')
+    .option('--users <n>', 'mailboxes', positiveInt('--users'), 50)
+    .option('--days <n>', 'days of logs', positiveInt('--days'), 5)
+    .option('--servers <n>', 'Exchange servers', positiveInt('--servers'), 2)
+    .addOption(new Option('--version <v>', 'Exchange generation').choices(['2013', '2010', '2007', '2003', '55']).default('2013'))
+    .option('--seed <n>', 'random seed (same seed, same files)', positiveInt('--seed'), 1)
+    .option('--start <date>', 'first day (UTC)', '2024-03-04')
+    .requiredOption('--out <dir>', 'output folder')
+    .action(async (o: { users: number; days: number; servers: number; version: TrackingVersion; seed: number; start: string; out: string }) => {
+      const truth = await generateTracking({ users: o.users, days: o.days, servers: o.servers, version: o.version, seed: o.seed, start: o.start, out: o.out });
+      write(`wrote Exchange ${o.version} tracking logs of ${Object.keys(truth.users).length} active users over ${truth.days} day(s) to ${o.out} (truth in ${o.out}/truth.json)\n`);
+    });
+
+  g.command('iis')
+    .description('IIS logs of an Exchange site with ActiveSync traffic (front and back end for 2013+)')
+    .option('--users <n>', 'mailbox users with devices', positiveInt('--users'), 30)
+    .option('--days <n>', 'days of logs', positiveInt('--days'), 2)
+    .addOption(new Option('--version <v>', 'Exchange generation').choices(['2013', '2010', '2003']).default('2013'))
+    .option('--seed <n>', 'random seed', positiveInt('--seed'), 1)
+    .option('--start <date>', 'first day (UTC)', '2024-03-04')
+    .requiredOption('--out <dir>', 'output folder')
+    .action(async (o: { users: number; days: number; version: IisVersion; seed: number; start: string; out: string }) => {
+      const truth = await generateIis({ users: o.users, days: o.days, version: o.version, seed: o.seed, start: o.start, out: o.out });
+      write(`wrote Exchange ${o.version} IIS logs, ${truth.devices.length} devices over ${truth.days} day(s), to ${o.out} (truth in ${o.out}/truth.json)\n`);
+    });
+}

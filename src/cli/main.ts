@@ -1,0 +1,38 @@
+// The mxray command line: one registry of command groups; each group's file only parses options
+// and calls into ingest/ or reports/.
+import { Command, CommanderError } from 'commander';
+import { readFileSync } from 'node:fs';
+import { registerIngest } from './ingest.js';
+import { registerTracking } from './tracking.js';
+import { registerGenerate } from './generate.js';
+import { registerFormats } from './formats.js';
+import { UsageError } from './common.js';
+
+const commandGroups = [registerIngest, registerTracking, registerGenerate, registerFormats];
+
+export function program(): Command {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  const p = new Command('mxray')
+    .description('analytics for mail and messaging servers: Exchange message tracking, ActiveSync and more')
+    .version(pkg.version)
+    .showHelpAfterError()
+    .exitOverride();
+  for (const register of commandGroups) register(p);
+  return p;
+}
+
+export async function run(argv: string[]): Promise<number> {
+  try {
+    await program().parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
+    if (e instanceof UsageError) {
+      process.stderr.write(`mxray: ${e.message}\n`);
+      return 2;
+    }
+    process.stderr.write(`mxray: ${(e as Error).message}\n`);
+    if (process.env.MXRAY_DEBUG) process.stderr.write(`${(e as Error).stack}\n`);
+    return 1;
+  }
+}

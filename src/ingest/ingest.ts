@@ -1,0 +1,243 @@
+// The ingest pipeline: paths -> files -> identity (already seen? grown? new?) -> format -> framed
+// lines -> parser -> row batches -> store. Each batch commits its rows together with the file's new
+// resume point, so re-running never doubles a row and an interrupted run continues where the last
+// committed batch ended. While the store loads one batch, the next is being parsed.
+import { createHash } from 'node:crypto';
+import { open } from 'node:fs/promises';
+import { formats as registry } from '../formats/registry.js';
+import type { Format, RejectReason } from '../formats/types.js';
+import { recordTables } from '../store/schema.js';
+import type { Batch, IngestedFile, RejectExample, Store } from '../store/types.js';
+import { expandPaths, describeFsError, type FoundFile } from './files.js';
+import { frameFile, type Position } from './framer.js';
+import { sniffFile } from './sniff.js';
+import { TsvWriter } from './tsv.js';
+
+export const FINGERPRINT_BYTES = 4096;
+const BATCH_BYTES = 32 << 20;
+const EXAMPLES_PER_FILE = 10;
+const EXAMPLES_IN_SUMMARY = 20;
+
+export interface IngestOptions {
+  store: Store;
+  /** force a format instead of sniffing */
+  format?: string;
+  /** called often with progress (the CLI draws a bar when stderr is a terminal) */
+  onProgress?(p: IngestProgress): void;
+  batchBytes?: number;
+}
+
+export interface IngestProgress {
+  file: string;
+  fileIndex: number;
+  fileCount: number;
+  bytesDone: number;
+  bytesTotal: number;
+  lines: number;
+  rejects: number;
+}
+
+export interface FileOutcome {
+  path: string;
+  action: 'ingested' | 'resumed' | 'skipped' | 'failed';
+  why?: string;
+  format?: string;
+  lines: number;
+  events: number;
+  rejects: number;
+  notes: string[];
+}
+
+export interface IngestSummary {
+  files: number;
+  skippedFiles: number;
+  lines: number;
+  events: number;
+  rejects: number;
+  rejectsByReason: Partial<Record<RejectReason, number>>;
+  examples: { file: string; line: number; reason: RejectReason; detail?: string }[];
+  formats: Record<string, number>;
+  errors: { path: string; message: string }[];
+  bytes: number;
+  seconds: number;
+  details: FileOutcome[];
+}
+
+async function fingerprint(path: string, len: number): Promise<string> {
+  const fh = await open(path, 'r');
+  try {
+    const b = Buffer.alloc(len);
+    const { bytesRead } = await fh.read(b, 0, len, 0);
+    return createHash('sha1').update(b.subarray(0, bytesRead)).digest('hex');
+  } finally {
+    await fh.close();
+  }
+}
+
+/** the stored file with the same content at its start, if any (a re-run, a copy, or a grown log) */
+async function identify(store: Store, f: FoundFile): Promise<{ known?: IngestedFile; fpLen: number; fpHash: string }> {
+  const fpLen = Math.min(f.size, FINGERPRINT_BYTES);
+  const fpHash = await fingerprint(f.path, fpLen);
+  const [known] = await store.filesByFingerprint(fpLen, fpHash);
+  if (known) return { known, fpLen, fpHash };
+  for (const len of await store.shortFingerprintLengths()) {
+    if (len >= fpLen) break;
+    const [k] = await store.filesByFingerprint(len, await fingerprint(f.path, len));
+    if (k) return { known: k, fpLen, fpHash };
+  }
+  return { fpLen, fpHash };
+}
+
+export async function ingest(paths: readonly string[], opts: IngestOptions): Promise<IngestSummary> {
+  const t0 = performance.now();
+  const { store } = opts;
+  const { files, errors } = await expandPaths(paths);
+  const summary: IngestSummary = {
+    files: 0, skippedFiles: 0, lines: 0, events: 0, rejects: 0, rejectsByReason: {}, examples: [], formats: {},
+    errors: [...errors], bytes: 0, seconds: 0, details: [],
+  };
+  let forced: Format | undefined;
+  if (opts.format !== undefined) {
+    forced = (registry as Record<string, Format>)[opts.format];
+    if (!forced) throw new Error(`unknown format "${opts.format}"; known formats: ${Object.keys(registry).join(', ')}`);
+  }
+  const bytesTotal = files.reduce((a, f) => a + f.size, 0);
+  let bytesBefore = 0;
+
+  for (let i = 0; i < files.length; i++) {
+    const f = files[i]!;
+    let outcome: FileOutcome;
+    try {
+      outcome = await ingestFile(f, store, forced, summary, (done, lines, rejects) =>
+        opts.onProgress?.({ file: f.path, fileIndex: i, fileCount: files.length, bytesDone: bytesBefore + done, bytesTotal, lines, rejects }), opts.batchBytes ?? BATCH_BYTES);
+    } catch (e) {
+      outcome = { path: f.path, action: 'failed', why: describeFsError(e), lines: 0, events: 0, rejects: 0, notes: [] };
+      summary.errors.push({ path: f.path, message: outcome.why! });
+    }
+    bytesBefore += f.size;
+    summary.details.push(outcome);
+    if (outcome.action === 'skipped') summary.skippedFiles++;
+    else if (outcome.action !== 'failed') {
+      summary.files++;
+      summary.bytes += f.size;
+      if (outcome.format) summary.formats[outcome.format] = (summary.formats[outcome.format] ?? 0) + 1;
+    }
+    summary.lines += outcome.lines;
+    summary.events += outcome.events;
+    summary.rejects += outcome.rejects;
+  }
+  summary.seconds = (performance.now() - t0) / 1000;
+  return summary;
+}
+
+async function ingestFile(
+  f: FoundFile, store: Store, forced: Format | undefined, summary: IngestSummary,
+  progress: (bytes: number, lines: number, rejects: number) => void, batchBytes: number,
+): Promise<FileOutcome> {
+  const outcome: FileOutcome = { path: f.path, action: 'ingested', lines: 0, events: 0, rejects: 0, notes: [] };
+  if (f.size === 0) return { ...outcome, action: 'skipped', why: 'empty file' };
+
+  const { known, fpLen, fpHash } = await identify(store, f);
+  let file: IngestedFile;
+  let format: Format | undefined;
+  let from: Position | undefined;
+  let replaceFromLine: number | undefined;
+
+  if (known) {
+    const same = known.path === f.path ? '' : ` (same content as ${known.path})`;
+    if (known.complete && f.size === known.size) return { ...outcome, action: 'skipped', why: `already ingested, unchanged${same}` };
+    if (f.size < known.size) return { ...outcome, action: 'skipped', why: `smaller than when it was ingested (${known.size} bytes): rotated or truncated? not read again${same}` };
+    format = (registry as Record<string, Format>)[known.format];
+    if (!format) return { ...outcome, action: 'skipped', why: `ingested earlier as format "${known.format}", which this version does not know` };
+    file = { ...known, path: f.path, size: f.size, fpLen, fpHash };
+    from = { offset: known.offset, nextLine: known.nextLine };
+    if (known.provisionalFrom !== null) {
+      replaceFromLine = known.provisionalFrom;
+      from = { offset: known.offset, nextLine: known.provisionalFrom };
+    }
+    outcome.action = 'resumed';
+    outcome.why = known.complete ? `grew from ${known.size} to ${f.size} bytes: reading from line ${from.nextLine}` : `continuing an interrupted ingest at line ${from.nextLine}`;
+  } else {
+    if (forced) format = forced;
+    else {
+      const s = await sniffFile(f.path);
+      if (!s.format) return { ...outcome, action: 'skipped', why: s.reason };
+      format = s.format;
+    }
+    file = await store.addFile({
+      path: f.path, size: f.size, fpLen, fpHash, format: format.name, offset: 0, nextLine: 1, seekable: true,
+      state: undefined, provisionalFrom: null, complete: false, lines: 0, rejects: 0,
+    });
+  }
+  outcome.format = format.name;
+
+  const table = recordTables[format.kind];
+  const out = new TsvWriter(table, file.id, store.capabilities.tsvBackslashEscapes);
+  const rejects: RejectExample[] = [];
+  let examplesKept = 0;
+  const reject = (line: number, reason: RejectReason, detail?: string) => {
+    outcome.rejects++;
+    summary.rejectsByReason[reason] = (summary.rejectsByReason[reason] ?? 0) + 1;
+    if (examplesKept < EXAMPLES_PER_FILE) {
+      examplesKept++;
+      rejects.push({ fileId: file.id, line, reason, detail: detail ?? '' });
+      if (summary.examples.length < EXAMPLES_IN_SUMMARY) summary.examples.push(detail ? { file: f.path, line, reason, detail } : { file: f.path, line, reason });
+    }
+  };
+  const note = (m: string) => { if (!outcome.notes.includes(m)) outcome.notes.push(m); };
+  const parser = format.parser({ file: f.path, out, reject, note }, from ? file.state : undefined);
+
+  let inflight: Promise<void> | undefined;
+  const linesAtStart = file.lines;
+  const flush = async (at: Position, final: boolean, provisionalFrom: number | null, seekable: boolean) => {
+    const rows = out.rows;
+    outcome.events += rows;
+    const batch: Batch = {
+      file: {
+        ...file, offset: at.offset, nextLine: at.nextLine, state: parser.state(), seekable,
+        provisionalFrom, complete: final, lines: linesAtStart + outcome.lines, rejects: (known?.rejects ?? 0) + outcome.rejects,
+      },
+      rows: { [format!.kind]: out.take() },
+      rowCounts: { [format!.kind]: rows },
+      rejects: rejects.splice(0),
+      ...(replaceFromLine !== undefined ? { replaceFromLine } : {}),
+    };
+    replaceFromLine = undefined; // only the first batch deletes the provisional rows
+    if (inflight) await inflight;
+    inflight = store.appendBatch(batch);
+    if (final) await inflight;
+  };
+
+  let lines = 0;
+  let lastProgress = 0;
+  const result = await frameFile(f.path, {
+    line(buf, s, e, n, off) { lines++; parser.line(buf, s, e, n, off); },
+    reject,
+    note,
+    async afterChunk(at) {
+      outcome.lines = lines;
+      const now = performance.now();
+      if (now - lastProgress > 200) { lastProgress = now; progress(at.offset, lines, outcome.rejects); }
+      if (out.size >= batchBytes) {
+        const p = parser.pending?.();
+        await flush(p ? { offset: p.offset, nextLine: p.line } : at, false, null, at.seekable ?? false);
+      }
+    },
+  }, { ...(from ? { from } : {}) });
+
+  outcome.lines = result.lines;
+  // an entry still open at the end of the file, or a last line without its line end, may still be
+  // completed by the writer: its rows are provisional and are read again when the file grows
+  const pending = parser.pending?.();
+  parser.end();
+  let end = result.end;
+  let provisional: number | null = null;
+  if (pending) { provisional = pending.line; end = { offset: pending.offset, nextLine: pending.line }; }
+  if (result.unterminatedTail && (provisional === null || result.unterminatedTail.nextLine < provisional)) {
+    provisional = result.unterminatedTail.nextLine;
+    end = result.unterminatedTail;
+  }
+  await flush(end, true, provisional, result.seekable);
+  progress(f.size, lines, outcome.rejects);
+  return outcome;
+}

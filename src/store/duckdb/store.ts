@@ -1,0 +1,165 @@
+// The DuckDB backend of the Store: one embedded database file. Batches are bulk-loaded from a
+// temporary TSV file with read_csv inside one transaction that also moves the file's resume point,
+// so an interrupted ingest never leaves rows without their checkpoint (or the reverse).
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { recordTables, type RecordKind } from '../schema.js';
+import type { Batch, IngestedFile, Store, TimeRange, TrafficRow, UserTotals } from '../types.js';
+import { createTableSql, duckType, ident, loadTsvSql } from './ddl.js';
+import { migrate } from './migrations.js';
+import * as q from './tracking.js';
+
+type Params = Record<string, string | number | boolean | null>;
+
+export class DuckdbStore implements Store {
+  readonly kind = 'duckdb' as const;
+  readonly capabilities = { tsvBackslashEscapes: false, transactions: true };
+  private tmp: string | undefined;
+  private batchNo = 0;
+
+  private constructor(readonly location: string, private readonly instance: DuckDBInstance, private readonly db: DuckDBConnection) {}
+
+  static async open(path: string, opts: { readOnly?: boolean } = {}): Promise<DuckdbStore> {
+    let instance: DuckDBInstance;
+    try {
+      instance = await DuckDBInstance.create(path, opts.readOnly ? { access_mode: 'READ_ONLY' } : {});
+    } catch (e) {
+      throw new Error(`cannot open the database ${path}: ${(e as Error).message}`);
+    }
+    const db = await instance.connect();
+    const store = new DuckdbStore(path, instance, db);
+    if (!opts.readOnly) await migrate(store.run.bind(store), store.rows.bind(store));
+    return store;
+  }
+
+  /** run a statement (values bound by name: $name) */
+  async run(sql: string, params?: Params): Promise<void> {
+    await this.db.run(sql, params as never);
+  }
+
+  /** rows as plain objects; BIGINT/HUGEINT come back as numbers */
+  async rows<T = Record<string, unknown>>(sql: string, params?: Params): Promise<T[]> {
+    const reader = await this.db.runAndReadAll(sql, params as never);
+    return reader.getRowObjectsJson().map((r) => {
+      const o: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(r)) o[k] = typeof v === 'string' && /^-?\d+$/.test(v) && v.length < 16 && k !== 'user' && k !== 'period' ? Number(v) : v;
+      return o as T;
+    });
+  }
+
+  async close(): Promise<void> {
+    this.db.closeSync();
+    this.instance.closeSync();
+    if (this.tmp) rmSync(this.tmp, { recursive: true, force: true });
+  }
+
+  // ---- ingest state ----
+
+  private static fileFromRow(r: Record<string, unknown>): IngestedFile {
+    return {
+      id: Number(r.id),
+      path: String(r.path),
+      size: Number(r.size),
+      fpLen: Number(r.fp_len),
+      fpHash: String(r.fp_hash),
+      format: String(r.format),
+      offset: Number(r.resume_offset),
+      nextLine: Number(r.next_line),
+      seekable: Boolean(r.seekable),
+      state: r.state ? JSON.parse(String(r.state)) : undefined,
+      provisionalFrom: r.provisional_from === null || r.provisional_from === undefined ? null : Number(r.provisional_from),
+      complete: Boolean(r.complete),
+      lines: Number(r.lines),
+      rejects: Number(r.rejects),
+    };
+  }
+
+  async filesByFingerprint(fpLen: number, fpHash: string): Promise<IngestedFile[]> {
+    const rows = await this.rows('SELECT * FROM ingested_files WHERE fp_len = $len AND fp_hash = $hash ORDER BY id', { len: fpLen, hash: fpHash });
+    return rows.map(DuckdbStore.fileFromRow);
+  }
+
+  async shortFingerprintLengths(): Promise<number[]> {
+    const rows = await this.rows<{ fp_len: number }>('SELECT DISTINCT fp_len FROM ingested_files WHERE fp_len < 4096 ORDER BY fp_len');
+    return rows.map((r) => Number(r.fp_len));
+  }
+
+  async addFile(f: Omit<IngestedFile, 'id'>): Promise<IngestedFile> {
+    const [row] = await this.rows<{ id: number }>(
+      `INSERT INTO ingested_files (id, path, size, fp_len, fp_hash, format, resume_offset, next_line, seekable, state, provisional_from, complete, lines, rejects, first_ingest, last_ingest)
+       VALUES (nextval('ingested_files_id'), $path, $size, $fp_len, $fp_hash, $format, $offset, $next_line, $seekable, $state, $prov, $complete, $lines, $rejects, now(), now()) RETURNING id`,
+      this.fileParams(f),
+    );
+    return { ...f, id: Number(row!.id) };
+  }
+
+  private fileParams(f: Omit<IngestedFile, 'id'>): Params {
+    return {
+      path: f.path, size: f.size, fp_len: f.fpLen, fp_hash: f.fpHash, format: f.format, offset: f.offset, next_line: f.nextLine,
+      seekable: f.seekable, state: f.state === undefined ? null : JSON.stringify(f.state), prov: f.provisionalFrom, complete: f.complete, lines: f.lines, rejects: f.rejects,
+    };
+  }
+
+  async updateFile(f: IngestedFile): Promise<void> {
+    await this.run(
+      `UPDATE ingested_files SET path = $path, size = $size, fp_len = $fp_len, fp_hash = $fp_hash, format = $format, resume_offset = $offset, next_line = $next_line,
+        seekable = $seekable, state = $state, provisional_from = $prov, complete = $complete, lines = $lines, rejects = $rejects, last_ingest = now() WHERE id = $id`,
+      { ...this.fileParams(f), id: f.id },
+    );
+  }
+
+  async appendBatch(b: Batch): Promise<void> {
+    if (!this.tmp) this.tmp = mkdtempSync(join(tmpdir(), 'mxray-'));
+    const files: [RecordKind, string][] = [];
+    for (const [kind, buf] of Object.entries(b.rows) as [RecordKind, Buffer][]) {
+      if (!buf || buf.length === 0) continue;
+      const p = join(this.tmp, `batch-${++this.batchNo}-${kind}.tsv`);
+      writeFileSync(p, buf);
+      files.push([kind, p]);
+    }
+    await this.run('BEGIN TRANSACTION');
+    try {
+      if (b.replaceFromLine !== undefined) {
+        for (const t of Object.values(recordTables)) {
+          await this.run(`DELETE FROM ${ident(t.name)} WHERE file_id = $id AND line >= $line`, { id: b.file.id, line: b.replaceFromLine });
+        }
+        await this.run('DELETE FROM ingest_rejects WHERE file_id = $id AND line >= $line', { id: b.file.id, line: b.replaceFromLine });
+      }
+      for (const [kind, p] of files) await this.run(loadTsvSql(recordTables[kind], p));
+      for (const r of b.rejects) {
+        await this.run('INSERT INTO ingest_rejects VALUES ($file, $line, $reason, $detail)', { file: r.fileId, line: r.line, reason: r.reason, detail: r.detail });
+      }
+      await this.updateFile(b.file);
+      await this.run('COMMIT');
+    } catch (e) {
+      await this.run('ROLLBACK').catch(() => {});
+      throw e;
+    } finally {
+      for (const [, p] of files) rmSync(p, { force: true });
+    }
+  }
+
+  // ---- message tracking ----
+
+  trackingUserTotals(range: TimeRange, recipients: 'once' | 'each'): Promise<UserTotals[]> {
+    return this.rows<UserTotals>(q.userTotals(range, recipients), q.rangeParams(range));
+  }
+
+  async trackingActiveDays(range: TimeRange): Promise<number> {
+    const [r] = await this.rows<{ days: number }>(q.activeDays(range), q.rangeParams(range));
+    return Number(r?.days ?? 0);
+  }
+
+  trackingTraffic(range: TimeRange, by: 'day' | 'hour'): Promise<TrafficRow[]> {
+    return this.rows<TrafficRow>(q.traffic(range, by), q.rangeParams(range));
+  }
+
+  async trackingEventCount(range: TimeRange): Promise<number> {
+    const [r] = await this.rows<{ n: number }>(`SELECT count(*)::DOUBLE AS n FROM tracking_events WHERE ${q.rangeWhere(range)}`, q.rangeParams(range));
+    return Number(r?.n ?? 0);
+  }
+}
+
+export { createTableSql, duckType };

@@ -1,0 +1,33 @@
+// Where the data lives: `--store URL` (or MXRAY_STORE) wins over `--db PATH`; the default is
+// ./mxray.duckdb. clickhouse://host:port/database[?cluster=NAME] selects the ClickHouse backend.
+import type { Store } from './types.js';
+import { DuckdbStore } from './duckdb/store.js';
+
+export const DEFAULT_DB = 'mxray.duckdb';
+
+export interface StoreChoice {
+  db?: string;
+  store?: string;
+  readOnly?: boolean;
+}
+
+export function describeStore(c: StoreChoice): string {
+  const url = c.store ?? process.env.MXRAY_STORE;
+  if (url) return url.replace(/\/\/[^@/]*@/, '//');
+  return c.db ?? DEFAULT_DB;
+}
+
+export async function openStore(c: StoreChoice): Promise<Store> {
+  const url = c.store ?? process.env.MXRAY_STORE;
+  if (url) {
+    if (/^clickhouse:\/\//i.test(url)) {
+      // loaded only when asked for, so DuckDB users never load the ClickHouse client
+      const path: string = './clickhouse/open.js';
+      const mod = (await import(path)) as { openClickhouse(url: string): Promise<Store> };
+      return mod.openClickhouse(url);
+    }
+    if (/^(duckdb:|file:)/i.test(url)) return DuckdbStore.open(url.replace(/^(duckdb|file):(\/\/)?/i, ''), { readOnly: c.readOnly ?? false });
+    throw new Error(`--store: unsupported URL "${describeStore(c)}": use clickhouse://host:8123/database or duckdb:PATH`);
+  }
+  return DuckdbStore.open(c.db ?? DEFAULT_DB, { readOnly: c.readOnly ?? false });
+}
