@@ -23,6 +23,7 @@ export function summaryJson(s: IngestSummary) {
     errors: s.errors,
     notes: s.details.flatMap((d) => d.notes.map((message) => ({ file: d.path, message }))),
     skipped: s.details.filter((d) => d.action === 'skipped').map((d) => ({ file: d.path, why: d.why })),
+    resumed: s.details.filter((d) => d.action === 'resumed').map((d) => ({ file: d.path, why: d.why })),
     bytes: s.bytes,
     seconds: Math.round(s.seconds * 1000) / 1000,
   };

@@ -109,7 +109,8 @@ export async function ingest(paths: readonly string[], opts: IngestOptions): Pro
     let outcome: FileOutcome;
     try {
       outcome = await ingestFile(f, store, forced, summary, (done, lines, rejects) =>
-        opts.onProgress?.({ file: f.path, fileIndex: i, fileCount: files.length, bytesDone: bytesBefore + done, bytesTotal, lines, rejects }), opts.batchBytes ?? BATCH_BYTES);
+        opts.onProgress?.({ file: f.path, fileIndex: i, fileCount: files.length, bytesDone: bytesBefore + done, bytesTotal, lines, rejects }),
+        opts.batchBytes ?? (Number(process.env.MXRAY_BATCH_BYTES) || BATCH_BYTES));
     } catch (e) {
       outcome = { path: f.path, action: 'failed', why: describeFsError(e), lines: 0, events: 0, rejects: 0, notes: [] };
       summary.errors.push({ path: f.path, message: outcome.why! });
@@ -205,6 +206,9 @@ async function ingestFile(
     replaceFromLine = undefined; // only the first batch deletes the provisional rows
     if (inflight) await inflight;
     inflight = store.appendBatch(batch);
+    // MXRAY_TRACE_BATCHES=1 tells (on stderr) when each batch is committed: tests use it to kill an
+    // ingest at a known point
+    if (process.env.MXRAY_TRACE_BATCHES) inflight = inflight.then(() => { process.stderr.write(`mxray-trace: batch committed ${f.path} line ${at.nextLine}\n`); });
     if (final) await inflight;
   };
 

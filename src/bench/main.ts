@@ -1,0 +1,78 @@
+// npm run bench: ingest + classes report over ~1 GB of generated Exchange 2013+ tracking logs,
+// beside two baselines measured in the same run on the same files: `wc -l` (reading the bytes) and
+// DuckDB's own read_csv + the same sent/received GROUP BY (the embedded engine's best case).
+// Each measured job runs in its own process so its peak RSS is its own. MXRAY_BENCH_MB sets the size.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync, mkdirSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { generateTracking } from '../generate/tracking/index.js';
+import { humanBytes } from '../render/render.js';
+
+const root = resolve(fileURLToPath(new URL('../../', import.meta.url)));
+const cache = join(root, '.bench-cache');
+const targetMB = Number(process.env.MXRAY_BENCH_MB ?? 1000);
+
+function filesUnder(dir: string): string[] {
+  const out: string[] = [];
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) out.push(...filesUnder(p));
+    else if (/\.log$/i.test(e.name)) out.push(p);
+  }
+  return out.sort();
+}
+
+interface ChildResult { seconds: number; maxRssMB: number; rows?: number; extra?: Record<string, number> }
+
+function child(script: string, args: string[]): ChildResult {
+  const r = spawnSync(process.execPath, [join(root, 'dist', 'bench', script), ...args], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  if (r.status !== 0) throw new Error(`${script} failed: ${r.stderr}`);
+  const last = r.stdout.trim().split('\n').pop()!;
+  return JSON.parse(last) as ChildResult;
+}
+
+async function main(): Promise<void> {
+  const dataDir = join(cache, `tracking-2013-${targetMB}mb`);
+  if (!existsSync(join(dataDir, 'truth.json'))) {
+    rmSync(dataDir, { recursive: true, force: true });
+    mkdirSync(dataDir, { recursive: true });
+    process.stderr.write(`generating ~${targetMB} MB of Exchange 2013+ tracking logs in ${dataDir} (cached for later runs)…\n`);
+    const t = performance.now();
+    await generateTracking({ users: 5000, days: 3650, servers: 4, version: '2013', out: dataDir, seed: 7, targetBytes: targetMB * 1e6 });
+    process.stderr.write(`generated in ${((performance.now() - t) / 1000).toFixed(1)} s\n`);
+  }
+  const files = filesUnder(dataDir);
+  const bytes = files.reduce((a, f) => a + statSync(f).size, 0);
+  process.stdout.write(`input: ${files.length} files, ${humanBytes(bytes)} of Exchange 2013+ message tracking logs\n\n`);
+
+  const wcT = performance.now();
+  const wc = spawnSync('wc', ['-l', ...files], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  const wcSeconds = (performance.now() - wcT) / 1000;
+  const lines = Number(/(\d+) total/.exec(wc.stdout)?.[1] ?? wc.stdout.trim().split(/\s+/)[0]);
+
+  const duck = child('duckdb-baseline.js', files);
+  const db = join(cache, 'bench.duckdb');
+  rmSync(db, { force: true });
+  rmSync(db + '.wal', { force: true });
+  const mx = child('mxray-child.js', [db, dataDir]);
+
+  const rows: [string, number, number, number | undefined][] = [
+    ['wc -l (read the bytes)', wcSeconds, 0, undefined],
+    ['DuckDB read_csv + GROUP BY', duck.seconds, duck.maxRssMB, duck.rows],
+    ['mxray ingest', mx.extra!.ingestSeconds!, mx.maxRssMB, mx.rows],
+    ['mxray tracking classes', mx.extra!.classesSeconds!, mx.maxRssMB, undefined],
+    ['mxray ingest + classes', mx.extra!.ingestSeconds! + mx.extra!.classesSeconds!, mx.maxRssMB, mx.rows],
+  ];
+  const pad = (s: string, n: number) => s.padEnd(n);
+  process.stdout.write(`${pad('job', 30)} ${'seconds'.padStart(8)} ${'MB/s'.padStart(8)} ${'rows/s'.padStart(11)} ${'peak RSS'.padStart(9)} ${'vs DuckDB'.padStart(9)}\n`);
+  for (const [name, s, rss, n] of rows) {
+    const mbs = bytes / 1e6 / s;
+    process.stdout.write(`${pad(name, 30)} ${s.toFixed(2).padStart(8)} ${mbs.toFixed(0).padStart(8)} ${(n ? Math.round(n / s).toLocaleString('en-US') : '').padStart(11)} ${(rss ? rss.toFixed(0) + ' MB' : '').padStart(9)} ${(s / duck.seconds).toFixed(2).padStart(8)}×\n`);
+  }
+  process.stdout.write(`\nlines: ${lines.toLocaleString('en-US')}, events stored: ${mx.rows?.toLocaleString('en-US')}\n`);
+  process.stdout.write(`classes report over ${mx.extra!.bigEvents!.toLocaleString('en-US')} events: ${mx.extra!.bigClassesSeconds!.toFixed(3)} s\n`);
+  process.stdout.write(`goals: ingest ≥ 100 MB/s (${(bytes / 1e6 / mx.extra!.ingestSeconds!).toFixed(0)}), peak RSS < 500 MB (${mx.maxRssMB.toFixed(0)}), ingest + classes within 2× DuckDB (${((mx.extra!.ingestSeconds! + mx.extra!.classesSeconds!) / duck.seconds).toFixed(2)}×), classes over 10M events < 1 s (${mx.extra!.bigClassesSeconds!.toFixed(3)})\n`);
+}
+
+await main();

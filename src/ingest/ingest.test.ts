@@ -1,0 +1,157 @@
+// The ingest guarantees, on real generated Exchange logs: re-running adds nothing, a copy under
+// another name adds nothing, a log that grew continues where the last run stopped (also from the
+// middle of a line being written), an ingest killed between batches resumes without losing or
+// doubling a row, bad lines are counted with file and line while the rest is read, and paths that
+// cannot be read are clear errors.
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, writeFileSync, readdirSync, copyFileSync, mkdirSync, appendFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { generateTracking } from '../generate/tracking/index.js';
+import { DuckdbStore } from '../store/duckdb/store.js';
+import type { Store, UserTotals } from '../store/types.js';
+import { ingest } from './ingest.js';
+import { mxray } from '../testing/cli.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'mxray-ingest-'));
+const logs = join(dir, 'logs');
+let biggest = '';
+let content = Buffer.alloc(0);
+
+function allFiles(d: string): string[] {
+  return readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? allFiles(join(d, e.name)) : /\.log$/i.test(e.name) ? [join(d, e.name)] : []));
+}
+
+before(async () => {
+  await generateTracking({ users: 30, days: 3, servers: 2, version: '2013', out: logs, seed: 5 });
+  const files = allFiles(logs).map((p) => ({ p, n: readFileSync(p).length })).sort((a, b) => b.n - a.n);
+  biggest = files[0]!.p;
+  content = readFileSync(biggest);
+});
+
+let dbNo = 0;
+async function withDb<T>(fn: (s: DuckdbStore, path: string) => Promise<T>): Promise<T> {
+  const path = join(dir, `db${++dbNo}.duckdb`);
+  const s = await DuckdbStore.open(path);
+  try { return await fn(s, path); } finally { await s.close(); }
+}
+
+async function totals(s: Store): Promise<{ events: number; users: UserTotals[] }> {
+  return { events: await s.trackingEventCount({}), users: await s.trackingUserTotals({}, 'once') };
+}
+
+async function fresh(path: string): Promise<{ events: number; users: UserTotals[] }> {
+  return withDb(async (s) => { await ingest([path], { store: s }); return totals(s); });
+}
+
+test('re-ingesting the same files adds nothing; a copy under another name adds nothing', async () => {
+  await withDb(async (s) => {
+    const first = await ingest([logs], { store: s });
+    assert.ok(first.events > 1000);
+    assert.equal(first.rejects, 0);
+    const before = await totals(s);
+    const again = await ingest([logs], { store: s });
+    assert.equal(again.events, 0);
+    assert.equal(again.skippedFiles, first.files + first.skippedFiles);
+    const copy = join(dir, 'copy-of-biggest.log');
+    copyFileSync(biggest, copy);
+    const c = await ingest([copy], { store: s });
+    assert.equal(c.events, 0);
+    assert.match(c.details[0]!.why ?? '', /same content as/);
+    assert.deepEqual(await totals(s), before);
+  });
+});
+
+test('a log that grew is continued from where the last run stopped', async () => {
+  const expected = await fresh(biggest);
+  const growing = join(dir, 'growing', 'MSGTRK2024030401-1.LOG');
+  mkdirSync(join(dir, 'growing'), { recursive: true });
+  // cut at line boundaries: one third, then two thirds, then everything
+  const cut = (frac: number) => content.indexOf(10, Math.floor(content.length * frac)) + 1;
+  await withDb(async (s) => {
+    writeFileSync(growing, content.subarray(0, cut(0.33)));
+    await ingest([growing], { store: s });
+    appendFileSync(growing, content.subarray(cut(0.33), cut(0.66)));
+    const r2 = await ingest([growing], { store: s });
+    assert.equal(r2.details[0]!.action, 'resumed');
+    appendFileSync(growing, content.subarray(cut(0.66)));
+    await ingest([growing], { store: s });
+    assert.deepEqual(await totals(s), expected);
+  });
+});
+
+test('a log caught in the middle of writing a line: the partial line is read again when complete', async () => {
+  const expected = await fresh(biggest);
+  const p = join(dir, 'partial.log');
+  const mid = content.indexOf(10, Math.floor(content.length / 2)) + 40; // 40 bytes into a line
+  await withDb(async (s) => {
+    writeFileSync(p, content.subarray(0, mid));
+    await ingest([p], { store: s });
+    appendFileSync(p, content.subarray(mid));
+    const r = await ingest([p], { store: s });
+    assert.equal(r.details[0]!.action, 'resumed');
+    assert.deepEqual(await totals(s), expected);
+  });
+});
+
+test('an ingest that fails between batches resumes without losing or doubling rows', async () => {
+  const expected = await fresh(logs);
+  await withDb(async (s) => {
+    let calls = 0;
+    const failing = Object.create(s) as Store;
+    failing.appendBatch = async (b) => { if (++calls === 4) throw new Error('simulated crash'); return s.appendBatch(b); };
+    await assert.rejects(ingest([logs], { store: failing, batchBytes: 64 * 1024 }), /simulated crash/);
+    const partial = await s.trackingEventCount({});
+    assert.ok(partial > 0 && partial < expected.events, `some rows were committed before the crash (${partial})`);
+    await ingest([logs], { store: s, batchBytes: 64 * 1024 });
+    assert.deepEqual(await totals(s), expected);
+  });
+});
+
+test('an ingest killed with SIGKILL resumes without losing or doubling rows', async () => {
+  const expected = await fresh(logs);
+  const db = join(dir, 'killed.duckdb');
+  let batches = 0;
+  const killed = await mxray(['ingest', logs, '--db', db], {
+    env: { MXRAY_BATCH_BYTES: '65536', MXRAY_TRACE_BATCHES: '1' },
+    onStderr: (chunk, kill) => { batches += chunk.split('batch committed').length - 1; if (batches >= 3) kill(); },
+  });
+  assert.notEqual(killed.code, 0, 'the first run was killed');
+  const resumed = await mxray(['ingest', logs, '--db', db, '--json']);
+  assert.equal(resumed.code, 0, resumed.stderr);
+  assert.ok(JSON.parse(resumed.stdout).resumed.length >= 1, 'the interrupted file was continued');
+  const s = await DuckdbStore.open(db);
+  try { assert.deepEqual(await totals(s), expected); } finally { await s.close(); }
+});
+
+test('bad lines are counted with file and line, the rest of the file is read', async () => {
+  const lines = content.toString('utf8').split('\r\n');
+  const firstData = lines.findIndex((l) => !l.startsWith('#'));
+  const bad = [...lines];
+  bad.splice(firstData + 3, 0, '2024-03-04T10:00:00.000Z,truncated');
+  bad.splice(firstData + 6, 0, '\u0000\u0001\u0002garbage');
+  bad.splice(firstData + 9, 0, 'x'.repeat(1_100_000));
+  const p = join(dir, 'bad.log');
+  writeFileSync(p, bad.join('\r\n'));
+  const expectedEvents = (await fresh(biggest)).events;
+  await withDb(async (s) => {
+    const r = await ingest([p], { store: s });
+    assert.equal(r.rejects, 3);
+    assert.deepEqual(r.rejectsByReason, { 'field-count': 1, binary: 1, 'too-long': 1 });
+    assert.deepEqual(r.examples.map((e) => [e.file, e.line, e.reason]), [[p, firstData + 4, 'field-count'], [p, firstData + 7, 'binary'], [p, firstData + 10, 'too-long']]);
+    assert.equal(r.events, expectedEvents);
+  });
+});
+
+test('unreadable paths and empty files are reported, the other files are ingested', async () => {
+  const empty = join(dir, 'empty.log');
+  writeFileSync(empty, '');
+  const r = await mxray(['ingest', join(dir, 'does-not-exist'), empty, biggest, '--db', join(dir, 'paths.duckdb'), '--json']);
+  assert.equal(r.code, 1);
+  const s = JSON.parse(r.stdout);
+  assert.deepEqual(s.errors, [{ path: join(dir, 'does-not-exist'), message: 'no such file or folder' }]);
+  assert.deepEqual(s.skipped, [{ file: empty, why: 'empty file' }]);
+  assert.equal(s.files, 1);
+  assert.ok(s.events > 0);
+});
