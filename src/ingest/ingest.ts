@@ -112,6 +112,9 @@ export async function ingest(paths: readonly string[], opts: IngestOptions): Pro
         opts.onProgress?.({ file: f.path, fileIndex: i, fileCount: files.length, bytesDone: bytesBefore + done, bytesTotal, lines, rejects }),
         opts.batchBytes ?? (Number(process.env.MXRAY_BATCH_BYTES) || BATCH_BYTES));
     } catch (e) {
+      // a file that cannot be read is that file's problem; anything else (the store failing) stops
+      // the ingest, and a re-run continues from the last committed batch
+      if (typeof (e as NodeJS.ErrnoException).code !== 'string' || !/^E[A-Z]+$/.test((e as NodeJS.ErrnoException).code!)) throw e;
       outcome = { path: f.path, action: 'failed', why: describeFsError(e), lines: 0, events: 0, rejects: 0, notes: [] };
       summary.errors.push({ path: f.path, message: outcome.why! });
     }
@@ -209,6 +212,8 @@ async function ingestFile(
     // MXRAY_TRACE_BATCHES=1 tells (on stderr) when each batch is committed: tests use it to kill an
     // ingest at a known point
     if (process.env.MXRAY_TRACE_BATCHES) inflight = inflight.then(() => { process.stderr.write(`mxray-trace: batch committed ${f.path} line ${at.nextLine}\n`); });
+    // a failure is rethrown by the next await of `inflight`; until then it is not "unhandled"
+    inflight.catch(() => {});
     if (final) await inflight;
   };
 
@@ -227,7 +232,7 @@ async function ingestFile(
         await flush(p ? { offset: p.offset, nextLine: p.line } : at, false, null, at.seekable ?? false);
       }
     },
-  }, { ...(from ? { from } : {}) });
+  }, { ...(from ? { from } : {}), chunkBytes: Math.min(4 << 20, Math.max(64 * 1024, batchBytes)) });
 
   outcome.lines = result.lines;
   // an entry still open at the end of the file, or a last line without its line end, may still be
