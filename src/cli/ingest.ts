@@ -7,7 +7,7 @@ import { humanBytes } from '../render/render.js';
 import { rejectReasons } from '../formats/types.js';
 import { formats } from '../formats/registry.js';
 
-interface IngestOpts extends StoreOpts { json?: boolean; as?: string }
+interface IngestOpts extends StoreOpts { json?: boolean; as?: string; verbose?: boolean }
 
 /** the JSON contract of `ingest --json` */
 export function summaryJson(s: IngestSummary) {
@@ -29,15 +29,26 @@ export function summaryJson(s: IngestSummary) {
   };
 }
 
-export function summaryText(s: IngestSummary): string {
+export function summaryText(s: IngestSummary, verbose = false): string {
   const out: string[] = [];
   const mbs = s.seconds > 0 ? ` (${humanBytes(s.bytes / s.seconds)}/s)` : '';
   out.push(`ingested ${s.files} file(s), ${humanBytes(s.bytes)} in ${s.seconds.toFixed(1)} s${mbs}: ${s.lines.toLocaleString('en-US')} lines, ${s.events.toLocaleString('en-US')} events, ${s.rejects.toLocaleString('en-US')} rejected`);
   const fmts = Object.entries(s.formats).map(([f, n]) => `${f} ${n}`).join(', ');
   if (fmts) out.push(`formats: ${fmts}`);
+  // skipped files grouped by reason (a re-run skips every file: one line, not one per file)
+  const skipped = new Map<string, string[]>();
   for (const d of s.details) {
-    if (d.action === 'skipped') out.push(`skipped ${d.path}: ${d.why}`);
-    else if (d.action === 'resumed') out.push(`resumed ${d.path}: ${d.why}`);
+    if (d.action !== 'skipped') continue;
+    const why = (d.why ?? '').replace(/ \(same content as .*\)$/, ' (same content as a file ingested earlier)');
+    skipped.set(why, [...(skipped.get(why) ?? []), d.path]);
+  }
+  for (const [why, paths] of skipped) {
+    const shown = verbose ? paths : paths.slice(0, 3);
+    const more = paths.length > shown.length ? `, and ${paths.length - shown.length} more` : '';
+    out.push(`skipped ${paths.length} file(s), ${why}: ${shown.join(', ')}${more}`);
+  }
+  for (const d of s.details) {
+    if (d.action === 'resumed') out.push(`resumed ${d.path}: ${d.why}`);
     for (const n of d.notes) out.push(`note ${d.path}: ${n}`);
   }
   if (s.rejects) {
@@ -59,6 +70,7 @@ export function registerIngest(program: Command): void {
   )
     .option('--as <format>', `read every file as this format instead of detecting it (${Object.keys(formats).join(', ')})`)
     .option('--json', 'print the summary as JSON')
+    .option('--verbose', 'list every skipped file')
     .action(async (paths: string[], o: IngestOpts) => {
       const bar = o.json ? undefined : progressBar();
       const summary = await withStore(o, (store) => ingest(paths, {
@@ -67,7 +79,7 @@ export function registerIngest(program: Command): void {
         ...(bar ? { onProgress: (p) => bar.update(p) } : {}),
       }), true);
       bar?.done();
-      write(o.json ? JSON.stringify(summaryJson(summary), null, 2) + '\n' : summaryText(summary));
+      write(o.json ? JSON.stringify(summaryJson(summary), null, 2) + '\n' : summaryText(summary, o.verbose));
       if (summary.errors.length) process.exitCode = 1;
     });
 }

@@ -15,6 +15,9 @@ export function program(): Command {
   const p = new Command('mxray')
     .description('analytics for mail and messaging servers: Exchange message tracking, ActiveSync and more')
     .version(pkg.version)
+    // program options only before the subcommand: `generate tracking --version 2013` is the
+    // generator's option, not mxray's own --version
+    .enablePositionalOptions()
     .showHelpAfterError()
     .exitOverride();
   for (const register of commandGroups) register(p);

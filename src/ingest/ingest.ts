@@ -6,12 +6,11 @@ import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import { formats as registry } from '../formats/registry.js';
 import type { Format, RejectReason } from '../formats/types.js';
-import { recordTables } from '../store/schema.js';
-import type { Batch, IngestedFile, RejectExample, Store } from '../store/types.js';
+import type { Batch, IngestedFile, Store } from '../store/types.js';
 import { expandPaths, describeFsError, type FoundFile } from './files.js';
 import { frameFile, type Position } from './framer.js';
 import { sniffFile } from './sniff.js';
-import { TsvWriter } from './tsv.js';
+import { Batcher } from './batcher.js';
 
 export const FINGERPRINT_BYTES = 4096;
 const BATCH_BYTES = 32 << 20;
@@ -104,17 +103,24 @@ export async function ingest(paths: readonly string[], opts: IngestOptions): Pro
   const bytesTotal = files.reduce((a, f) => a + f.size, 0);
   let bytesBefore = 0;
 
+  // MXRAY_TRACE_BATCHES=1 tells (on stderr) when each batch is committed: tests use it to kill an
+  // ingest at a known point
+  const trace = process.env.MXRAY_TRACE_BATCHES ? (b: Batch) => process.stderr.write(`mxray-trace: batch committed (${b.files.length} file(s))\n`) : undefined;
+  const batcher = new Batcher(store, opts.batchBytes ?? (Number(process.env.MXRAY_BATCH_BYTES) || BATCH_BYTES), trace);
+
   for (let i = 0; i < files.length; i++) {
     const f = files[i]!;
     let outcome: FileOutcome;
+    const mark = batcher.mark();
     try {
-      outcome = await ingestFile(f, store, forced, summary, (done, lines, rejects) =>
-        opts.onProgress?.({ file: f.path, fileIndex: i, fileCount: files.length, bytesDone: bytesBefore + done, bytesTotal, lines, rejects }),
-        opts.batchBytes ?? (Number(process.env.MXRAY_BATCH_BYTES) || BATCH_BYTES));
+      outcome = await ingestFile(f, store, batcher, forced, summary, (done, lines, rejects) =>
+        opts.onProgress?.({ file: f.path, fileIndex: i, fileCount: files.length, bytesDone: bytesBefore + done, bytesTotal, lines, rejects }));
     } catch (e) {
-      // a file that cannot be read is that file's problem; anything else (the store failing) stops
-      // the ingest, and a re-run continues from the last committed batch
+      // a file that cannot be read is that file's problem (its rows not yet committed are dropped);
+      // anything else (the store failing) stops the ingest, and a re-run continues from the last
+      // committed batch
       if (typeof (e as NodeJS.ErrnoException).code !== 'string' || !/^E[A-Z]+$/.test((e as NodeJS.ErrnoException).code!)) throw e;
+      batcher.rollback(mark, -1);
       outcome = { path: f.path, action: 'failed', why: describeFsError(e), lines: 0, events: 0, rejects: 0, notes: [] };
       summary.errors.push({ path: f.path, message: outcome.why! });
     }
@@ -130,13 +136,14 @@ export async function ingest(paths: readonly string[], opts: IngestOptions): Pro
     summary.events += outcome.events;
     summary.rejects += outcome.rejects;
   }
+  await batcher.finish();
   summary.seconds = (performance.now() - t0) / 1000;
   return summary;
 }
 
 async function ingestFile(
-  f: FoundFile, store: Store, forced: Format | undefined, summary: IngestSummary,
-  progress: (bytes: number, lines: number, rejects: number) => void, batchBytes: number,
+  f: FoundFile, store: Store, batcher: Batcher, forced: Format | undefined, summary: IngestSummary,
+  progress: (bytes: number, lines: number, rejects: number) => void,
 ): Promise<FileOutcome> {
   const outcome: FileOutcome = { path: f.path, action: 'ingested', lines: 0, events: 0, rejects: 0, notes: [] };
   if (f.size === 0) return { ...outcome, action: 'skipped', why: 'empty file' };
@@ -145,7 +152,6 @@ async function ingestFile(
   let file: IngestedFile;
   let format: Format | undefined;
   let from: Position | undefined;
-  let replaceFromLine: number | undefined;
 
   if (known) {
     const same = known.path === f.path ? '' : ` (same content as ${known.path})`;
@@ -154,11 +160,8 @@ async function ingestFile(
     format = (registry as Record<string, Format>)[known.format];
     if (!format) return { ...outcome, action: 'skipped', why: `ingested earlier as format "${known.format}", which this version does not know` };
     file = { ...known, path: f.path, size: f.size, fpLen, fpHash };
-    from = { offset: known.offset, nextLine: known.nextLine };
-    if (known.provisionalFrom !== null) {
-      replaceFromLine = known.provisionalFrom;
-      from = { offset: known.offset, nextLine: known.provisionalFrom };
-    }
+    from = { offset: known.offset, nextLine: known.provisionalFrom ?? known.nextLine };
+    if (known.provisionalFrom !== null) batcher.replaceFrom(file.id, known.provisionalFrom);
     outcome.action = 'resumed';
     outcome.why = known.complete ? `grew from ${known.size} to ${f.size} bytes: reading from line ${from.nextLine}` : `continuing an interrupted ingest at line ${from.nextLine}`;
   } else {
@@ -174,47 +177,32 @@ async function ingestFile(
     });
   }
   outcome.format = format.name;
+  const kind = format.kind;
 
-  const table = recordTables[format.kind];
-  const out = new TsvWriter(table, file.id, store.capabilities.tsvBackslashEscapes);
-  const rejects: RejectExample[] = [];
   let examplesKept = 0;
   const reject = (line: number, reason: RejectReason, detail?: string) => {
     outcome.rejects++;
     summary.rejectsByReason[reason] = (summary.rejectsByReason[reason] ?? 0) + 1;
     if (examplesKept < EXAMPLES_PER_FILE) {
       examplesKept++;
-      rejects.push({ fileId: file.id, line, reason, detail: detail ?? '' });
+      batcher.reject({ fileId: file.id, line, reason, detail: detail ?? '' });
       if (summary.examples.length < EXAMPLES_IN_SUMMARY) summary.examples.push(detail ? { file: f.path, line, reason, detail } : { file: f.path, line, reason });
     }
   };
   const note = (m: string) => { if (!outcome.notes.includes(m)) outcome.notes.push(m); };
-  const parser = format.parser({ file: f.path, out, reject, note }, from ? file.state : undefined);
+  let out = batcher.writer(kind, file.id);
+  const parser = format.parser({ file: f.path, get out() { return out; }, reject, note }, from ? file.state : undefined);
 
-  let inflight: Promise<void> | undefined;
   const linesAtStart = file.lines;
-  const flush = async (at: Position, final: boolean, provisionalFrom: number | null, seekable: boolean) => {
-    const rows = out.rows;
-    outcome.events += rows;
-    const batch: Batch = {
-      file: {
-        ...file, offset: at.offset, nextLine: at.nextLine, state: parser.state(), seekable,
-        provisionalFrom, complete: final, lines: linesAtStart + outcome.lines, rejects: (known?.rejects ?? 0) + outcome.rejects,
-      },
-      rows: { [format!.kind]: out.take() },
-      rowCounts: { [format!.kind]: rows },
-      rejects: rejects.splice(0),
-      ...(replaceFromLine !== undefined ? { replaceFromLine } : {}),
-    };
-    replaceFromLine = undefined; // only the first batch deletes the provisional rows
-    if (inflight) await inflight;
-    inflight = store.appendBatch(batch);
-    // MXRAY_TRACE_BATCHES=1 tells (on stderr) when each batch is committed: tests use it to kill an
-    // ingest at a known point
-    if (process.env.MXRAY_TRACE_BATCHES) inflight = inflight.then(() => { process.stderr.write(`mxray-trace: batch committed ${f.path} line ${at.nextLine}\n`); });
-    // a failure is rethrown by the next await of `inflight`; until then it is not "unhandled"
-    inflight.catch(() => {});
-    if (final) await inflight;
+  const rejectsAtStart = known?.rejects ?? 0;
+  let rowsBefore = out.rows;
+  let events = 0;
+  const countRows = () => { events += out.rows - rowsBefore; rowsBefore = out.rows; };
+  const checkpoint = (at: Position, complete: boolean, provisionalFrom: number | null, seekable: boolean) => {
+    batcher.checkpoint({
+      ...file, offset: at.offset, nextLine: at.nextLine, state: parser.state(), seekable, provisionalFrom, complete,
+      lines: linesAtStart + outcome.lines, rejects: rejectsAtStart + outcome.rejects,
+    });
   };
 
   let lines = 0;
@@ -227,18 +215,24 @@ async function ingestFile(
       outcome.lines = lines;
       const now = performance.now();
       if (now - lastProgress > 200) { lastProgress = now; progress(at.offset, lines, outcome.rejects); }
-      if (out.size >= batchBytes) {
+      if (batcher.size >= batcher.maxBytes) {
         const p = parser.pending?.();
-        await flush(p ? { offset: p.offset, nextLine: p.line } : at, false, null, at.seekable ?? false);
+        countRows();
+        checkpoint(p ? { offset: p.offset, nextLine: p.line } : at, false, null, at.seekable ?? false);
+        await batcher.flush();
+        out = batcher.writer(kind, file.id);
+        rowsBefore = out.rows;
       }
     },
-  }, { ...(from ? { from } : {}), chunkBytes: Math.min(4 << 20, Math.max(64 * 1024, batchBytes)) });
+  }, { ...(from ? { from } : {}), chunkBytes: Math.min(4 << 20, Math.max(64 * 1024, batcher.maxBytes)) });
 
   outcome.lines = result.lines;
   // an entry still open at the end of the file, or a last line without its line end, may still be
   // completed by the writer: its rows are provisional and are read again when the file grows
   const pending = parser.pending?.();
   parser.end();
+  countRows();
+  outcome.events = events;
   let end = result.end;
   let provisional: number | null = null;
   if (pending) { provisional = pending.line; end = { offset: pending.offset, nextLine: pending.line }; }
@@ -246,7 +240,8 @@ async function ingestFile(
     provisional = result.unterminatedTail.nextLine;
     end = result.unterminatedTail;
   }
-  await flush(end, true, provisional, result.seekable);
+  checkpoint(end, true, provisional, result.seekable);
+  await batcher.flushIfFull();
   progress(f.size, lines, outcome.rejects);
   return outcome;
 }

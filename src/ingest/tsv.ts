@@ -22,7 +22,12 @@ export class TsvWriter {
 
   private readonly bs: number;
 
-  constructor(readonly table: RecordTable, readonly fileId: number, backslashEscapes: boolean, initialBytes = 1 << 20) {
+  /** file_id written at the start of each row; the ingest pipeline switches it between files that
+   *  share one batch */
+  fileId: number;
+
+  constructor(readonly table: RecordTable, fileId: number, backslashEscapes: boolean, initialBytes = 1 << 20) {
+    this.fileId = fileId;
     this.bs = backslashEscapes ? BACKSLASH : -1;
     this.buf = Buffer.allocUnsafe(initialBytes);
     this.width = table.columns.length;
@@ -123,6 +128,18 @@ export class TsvWriter {
   /** drop the row being written (the line turned out to be bad half-way) */
   abort(): void {
     this.pos = this.rowStart;
+    this.col = 0;
+  }
+
+  /** where the writer is: truncate(mark) drops every row written after it */
+  mark(): { pos: number; rows: number } {
+    return { pos: this.pos, rows: this.rows };
+  }
+
+  truncate(m: { pos: number; rows: number }): void {
+    this.pos = m.pos;
+    this.rowStart = m.pos;
+    this.rows = m.rows;
     this.col = 0;
   }
 

@@ -92,7 +92,7 @@ export function storeContract(name: string, o: ContractOptions): void {
       w.end();
     };
     row(1, 'A@X.COM'); row(2, 'a@x.com'); row(3, 'c@x.com');
-    await s.appendBatch({ file: { ...f, offset: 90, nextLine: 3, provisionalFrom: 3, state: { fields: ['a', 'b'] } }, rows: { tracking: w.take() }, rowCounts: { tracking: 3 }, rejects: [{ fileId: f.id, line: 2, reason: 'field-count', detail: 'x' }] });
+    await s.appendBatch({ files: [{ ...f, offset: 90, nextLine: 3, provisionalFrom: 3, state: { fields: ['a', 'b'] } }], rows: { tracking: w.take() }, rowCounts: { tracking: 3 }, rejects: [{ fileId: f.id, line: 2, reason: 'field-count', detail: 'x' }], replace: [] });
     const [again] = await s.filesByFingerprint(100, 'abc');
     assert.equal(again!.offset, 90);
     assert.equal(again!.provisionalFrom, 3);
@@ -100,7 +100,7 @@ export function storeContract(name: string, o: ContractOptions): void {
     assert.deepEqual((await s.trackingUserTotals({}, 'once')).map((u) => [u.user, u.sent]), [['a@x.com', 2], ['c@x.com', 1]]);
     // resume: line 3 is provisional and read again (now with another sender)
     row(3, 'd@x.com');
-    await s.appendBatch({ file: { ...again!, provisionalFrom: null, complete: true, offset: 100, nextLine: 4 }, rows: { tracking: w.take() }, rowCounts: { tracking: 1 }, rejects: [], replaceFromLine: 3 });
+    await s.appendBatch({ files: [{ ...again!, provisionalFrom: null, complete: true, offset: 100, nextLine: 4 }], rows: { tracking: w.take() }, rowCounts: { tracking: 1 }, rejects: [], replace: [{ fileId: again!.id, fromLine: 3 }] });
     assert.deepEqual((await s.trackingUserTotals({}, 'once')).map((u) => [u.user, u.sent]), [['a@x.com', 2], ['d@x.com', 1]]);
     assert.equal(await s.trackingEventCount({}), 3);
   });

@@ -42,15 +42,18 @@ export interface RejectExample {
   detail: string;
 }
 
-/** One atomic step of an ingest: rows, rejects and the file's new resume point, all or nothing. */
+/** One atomic step of an ingest: rows (of one or more files), rejects and the files' new resume
+ *  points, all or nothing. Small files share a batch; a large file spans several. */
 export interface Batch {
-  file: IngestedFile;
+  /** the new resume point of every file that has rows (or only a new checkpoint) in this batch */
+  files: IngestedFile[];
   /** tab-separated rows per table, as written by ingest/tsv.ts */
   rows: Partial<Record<RecordKind, Buffer>>;
   rowCounts: Partial<Record<RecordKind, number>>;
   rejects: RejectExample[];
-  /** delete this file's rows with line >= this before inserting (re-reading provisional rows) */
-  replaceFromLine?: number;
+  /** before inserting, delete each named file's rows with line >= fromLine (provisional rows that
+   *  are read again: an unterminated last line, an entry still open) */
+  replace: { fileId: number; fromLine: number }[];
 }
 
 export interface UserTotals {

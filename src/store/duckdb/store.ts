@@ -2,9 +2,9 @@
 // temporary TSV file with read_csv inside one transaction that also moves the file's resume point,
 // so an interrupted ingest never leaves rows without their checkpoint (or the reverse).
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { recordTables, type RecordKind } from '../schema.js';
 import type { Batch, IngestedFile, Store, TimeRange, TrafficRow, UserTotals } from '../types.js';
 import { createTableSql, duckType, ident, loadTsvSql } from './ddl.js';
@@ -23,6 +23,7 @@ export class DuckdbStore implements Store {
 
   static async open(path: string, opts: { readOnly?: boolean } = {}): Promise<DuckdbStore> {
     let instance: DuckDBInstance;
+    if (!opts.readOnly && path !== ':memory:') mkdirSync(dirname(resolve(path)), { recursive: true });
     try {
       instance = await DuckDBInstance.create(path, opts.readOnly ? { access_mode: 'READ_ONLY' } : {});
     } catch (e) {
@@ -121,17 +122,17 @@ export class DuckdbStore implements Store {
     }
     await this.run('BEGIN TRANSACTION');
     try {
-      if (b.replaceFromLine !== undefined) {
+      for (const r of b.replace) {
         for (const t of Object.values(recordTables)) {
-          await this.run(`DELETE FROM ${ident(t.name)} WHERE file_id = $id AND line >= $line`, { id: b.file.id, line: b.replaceFromLine });
+          await this.run(`DELETE FROM ${ident(t.name)} WHERE file_id = $id AND line >= $line`, { id: r.fileId, line: r.fromLine });
         }
-        await this.run('DELETE FROM ingest_rejects WHERE file_id = $id AND line >= $line', { id: b.file.id, line: b.replaceFromLine });
+        await this.run('DELETE FROM ingest_rejects WHERE file_id = $id AND line >= $line', { id: r.fileId, line: r.fromLine });
       }
       for (const [kind, p] of files) await this.run(loadTsvSql(recordTables[kind], p));
       for (const r of b.rejects) {
         await this.run('INSERT INTO ingest_rejects VALUES ($file, $line, $reason, $detail)', { file: r.fileId, line: r.line, reason: r.reason, detail: r.detail });
       }
-      await this.updateFile(b.file);
+      for (const f of b.files) await this.updateFile(f);
       await this.run('COMMIT');
     } catch (e) {
       await this.run('ROLLBACK').catch(() => {});

@@ -1,0 +1,94 @@
+// Batches across files: rows of many small files share one store transaction, a large file spans
+// several. Each file's resume point travels in the same batch as its rows. One batch loads while
+// the next is being parsed (at most one in flight), so parsing and the store's bulk load overlap.
+import { recordTables, type RecordKind } from '../store/schema.js';
+import type { Batch, IngestedFile, RejectExample, Store } from '../store/types.js';
+import { TsvWriter } from './tsv.js';
+
+export type BatchMark = Map<RecordKind, { pos: number; rows: number }>;
+
+export class Batcher {
+  private readonly writers = new Map<RecordKind, TsvWriter>();
+  private files = new Map<number, IngestedFile>();
+  private rejects: RejectExample[] = [];
+  private replace: { fileId: number; fromLine: number }[] = [];
+  private inflight: Promise<void> | undefined;
+  /** rows handed to the store so far */
+  committedRows = 0;
+
+  constructor(private readonly store: Store, readonly maxBytes: number, private readonly onCommit?: (b: Batch) => void) {}
+
+  /** the shared row writer of a table, set to write rows of `fileId` */
+  writer(kind: RecordKind, fileId: number): TsvWriter {
+    let w = this.writers.get(kind);
+    if (!w) {
+      w = new TsvWriter(recordTables[kind], fileId, this.store.capabilities.tsvBackslashEscapes, Math.min(this.maxBytes + (1 << 20), 64 << 20));
+      this.writers.set(kind, w);
+    }
+    w.fileId = fileId;
+    return w;
+  }
+
+  get size(): number {
+    let n = 0;
+    for (const w of this.writers.values()) n += w.size;
+    return n;
+  }
+
+  /** a point to roll back to if the current file fails half-way */
+  mark(): BatchMark {
+    return new Map([...this.writers].map(([k, w]) => [k, w.mark()]));
+  }
+
+  rollback(m: BatchMark, fileId: number): void {
+    for (const [k, w] of this.writers) w.truncate(m.get(k) ?? { pos: 0, rows: 0 });
+    this.rejects = this.rejects.filter((r) => r.fileId !== fileId);
+    this.files.delete(fileId);
+  }
+
+  /** the file's resume point, valid for the rows written so far */
+  checkpoint(f: IngestedFile): void {
+    this.files.set(f.id, f);
+  }
+
+  reject(r: RejectExample): void {
+    this.rejects.push(r);
+  }
+
+  /** delete the file's rows from `fromLine` on, before this batch's rows go in */
+  replaceFrom(fileId: number, fromLine: number): void {
+    this.replace.push({ fileId, fromLine });
+  }
+
+  async flushIfFull(): Promise<void> {
+    if (this.size >= this.maxBytes) await this.flush();
+  }
+
+  /** hand the batch to the store (waiting for the previous one first) */
+  async flush(): Promise<void> {
+    if (this.inflight) await this.inflight;
+    if (this.files.size === 0 && this.size === 0) return;
+    const rows: Batch['rows'] = {};
+    const rowCounts: Batch['rowCounts'] = {};
+    for (const [k, w] of this.writers) {
+      if (w.rows === 0) continue;
+      rowCounts[k] = w.rows;
+      this.committedRows += w.rows;
+      rows[k] = w.take();
+    }
+    const batch: Batch = { files: [...this.files.values()], rows, rowCounts, rejects: this.rejects, replace: this.replace };
+    this.files = new Map();
+    this.rejects = [];
+    this.replace = [];
+    const p = this.store.appendBatch(batch).then(() => this.onCommit?.(batch));
+    // a failure is rethrown by the next await of `inflight`; until then it is not "unhandled"
+    p.catch(() => {});
+    this.inflight = p;
+  }
+
+  /** everything handed to the store and committed */
+  async finish(): Promise<void> {
+    await this.flush();
+    if (this.inflight) await this.inflight;
+  }
+}
