@@ -1,8 +1,18 @@
 // The one list of log formats. Sniffing, the ingest pipeline, the CLI's help and the tests all read
 // this table; a new format is a folder under formats/ and one line here.
 import type { Format } from './types.js';
+import { iis } from './iis/iis.js';
+import { msgtrk } from './msgtrk/msgtrk.js';
+import { msgtrkExport } from './msgtrk-export/msgtrk-export.js';
+import { msgtrk2003 } from './msgtrk2003/msgtrk2003.js';
+import { msgtrk55 } from './msgtrk55/msgtrk55.js';
 
 export const formats = {
+  iis,
+  msgtrk,
+  'msgtrk-export': msgtrkExport,
+  msgtrk2003,
+  msgtrk55,
 } satisfies Record<string, Format>;
 
 export type FormatName = keyof typeof formats;
