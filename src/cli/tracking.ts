@@ -46,13 +46,21 @@ const classColumns: ColumnSpec<ClassRow>[] = [
   { key: 'percent', title: 'percent', kind: 'percent' },
 ];
 
+/** how the counts were made, printed under the human-readable classes report */
+export const countingRules = [
+  'sent: each message once per sender across every server and file (2007+ RECEIVE/STOREDRIVER, 2000/2003 event 1027, 5.5 events 4 and 1000);',
+  'received: each delivery to a mailbox once per message (2007+ DELIVER/STOREDRIVER, 2000/2003 event 1028, 5.5 events 9 and 1000);',
+  'not counted: shadow copies (HARECEIVE, HAREDIRECT), DUPLICATEDELIVER, DSNs and NDRs, transport hops (SMTP RECEIVE/SEND, transfers),',
+  'system notifications without a sender (NOTIFYMAPI); mail from outside counts as received only; system mailboxes that submit mail are users.',
+].join('\n');
+
 export function renderClasses(r: ClassesReport, format: OutputFormat): string {
   if (format === 'json') return JSON.stringify(r, null, 2) + '\n';
   const rows: ClassRow[] = userClasses.map((c) => ({ class: c, ...r.classes[c] }));
   const body = renderRows(rows, classColumns, format);
   if (format === 'csv') return body;
   const how = r.mode === 'sent' ? 'sent per day' : 'n = sqrt((sent/day² + received/day²) / 2)';
-  return `${r.users} users over ${r.days} day(s) with tracking events; ${how}: light < ${r.lightMax} ≤ medium < ${r.heavyMin} ≤ heavy\n\n${body}`;
+  return `${r.users} users over ${r.days} day(s) with tracking events; ${how}: light < ${r.lightMax} ≤ medium < ${r.heavyMin} ≤ heavy\n\n${body}\n${countingRules}\n`;
 }
 
 export function registerTracking(program: Command): void {

@@ -22,17 +22,18 @@ export function rangeParams(r: TimeRange): Record<string, string> {
 }
 
 export function userTotals(r: TimeRange, recipients: 'once' | 'each'): string {
-  const sentCount = recipients === 'each' ? 'sum(greatest(1, len(list_distinct(flatten(rcpts)))))' : 'count(*)';
+  const each = recipients === 'each';
+  const sentCount = each ? 'sum(greatest(1, len(list_distinct(flatten(rcpts)))))' : 'count(*)';
+  // the recipient lists are only gathered when a message counts once per recipient
+  const rcpts = each ? `, list(list_filter(string_split(recipients, ';'), x -> x <> '')) AS rcpts` : '';
   return `
-  WITH ev AS (SELECT * FROM tracking_events WHERE ${rangeWhere(r)}),
-  submitted AS (
-    SELECT sender, message_id, max(bytes) AS bytes,
-           list(list_filter(string_split(recipients, ';'), x -> x <> '')) AS rcpts
-    FROM ev WHERE (role & 1) = 1 AND sender IS NOT NULL AND sender <> '' GROUP BY sender, message_id),
+  WITH submitted AS (
+    SELECT sender, message_id, max(bytes) AS bytes${rcpts}
+    FROM tracking_events WHERE ${rangeWhere(r)} AND (role & 1) = 1 AND sender IS NOT NULL AND sender <> '' GROUP BY sender, message_id),
   sent AS (SELECT sender AS "user", ${sentCount} AS sent, sum(bytes) AS sent_bytes FROM submitted GROUP BY sender),
   delivered AS (
     SELECT rcpt, message_id, max(bytes) AS bytes
-    FROM (SELECT unnest(string_split(recipients, ';')) AS rcpt, message_id, bytes FROM ev WHERE (role & 2) = 2)
+    FROM (SELECT unnest(string_split(recipients, ';')) AS rcpt, message_id, bytes FROM tracking_events WHERE ${rangeWhere(r)} AND (role & 2) = 2)
     WHERE rcpt <> '' GROUP BY rcpt, message_id),
   recv AS (SELECT rcpt AS "user", count(*) AS received, sum(bytes) AS received_bytes FROM delivered GROUP BY rcpt)
   SELECT coalesce(s."user", r."user") AS "user",
@@ -49,11 +50,10 @@ export function activeDays(r: TimeRange): string {
 export function traffic(r: TimeRange, by: 'day' | 'hour'): string {
   const fmt = by === 'day' ? '%Y-%m-%d' : '%Y-%m-%dT%H';
   return `
-  WITH ev AS (SELECT * FROM tracking_events WHERE ${rangeWhere(r)}),
-  msgs AS (SELECT message_id, min(ts) AS t, max(bytes) AS bytes FROM ev WHERE (role & 1) = 1 GROUP BY message_id),
+  WITH msgs AS (SELECT message_id, min(ts) AS t, max(bytes) AS bytes FROM tracking_events WHERE ${rangeWhere(r)} AND (role & 1) = 1 GROUP BY message_id),
   dels AS (
     SELECT rcpt, message_id, min(ts) AS t
-    FROM (SELECT unnest(string_split(recipients, ';')) AS rcpt, message_id, ts FROM ev WHERE (role & 2) = 2)
+    FROM (SELECT unnest(string_split(recipients, ';')) AS rcpt, message_id, ts FROM tracking_events WHERE ${rangeWhere(r)} AND (role & 2) = 2)
     WHERE rcpt <> '' GROUP BY rcpt, message_id),
   m AS (SELECT strftime(t, '${fmt}') AS period, count(*) AS messages, sum(bytes) AS bytes FROM msgs GROUP BY 1),
   d AS (SELECT strftime(t, '${fmt}') AS period, count(*) AS deliveries FROM dels GROUP BY 1)
