@@ -2,7 +2,13 @@
 import { Option, type Command } from 'commander';
 import { generateTracking, type TrackingVersion } from '../generate/tracking/index.js';
 import { generateIis, type IisVersion } from '../generate/iis/index.js';
-import { positiveInt, write } from './common.js';
+import { existsSync, readdirSync } from 'node:fs';
+import { positiveInt, UsageError, write } from './common.js';
+
+/** generated logs never mix with an earlier run's files (a smaller run would leave stale days) */
+function emptyOut(dir: string): void {
+  if (existsSync(dir) && readdirSync(dir).length > 0) throw new UsageError(`--out: ${dir} is not empty; name a new folder or remove it first`);
+}
 
 export function registerGenerate(program: Command): void {
   const g = program.command('generate').description('write realistic sample logs (and truth.json with the exact counts) for demos, tests and benchmarks');
@@ -17,6 +23,7 @@ export function registerGenerate(program: Command): void {
     .option('--start <date>', 'first day (UTC)', '2024-03-04')
     .requiredOption('--out <dir>', 'output folder')
     .action(async (o: { users: number; days: number; servers: number; version: TrackingVersion; seed: number; start: string; out: string }) => {
+      emptyOut(o.out);
       const truth = await generateTracking({ users: o.users, days: o.days, servers: o.servers, version: o.version, seed: o.seed, start: o.start, out: o.out });
       write(`wrote Exchange ${o.version} tracking logs of ${Object.keys(truth.users).length} active users over ${truth.days} day(s) to ${o.out} (truth in ${o.out}/truth.json)\n`);
     });
@@ -30,6 +37,7 @@ export function registerGenerate(program: Command): void {
     .option('--start <date>', 'first day (UTC)', '2024-03-04')
     .requiredOption('--out <dir>', 'output folder')
     .action(async (o: { users: number; days: number; version: IisVersion; seed: number; start: string; out: string }) => {
+      emptyOut(o.out);
       const truth = await generateIis({ users: o.users, days: o.days, version: o.version, seed: o.seed, start: o.start, out: o.out });
       write(`wrote Exchange ${o.version} IIS logs, ${truth.devices.length} devices over ${truth.days} day(s), to ${o.out} (truth in ${o.out}/truth.json)\n`);
     });
