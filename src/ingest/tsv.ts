@@ -6,6 +6,8 @@
 //   - NULL is \N; a backslash is written as \\ when the store reads backslash escapes
 //     (ClickHouse's TabSeparated), as it is otherwise (DuckDB's read_csv has no escapes outside
 //     quotes);
+//   - columns the schema marks `lower` are lowercased here (ASCII in the byte loop; a value with
+//     other characters goes through String.toLowerCase), so no backend spends time on it;
 //   - every row starts with (file_id, line) and must then give exactly the table's other columns.
 import type { RecordTable } from '../store/schema.js';
 
@@ -21,6 +23,8 @@ export class TsvWriter {
   readonly width: number;
 
   private readonly bs: number;
+  /** lowerCol[i] = 1 when column i is stored lowercased */
+  private readonly lowerCol: Uint8Array;
 
   /** file_id written at the start of each row; the ingest pipeline switches it between files that
    *  share one batch */
@@ -31,6 +35,7 @@ export class TsvWriter {
     this.bs = backslashEscapes ? BACKSLASH : -1;
     this.buf = Buffer.allocUnsafe(initialBytes);
     this.width = table.columns.length;
+    this.lowerCol = Uint8Array.from(table.columns.map((c) => (c.lower ? 1 : 0)));
   }
 
   /** bytes buffered */
@@ -59,6 +64,7 @@ export class TsvWriter {
 
   /** a value copied from bytes src[start, end) */
   bytes(src: Buffer, start: number, end: number): void {
+    if (this.lowerCol[this.col]) { this.lowered(src, start, end, false); return; }
     this.ensure(2 * (end - start) + 1);
     this.sep();
     const b = this.buf;
@@ -72,8 +78,34 @@ export class TsvWriter {
     this.pos = p;
   }
 
+  /** a lowercased value: ASCII in place; anything else through String.toLowerCase */
+  private lowered(src: Buffer, start: number, end: number, quoted: boolean): void {
+    for (let i = start; i < end; i++) {
+      if (src[i]! >= 0x80) {
+        let s = src.toString('utf8', start, end);
+        if (quoted) s = s.replace(/""/g, '"');
+        this.text(s.toLowerCase());
+        return;
+      }
+    }
+    this.ensure(2 * (end - start) + 1);
+    this.sep();
+    const b = this.buf;
+    let p = this.pos;
+    for (let i = start; i < end; i++) {
+      let c = src[i]!;
+      if (quoted && c === QUOTE && src[i + 1] === QUOTE) i++;
+      if (c >= 65 && c <= 90) c += 32;
+      if (c > CR && c !== this.bs) b[p++] = c;
+      else if (c === BACKSLASH) { b[p++] = BACKSLASH; b[p++] = BACKSLASH; }
+      else b[p++] = c === TAB || c === LF || c === CR ? SPACE : c;
+    }
+    this.pos = p;
+  }
+
   /** a value from the inside of a CSV quoted field src[start, end): "" becomes " */
   quoted(src: Buffer, start: number, end: number): void {
+    if (this.lowerCol[this.col]) { this.lowered(src, start, end, true); return; }
     this.ensure(2 * (end - start) + 1);
     this.sep();
     const b = this.buf;
@@ -90,6 +122,7 @@ export class TsvWriter {
 
   /** a value from a string */
   text(s: string): void {
+    if (this.lowerCol[this.col]) s = s.toLowerCase();
     if (/[\t\r\n]/.test(s)) s = s.replace(/[\t\r\n]/g, ' ');
     if (this.bs === BACKSLASH && s.includes('\\')) s = s.replace(/\\/g, '\\\\');
     this.ensure(3 * s.length + 1);
@@ -101,8 +134,16 @@ export class TsvWriter {
   int(n: number): void {
     this.ensure(24);
     this.sep();
-    if (n >= 0 && n < 10 && Number.isInteger(n)) this.buf[this.pos++] = 48 + n;
-    else this.pos += this.buf.write(String(n), this.pos, 'latin1');
+    if (n >= 0 && n < 0x7fffffff && (n | 0) === n) {
+      // digits written directly: no string per value (line numbers, counts on every row)
+      const b = this.buf;
+      let digits = 1;
+      for (let v = n; v >= 10; v = (v / 10) | 0) digits++;
+      let p = this.pos + digits;
+      this.pos = p;
+      let v = n;
+      do { b[--p] = 48 + (v % 10); v = (v / 10) | 0; } while (v > 0);
+    } else this.pos += this.buf.write(String(n), this.pos, 'latin1');
   }
 
   /** a NULL */

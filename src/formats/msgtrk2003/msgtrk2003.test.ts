@@ -32,7 +32,7 @@ test('msgtrk2003: the real wallix lines (no header, 21 fields, GMT suffix)', asy
   assert.deepEqual({ ...submit }, {
     line: '1', ts: '2012-11-29 10:41:58.000', server: 'EXCHANGE', event: '1027', source: '', role: '1',
     message_id: 'c=FR;a= ;p=Q-Ass;l=EXCHANGE-121129104157Z-1', internal_id: '2E5AC9438EBEC04AA767178D6846D5923A05@exchange.q-ass.lan',
-    sender: "EX:/O=Q-ASS/OU=PREMIER GROUPE D'ADMINISTRATION/CN=RECIPIENTS/CN=MHUIN", recipients: 'mhu@wallix.com',
+    sender: "ex:/o=q-ass/ou=premier groupe d'administration/cn=recipients/cn=mhuin", recipients: 'mhu@wallix.com',
     recipient_count: '1', bytes: '288', directionality: '', subject: '', client_ip: '',
   });
   assert.equal(smtp!.event, '1019');

@@ -26,6 +26,6 @@ export function createTableSql(t: RecordTable): string {
 /** INSERT … SELECT from a TSV file written by ingest/tsv.ts (no backslash escapes; \N is NULL) */
 export function loadTsvSql(t: RecordTable, path: string): string {
   const cols = t.columns.map((c) => `${literal(c.name)}: ${literal(duckType[c.type])}`).join(', ');
-  const select = t.columns.map((c) => (c.lower ? `lower(${ident(c.name)})` : ident(c.name))).join(', ');
-  return `INSERT INTO ${ident(t.name)} SELECT ${select} FROM read_csv(${literal(path)}, delim = '\t', header = false, quote = '', escape = '', nullstr = '\\N', auto_detect = false, columns = {${cols}})`;
+  // `lower` columns arrive lowercased already (ingest/tsv.ts)
+  return `INSERT INTO ${ident(t.name)} SELECT * FROM read_csv(${literal(path)}, delim = '\t', header = false, quote = '', escape = '', nullstr = '\\N', auto_detect = false, columns = {${cols}})`;
 }
