@@ -125,18 +125,24 @@ test('an ingest killed with SIGKILL resumes without losing or doubling rows', as
   try { assert.deepEqual(await totals(s), expected); } finally { await s.close(); }
 });
 
-test('bad lines are counted with file and line, the rest of the file is read', async () => {
+test('bad lines are counted with file and line, a line in the wrong encoding is read, the rest of the file is read', async () => {
   const lines = content.toString('utf8').replace(/^\uFEFF/, '').split('\r\n');
   const firstData = lines.findIndex((l) => !l.startsWith('#'));
   const bad = [...lines];
   bad.splice(firstData + 3, 0, '2024-03-04T10:00:00.000Z,truncated');
   bad.splice(firstData + 6, 0, '\u0000\u0001\u0002garbage');
   bad.splice(firstData + 9, 0, 'x'.repeat(1_100_000));
+  // a good line written in Windows-1252 instead of UTF-8 (wrong encoding): read, not lost
+  const good = new Array<string>(30).fill(''); // the 30-field 2013+ layout of the generated file
+  Object.assign(good, { 0: '2024-03-04T10:00:00.000Z', 4: 'EX01', 7: 'STOREDRIVER', 8: 'DELIVER', 10: '<latin1-line@contoso.com>', 12: 'someone@contoso.com', 14: '100', 15: '1', 18: 'R\u00e9union \u00e0 Z\u00fcrich', 19: 'x@contoso.com' });
   const p = join(dir, 'bad.log');
-  writeFileSync(p, bad.join('\r\n'));
-  const expectedEvents = (await fresh(biggest)).events;
+  writeFileSync(p, Buffer.concat([Buffer.from(bad.join('\r\n') + '\r\n'), Buffer.from(good.join(',') + '\r\n', 'latin1')]));
+  const expectedEvents = (await fresh(biggest)).events + 1;
   await withDb(async (s) => {
     const r = await ingest([p], { store: s });
+    assert.match(r.details[0]!.notes.join('\n'), /1 line\(s\) were not valid UTF-8 and were read as Windows-1252/);
+    const [row] = await s.rows<{ subject: string }>(`SELECT subject FROM tracking_events WHERE message_id = '<latin1-line@contoso.com>'`);
+    assert.equal(row!.subject, 'R\u00e9union \u00e0 Z\u00fcrich');
     assert.equal(r.rejects, 3);
     assert.deepEqual(r.rejectsByReason, { 'field-count': 1, binary: 1, 'too-long': 1 });
     assert.deepEqual(r.examples.map((e) => [e.file, e.line, e.reason]), [[p, firstData + 4, 'field-count'], [p, firstData + 7, 'binary'], [p, firstData + 10, 'too-long']]);
