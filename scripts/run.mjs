@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // One entry point for the README's commands. Each does its own set-up on a fresh clone:
-// installs npm packages when node_modules is missing or older than package-lock.json, builds the
+// installs npm packages when node_modules is missing or older than package-lock.json (npm install,
+// not npm ci: with this machine's npm settings the lock records only the platform packages it
+// installed, and npm ci refuses such a lock), builds the
 // TypeScript when any source is newer than the build, then runs the job.
 //   node scripts/run.mjs test [file-filter...]   every test (node's test runner over dist/**/*.test.js)
 //   node scripts/run.mjs demo                    generate sample logs, ingest them, print the reports
@@ -44,8 +46,8 @@ function setup() {
   const lock = existsSync('package-lock.json') ? statSync('package-lock.json').mtimeMs : 0;
   const marker = 'node_modules/.package-lock.json';
   if (!existsSync(marker) || statSync(marker).mtimeMs < lock) {
-    console.error('mxray: installing npm packages (npm ci)…');
-    const st = sh('npm', ['ci', '--no-audit', '--no-fund']);
+    console.error('mxray: installing npm packages (npm install)…');
+    const st = sh('npm', ['install', '--no-audit', '--no-fund']);
     if (st !== 0) process.exit(st);
   }
   const built = existsSync('dist/.built') ? statSync('dist/.built').mtimeMs : 0;

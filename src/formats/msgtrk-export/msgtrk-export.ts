@@ -18,6 +18,7 @@
 // NULL rule are those of msgtrk (see msgtrk/msgtrk.ts): server, source and directionality are empty
 // text when the export has no such column, other text columns NULL.
 import { Fields, splitCsv } from '../fields.js';
+import { mapColumns, type ColumnMap, type ColumnNames } from '../columns.js';
 import type { Format, ParseContext, Parser, Sample, Sniffed } from '../types.js';
 import { TS_BYTES, putTs, putTsOffset } from '../tracking-time.js';
 import { copyField, isCount, roleOf, writeCount } from '../msgtrk/row.js';
@@ -32,38 +33,17 @@ const propertyNames = new Set([
   'schemaversion', 'logid',
 ]);
 
-interface Layout {
-  /** the header's names as written */
-  readonly header: readonly string[];
-  /** the same, trimmed and lower-cased */
-  readonly names: readonly string[];
-  readonly line: number;
-  readonly count: number;
-  readonly timestamp: number;
-  readonly server: number;
-  readonly event: number;
-  readonly source: number;
-  readonly messageId: number;
-  readonly internalId: number;
-  readonly sender: number;
-  readonly recipients: number;
-  readonly recipientCount: number;
-  readonly bytes: number;
-  readonly directionality: number;
-  readonly subject: number;
-  readonly clientIp: number;
-}
+/** the Get-MessageTrackingLog property names of the values a row needs */
+const columns = {
+  timestamp: 'Timestamp', server: 'ServerHostname', event: 'EventId', source: 'Source', messageId: 'MessageId',
+  internalId: 'InternalMessageId', sender: 'Sender', recipients: 'Recipients', recipientCount: 'RecipientCount',
+  bytes: 'TotalBytes', directionality: 'Directionality', subject: 'MessageSubject', clientIp: 'ClientIp',
+} as const satisfies ColumnNames<string>;
+
+type Layout = ColumnMap<keyof typeof columns>;
 
 function layoutOf(rawNames: readonly string[], line: number): Layout {
-  const names = rawNames.map((n) => n.trim().toLowerCase());
-  const at = (n: string) => names.indexOf(n);
-  return {
-    header: rawNames, names, line, count: names.length,
-    timestamp: at('timestamp'), server: at('serverhostname'), event: at('eventid'), source: at('source'),
-    messageId: at('messageid'), internalId: at('internalmessageid'), sender: at('sender'), recipients: at('recipients'),
-    recipientCount: at('recipientcount'), bytes: at('totalbytes'), directionality: at('directionality'),
-    subject: at('messagesubject'), clientIp: at('clientip'),
-  };
+  return mapColumns(rawNames, columns, line);
 }
 
 type Order = 'day-first' | 'month-first';

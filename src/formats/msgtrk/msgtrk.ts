@@ -20,6 +20,7 @@
 // This is the hot path: a line is split into byte ranges (Fields, splitCsv) and copied into the row
 // writer; no string is made for a good line.
 import { Fields, splitCsv } from '../fields.js';
+import { mapColumns, type ColumnMap, type ColumnNames } from '../columns.js';
 import type { Format, ParseContext, Parser, Sample, Sniffed } from '../types.js';
 import { TS_BYTES, isoTs } from '../tracking-time.js';
 import { knownLayouts } from './layouts.js';
@@ -27,39 +28,20 @@ import { copyField, isCount, roleOf, writeCount } from './row.js';
 
 const HASH = 35, QUOTE = 34, ZERO = 48;
 
-/** where the columns the row needs are in one layout (-1: the layout has no such field) */
-interface Layout {
-  readonly names: readonly string[];
-  /** line of the header that declared it; 0 when inferred from a field count */
-  readonly line: number;
-  /** set when inferred: the generation whose layout was assumed */
-  readonly generation?: string;
-  readonly count: number;
-  readonly dateTime: number;
-  readonly server: number;
-  readonly event: number;
-  readonly source: number;
-  readonly messageId: number;
-  readonly internalId: number;
-  readonly sender: number;
-  readonly recipients: number;
-  readonly recipientCount: number;
-  readonly bytes: number;
-  readonly directionality: number;
-  readonly subject: number;
-  readonly clientIp: number;
-}
+/** the header names of the values a row needs */
+const columns = {
+  dateTime: 'date-time', server: 'server-hostname', event: 'event-id', source: 'source', messageId: 'message-id',
+  internalId: 'internal-message-id', sender: 'sender-address', recipients: 'recipient-address',
+  recipientCount: 'recipient-count', bytes: 'total-bytes', directionality: 'directionality', subject: 'message-subject',
+  clientIp: 'client-ip',
+} as const satisfies ColumnNames<string>;
+
+/** where those values are in one layout (-1: the layout has no such field); `generation` is set
+ *  when the layout was inferred from a field count */
+type Layout = ColumnMap<keyof typeof columns> & { readonly generation?: string };
 
 function layoutOf(rawNames: readonly string[], line: number, generation?: string): Layout {
-  const names = rawNames.map((n) => n.trim().toLowerCase());
-  const at = (n: string) => names.indexOf(n);
-  return {
-    names, line, count: names.length, ...(generation ? { generation } : {}),
-    dateTime: at('date-time'), server: at('server-hostname'), event: at('event-id'), source: at('source'),
-    messageId: at('message-id'), internalId: at('internal-message-id'), sender: at('sender-address'),
-    recipients: at('recipient-address'), recipientCount: at('recipient-count'), bytes: at('total-bytes'),
-    directionality: at('directionality'), subject: at('message-subject'), clientIp: at('client-ip'),
-  };
+  return { ...mapColumns(rawNames, columns, line), ...(generation ? { generation } : {}) };
 }
 
 /** the header-less layout for a field count, if it is one Exchange wrote */

@@ -19,6 +19,7 @@
 // documents; any other column is empty text when the line says `-` or nothing, and NULL only when a
 // `# Date…` header does not name its field at all.
 import { Fields, splitOn } from '../fields.js';
+import { mapColumns, type ColumnMap, type ColumnNames } from '../columns.js';
 import type { Format, ParseContext, Parser, Sample, Sniffed } from '../types.js';
 import { TS_BYTES, dateAndTimeTs } from '../tracking-time.js';
 import { Role } from '../../store/schema.js';
@@ -39,38 +40,18 @@ const countingEvents: readonly { readonly event: string; readonly role: number }
   { event: '1028', role: Role.Deliver }, // SMTP Store Driver local delivery
 ];
 
-interface Layout {
-  /** the header's names as written (KB 246965's when positional) */
-  readonly header: readonly string[];
-  /** the same, trimmed and lower-cased */
-  readonly names: readonly string[];
-  /** line of the `# Date…` header, 0 for the KB positions */
-  readonly line: number;
-  readonly count: number;
-  readonly date: number;
-  readonly time: number;
-  readonly clientIp: number;
-  readonly server: number;
-  readonly recipients: number;
-  readonly event: number;
-  readonly msgid: number;
-  readonly bytes: number;
-  readonly recipientCount: number;
-  readonly linked: number;
-  readonly subject: number;
-  readonly sender: number;
-}
+/** the header names (KB 246965) of the values a row needs */
+const columns = {
+  date: 'Date', time: 'Time', clientIp: 'client-ip', server: 'Server-hostname', recipients: 'Recipient-Address',
+  event: 'Event-ID', msgid: 'MSGID', bytes: 'total-bytes', recipientCount: 'Number-Recipients', linked: 'Linked-MSGID',
+  subject: 'Message-Subject', sender: 'Sender-Address',
+} as const satisfies ColumnNames<string>;
+
+/** where those values are (-1: absent); `line` 0 for the KB positions of a file without header */
+type Layout = ColumnMap<keyof typeof columns>;
 
 function layoutOf(rawNames: readonly string[], line: number): Layout {
-  const names = rawNames.map((n) => n.trim().toLowerCase());
-  const at = (n: string) => names.indexOf(n);
-  return {
-    header: rawNames, names, line, count: names.length,
-    date: at('date'), time: at('time'), clientIp: at('client-ip'), server: at('server-hostname'),
-    recipients: at('recipient-address'), event: at('event-id'), msgid: at('msgid'), bytes: at('total-bytes'),
-    recipientCount: at('number-recipients'), linked: at('linked-msgid'), subject: at('message-subject'),
-    sender: at('sender-address'),
-  };
+  return mapColumns(rawNames, columns, line);
 }
 
 const positional = layoutOf(fieldNames2003, 0);
