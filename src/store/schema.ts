@@ -54,6 +54,64 @@ export const trackingEvents: RecordTable = {
   ],
 };
 
+/** IIS W3C requests (formats/iis). Every request is a row; the eas_* columns are NULL for requests
+ *  that are not ActiveSync (cs-uri-stem not under /Microsoft-Server-ActiveSync). Text fields logged
+ *  as `-` are empty text; numeric fields logged as `-`, and fields the file's #Fields header does not
+ *  have, are NULL. The EAS columns are what the ActiveSync reports need per request (spec
+ *  activesync.md: Export-ActiveSyncLog and ActiveSyncReport.ps1); everything else the Log= value
+ *  carries is in eas_log, which activesync/decode.ts decodes. */
+export const iisRequests: RecordTable = {
+  name: 'iis_requests',
+  doc: 'One row per IIS W3C log line (every request; ActiveSync requests decoded into the eas_* columns).',
+  columns: [
+    ...origin,
+    { name: 'ts', type: 'timestamp', doc: 'UTC time of the request (date + time), written as YYYY-MM-DD HH:MM:SS.fff' },
+    { name: 'server', type: 'text', doc: 's-computername, else s-ip; empty when the log has neither' },
+    { name: 'site', type: 'text', doc: 's-sitename (W3SVC1 …); empty when not logged' },
+    { name: 'method', type: 'text', doc: 'cs-method' },
+    { name: 'uri_stem', type: 'text', doc: 'cs-uri-stem as logged' },
+    { name: 'uri_query', type: 'text', doc: 'cs-uri-query as logged (still URL-escaped; empty for -)' },
+    { name: 'port', type: 'int', doc: 's-port' },
+    { name: 'username', type: 'text', doc: 'cs-username, URL-decoded (%5C is \\, + is a space); empty for -' },
+    { name: 'client_ip', type: 'text', doc: 'c-ip' },
+    { name: 'user_agent', type: 'text', doc: 'cs(User-Agent), + turned into spaces and URL-decoded' },
+    { name: 'status', type: 'int', doc: 'sc-status (HTTP status)' },
+    { name: 'substatus', type: 'int', doc: 'sc-substatus' },
+    { name: 'win32_status', type: 'bigint', doc: 'sc-win32-status (unsigned 32-bit, e.g. 2148074254)' },
+    { name: 'sc_bytes', type: 'bigint', doc: 'sc-bytes: bytes the server sent' },
+    { name: 'cs_bytes', type: 'bigint', doc: 'cs-bytes: bytes the client sent' },
+    { name: 'time_taken', type: 'int', doc: 'time-taken, milliseconds' },
+    { name: 'eas_cmd', type: 'text', doc: 'ActiveSync command (Cmd=, or the command code of a base64-encoded query); empty when the request names none (OPTIONS)' },
+    { name: 'eas_user', type: 'text', lower: true, doc: 'cs-username, or the User= query value when cs-username is empty' },
+    { name: 'eas_device_id', type: 'text', doc: 'DeviceId= (base64 queries: the device ID, upper-case hex when binary)' },
+    { name: 'eas_device_type', type: 'text', doc: 'DeviceType=' },
+    { name: 'eas_protocol', type: 'text', doc: 'protocol version 14.1 …: from a base64 query, else the Log V element; empty when unknown' },
+    { name: 'eas_backend', type: 'int', doc: '1 for a back-end line (/Microsoft-Server-ActiveSync/Proxy/…, 2013+), 0 front end: count one of the two' },
+    { name: 'eas_log', type: 'text', doc: 'the Log= value as logged (raw, URL-escaped); empty when the query has none' },
+    { name: 'eas_status', type: 'int', doc: 'Log S: the command\'s EAS status (1 success, 101–184 common errors)' },
+    { name: 'eas_errors', type: 'text', doc: 'Log Error: values, URL-decoded, joined with ";"' },
+    { name: 'eas_sync_type', type: 'text', doc: 'sync types of a Sync, distinct, joined with ";" in collection order: F first, S subsequent, R recovery, I invalid (St:, or the 2003 S)' },
+    { name: 'eas_folder_types', type: 'text', doc: 'collection types of the request, distinct, joined with ";": Em;Ca (Em email, Co contacts, Ca calendar, Ta tasks, Nt notes)' },
+    { name: 'eas_heartbeat', type: 'int', doc: 'Log Hb: heartbeat interval of a Ping, seconds' },
+    { name: 'eas_client_adds', type: 'int', doc: 'items the device added (Cli: a, summed over collections); NULL when the Log has no Cli:' },
+    { name: 'eas_client_changes', type: 'int', doc: 'items the device changed (Cli: c)' },
+    { name: 'eas_client_deletes', type: 'int', doc: 'items the device deleted (Cli: d)' },
+    { name: 'eas_client_fetches', type: 'int', doc: 'items the device fetched (Cli: f)' },
+    { name: 'eas_server_adds', type: 'int', doc: 'items the server sent to the device as adds (Srv: a, summed over collections); NULL when the Log has no Srv:' },
+    { name: 'eas_server_changes', type: 'int', doc: 'items the server sent as changes (Srv: c)' },
+    { name: 'eas_server_deletes', type: 'int', doc: 'deletes the server sent (Srv: d; soft-deletes are not counted)' },
+    { name: 'eas_policy_key', type: 'bigint', doc: 'Log Pk: policy key the device sent (base64 queries: their policy key)' },
+    { name: 'eas_policy_ack', type: 'int', doc: 'Log Pa: 1 policy applied, 2 partially, 3 failed, 0 unknown (Provision)' },
+    { name: 'eas_attachments', type: 'int', doc: 'Log Att: attachments downloaded' },
+    { name: 'eas_attachment_bytes', type: 'bigint', doc: 'Log Attb: bytes of attachments downloaded' },
+    { name: 'eas_sharepoint_docs', type: 'int', doc: 'Log Ssp: SharePoint documents accessed' },
+    { name: 'eas_unc_files', type: 'int', doc: 'Log Unc: UNC files accessed' },
+    { name: 'eas_oof', type: 'text', doc: 'Log Oof: Get or Set (Out of Office read or set by the device)' },
+    { name: 'eas_device_model', type: 'text', doc: 'Log DevModel (Settings), URL-decoded' },
+    { name: 'eas_device_os', type: 'text', doc: 'Log DevOS (Settings), URL-decoded' },
+  ],
+};
+
 /** Every record table; a format names the one it writes. Later capabilities add theirs here. */
-export const recordTables = { tracking: trackingEvents } as const satisfies Record<string, RecordTable>;
+export const recordTables = { tracking: trackingEvents, iis: iisRequests } as const satisfies Record<string, RecordTable>;
 export type RecordKind = keyof typeof recordTables;

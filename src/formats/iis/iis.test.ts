@@ -81,7 +81,7 @@ test('corpus: Exchange 2003 (IIS 6 default layout, 2003 Log form)', async () => 
   const ping = p.rows[3]!;
   assert.equal(ping.site, 'W3SVC1');
   assert.equal(ping.eas_cmd, 'Ping');
-  assert.equal(ping.eas_user, 'EFTDOMAIN\\jameswhite');
+  assert.equal(ping.eas_user, 'eftdomain\\jameswhite'); // stored lowercased (schema: lower)
   assert.equal(ping.eas_protocol, '2.5');
   assert.equal(ping.win32_status, '995');
   assert.equal(ping.time_taken, null);
@@ -113,12 +113,13 @@ test('custom trailing fields are tolerated', async () => {
 
 test('usernames: URL-decoded once, + is a space, bad escapes as logged, User= when cs-username is empty', async () => {
   const p = await parse(synthDir, 'encoded_usernames.log');
+  // eas_user is stored lowercased (schema: lower), username as logged
   assert.deepEqual(p.rows.map((r) => [r.username, r.eas_user]), [
-    ['CONTOSO\\jdoe', 'CONTOSO\\jdoe'],
-    ['Jérôme.Dupré@contoso.com', 'Jérôme.Dupré@contoso.com'],
-    ['CONTOSO\\Mary Jones', 'CONTOSO\\Mary Jones'],
+    ['CONTOSO\\jdoe', 'contoso\\jdoe'],
+    ['Jérôme.Dupré@contoso.com', 'jérôme.dupré@contoso.com'],
+    ['CONTOSO\\Mary Jones', 'contoso\\mary jones'],
     ['', 'contoso\\bwhite'],
-    ['bad%FFbyte', 'bad%FFbyte'],
+    ['bad%FFbyte', 'bad%ffbyte'],
   ]);
   assert.equal(p.rows[3]!.eas_cmd, ''); // OPTIONS names no command
   assert.deepEqual([p.rows[4]!.eas_device_id, p.rows[4]!.eas_device_type, p.rows[4]!.user_agent], ['x%zz', 'Test%00', 'Test/agent 1.0']);
@@ -164,11 +165,11 @@ test('a header without date takes the day from #Date', async () => {
 test('base64-encoded queries: command, device, protocol, policy key, user', async () => {
   const p = await parse(synthDir, 'base64_query.log');
   assert.deepEqual(p.rows.map((r) => [r.eas_cmd, r.eas_user, r.eas_device_id, r.eas_device_type, r.eas_protocol, r.eas_policy_key]), [
-    ['Sync', 'CONTOSO\\robby', '350808136592FB7C5BF2250616CDF6FC', 'WP8', '14.0', '784950523'],
+    ['Sync', 'contoso\\robby', '350808136592FB7C5BF2250616CDF6FC', 'WP8', '14.0', '784950523'],
     ['ItemOperations', 'jdoe@contoso.com', 'FBFE3FF7E1D2C3B4A5968778695A4B3C', 'WindowsMail', '16.1', '3166893510'],
-    ['ItemOperations', 'CONTOSO\\jdoe', 'FBFE3FF7E1D2C3B4A5968778695A4B3C', 'WindowsMail', '16.1', '3166893510'],
-    ['FolderSync', 'CONTOSO\\jdoe', 'ApplF17XK2QHJC6F', 'iPhone', '14.1', null],
-    ['', 'CONTOSO\\jdoe', '', '', '', null],
+    ['ItemOperations', 'contoso\\jdoe', 'FBFE3FF7E1D2C3B4A5968778695A4B3C', 'WindowsMail', '16.1', '3166893510'],
+    ['FolderSync', 'contoso\\jdoe', 'ApplF17XK2QHJC6F', 'iPhone', '14.1', null],
+    ['', 'contoso\\jdoe', '', '', '', null],
   ]);
   assert.equal(p.rows[0]!.eas_server_adds, '2');
 });

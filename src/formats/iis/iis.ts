@@ -196,7 +196,8 @@ class IisParser implements Parser {
       ctx.reject(lineNo, 'bad-time', `date/time '${when}'`);
       return;
     }
-    for (const { key, digits } of numeric) {
+    for (let k = 0; k < numeric.length; k++) {
+      const { key, digits } = numeric[k]!;
       const i = at[key];
       if (i < 0 || dash(buf, f, i)) continue;
       const fs = f.start[i]!, fe = f.end[i]!;
@@ -277,30 +278,33 @@ class IisParser implements Parser {
   private scanQuery(buf: Buffer, qs: number, qe: number): void {
     const q = this.q;
     q.fill(-1);
-    let p = qs;
-    while (p < qe) {
-      let amp = buf.indexOf(AMP, p);
-      if (amp < 0 || amp > qe) amp = qe;
-      let eq = p;
-      while (eq < amp && buf[eq] !== EQUALS) eq++;
-      if (eq === amp) {
-        if (p === qs) { q[P_BASE64] = p; q[P_BASE64 + 1] = amp; }
+    // a view bounded to the query: buf.indexOf alone has no end and would run on into the chunk
+    const v = buf.subarray(qs, qe);
+    const n = v.length;
+    let p = 0;
+    while (p < n) {
+      let amp = v.indexOf(AMP, p);
+      if (amp < 0) amp = n;
+      let eq = v.indexOf(EQUALS, p);
+      if (eq < 0 || eq > amp) eq = amp;
+      if (eq === amp) { // no `=` in this parameter
+        if (p === 0) { q[P_BASE64] = qs; q[P_BASE64 + 1] = qs + amp; }
       } else {
-        for (const [key, slot] of paramKeys) {
-          if (q[slot] < 0 && equalsCi(buf, p, eq, key)) { q[slot] = eq + 1; q[slot + 1] = amp; break; }
+        for (let k = 0; k < paramKeys.length; k++) {
+          const [key, slot] = paramKeys[k]!;
+          if (q[slot]! < 0 && equalsCi(buf, qs + p, qs + eq, key)) { q[slot] = qs + eq + 1; q[slot + 1] = qs + amp; break; }
         }
       }
       p = amp + 1;
     }
     // a base64 blob may end in = padding: `jAAJ…AA==` has its first = at the end
-    if (q[P_BASE64] < 0 && q[P_CMD] < 0 && qe > qs) {
-      let amp = buf.indexOf(AMP, qs);
-      if (amp < 0 || amp > qe) amp = qe;
-      let v = amp;
-      while (v > qs && buf[v - 1] === EQUALS) v--;
-      let ok = v < amp && amp - v <= 2;
-      for (let k = qs; ok && k < v; k++) if (buf[k] === EQUALS) ok = false;
-      if (ok) { q[P_BASE64] = qs; q[P_BASE64 + 1] = amp; }
+    if (q[P_BASE64]! < 0 && q[P_CMD]! < 0 && n > 0) {
+      let amp = v.indexOf(AMP);
+      if (amp < 0) amp = n;
+      let end = amp;
+      while (end > 0 && v[end - 1] === EQUALS) end--;
+      const eq = v.indexOf(EQUALS);
+      if (end < amp && amp - end <= 2 && eq === end) { q[P_BASE64] = qs; q[P_BASE64 + 1] = qs + amp; }
     }
   }
 
