@@ -26,3 +26,15 @@ await step('classes', ['tracking', 'classes', '--db', db]);
 await step('top', ['tracking', 'top', '--by', 'sent', '--limit', '10', '--db', db]);
 await step('traffic', ['tracking', 'traffic', '--by', 'day', '--db', db]);
 process.stdout.write(`\nThe logs are in ${logs} (truth.json holds the exact counts the reports must match); the database is ${db}.\n`);
+
+// ActiveSync: an Exchange 2013 site's IIS logs (front end and back end log each request: the
+// reports count it once), the per-device report, the runaway phones, and a Log= string decoded.
+const iis = join(out, 'iis');
+if (!existsSync(join(iis, 'truth.json'))) {
+  await step('generate iis', ['generate', 'iis', '--users', '20', '--days', '2', '--version', '2013', '--out', iis]);
+}
+await step('ingest iis', ['ingest', iis, '--db', db]);
+await step('eas users', ['eas', 'users', '--sort', 'hits', '--limit', '10', '--db', db]);
+await step('eas runaway', ['eas', 'runaway', '--min-hits', '1000', '--per', 'hour', '--db', db]);
+await step('eas decode', ['eas', 'decode', 'V120_Ty:Em_Fid:37_Fc1_Filt2_St:S_Sk:1805_Srv:1a0c0d0s0e0r_Pk2260121383_S1_']);
+process.stdout.write(`\nThe IIS logs are in ${iis} (truth.json: hits, commands and runaway devices the reports must match); \`mxray eas export --out DIR --db ${db}\` writes Export-ActiveSyncLog's six CSV files.\n`);

@@ -6,9 +6,10 @@ import { registerIngest } from './ingest.js';
 import { registerTracking } from './tracking.js';
 import { registerGenerate } from './generate.js';
 import { registerFormats } from './formats.js';
+import { registerEas } from './eas.js';
 import { UsageError } from './common.js';
 
-const commandGroups = [registerIngest, registerTracking, registerGenerate, registerFormats];
+const commandGroups = [registerIngest, registerTracking, registerGenerate, registerFormats, registerEas];
 
 export function program(): Command {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
