@@ -13,7 +13,7 @@ import { sniffFile } from './sniff.js';
 import { Batcher } from './batcher.js';
 
 export const FINGERPRINT_BYTES = 4096;
-const BATCH_BYTES = 32 << 20;
+const BATCH_BYTES = 16 << 20;
 const EXAMPLES_PER_FILE = 10;
 const EXAMPLES_IN_SUMMARY = 20;
 
@@ -107,6 +107,7 @@ export async function ingest(paths: readonly string[], opts: IngestOptions): Pro
   // ingest at a known point
   const trace = process.env.MXRAY_TRACE_BATCHES ? (b: Batch) => process.stderr.write(`mxray-trace: batch committed (${b.files.length} file(s))\n`) : undefined;
   const batcher = new Batcher(store, opts.batchBytes ?? (Number(process.env.MXRAY_BATCH_BYTES) || BATCH_BYTES), trace);
+  await store.ingestStarting?.();
 
   for (let i = 0; i < files.length; i++) {
     const f = files[i]!;
@@ -137,6 +138,7 @@ export async function ingest(paths: readonly string[], opts: IngestOptions): Pro
     summary.rejects += outcome.rejects;
   }
   await batcher.finish();
+  await store.ingestFinished?.();
   summary.seconds = (performance.now() - t0) / 1000;
   return summary;
 }

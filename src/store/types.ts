@@ -95,6 +95,9 @@ export interface Store {
   /** update identity/size/format of a known file without rows (a grown file's new fingerprint) */
   updateFile(f: IngestedFile): Promise<void>;
   appendBatch(b: Batch): Promise<void>;
+  /** bulk loading is about to start / has ended: a backend may tune itself for it (optional) */
+  ingestStarting?(): Promise<void>;
+  ingestFinished?(): Promise<void>;
 
   // message tracking
   trackingUserTotals(range: TimeRange, recipients: 'once' | 'each'): Promise<UserTotals[]>;

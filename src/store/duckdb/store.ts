@@ -113,6 +113,23 @@ export class DuckdbStore implements Store {
     );
   }
 
+  /** While ingesting: checkpoint (write the WAL into the database file) rarely, because with the
+   *  default 16 MB threshold DuckDB checkpoints after nearly every batch and the ingest runs at half
+   *  speed (measured on IIS logs: 28 s against 14 s for 262 MB); and cap DuckDB's memory (default
+   *  300 MB, MXRAY_DUCKDB_MEMORY) so that memory stays bounded whatever the input size. */
+  async ingestStarting(): Promise<void> {
+    await this.run(`SET checkpoint_threshold = '1GB'`);
+    const mem = process.env.MXRAY_DUCKDB_MEMORY ?? '300MB';
+    if (!/^\d+(\.\d+)?\s*(KB|MB|GB|KiB|MiB|GiB)$/i.test(mem)) throw new Error(`MXRAY_DUCKDB_MEMORY: expected a size like 300MB or 2GB, got "${mem}"`);
+    await this.run(`SET memory_limit = '${mem}'`);
+  }
+
+  async ingestFinished(): Promise<void> {
+    await this.run('CHECKPOINT');
+    await this.run('RESET checkpoint_threshold');
+    await this.run('RESET memory_limit');
+  }
+
   async appendBatch(b: Batch): Promise<void> {
     if (!this.tmp) this.tmp = mkdtempSync(join(tmpdir(), 'mxray-'));
     const files: [RecordKind, string][] = [];
