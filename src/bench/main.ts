@@ -2,12 +2,17 @@
 // beside two baselines measured in the same run on the same files: `wc -l` (reading the bytes) and
 // DuckDB's own read_csv + the same sent/received GROUP BY (the embedded engine's best case).
 // Each measured job runs in its own process so its peak RSS is its own. MXRAY_BENCH_MB sets the size.
+// Then the same tracking logs into ClickHouse (single server and a two-shard cluster, beside curl),
+// and ~1 GB of IIS logs with ActiveSync traffic beside GoAccess. `npm run bench -- tracking` (or
+// clickhouse, activesync) runs one part.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync, mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateTracking } from '../generate/tracking/index.js';
 import { humanBytes } from '../render/render.js';
+import { benchActiveSync } from './activesync.js';
+import { benchClickhouse } from './clickhouse.js';
 
 const root = resolve(fileURLToPath(new URL('../../', import.meta.url)));
 const cache = join(root, '.bench-cache');
@@ -32,7 +37,8 @@ function child(script: string, args: string[]): ChildResult {
   return JSON.parse(last) as ChildResult;
 }
 
-async function main(): Promise<void> {
+async function main(parts: string[]): Promise<void> {
+  const want = (p: string) => parts.length === 0 || parts.includes(p);
   const dataDir = join(cache, `tracking-2013-${targetMB}mb`);
   if (!existsSync(join(dataDir, 'truth.json'))) {
     rmSync(dataDir, { recursive: true, force: true });
@@ -44,7 +50,19 @@ async function main(): Promise<void> {
   }
   const files = filesUnder(dataDir);
   const bytes = files.reduce((a, f) => a + statSync(f).size, 0);
-  process.stdout.write(`input: ${files.length} files, ${humanBytes(bytes)} of Exchange 2013+ message tracking logs\n\n`);
+  if (want('tracking')) await benchTracking(dataDir, files, bytes);
+  if (want('clickhouse')) {
+    process.stdout.write('\n== ClickHouse ==\n');
+    process.stdout.write(await benchClickhouse(files, bytes));
+  }
+  if (want('activesync')) {
+    process.stdout.write('\n== ActiveSync (IIS logs) ==\n');
+    process.stdout.write(await benchActiveSync(cache, targetMB));
+  }
+}
+
+async function benchTracking(dataDir: string, files: string[], bytes: number): Promise<void> {
+  process.stdout.write(`== message tracking ==\ninput: ${files.length} files, ${humanBytes(bytes)} of Exchange 2013+ message tracking logs\n\n`);
 
   const wcT = performance.now();
   const wc = spawnSync('wc', ['-l', ...files], { encoding: 'utf8', maxBuffer: 64 << 20 });
@@ -75,4 +93,4 @@ async function main(): Promise<void> {
   process.stdout.write(`goals: ingest ≥ 100 MB/s (${(bytes / 1e6 / mx.extra!.ingestSeconds!).toFixed(0)}), peak RSS < 500 MB (${mx.maxRssMB.toFixed(0)}), ingest + classes within 2× DuckDB (${((mx.extra!.ingestSeconds! + mx.extra!.classesSeconds!) / duck.seconds).toFixed(2)}×), classes over 10M events < 1 s (${mx.extra!.bigClassesSeconds!.toFixed(3)})\n`);
 }
 
-await main();
+await main(process.argv.slice(2));
