@@ -13,7 +13,8 @@
 //     nan/inf for the IEEE specials, bigint verbatim;
 //   - Date as toDateTime('YYYY-MM-DD HH:MM:SS', 'UTC') — whole seconds: DateTime in 18.16 has no
 //     fraction (see http.ts for how millisecond timestamps are stored);
-//   - null as NULL, booleans as 1/0 (18.16 has no Bool), arrays as [a, b, …] (use them with IN).
+//   - null as NULL, booleans as 1/0 (18.16 has no Bool), arrays as [a, b, …] (an Array value; for
+//     `x IN (…)` use list(), since 18.16 rejects `x IN [a, b]`).
 
 /** A piece of SQL text that is already safe: built only by `sql`, ident() and join(). */
 export class Sql {
@@ -84,6 +85,12 @@ export function sql(strings: TemplateStringsArray, ...values: Interpolation[]): 
     text += (v instanceof Sql ? v.text : quote(v)) + strings[i + 1]!;
   }
   return new Sql(text);
+}
+
+/** a parenthesised list of values for IN: sql`user IN ${list(names)}` -> user IN ('a', 'b') */
+export function list(values: readonly Value[]): Sql {
+  if (values.length === 0) throw new TypeError('an IN list needs at least one value (test for the empty case before building the query)');
+  return new Sql('(' + values.map((v) => quote(v)).join(', ') + ')');
 }
 
 /** Sql pieces joined by a separator (which is SQL text written by the programmer, not a value) */
