@@ -1,9 +1,8 @@
 // The small pieces of the ActiveSync reports that need no store: the header line that says which
-// logs were counted, policy names, count texts, and the error for a backend without the queries.
+// logs were counted, policy names, count texts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { activeSyncStore, compliance, logsLine, sortedCounts, topText } from './activesync.js';
-import type { Store } from '../store/types.js';
+import { compliance, logsLine, sortedCounts, topText } from './activesync.js';
 
 test('the header line names the logs seen and the rule applied', () => {
   assert.equal(logsLine({ frontEndLines: 12243, backEndLines: 12209, logLines: 12209, counted: 'front-end' }),
@@ -22,9 +21,4 @@ test('counts: largest first, ties by name; the top n as text', () => {
   assert.deepEqual(Object.entries(sortedCounts({ Sync: 5, Ping: 9, FolderSync: 5 })), [['Ping', 9], ['FolderSync', 5], ['Sync', 5]]);
   assert.equal(topText({ Sync: 3120, Ping: 4, FolderSync: 260, Search: 1 }), 'Sync 3,120, FolderSync 260, Ping 4, +1 more');
   assert.equal(topText({}), '');
-});
-
-test('a store without the ActiveSync queries is a clear error', () => {
-  const bare = { kind: 'clickhouse', location: 'clickhouse://ch:8123/mx' } as unknown as Store;
-  assert.throws(() => activeSyncStore(bare), /the clickhouse store \(clickhouse:\/\/ch:8123\/mx\) has no ActiveSync reports yet/);
 });

@@ -14,18 +14,8 @@
 // the text table prints it as a header line.
 import { isIP } from 'node:net';
 import type {
-  ActiveSyncQueries, EasDeviceTotals, EasLogsSeen, EasQuery, EasRunawayDevice, EasHourRow, Store, TimeRange,
+  EasDeviceTotals, EasLogsSeen, EasQuery, EasRunawayDevice, EasHourRow, Store, TimeRange,
 } from '../store/types.js';
-
-export type EasStore = Store & ActiveSyncQueries;
-
-/** the store's ActiveSync queries, or a clear error for a backend that has none yet */
-export function activeSyncStore(store: Store): EasStore {
-  const missing = (['easLogsSeen', 'easDevices', 'easDeviceCounts', 'easFolderTypeItems', 'easHourly', 'easWeekHours',
-    'easStatusCodes', 'easUserAgents', 'easServers', 'easRunaway'] as const).filter((m) => typeof store[m] !== 'function');
-  if (missing.length) throw new Error(`the ${store.kind} store (${store.location}) has no ActiveSync reports yet; use a DuckDB database (--db)`);
-  return store as EasStore;
-}
 
 /** a report: the logs it was counted from, and its rows */
 export interface EasReport<R> {
@@ -67,7 +57,7 @@ function byDevice(a: { user: string; deviceId: string }, b: { user: string; devi
 const deviceKey = (user: string, deviceId: string) => `${user}\u0000${deviceId}`;
 
 /** counts keyed by user + device, from the store's (user, device, key, count) rows */
-async function countsByDevice(store: EasStore, q: EasQuery, by: 'command' | 'httpStatus' | 'error'): Promise<Map<string, Counts>> {
+async function countsByDevice(store: Store, q: EasQuery, by: 'command' | 'httpStatus' | 'error'): Promise<Map<string, Counts>> {
   const out = new Map<string, Counts>();
   for (const r of await store.easDeviceCounts(q, by)) {
     const k = deviceKey(r.user, r.deviceId);
@@ -126,8 +116,7 @@ export interface EasUserRow {
 export const userSortKeys = ['user', 'hits', 'bytesSent', 'bytesReceived', 'emailsSent'] as const;
 export type UserSortKey = (typeof userSortKeys)[number];
 
-export async function easUsersReport(s: Store, q: EasQuery, sort: UserSortKey = 'user', limit?: number): Promise<EasReport<EasUserRow>> {
-  const store = activeSyncStore(s);
+export async function easUsersReport(store: Store, q: EasQuery, sort: UserSortKey = 'user', limit?: number): Promise<EasReport<EasUserRow>> {
   const [logs, devices, commands, http] = await Promise.all([
     store.easLogsSeen(rangeOnly(q)), store.easDevices(q), countsByDevice(store, q, 'command'), countsByDevice(store, q, 'httpStatus'),
   ]);
@@ -170,8 +159,7 @@ export interface EasDeviceRow {
   logs: EasLogsSeen;
 }
 
-export async function easDevicesReport(s: Store, q: EasQuery): Promise<EasReport<EasDeviceRow>> {
-  const store = activeSyncStore(s);
+export async function easDevicesReport(store: Store, q: EasQuery): Promise<EasReport<EasDeviceRow>> {
   const [logs, devices] = await Promise.all([store.easLogsSeen(rangeOnly(q)), store.easDevices(q)]);
   const rows = devices.map((d) => ({
     user: d.user, deviceId: d.deviceId, deviceType: d.deviceType, model: d.model, os: d.os, userAgent: d.userAgent, protocol: d.protocol,
@@ -201,8 +189,7 @@ export interface EasCommandsRow {
   logs: EasLogsSeen;
 }
 
-export async function easCommandsReport(s: Store, q: EasQuery): Promise<EasReport<EasCommandsRow>> {
-  const store = activeSyncStore(s);
+export async function easCommandsReport(store: Store, q: EasQuery): Promise<EasReport<EasCommandsRow>> {
   const [logs, devices, commands, errors, http] = await Promise.all([
     store.easLogsSeen(rangeOnly(q)), store.easDevices(q), countsByDevice(store, q, 'command'), countsByDevice(store, q, 'error'),
     countsByDevice(store, q, 'httpStatus'),
@@ -244,8 +231,7 @@ export interface EasRunawayRow {
   logs: EasLogsSeen;
 }
 
-export async function easRunawayReport(s: Store, q: EasQuery, minHits: number, per: 'hour' | 'day'): Promise<EasReport<EasRunawayRow>> {
-  const store = activeSyncStore(s);
+export async function easRunawayReport(store: Store, q: EasQuery, minHits: number, per: 'hour' | 'day'): Promise<EasReport<EasRunawayRow>> {
   const [logs, devices] = await Promise.all([store.easLogsSeen(rangeOnly(q)), store.easRunaway(q, minHits, per)]);
   const rows = devices.map((d: EasRunawayDevice) => {
     const peak = d.periods.reduce((a, b) => (b.hits > a.hits ? b : a));
@@ -266,8 +252,7 @@ export interface EasHourlyRow extends EasHourRow {
   logs: EasLogsSeen;
 }
 
-export async function easHourlyReport(s: Store, q: EasQuery): Promise<EasReport<EasHourlyRow>> {
-  const store = activeSyncStore(s);
+export async function easHourlyReport(store: Store, q: EasQuery): Promise<EasReport<EasHourlyRow>> {
   const [logs, hours] = await Promise.all([store.easLogsSeen(rangeOnly(q)), store.easHourly(q)]);
   return { logs, rows: hours.map((h) => ({ ...h, logs })) };
 }
@@ -322,8 +307,7 @@ const typeColumns = [['Em', 'Emails'], ['Ca', 'Calendar'], ['Co', 'Contacts'], [
 /** ratios: real fractions, 6 decimals (the cmdlet's StatusCodes ratio was an integer division) */
 const ratio = (part: number, whole: number) => (whole > 0 ? round(part / whole, 6) : 0);
 
-export async function easExport(s: Store, q: EasQuery): Promise<{ logs: EasLogsSeen; files: ExportFile[] }> {
-  const store = activeSyncStore(s);
+export async function easExport(store: Store, q: EasQuery): Promise<{ logs: EasLogsSeen; files: ExportFile[] }> {
   const [logs, devices, types, servers, week, statuses, agents] = await Promise.all([
     store.easLogsSeen(rangeOnly(q)), store.easDevices(q), store.easFolderTypeItems(q), store.easServers(q), store.easWeekHours(q),
     store.easStatusCodes(q), store.easUserAgents(q),

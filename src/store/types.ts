@@ -273,6 +273,5 @@ export interface ActiveSyncQueries {
   easRunaway(q: EasQuery, minHits: number, per: 'hour' | 'day'): Promise<EasRunawayDevice[]>;
 }
 
-/** The ActiveSync queries are part of the Store; optional until every backend has them (DuckDB
- *  has; ClickHouse not yet): reports/activesync.ts says so clearly when they are missing. */
-export interface Store extends Partial<ActiveSyncQueries> {}
+/** The ActiveSync queries are part of the Store: every backend has them. */
+export interface Store extends ActiveSyncQueries {}
