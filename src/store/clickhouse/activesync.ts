@@ -25,6 +25,7 @@
 // exact whatever the sharding key; the key (tables.ts: by eas_user) only keeps a user's lines (front
 // end, back end, every device) on one shard, which makes the partial states small.
 // Every statement reads only rows of live batches (`live`, as in tracking.ts).
+import { assembleRunaway } from '../runaway.js';
 import type {
   EasCountKind, EasDeviceCount, EasDeviceTotals, EasFolderTypeItems, EasHourRow, EasLogsSeen, EasQuery,
   EasRunawayDevice, EasServerRow, EasStatusRow, EasUserAgentRow, EasWeekHourRow, TimeRange,
@@ -272,24 +273,5 @@ export async function runaway(c: EasContext, q: EasQuery, minHits: number, per: 
     perKind('httpStatus', sql`ifNull(toString(status), '')`, c.table, counted),
     perKind('error', sql`err`, sql`${c.table} ARRAY JOIN splitByChar(';', ifNull(eas_errors, '')) AS err`, sql`${f.logged} AND err != ''`),
   ]);
-  const byKey = new Map<string, EasRunawayDevice>();
-  const key = (u: string, d: string) => `${u}\u0000${d}`;
-  for (const p of periods) {
-    let dev = byKey.get(key(p.u, p.d));
-    if (!dev) {
-      dev = { user: p.u, deviceId: p.d, deviceType: '', userAgent: '', periods: [], commands: {}, httpStatus: {}, errors: {} };
-      byKey.set(key(p.u, p.d), dev);
-    }
-    dev.periods.push({ period: p.period, hits: Number(p.hits) });
-  }
-  for (const a of attrs) {
-    const dev = byKey.get(key(a.u, a.d));
-    if (dev) { dev.deviceType = a.deviceType; dev.userAgent = a.userAgent; }
-  }
-  for (const x of counts.flat()) {
-    const dev = byKey.get(key(x.u, x.d));
-    if (dev) dev[x.kind === 'command' ? 'commands' : x.kind === 'httpStatus' ? 'httpStatus' : 'errors'][x.k] = Number(x.n);
-  }
-  for (const dev of byKey.values()) dev.periods.sort((a, b) => (a.period < b.period ? -1 : a.period > b.period ? 1 : 0));
-  return [...byKey.values()];
+  return assembleRunaway(periods, attrs, counts.flat());
 }

@@ -26,6 +26,7 @@
 //
 // Rows come back as one JSON text per row (to_json of the row): DuckdbStore.rows turns digit-only
 // strings into numbers, which a DeviceId such as "0123456789" must not suffer.
+import { assembleRunaway } from '../runaway.js';
 import type {
   EasCountKind, EasDeviceCount, EasDeviceTotals, EasFolderTypeItems, EasHourRow, EasLogsSeen, EasQuery,
   EasRunawayDevice, EasServerRow, EasStatusRow, EasUserAgentRow, EasWeekHourRow, TimeRange,
@@ -259,24 +260,5 @@ export async function runaway(db: SqlRunner, q: EasQuery, minHits: number, per: 
           FROM iis_requests ${inOver} WHERE ${f.logged} AND eas_errors <> '') WHERE k <> '')
       GROUP BY 1, 2, 3, 4`, params),
   ]);
-  const byKey = new Map<string, EasRunawayDevice>();
-  const key = (u: string, d: string) => `${u}\u0000${d}`;
-  for (const p of periods) {
-    let dev = byKey.get(key(p.u, p.d));
-    if (!dev) {
-      dev = { user: p.u, deviceId: p.d, deviceType: '', userAgent: '', periods: [], commands: {}, httpStatus: {}, errors: {} };
-      byKey.set(key(p.u, p.d), dev);
-    }
-    dev.periods.push({ period: p.period, hits: Number(p.hits) });
-  }
-  for (const a of attrs) {
-    const dev = byKey.get(key(a.u, a.d));
-    if (dev) { dev.deviceType = a.deviceType ?? ''; dev.userAgent = a.userAgent ?? ''; }
-  }
-  for (const c of counts) {
-    const dev = byKey.get(key(c.u, c.d));
-    if (dev) dev[c.kind === 'command' ? 'commands' : c.kind === 'httpStatus' ? 'httpStatus' : 'errors'][c.k] = Number(c.n);
-  }
-  for (const dev of byKey.values()) dev.periods.sort((a, b) => (a.period < b.period ? -1 : a.period > b.period ? 1 : 0));
-  return [...byKey.values()];
+  return assembleRunaway(periods, attrs, counts);
 }
