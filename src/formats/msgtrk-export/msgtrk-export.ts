@@ -21,7 +21,7 @@ import { Fields, splitCsv } from '../fields.js';
 import { mapColumns, type ColumnMap, type ColumnNames } from '../columns.js';
 import type { Format, ParseContext, Parser, Sample, Sniffed } from '../types.js';
 import { TS_BYTES, putTs, putTsOffset } from '../tracking-time.js';
-import { copyField, isCount, roleOf, writeCount } from '../msgtrk/row.js';
+import { isCount, writeRow2007 } from '../msgtrk/row.js';
 
 /** Get-MessageTrackingLog property names (on-premises Export-Csv header, lower case) */
 const propertyNames = new Set([
@@ -123,24 +123,7 @@ class ExportParser implements Parser {
       if (!isCount(buf, f, i)) { this.ctx.reject(lineNo, 'bad-number', `${layout.header[i]} '${f.text(buf, i).slice(0, 40)}'`); return; }
     }
 
-    const out = this.ctx.out;
-    out.begin(lineNo);
-    out.bytes(this.ts, 0, TS_BYTES);
-    copyField(out, buf, f, layout.server, true);
-    copyField(out, buf, f, layout.event, true);
-    copyField(out, buf, f, layout.source, true);
-    out.int(roleOf(buf, f, layout.event, layout.source));
-    if (layout.messageId >= 0 && !f.empty(layout.messageId)) copyField(out, buf, f, layout.messageId, false);
-    else out.text(`~${out.fileId}:${lineNo}`);
-    copyField(out, buf, f, layout.internalId, false);
-    copyField(out, buf, f, layout.sender, false);
-    this.recipients(buf, layout.recipients, lineNo);
-    writeCount(out, buf, f, layout.recipientCount);
-    writeCount(out, buf, f, layout.bytes);
-    copyField(out, buf, f, layout.directionality, true);
-    copyField(out, buf, f, layout.subject, false);
-    copyField(out, buf, f, layout.clientIp, false);
-    out.end();
+    writeRow2007(this.ctx.out, buf, f, layout, this.ts, TS_BYTES, lineNo, () => this.recipients(buf, layout.recipients, lineNo));
   }
 
   /** a header line: the first one of the file, or a repeated one (files joined together) */

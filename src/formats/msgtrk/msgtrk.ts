@@ -24,9 +24,9 @@ import { mapColumns, type ColumnMap, type ColumnNames } from '../columns.js';
 import type { Format, ParseContext, Parser, Sample, Sniffed } from '../types.js';
 import { TS_BYTES, isoTs } from '../tracking-time.js';
 import { knownLayouts } from './layouts.js';
-import { copyField, isCount, roleOf, writeCount } from './row.js';
+import { isCount, writeRow2007 } from './row.js';
 
-const HASH = 35, QUOTE = 34, ZERO = 48;
+const HASH = 35, QUOTE = 34;
 
 /** the header names of the values a row needs */
 const columns = {
@@ -82,15 +82,11 @@ class MsgtrkParser implements Parser {
   private layout: Layout | undefined;
   private readonly f = new Fields(512);
   private readonly ts = Buffer.alloc(TS_BYTES);
-  /** `~<file id>:` then the line number: the message_id of a line without one */
-  private readonly id = Buffer.alloc(48);
-  private readonly idPrefix: number;
   private readonly noted = new Set<string>();
   private unusableNoted = -1;
 
   constructor(private readonly ctx: ParseContext, state?: unknown) {
     if (isState(state)) this.layout = layoutOf(state.names, state.line, state.generation);
-    this.idPrefix = this.id.write(`~${ctx.out.fileId}:`, 0, 'latin1');
   }
 
   private note(message: string): void {
@@ -153,24 +149,7 @@ class MsgtrkParser implements Parser {
       return;
     }
 
-    const out = this.ctx.out;
-    out.begin(lineNo);
-    out.bytes(this.ts, 0, TS_BYTES);
-    copyField(out, buf, f, layout.server, true);
-    copyField(out, buf, f, layout.event, true);
-    copyField(out, buf, f, layout.source, true);
-    out.int(roleOf(buf, f, layout.event, layout.source));
-    if (layout.messageId >= 0 && !f.empty(layout.messageId)) copyField(out, buf, f, layout.messageId, false);
-    else out.bytes(this.id, 0, this.idPrefix + writeDigits(this.id, this.idPrefix, lineNo));
-    copyField(out, buf, f, layout.internalId, false);
-    copyField(out, buf, f, layout.sender, false);
-    copyField(out, buf, f, layout.recipients, false);
-    writeCount(out, buf, f, layout.recipientCount);
-    writeCount(out, buf, f, layout.bytes);
-    copyField(out, buf, f, layout.directionality, true);
-    copyField(out, buf, f, layout.subject, false);
-    copyField(out, buf, f, layout.clientIp, false);
-    out.end();
+    writeRow2007(this.ctx.out, buf, f, layout, this.ts, TS_BYTES, lineNo);
   }
 
   end(): void {}
@@ -182,12 +161,6 @@ class MsgtrkParser implements Parser {
 }
 
 /** the decimal digits of a positive integer into dst at `at`; returns how many */
-function writeDigits(dst: Buffer, at: number, v: number): number {
-  let n = 1;
-  for (let t = v; t >= 10; t = Math.floor(t / 10)) n++;
-  for (let i = at + n - 1; i >= at; i--) { dst[i] = ZERO + (v % 10); v = Math.floor(v / 10); }
-  return n;
-}
 
 // ---- sniffing -------------------------------------------------------------------------------
 

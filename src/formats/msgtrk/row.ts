@@ -41,3 +41,52 @@ export function roleOf(buf: Buffer, f: Fields, event: number, source: number): n
   }
   return 0;
 }
+
+const missingId = Buffer.alloc(48);
+let missingIdFile = -1;
+let missingIdPrefix = 0;
+
+/** the message_id of a line that logged none: `~<file id>:<line>`, never empty and unique (written
+ *  without making a string: NOTIFYMAPI lines are frequent) */
+export function writeMissingMessageId(out: TsvWriter, lineNo: number): void {
+  if (out.fileId !== missingIdFile) {
+    missingIdFile = out.fileId;
+    missingIdPrefix = missingId.write(`~${out.fileId}:`, 0, 'latin1');
+  }
+  let n = missingIdPrefix;
+  let digits = 1;
+  for (let t = lineNo; t >= 10; t = Math.floor(t / 10)) digits++;
+  for (let i = n + digits - 1, v = lineNo; i >= n; i--) { missingId[i] = ZERO + (v % 10); v = Math.floor(v / 10); }
+  n += digits;
+  out.bytes(missingId, 0, n);
+}
+
+/** where a 2007+ line (native CSV or Export-Csv) holds each value of the row (-1: absent) */
+export interface Row2007Columns {
+  readonly server: number; readonly event: number; readonly source: number; readonly messageId: number;
+  readonly internalId: number; readonly sender: number; readonly recipients: number; readonly recipientCount: number;
+  readonly bytes: number; readonly directionality: number; readonly subject: number; readonly clientIp: number;
+}
+
+/** the whole tracking_events row of a validated 2007+ line; `ts` holds the canonical time.
+ *  `recipients`, when given, writes the recipients column (Export-Csv rewrites its separators). */
+export function writeRow2007(out: TsvWriter, buf: Buffer, f: Fields, c: Row2007Columns, ts: Buffer, tsBytes: number, lineNo: number, recipients?: () => void): void {
+  out.begin(lineNo);
+  out.bytes(ts, 0, tsBytes);
+  copyField(out, buf, f, c.server, true);
+  copyField(out, buf, f, c.event, true);
+  copyField(out, buf, f, c.source, true);
+  out.int(roleOf(buf, f, c.event, c.source));
+  if (c.messageId >= 0 && !f.empty(c.messageId)) copyField(out, buf, f, c.messageId, false);
+  else writeMissingMessageId(out, lineNo);
+  copyField(out, buf, f, c.internalId, false);
+  copyField(out, buf, f, c.sender, false);
+  if (recipients) recipients();
+  else copyField(out, buf, f, c.recipients, false);
+  writeCount(out, buf, f, c.recipientCount);
+  writeCount(out, buf, f, c.bytes);
+  copyField(out, buf, f, c.directionality, true);
+  copyField(out, buf, f, c.subject, false);
+  copyField(out, buf, f, c.clientIp, false);
+  out.end();
+}

@@ -23,7 +23,7 @@ import { mapColumns, type ColumnMap, type ColumnNames } from '../columns.js';
 import type { Format, ParseContext, Parser, Sample, Sniffed } from '../types.js';
 import { TS_BYTES, dateAndTimeTs } from '../tracking-time.js';
 import { Role } from '../../store/schema.js';
-import { copyField, isCount, writeCount } from '../msgtrk/row.js';
+import { copyField, isCount, writeCount, writeMissingMessageId } from '../msgtrk/row.js';
 
 const TAB = 9, HASH = 35, DASH = 45;
 
@@ -123,7 +123,7 @@ class Parser2003 implements Parser {
     out.int(this.role(buf, layout.event));
     if (layout.linked >= 0 && !f.empty(layout.linked)) copyField(out, buf, f, layout.linked, false);
     else if (layout.msgid >= 0 && !f.empty(layout.msgid)) copyField(out, buf, f, layout.msgid, false);
-    else out.text(`~${out.fileId}:${lineNo}`);
+    else writeMissingMessageId(out, lineNo);
     copyField(out, buf, f, layout.msgid, false);
     copyField(out, buf, f, layout.sender, false);
     copyField(out, buf, f, layout.recipients, false);
