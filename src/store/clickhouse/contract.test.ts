@@ -94,6 +94,21 @@ async function duckdbRepeats(): Promise<Record<string, unknown>> {
   return repeatsAnswers;
 }
 
+/** messages logged twice answer as on DuckDB, both with users named in the query and (namedUsersMax
+ *  = 0) selected by a subquery */
+async function assertRepeatsAsDuckdb(s: ClickhouseStore): Promise<void> {
+  const want = await duckdbRepeats();
+  await appendRepeats(s);
+  assert.deepEqual(await everyAnswer(s), want);
+  const saved = ClickhouseStore.namedUsersMax;
+  ClickhouseStore.namedUsersMax = 0;
+  try {
+    assert.deepEqual(await everyAnswer(s), want);
+  } finally {
+    ClickhouseStore.namedUsersMax = saved;
+  }
+}
+
 describeClickhouse('ClickHouse store contract: single server', () => {
   let server: ClickhouseServer;
   before(async () => { server = await startClickhouse(); });
@@ -102,17 +117,7 @@ describeClickhouse('ClickHouse store contract: single server', () => {
   storeContract('clickhouse', { open: () => openClickhouse(`clickhouse://127.0.0.1:${server.httpPort}/${freshDb('contract')}`) });
 
   test('clickhouse: messages logged twice (per-pair counting) answer exactly as DuckDB, users named or selected by a subquery', async () => {
-    const want = await duckdbRepeats();
-    const s = await openClickhouse(`clickhouse://127.0.0.1:${server.httpPort}/${freshDb('repeats')}`);
-    await appendRepeats(s);
-    assert.deepEqual(await everyAnswer(s), want);
-    const saved = ClickhouseStore.namedUsersMax;
-    ClickhouseStore.namedUsersMax = 0;
-    try {
-      assert.deepEqual(await everyAnswer(s), want);
-    } finally {
-      ClickhouseStore.namedUsersMax = saved;
-    }
+    await assertRepeatsAsDuckdb(await openClickhouse(`clickhouse://127.0.0.1:${server.httpPort}/${freshDb('repeats')}`));
   });
 
   test('clickhouse: every query answers exactly as DuckDB on the same logs', async () => {
@@ -131,17 +136,7 @@ describeClickhouse('ClickHouse store contract: two-shard cluster', () => {
   storeContract('clickhouse cluster', { open: () => openClickhouse(clusterUrl(cluster, freshDb('contract'))) });
 
   test('clickhouse cluster: messages logged twice answer exactly as DuckDB (named users and subquery)', async () => {
-    const want = await duckdbRepeats();
-    const s = await openClickhouse(clusterUrl(cluster, freshDb('repeats')));
-    await appendRepeats(s);
-    assert.deepEqual(await everyAnswer(s), want);
-    const saved = ClickhouseStore.namedUsersMax;
-    ClickhouseStore.namedUsersMax = 0;
-    try {
-      assert.deepEqual(await everyAnswer(s), want);
-    } finally {
-      ClickhouseStore.namedUsersMax = saved;
-    }
+    await assertRepeatsAsDuckdb(await openClickhouse(clusterUrl(cluster, freshDb('repeats'))));
   });
 
   test('clickhouse cluster: every query answers exactly as DuckDB on the same logs, and both shards hold rows', async () => {
