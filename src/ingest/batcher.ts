@@ -5,7 +5,14 @@ import { recordTables, type RecordKind } from '../store/schema.js';
 import type { Batch, IngestedFile, RejectExample, Store } from '../store/types.js';
 import { TsvWriter } from './tsv.js';
 
-export type BatchMark = Map<RecordKind, { pos: number; rows: number }>;
+export interface BatchMark {
+  /** flushes done when the mark was taken: a flush since then already sent the earlier rows */
+  readonly flushes: number;
+  readonly writers: Map<RecordKind, { pos: number; rows: number }>;
+  readonly rejects: number;
+  readonly replace: number;
+  readonly files: ReadonlySet<number>;
+}
 
 export class Batcher {
   private readonly writers = new Map<RecordKind, TsvWriter>();
@@ -15,6 +22,7 @@ export class Batcher {
   private inflight: Promise<void> | undefined;
   /** rows handed to the store so far */
   committedRows = 0;
+  private flushes = 0;
 
   constructor(private readonly store: Store, readonly maxBytes: number, private readonly onCommit?: (b: Batch) => void) {}
 
@@ -37,13 +45,23 @@ export class Batcher {
 
   /** a point to roll back to if the current file fails half-way */
   mark(): BatchMark {
-    return new Map([...this.writers].map(([k, w]) => [k, w.mark()]));
+    return {
+      flushes: this.flushes,
+      writers: new Map([...this.writers].map(([k, w]) => [k, w.mark()])),
+      rejects: this.rejects.length,
+      replace: this.replace.length,
+      files: new Set(this.files.keys()),
+    };
   }
 
-  rollback(m: BatchMark, fileId: number): void {
-    for (const [k, w] of this.writers) w.truncate(m.get(k) ?? { pos: 0, rows: 0 });
-    this.rejects = this.rejects.filter((r) => r.fileId !== fileId);
-    this.files.delete(fileId);
+  /** drop what was added since the mark (rows, rejects, replacements, checkpoints). When a batch was flushed in
+   *  between, that batch held everything older, so all that is buffered now came after the mark. */
+  rollback(m: BatchMark): void {
+    const same = m.flushes === this.flushes;
+    for (const [k, w] of this.writers) w.truncate(same ? m.writers.get(k) ?? { pos: 0, rows: 0 } : { pos: 0, rows: 0 });
+    this.rejects.length = same ? m.rejects : 0;
+    this.replace.length = same ? m.replace : 0;
+    for (const id of [...this.files.keys()]) if (!same || !m.files.has(id)) this.files.delete(id);
   }
 
   /** the file's resume point, valid for the rows written so far */
@@ -80,6 +98,7 @@ export class Batcher {
     this.files = new Map();
     this.rejects = [];
     this.replace = [];
+    this.flushes++;
     const p = this.store.appendBatch(batch).then(() => this.onCommit?.(batch));
     // a failure is rethrown by the next await of `inflight`; until then it is not "unhandled"
     p.catch(() => {});

@@ -121,7 +121,7 @@ export async function ingest(paths: readonly string[], opts: IngestOptions): Pro
       // anything else (the store failing) stops the ingest, and a re-run continues from the last
       // committed batch
       if (typeof (e as NodeJS.ErrnoException).code !== 'string' || !/^E[A-Z]+$/.test((e as NodeJS.ErrnoException).code!)) throw e;
-      batcher.rollback(mark, -1);
+      batcher.rollback(mark);
       outcome = { path: f.path, action: 'failed', why: describeFsError(e), lines: 0, events: 0, rejects: 0, notes: [] };
       summary.errors.push({ path: f.path, message: outcome.why! });
     }
