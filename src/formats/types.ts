@@ -5,6 +5,7 @@
 // making JavaScript strings.
 import type { RecordKind } from '../store/schema.js';
 import type { TsvWriter } from '../ingest/tsv.js';
+import type { BulkCsv } from './bulk.js';
 
 /** The first lines of a file, for sniffing: decoded text, BOM removed, at most 40 lines. */
 export interface Sample {
@@ -69,4 +70,6 @@ export interface Format {
   readonly kind: RecordKind;
   sniff(sample: Sample): Sniffed | undefined;
   parser(ctx: ParseContext, state?: unknown): Parser;
+  /** how a store with its own CSV reader may load whole files of this format (formats/bulk.ts) */
+  readonly bulk?: BulkCsv;
 }

@@ -101,10 +101,10 @@ test('an ingest that fails between batches resumes without losing or doubling ro
     let calls = 0;
     const failing = Object.create(s) as Store;
     failing.appendBatch = async (b) => { if (++calls === 4) throw new Error('simulated crash'); return s.appendBatch(b); };
-    await assert.rejects(ingest([logs], { store: failing, batchBytes: 64 * 1024 }), /simulated crash/);
+    await assert.rejects(ingest([logs], { store: failing, batchBytes: 64 * 1024, wholeFiles: false }), /simulated crash/);
     const partial = await s.trackingEventCount({});
     assert.ok(partial > 0 && partial < expected.events, `some rows were committed before the crash (${partial})`);
-    await ingest([logs], { store: s, batchBytes: 64 * 1024 });
+    await ingest([logs], { store: s, batchBytes: 64 * 1024, wholeFiles: false });
     assert.deepEqual(await totals(s), expected);
   });
 });
@@ -114,11 +114,11 @@ test('an ingest killed with SIGKILL resumes without losing or doubling rows', as
   const db = join(dir, 'killed.duckdb');
   let batches = 0;
   const killed = await mxray(['ingest', logs, '--db', db], {
-    env: { MXRAY_BATCH_BYTES: '65536', MXRAY_TRACE_BATCHES: '1' },
+    env: { MXRAY_BATCH_BYTES: '65536', MXRAY_TRACE_BATCHES: '1', MXRAY_WHOLE_FILES: '0' },
     onStderr: (chunk, kill) => { batches += chunk.split('batch committed').length - 1; if (batches >= 3) kill(); },
   });
   assert.notEqual(killed.code, 0, 'the first run was killed');
-  const resumed = await mxray(['ingest', logs, '--db', db, '--json']);
+  const resumed = await mxray(['ingest', logs, '--db', db, '--json'], { env: { MXRAY_WHOLE_FILES: '0' } });
   assert.equal(resumed.code, 0, resumed.stderr);
   assert.ok(JSON.parse(resumed.stdout).resumed.length >= 1, 'the interrupted file was continued');
   const s = await DuckdbStore.open(db);

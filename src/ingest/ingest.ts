@@ -6,16 +6,20 @@ import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import { formats as registry } from '../formats/registry.js';
 import type { Format, RejectReason } from '../formats/types.js';
-import type { Batch, IngestedFile, Store } from '../store/types.js';
+import type { Batch, BulkFile, IngestedFile, Store } from '../store/types.js';
+import type { BulkPlan } from '../formats/bulk.js';
 import { expandPaths, describeFsError, type FoundFile } from './files.js';
 import { frameFile, type Position } from './framer.js';
 import { sniffFile } from './sniff.js';
 import { Batcher } from './batcher.js';
+import { prescan } from './bulk.js';
 
 export const FINGERPRINT_BYTES = 4096;
 const BATCH_BYTES = 16 << 20;
 const EXAMPLES_PER_FILE = 10;
 const EXAMPLES_IN_SUMMARY = 20;
+/** files handed to a store's whole-file load at a time (the next round is checked meanwhile) */
+const BULK_ROUND_BYTES = 512 << 20;
 
 export interface IngestOptions {
   store: Store;
@@ -24,6 +28,11 @@ export interface IngestOptions {
   /** called often with progress (the CLI draws a bar when stderr is a terminal) */
   onProgress?(p: IngestProgress): void;
   batchBytes?: number;
+  /** let a store that can load whole files itself do so (default true; MXRAY_WHOLE_FILES=0 turns
+   *  it off): the format's parser reads only the files it refuses */
+  wholeFiles?: boolean;
+  /** bytes of files per whole-file round (default 512 MiB; MXRAY_BULK_ROUND_BYTES) */
+  bulkRoundBytes?: number;
 }
 
 export interface IngestProgress {
@@ -109,23 +118,57 @@ export async function ingest(paths: readonly string[], opts: IngestOptions): Pro
   const batcher = new Batcher(store, opts.batchBytes ?? (Number(process.env.MXRAY_BATCH_BYTES) || BATCH_BYTES), trace);
   await store.ingestStarting?.();
 
-  for (let i = 0; i < files.length; i++) {
-    const f = files[i]!;
-    let outcome: FileOutcome;
+  const outcomes: (FileOutcome | undefined)[] = new Array(files.length);
+  const isFsError = (e: unknown) => typeof (e as NodeJS.ErrnoException).code === 'string' && /^E[A-Z]+$/.test((e as NodeJS.ErrnoException).code!);
+  const failed = (f: FoundFile, e: unknown): FileOutcome => {
+    const why = describeFsError(e);
+    summary.errors.push({ path: f.path, message: why });
+    return { path: f.path, action: 'failed', why, lines: 0, events: 0, rejects: 0, notes: [] };
+  };
+  const parse = async (p: Prepared): Promise<FileOutcome> => {
     const mark = batcher.mark();
     try {
-      outcome = await ingestFile(f, store, batcher, forced, summary, (done, lines, rejects) =>
-        opts.onProgress?.({ file: f.path, fileIndex: i, fileCount: files.length, bytesDone: bytesBefore + done, bytesTotal, lines, rejects }));
+      return await parseFile(p, batcher, summary, (done, lines, rejects) =>
+        opts.onProgress?.({ file: p.f.path, fileIndex: p.index, fileCount: files.length, bytesDone: bytesBefore + done, bytesTotal, lines, rejects }));
     } catch (e) {
       // a file that cannot be read is that file's problem (its rows not yet committed are dropped);
       // anything else (the store failing) stops the ingest, and a re-run continues from the last
       // committed batch
-      if (typeof (e as NodeJS.ErrnoException).code !== 'string' || !/^E[A-Z]+$/.test((e as NodeJS.ErrnoException).code!)) throw e;
+      if (!isFsError(e)) throw e;
       batcher.rollback(mark);
-      outcome = { path: f.path, action: 'failed', why: describeFsError(e), lines: 0, events: 0, rejects: 0, notes: [] };
-      summary.errors.push({ path: f.path, message: outcome.why! });
+      return failed(p.f, e);
+    } finally {
+      bytesBefore += p.f.size;
     }
-    bytesBefore += f.size;
+  };
+
+  // Whole-file loads (formats/bulk.ts): files a store can read itself wait in `round`; when it is
+  // big enough, their bytes are checked (prescan) and the store loads them while the next round
+  // is gathered. Files it does not take are read by the parser at the end.
+  const wholeFiles = (opts.wholeFiles ?? true) && process.env.MXRAY_WHOLE_FILES !== '0';
+  const roundBytes = opts.bulkRoundBytes ?? (Number(process.env.MXRAY_BULK_ROUND_BYTES) || BULK_ROUND_BYTES);
+  const bulk = new BulkRounds(wholeFiles ? store : undefined, roundBytes, (p, o) => { outcomes[p.index] = o; bytesBefore += p.f.size; }, failed, (p) => {
+    opts.onProgress?.({ file: p.f.path, fileIndex: p.index, fileCount: files.length, bytesDone: bytesBefore, bytesTotal, lines: 0, rejects: 0 });
+  });
+
+  for (let i = 0; i < files.length; i++) {
+    const f = files[i]!;
+    let p: Prepared | FileOutcome;
+    try {
+      p = await prepare(f, i, store, forced);
+    } catch (e) {
+      if (!isFsError(e)) throw e;
+      p = failed(f, e);
+    }
+    if ('action' in p) { outcomes[i] = p; bytesBefore += f.size; continue; }
+    if (await bulk.offer(p)) continue;
+    outcomes[i] = await parse(p);
+  }
+  for (const p of await bulk.finish()) outcomes[p.index] = await parse(p);
+
+  for (let i = 0; i < files.length; i++) {
+    const f = files[i]!;
+    const outcome = outcomes[i]!;
     summary.details.push(outcome);
     if (outcome.action === 'skipped') summary.skippedFiles++;
     else if (outcome.action !== 'failed') {
@@ -143,10 +186,22 @@ export async function ingest(paths: readonly string[], opts: IngestOptions): Pro
   return summary;
 }
 
-async function ingestFile(
-  f: FoundFile, store: Store, batcher: Batcher, forced: Format | undefined, summary: IngestSummary,
-  progress: (bytes: number, lines: number, rejects: number) => void,
-): Promise<FileOutcome> {
+/** a file to read: its record in the store, its format and where to start */
+interface Prepared {
+  f: FoundFile;
+  index: number;
+  outcome: FileOutcome;
+  file: IngestedFile;
+  format: Format;
+  from?: Position;
+  known?: IngestedFile;
+  /** the first lines (when the format was sniffed now) */
+  sample?: readonly string[];
+}
+
+/** identify the file (new, grown, interrupted, already read) and record it; a FileOutcome when
+ *  there is nothing to read */
+async function prepare(f: FoundFile, index: number, store: Store, forced: Format | undefined): Promise<Prepared | FileOutcome> {
   const outcome: FileOutcome = { path: f.path, action: 'ingested', lines: 0, events: 0, rejects: 0, notes: [] };
   if (f.size === 0) return { ...outcome, action: 'skipped', why: 'empty file' };
 
@@ -154,6 +209,7 @@ async function ingestFile(
   let file: IngestedFile;
   let format: Format | undefined;
   let from: Position | undefined;
+  let sample: readonly string[] | undefined;
 
   if (known) {
     const same = known.path === f.path ? '' : ` (same content as ${known.path})`;
@@ -163,7 +219,6 @@ async function ingestFile(
     if (!format) return { ...outcome, action: 'skipped', why: `ingested earlier as format "${known.format}", which this version does not know` };
     file = { ...known, path: f.path, size: f.size, fpLen, fpHash };
     from = { offset: known.offset, nextLine: known.provisionalFrom ?? known.nextLine };
-    if (known.provisionalFrom !== null) batcher.replaceFrom(file.id, known.provisionalFrom);
     outcome.action = 'resumed';
     outcome.why = known.complete ? `grew from ${known.size} to ${f.size} bytes: reading from line ${from.nextLine}` : `continuing an interrupted ingest at line ${from.nextLine}`;
   } else {
@@ -172,6 +227,7 @@ async function ingestFile(
       const s = await sniffFile(f.path);
       if (!s.format) return { ...outcome, action: 'skipped', why: s.reason };
       format = s.format;
+      sample = s.lines;
     }
     file = await store.addFile({
       path: f.path, size: f.size, fpLen, fpHash, format: format.name, offset: 0, nextLine: 1, seekable: true,
@@ -179,6 +235,15 @@ async function ingestFile(
     });
   }
   outcome.format = format.name;
+  return { f, index, outcome, file, format, ...(from ? { from } : {}), ...(known ? { known } : {}), ...(sample ? { sample } : {}) };
+}
+
+async function parseFile(
+  p: Prepared, batcher: Batcher, summary: IngestSummary,
+  progress: (bytes: number, lines: number, rejects: number) => void,
+): Promise<FileOutcome> {
+  const { f, outcome, file, format, from, known } = p;
+  if (known && known.provisionalFrom !== null) batcher.replaceFrom(file.id, known.provisionalFrom);
   const kind = format.kind;
 
   let examplesKept = 0;
@@ -246,4 +311,82 @@ async function ingestFile(
   await batcher.flushIfFull();
   progress(f.size, lines, outcome.rejects);
   return outcome;
+}
+
+/** Rounds of whole-file loads (see the comment where ingest() uses it). */
+class BulkRounds {
+  private round: { p: Prepared; plan: BulkPlan }[] = [];
+  private bytes = 0;
+  private inflight: Promise<void> | undefined;
+  private readonly fallback: Prepared[] = [];
+
+  constructor(
+    private readonly store: Store | undefined,
+    private readonly roundBytes: number,
+    private readonly done: (p: Prepared, o: FileOutcome) => void,
+    private readonly failed: (f: FoundFile, e: unknown) => FileOutcome,
+    private readonly progress: (p: Prepared) => void,
+  ) {}
+
+  /** take the file if the store can load it whole (true), else the caller parses it now */
+  async offer(p: Prepared): Promise<boolean> {
+    const spec = p.format.bulk;
+    if (!this.store?.bulkLoad || !spec || !p.sample || p.known) return false;
+    const plan = spec.plan(p.sample);
+    if ('refused' in plan) return false;
+    this.round.push({ p, plan });
+    this.bytes += p.f.size;
+    if (this.bytes >= this.roundBytes) await this.send();
+    return true;
+  }
+
+  /** check the round's files and hand the plain ones to the store (after the previous round) */
+  private async send(): Promise<void> {
+    const round = this.round;
+    this.round = [];
+    this.bytes = 0;
+    const ready: { p: Prepared; plan: BulkPlan; lines: number }[] = [];
+    for (const r of round) {
+      try {
+        const s = await prescan(r.p.f.path, r.p.f.size);
+        if (s.plain) ready.push({ ...r, lines: s.lines });
+        else this.fallback.push(r.p);
+      } catch (e) {
+        if (typeof (e as NodeJS.ErrnoException).code !== 'string') throw e;
+        this.done(r.p, this.failed(r.p.f, e));
+      }
+    }
+    if (this.inflight) await this.inflight;
+    this.inflight = undefined;
+    if (ready.length === 0) return;
+    const load = this.load(ready);
+    load.catch(() => {}); // rethrown where it is awaited
+    this.inflight = load;
+  }
+
+  private async load(ready: readonly { p: Prepared; plan: BulkPlan; lines: number }[]): Promise<void> {
+    for (const name of new Set(ready.map((r) => r.p.format.name))) {
+      const group = ready.filter((r) => r.p.format.name === name);
+      const files: BulkFile[] = group.map(({ p, plan, lines }) => ({
+        file: { ...p.file, offset: p.f.size, nextLine: lines + 1, seekable: true, state: plan.state, provisionalFrom: null, complete: true, lines, rejects: 0 },
+        plan,
+        dataLines: lines - plan.headerLines,
+      }));
+      const results = await this.store!.bulkLoad!(group[0]!.p.format.bulk!, files);
+      results.forEach((res, k) => {
+        const { p, lines } = group[k]!;
+        if (!res.loaded) { this.fallback.push(p); return; }
+        this.done(p, { ...p.outcome, lines, events: res.rows });
+        this.progress(p);
+      });
+      if (process.env.MXRAY_TRACE_BATCHES) process.stderr.write(`mxray-trace: whole-file load committed (${results.filter((r) => r.loaded).length} file(s))\n`);
+    }
+  }
+
+  /** the last round loaded; the files the store did not take, in their order, for the parser */
+  async finish(): Promise<Prepared[]> {
+    await this.send();
+    if (this.inflight) await this.inflight;
+    return this.fallback.sort((a, b) => a.index - b.index);
+  }
 }

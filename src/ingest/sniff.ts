@@ -12,6 +12,8 @@ export interface SniffResult {
   format?: Format;
   reason: string;
   candidates: { name: string; confidence: number; reason: string }[];
+  /** the first lines it looked at (decoded, BOM removed) */
+  lines: readonly string[];
 }
 
 export async function sniffFile(path: string, formats: readonly Format[] = formatList): Promise<SniffResult> {
@@ -24,10 +26,10 @@ export async function sniffFile(path: string, formats: readonly Format[] = forma
     .sort((a, b) => b.confidence - a.confidence);
   const best = candidates[0];
   const list = candidates.map(({ name, confidence, reason }) => ({ name, confidence, reason }));
-  if (lines.length === 0) return { reason: 'no text lines in the first 256 KiB', candidates: list };
+  if (lines.length === 0) return { reason: 'no text lines in the first 256 KiB', candidates: list, lines };
   if (!best || best.confidence < MIN_CONFIDENCE) {
     const near = best ? ` (closest: ${best.name}, ${best.confidence}%: ${best.reason})` : '';
-    return { reason: `no known log format matches the first ${lines.length} lines${near}`, candidates: list };
+    return { reason: `no known log format matches the first ${lines.length} lines${near}`, candidates: list, lines };
   }
-  return { format: best.f, reason: best.reason, candidates: list };
+  return { format: best.f, reason: best.reason, candidates: list, lines };
 }

@@ -3,6 +3,7 @@
 // backend only. A backend declares what it cannot do in `capabilities`.
 import type { RecordKind } from './schema.js';
 import type { RejectReason } from '../formats/types.js';
+import type { BulkCsv, BulkPlan } from '../formats/bulk.js';
 
 /** A UTC time range: from inclusive, to exclusive, as `YYYY-MM-DD HH:MM:SS` strings (see reports/range.ts) */
 export interface TimeRange {
@@ -56,6 +57,24 @@ export interface Batch {
   replace: { fileId: number; fromLine: number }[];
 }
 
+/** A file a store may load whole with its own CSV reader (Store.bulkLoad, formats/bulk.ts). */
+export interface BulkFile {
+  /** the file as it is to be recorded once its rows are in (complete, resume point at its end) */
+  file: IngestedFile;
+  plan: BulkPlan;
+  /** lines after the header block: the rows the file must give, one per line */
+  dataLines: number;
+}
+
+export interface BulkOutcome {
+  fileId: number;
+  /** true: its rows and its record are committed; false: nothing of it was stored */
+  loaded: boolean;
+  rows: number;
+  /** why it was not loaded (the ingest then reads it with the format's parser) */
+  why?: string;
+}
+
 export interface UserTotals {
   user: string;
   sent: number;
@@ -95,6 +114,9 @@ export interface Store {
   /** update identity/size/format of a known file without rows (a grown file's new fingerprint) */
   updateFile(f: IngestedFile): Promise<void>;
   appendBatch(b: Batch): Promise<void>;
+  /** optional: load whole files with the store's own CSV reader, each file all or nothing (see
+   *  formats/bulk.ts). Files it does not load are left untouched for the parser path. */
+  bulkLoad?(spec: BulkCsv, files: readonly BulkFile[]): Promise<BulkOutcome[]>;
   /** bulk loading is about to start / has ended: a backend may tune itself for it (optional) */
   ingestStarting?(): Promise<void>;
   ingestFinished?(): Promise<void>;

@@ -2,6 +2,7 @@
 // from the file's own #Fields header; these lists are only used for files that lost their header
 // (lines cut out of a log), where the field count says which generation wrote them.
 import { Role } from '../../store/schema.js';
+import type { ColumnNames } from '../columns.js';
 
 const v2007 = [
   'date-time', 'client-ip', 'client-hostname', 'server-ip', 'server-hostname', 'source-context', 'connector-id',
@@ -27,3 +28,11 @@ export const countingRoles: readonly { readonly event: string; readonly source: 
   { event: 'RECEIVE', source: 'STOREDRIVER', role: Role.Submit },
   { event: 'DELIVER', source: 'STOREDRIVER', role: Role.Deliver },
 ];
+
+/** the header names of the values a row needs */
+export const columns = {
+  dateTime: 'date-time', server: 'server-hostname', event: 'event-id', source: 'source', messageId: 'message-id',
+  internalId: 'internal-message-id', sender: 'sender-address', recipients: 'recipient-address',
+  recipientCount: 'recipient-count', bytes: 'total-bytes', directionality: 'directionality', subject: 'message-subject',
+  clientIp: 'client-ip',
+} as const satisfies ColumnNames<string>;

@@ -23,18 +23,12 @@ import { Fields, splitCsv } from '../fields.js';
 import { mapColumns, type ColumnMap, type ColumnNames } from '../columns.js';
 import type { Format, ParseContext, Parser, Sample, Sniffed } from '../types.js';
 import { TS_BYTES, isoTs } from '../tracking-time.js';
-import { knownLayouts } from './layouts.js';
+import { columns, knownLayouts } from './layouts.js';
 import { isCount, writeRow2007 } from './row.js';
+import { msgtrkBulk } from './bulk.js';
 
 const HASH = 35, QUOTE = 34;
 
-/** the header names of the values a row needs */
-const columns = {
-  dateTime: 'date-time', server: 'server-hostname', event: 'event-id', source: 'source', messageId: 'message-id',
-  internalId: 'internal-message-id', sender: 'sender-address', recipients: 'recipient-address',
-  recipientCount: 'recipient-count', bytes: 'total-bytes', directionality: 'directionality', subject: 'message-subject',
-  clientIp: 'client-ip',
-} as const satisfies ColumnNames<string>;
 
 /** where those values are in one layout (-1: the layout has no such field); `generation` is set
  *  when the layout was inferred from a field count */
@@ -216,4 +210,5 @@ export const msgtrk = {
   kind: 'tracking',
   sniff,
   parser: (ctx: ParseContext, state?: unknown): Parser => new MsgtrkParser(ctx, state),
+  bulk: msgtrkBulk,
 } satisfies Format;

@@ -6,7 +6,9 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { recordTables, type RecordKind } from '../schema.js';
-import type { Batch, IngestedFile, Store, TimeRange, TrafficRow, UserTotals } from '../types.js';
+import type { Batch, BulkFile, BulkOutcome, IngestedFile, Store, TimeRange, TrafficRow, UserTotals } from '../types.js';
+import type { BulkCsv } from '../../formats/bulk.js';
+import { bulkLoad, type Conn } from './bulk.js';
 import { createTableSql, duckType, ident, loadTsvSql } from './ddl.js';
 import { migrate } from './migrations.js';
 import * as q from './tracking.js';
@@ -106,11 +108,37 @@ export class DuckdbStore implements Store {
   }
 
   async updateFile(f: IngestedFile): Promise<void> {
-    await this.run(
+    await this.updateFileOn(this.conn(this.db), f);
+  }
+
+  private async updateFileOn(c: Conn, f: IngestedFile): Promise<void> {
+    await c.run(
       `UPDATE ingested_files SET path = $path, size = $size, fp_len = $fp_len, fp_hash = $fp_hash, format = $format, resume_offset = $offset, next_line = $next_line,
         seekable = $seekable, state = $state, provisional_from = $prov, complete = $complete, lines = $lines, rejects = $rejects, last_ingest = now() WHERE id = $id`,
       { ...this.fileParams(f), id: f.id },
     );
+  }
+
+  private conn(db: DuckDBConnection): Conn {
+    return {
+      run: async (sql, params) => { await db.run(sql, params as never); },
+      value: async (sql, params) => Number((await db.runAndReadAll(sql, params as never)).getRows()[0]?.[0] ?? 0),
+    };
+  }
+
+  /** Whole files through DuckDB's CSV reader (./bulk.ts), on two connections: each file's rows are
+   *  numbered by a sequential scan, so two files load at once. */
+  async bulkLoad(spec: BulkCsv, files: readonly BulkFile[]): Promise<BulkOutcome[]> {
+    if (files.length === 0) return [];
+    // connections of their own: the ingest keeps using the main one meanwhile (parser batches of
+    // other files, new file records)
+    const conns = [await this.instance.connect(), await this.instance.connect()];
+    try {
+      const sizes = files.map((f) => f.file.size);
+      return await bulkLoad(conns.map((c) => this.conn(c)), spec, files, sizes, (c, f) => this.updateFileOn(c, f.file));
+    } finally {
+      for (const c of conns) c.closeSync();
+    }
   }
 
   /** While ingesting: checkpoint (write the WAL into the database file) rarely, because with the
