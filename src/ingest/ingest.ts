@@ -54,6 +54,8 @@ export interface FileOutcome {
   events: number;
   rejects: number;
   notes: string[];
+  /** true when the store read the file whole with its own CSV reader (formats/bulk.ts) */
+  whole?: boolean;
 }
 
 export interface IngestSummary {
@@ -65,6 +67,8 @@ export interface IngestSummary {
   rejectsByReason: Partial<Record<RejectReason, number>>;
   examples: { file: string; line: number; reason: RejectReason; detail?: string }[];
   formats: Record<string, number>;
+  /** files the store read whole itself (the rest of `files` went through the parsers) */
+  wholeFiles: number;
   errors: { path: string; message: string }[];
   bytes: number;
   seconds: number;
@@ -101,7 +105,7 @@ export async function ingest(paths: readonly string[], opts: IngestOptions): Pro
   const { store } = opts;
   const { files, errors } = await expandPaths(paths);
   const summary: IngestSummary = {
-    files: 0, skippedFiles: 0, lines: 0, events: 0, rejects: 0, rejectsByReason: {}, examples: [], formats: {},
+    files: 0, skippedFiles: 0, lines: 0, events: 0, rejects: 0, rejectsByReason: {}, examples: [], formats: {}, wholeFiles: 0,
     errors: [...errors], bytes: 0, seconds: 0, details: [],
   };
   let forced: Format | undefined;
@@ -175,6 +179,7 @@ export async function ingest(paths: readonly string[], opts: IngestOptions): Pro
       summary.files++;
       summary.bytes += f.size;
       if (outcome.format) summary.formats[outcome.format] = (summary.formats[outcome.format] ?? 0) + 1;
+      if (outcome.whole) summary.wholeFiles++;
     }
     summary.lines += outcome.lines;
     summary.events += outcome.events;
@@ -376,7 +381,7 @@ class BulkRounds {
       results.forEach((res, k) => {
         const { p, lines } = group[k]!;
         if (!res.loaded) { this.fallback.push(p); return; }
-        this.done(p, { ...p.outcome, lines, events: res.rows });
+        this.done(p, { ...p.outcome, lines, events: res.rows, whole: true });
         this.progress(p);
       });
       if (process.env.MXRAY_TRACE_BATCHES) process.stderr.write(`mxray-trace: whole-file load committed (${results.filter((r) => r.loaded).length} file(s))\n`);
