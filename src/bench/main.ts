@@ -98,7 +98,7 @@ async function benchTracking(dataDir: string, files: string[], bytes: number): P
     const mbs = bytes / 1e6 / s;
     process.stdout.write(`${pad(name, 30)} ${s.toFixed(2).padStart(8)} ${mbs.toFixed(0).padStart(8)} ${(n ? Math.round(n / s).toLocaleString('en-US') : '').padStart(11)} ${(rss ? rss.toFixed(0) + ' MB' : '').padStart(9)} ${(s / duck.seconds).toFixed(2).padStart(8)}×\n`);
   }
-  process.stdout.write(`\nlines: ${lines.toLocaleString('en-US')}, events stored: ${mx.rows?.toLocaleString('en-US')}\n`);
+  process.stdout.write(`\nlines: ${lines.toLocaleString('en-US')}, events stored: ${mx.rows?.toLocaleString('en-US')}; files read whole by DuckDB: ${mx.extra!.wholeFiles} of ${mx.extra!.files}\n`);
   process.stdout.write(`classes report over ${mx.extra!.bigEvents!.toLocaleString('en-US')} events: ${mx.extra!.bigClassesSeconds!.toFixed(3)} s\n`);
   process.stdout.write(`goals: ingest ≥ 100 MB/s (${(bytes / 1e6 / mx.extra!.ingestSeconds!).toFixed(0)}), peak RSS < 500 MB (${mx.maxRssMB.toFixed(0)}), ingest + classes within 2× DuckDB (${((mx.extra!.ingestSeconds! + mx.extra!.classesSeconds!) / duck.seconds).toFixed(2)}×), classes over 10M events < 1 s (${mx.extra!.bigClassesSeconds!.toFixed(3)})\n`);
 }

@@ -25,4 +25,4 @@ t = performance.now();
 await classesReport(store, opts);
 const bigClassesSeconds = (performance.now() - t) / 1000;
 await store.close();
-process.stdout.write(JSON.stringify({ seconds: ingestSeconds + classesSeconds, maxRssMB: rss, rows: s.events, extra: { ingestSeconds, classesSeconds, bigEvents: events, bigClassesSeconds, rejects: s.rejects } }) + '\n');
+process.stdout.write(JSON.stringify({ seconds: ingestSeconds + classesSeconds, maxRssMB: rss, rows: s.events, extra: { ingestSeconds, classesSeconds, bigEvents: events, bigClassesSeconds, rejects: s.rejects, files: s.files, wholeFiles: s.wholeFiles } }) + '\n');

@@ -24,6 +24,9 @@ export interface Conn {
   value(sql: string, params?: Params): Promise<number>;
 }
 
+/** a null string no log holds (it has control bytes): every field is text, empty ones '' */
+const NO_NULL = '\u0001mxray:no-null\u0001';
+
 /** a refusal raised inside the statement, recognisable in DuckDB's error message */
 const REFUSE = 'mxray-bulk-refused: ';
 
@@ -41,30 +44,30 @@ export function valueSql(v: BulkValue, plan: BulkPlan, fileId: number): string {
   switch (v.kind) {
     case 'file': return String(fileId);
     case 'line': return line;
+    // read_csv gives empty fields as '' (NO_NULL below), so text needs no coalesce
     case 'text': {
       const c = col(v.field);
       if (!c) return v.absent === 'empty' ? `''` : 'NULL';
-      return v.lower ? `lower(coalesce(${c}, ''))` : `coalesce(${c}, '')`;
+      return v.lower ? `lower(${c})` : c;
     }
     case 'key': {
       const c = col(v.field);
       const missing = `'~${fileId}:' || ${line}`;
-      return c ? `coalesce(${c}, ${missing})` : missing;
+      return c ? `CASE WHEN ${c} = '' THEN ${missing} ELSE ${c} END` : missing;
     }
     case 'count': {
       const c = col(v.field);
       if (!c) return '0';
       // digits only: nothing left once leading digits are trimmed (cheaper than a regular expression)
-      return `CASE WHEN ${c} IS NULL THEN 0 WHEN ltrim(${c}, '0123456789') = '' THEN CAST(${c} AS BIGINT) ELSE ${refuse(`${v.field} is not a number`)} END`;
+      return `CASE WHEN ${c} = '' THEN 0 WHEN ltrim(${c}, '0123456789') = '' THEN CAST(${c} AS BIGINT) ELSE ${refuse(`${v.field} is not a number`)} END`;
     }
     case 'iso-utc-ms': {
       const c = col(v.field);
       if (!c) return refuse(`no ${v.field} field`);
-      // exactly the shape isoTs (formats/tracking-time.ts) reads fastest, checked without a regular
-      // expression (3× cheaper): the separators in place, digits elsewhere, an hour below 24 and a
-      // year from 1 (the cast accepts 24:00 and year 0); the cast refuses 30 February and the like
-      const shape = `${c} LIKE '____-__-__T__:__:__.___Z' AND translate(${c}, '0123456789', '') = '--T::.Z' AND substr(${c}, 12, 2) < '24' AND ${c} >= '0001'`;
-      return `coalesce(CASE WHEN ${shape} THEN TRY_CAST(${c} AS TIMESTAMP) END, ${refuse(`${v.field} is not an ISO UTC time`)})`;
+      // exactly the shape isoTs (formats/tracking-time.ts) reads fastest: the separators in place
+      // (LIKE), a year from 0001 (strptime takes 0000 and a leading space), and strptime, which
+      // refuses a non-digit, hour 24, 30 February… by failing the statement
+      return `CASE WHEN ${c} LIKE '____-__-__T__:__:__.___Z' AND ${c} >= '0001' THEN strptime(${c}, '%Y-%m-%dT%H:%M:%S.%gZ') ELSE ${refuse(`${v.field} is not an ISO UTC time`)} END`;
     }
     case 'code': {
       const arms: string[] = [];
@@ -91,7 +94,8 @@ export function bulkInsertSql(spec: BulkCsv, plan: BulkPlan, fileId: number, pat
   const columns = plan.names.map((_, i) => `'c${i}': 'VARCHAR'`).join(', ');
   return `INSERT INTO ${ident(table.name)} SELECT ${values.join(', ')}
     FROM read_csv(${literal(path)}, skip = ${plan.headerLines}, header = false, delim = ${literal(spec.delimiter)}, quote = ${literal(spec.quote)},
-      escape = ${literal(spec.quote)}, auto_detect = false, strict_mode = true, columns = {${columns}}) WITH ORDINALITY`;
+      escape = ${literal(spec.quote)}, auto_detect = false, strict_mode = true, nullstr = ${literal(NO_NULL)}, allow_quoted_nulls = false,
+      columns = {${columns}}) WITH ORDINALITY`;
 }
 
 /** the reason of a failed load, in words (DuckDB's first line, or the description's refusal) */
