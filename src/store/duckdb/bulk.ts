@@ -106,7 +106,7 @@ export function failureReason(e: unknown): string {
   return m.split('\n').slice(0, 2).join(' ').slice(0, 200);
 }
 
-export const BULK_TXN_BYTES = 128 << 20;
+export const BULK_TXN_BYTES = 256 << 20;
 
 /**
  * Load the files over the given connections (each takes the next group of files, about

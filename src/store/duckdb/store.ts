@@ -196,6 +196,10 @@ export class DuckdbStore implements Store {
   }
 
   async trackingActiveDays(range: TimeRange): Promise<number> {
+    // first and last date only (from statistics, no scan): one or two dates apart is the answer
+    const [s] = await this.rows<{ span: number | null }>(q.activeDaysSpan(range), q.rangeParams(range));
+    if (s?.span === null || s?.span === undefined) return 0;
+    if (s.span <= 1) return s.span + 1;
     const [r] = await this.rows<{ days: number }>(q.activeDays(range), q.rangeParams(range));
     return Number(r?.days ?? 0);
   }

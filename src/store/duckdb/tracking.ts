@@ -21,7 +21,12 @@ export function rangeParams(r: TimeRange): Record<string, string> {
   return p;
 }
 
-export function userTotals(r: TimeRange, recipients: 'once' | 'each'): string {
+/** The rules above, read literally: group the (user, message id) pairs by their strings, then by
+ *  user. Exact and simple, but the pair grouping (a hash table of millions of groups with two
+ *  string keys) is most of the time of the classes report; userTotals below gives the same numbers
+ *  faster. Kept as the reference that userTotals is checked against (tests), and as the exact
+ *  recount userTotals uses for the few pairs that need one. */
+export function userTotalsByPairs(r: TimeRange, recipients: 'once' | 'each'): string {
   const each = recipients === 'each';
   const sentCount = each ? 'sum(greatest(1, len(list_distinct(flatten(rcpts)))))' : 'count(*)';
   // the recipient lists are only gathered when a message counts once per recipient
@@ -43,8 +48,98 @@ export function userTotals(r: TimeRange, recipients: 'once' | 'each'): string {
   ORDER BY 1`;
 }
 
+/** The same numbers as userTotalsByPairs, without grouping millions of string pairs.
+ *
+ *  Events are counted per event and summed per user, which is exact for every (user, message id)
+ *  pair that only one event holds (nearly all of them: a message is submitted once and delivered
+ *  once to a mailbox). The pairs that several events hold, the only ones where counting per event
+ *  is wrong, are found by sorting 64-bit keys k = xor(hash(side, user), hash(message id)): equal
+ *  pairs have equal keys, so a key that occurs once is a pair held by one event. A key that
+ *  occurs more than once is a repeated pair or, very rarely, a hash collision of different pairs;
+ *  either way the events with that key are counted again exactly, by the strings (as in
+ *  userTotalsByPairs), and replace their per-event counts. So a collision costs a little time,
+ *  never a wrong number.
+ *
+ *  Shape, measured on 10 M events (2.8 M pairs) on 2 cores:
+ *  - per user, the events are summed in hash tables of a few thousand groups (cheap), and the
+ *    message hashes are gathered in a list per user: that list is how one scan feeds both the sums
+ *    and the sort of keys (a CTE over the events would be scanned twice, or materialised with its
+ *    strings);
+ *  - deliveries are first summed per recipient list (there are far fewer distinct lists than
+ *    deliveries), and only those lists are split into recipients;
+ *  - repeated keys come from a sort (window lag) of the unnested keys: sorting 2.8 M integers costs
+ *    about half of grouping them in a hash table (GROUP BY k HAVING count(*) > 1);
+ *  - the exact recount scans the events again, but through a semi join on the repeated keys: when
+ *    there are none (the usual case) DuckDB skips that scan.
+ *  Nothing here is materialised with per-event strings; sub and del are NOT MATERIALIZED so that
+ *  DuckDB does not store them for their second (usually skipped) use. */
+export function userTotals(r: TimeRange, recipients: 'once' | 'each'): string {
+  const each = recipients === 'each';
+  const where = rangeWhere(r);
+  // --recipients each: a submission event counts once per distinct recipient (at least once); a
+  // message that several events hold counts the distinct recipients of all of them (the recount)
+  const rcptList = `list_filter(string_split(recipients, ';'), x -> x <> '')`;
+  const subCols = each ? `, greatest(1, len(list_distinct(${rcptList}))) AS w, ${rcptList} AS rl` : '';
+  const sentPerEvent = each ? 'sum(w)' : 'count(*)';
+  const sentPerPair = each ? 'sum(greatest(1, len(list_distinct(flatten(rls)))))' : 'count(*)';
+  const pairRcpts = each ? ', list(rl) AS rls' : '';
+  return `
+  WITH
+  sub AS NOT MATERIALIZED (
+    SELECT sender AS u, message_id, bytes${subCols}
+    FROM tracking_events WHERE ${where} AND (role & 1) = 1 AND sender IS NOT NULL AND sender <> ''),
+  del AS NOT MATERIALIZED (
+    SELECT rcpt AS u, message_id, bytes
+    FROM (SELECT unnest(string_split(recipients, ';')) AS rcpt, message_id, bytes FROM tracking_events WHERE ${where} AND (role & 2) = 2)
+    WHERE rcpt <> ''),
+  sent AS MATERIALIZED (SELECT u, ${sentPerEvent} AS n, sum(bytes) AS b, list(hash(message_id)) AS hs FROM sub GROUP BY u),
+  lists AS MATERIALIZED (
+    SELECT recipients, count(*) AS n, sum(bytes) AS b, list(hash(message_id)) AS hs
+    FROM tracking_events WHERE ${where} AND (role & 2) = 2 GROUP BY recipients),
+  rcpt AS NOT MATERIALIZED (
+    SELECT u, n, b, hs FROM (SELECT unnest(string_split(recipients, ';')) AS u, n, b, hs FROM lists) WHERE u <> ''),
+  per_event AS (
+    SELECT 1 AS side, u, n, b FROM sent
+    UNION ALL
+    SELECT 2 AS side, u, sum(n) AS n, sum(b) AS b FROM rcpt GROUP BY u),
+  repeated AS (
+    SELECT DISTINCT k FROM (
+      SELECT k, lag(k) OVER (ORDER BY k) AS prev FROM (
+        SELECT xor(hash(1, u), unnest(hs)) AS k FROM sent
+        UNION ALL
+        SELECT xor(hash(2, u), unnest(hs)) AS k FROM rcpt))
+    WHERE k = prev),
+  recount AS (
+    SELECT 1 AS side, u, ${sentPerPair} AS n, sum(b) AS b, sum(en) AS en, sum(eb) AS eb FROM (
+      SELECT u, message_id, max(bytes) AS b, ${sentPerEvent} AS en, sum(bytes) AS eb${pairRcpts} FROM sub
+      WHERE xor(hash(1, u), hash(message_id)) IN (SELECT k FROM repeated) GROUP BY u, message_id)
+    GROUP BY u
+    UNION ALL
+    SELECT 2 AS side, u, count(*) AS n, sum(b) AS b, sum(en) AS en, sum(eb) AS eb FROM (
+      SELECT u, message_id, max(bytes) AS b, count(*) AS en, sum(bytes) AS eb FROM del
+      WHERE xor(hash(2, u), hash(message_id)) IN (SELECT k FROM repeated) GROUP BY u, message_id)
+    GROUP BY u),
+  totals AS (
+    SELECT e.side, e.u, e.n - coalesce(x.en, 0) + coalesce(x.n, 0) AS n, coalesce(e.b, 0) - coalesce(x.eb, 0) + coalesce(x.b, 0) AS b
+    FROM per_event e LEFT JOIN recount x ON x.side = e.side AND x.u = e.u)
+  SELECT u AS "user",
+         coalesce(sum(n) FILTER (side = 1), 0)::DOUBLE AS sent, coalesce(sum(n) FILTER (side = 2), 0)::DOUBLE AS received,
+         coalesce(sum(b) FILTER (side = 1), 0)::DOUBLE AS "sentBytes", coalesce(sum(b) FILTER (side = 2), 0)::DOUBLE AS "receivedBytes"
+  FROM totals GROUP BY u
+  ORDER BY 1`;
+}
+
+/** Distinct UTC dates from the first to the last event: when they are one or two dates apart, that
+ *  is the number of active days (the first and the last event's dates both have events), and the
+ *  bounds come from the column statistics without a scan; only longer spans need activeDays. */
+export function activeDaysSpan(r: TimeRange): string {
+  return `SELECT (CAST(max(ts) AS DATE) - CAST(min(ts) AS DATE))::DOUBLE AS span FROM tracking_events WHERE ${rangeWhere(r)}`;
+}
+
 export function activeDays(r: TimeRange): string {
-  return `SELECT count(DISTINCT CAST(ts AS DATE))::DOUBLE AS days FROM tracking_events WHERE ${rangeWhere(r)}`;
+  // GROUP BY the date (DuckDB's perfect hash aggregate over the date range) is cheaper than
+  // count(DISTINCT ...); count(d) leaves out the NULL group as count(DISTINCT ...) did
+  return `SELECT count(d)::DOUBLE AS days FROM (SELECT CAST(ts AS DATE) AS d FROM tracking_events WHERE ${rangeWhere(r)} GROUP BY d)`;
 }
 
 export function traffic(r: TimeRange, by: 'day' | 'hour'): string {
