@@ -35,7 +35,8 @@ export function summaryText(s: IngestSummary, verbose = false): string {
   const mbs = s.seconds > 0 ? ` (${humanBytes(s.bytes / s.seconds)}/s)` : '';
   out.push(`ingested ${s.files} file(s), ${humanBytes(s.bytes)} in ${s.seconds.toFixed(1)} s${mbs}: ${s.lines.toLocaleString('en-US')} lines, ${s.events.toLocaleString('en-US')} events, ${s.rejects.toLocaleString('en-US')} rejected`);
   const fmts = Object.entries(s.formats).map(([f, n]) => `${f} ${n}`).join(', ');
-  if (fmts) out.push(`formats: ${fmts}${s.wholeFiles ? ` (${s.wholeFiles} read whole by the store's CSV reader, the rest line by line)` : ''}`);
+  const whole = !s.wholeFiles ? '' : s.wholeFiles === s.files ? ` (all read whole by the store's CSV reader)` : ` (${s.wholeFiles} read whole by the store's CSV reader, ${s.files - s.wholeFiles} line by line)`;
+  if (fmts) out.push(`formats: ${fmts}${whole}`);
   // skipped files grouped by reason (a re-run skips every file: one line, not one per file)
   const skipped = new Map<string, string[]>();
   for (const d of s.details) {
