@@ -110,8 +110,8 @@ export interface Counters {
  *  counter list (digits then letters, repeated). Upper-case letters missing from a lower-case
  *  table (TechNet wrote `Svr:2A0C2D1F1E`) are looked up in lower case when the value has no
  *  lower-case letter. A letter seen twice is kept as `S`, `S#2` … Hand-written (no regex): the
- *  ingest hot path summarizes every ActiveSync request with it. */
-export function parseCounters(value: string, letters: Readonly<Record<string, CounterLetter>>): Counters | undefined {
+ *  ingest hot path summarizes every ActiveSync request with it (without `named`: names false). */
+export function parseCounters(value: string, letters: Readonly<Record<string, CounterLetter>>, names = true): Counters | undefined {
   const n = value.length;
   if (n === 0) return undefined;
   let upperOnly = true;
@@ -135,7 +135,7 @@ export function parseCounters(value: string, letters: Readonly<Record<string, Co
     let part = base;
     for (let k = 2; part in parts; k++) part = `${base}#${k}`;
     parts[part] = count;
-    named.push([def ? def.name : letter, count]);
+    if (names) named.push([def ? def.name : letter, count]);
   }
   return { parts, named };
 }
@@ -343,7 +343,7 @@ class Summarizer {
   }
 
   private client(value: string, letters: Readonly<Record<string, CounterLetter>>): void {
-    const c = parseCounters(value, letters)?.parts;
+    const c = parseCounters(value, letters, false)?.parts;
     if (!c) return;
     const x: ClientCounts = { adds: c.adds ?? 0, changes: c.changes ?? 0, deletes: c.deletes ?? 0, fetches: c.fetches ?? 0, errors: c.errors ?? 0 };
     if (this.current) this.current.client = x;
@@ -356,7 +356,7 @@ class Summarizer {
   }
 
   private server(value: string, letters: Readonly<Record<string, CounterLetter>>): void {
-    const c = parseCounters(value, letters)?.parts;
+    const c = parseCounters(value, letters, false)?.parts;
     if (!c) return;
     const x: ServerCounts = {
       adds: c.adds ?? 0, changes: c.changes ?? 0, deletes: c.deletes ?? 0, softDeletes: c.softDeletes ?? 0,

@@ -9,9 +9,14 @@
 //   - columns the schema marks `lower` are lowercased here (ASCII in the byte loop; a value with
 //     other characters goes through String.toLowerCase), so no backend spends time on it;
 //   - every row starts with (file_id, line) and must then give exactly the table's other columns.
+// Hot path: bytes() rewrites byte by byte. A format that has checked a whole line once with plain()
+// (native searches) may write the values inside it with raw(), which gives the same output with a
+// native copy for long values: byte loops cost several ns per byte, a native copy ~150 ns per call.
 import type { RecordTable } from '../store/schema.js';
 
 const TAB = 9, LF = 10, CR = 13, QUOTE = 34, BACKSLASH = 92, SPACE = 32;
+/** raw(): values up to this length are copied by a loop, longer ones natively (measured crossover) */
+const RAW_LOOP_MAX = 40;
 
 export class TsvWriter {
   private buf: Buffer;
@@ -67,15 +72,63 @@ export class TsvWriter {
     if (this.lowerCol[this.col]) { this.lowered(src, start, end, false); return; }
     this.ensure(2 * (end - start) + 1);
     this.sep();
+    this.pos = this.rewrite(src, start, end, this.pos);
+  }
+
+  /** true when src[start, end) holds no byte bytes() would rewrite (TAB, LF, CR, and a backslash
+   *  when escaping): the values inside it may then be written with raw() */
+  plain(src: Buffer, start: number, end: number): boolean {
+    if (end <= start) return true;
+    const v = src.subarray(start, end);
+    return v.indexOf(TAB) < 0 && v.indexOf(CR) < 0 && v.indexOf(LF) < 0 && (this.bs < 0 || v.indexOf(BACKSLASH) < 0);
+  }
+
+  /** a value copied from bytes src[start, end) that lie inside a range plain() accepted: the same
+   *  output as bytes(), copied without the byte-by-byte rewriting */
+  raw(src: Buffer, start: number, end: number): void {
+    if (this.lowerCol[this.col]) { this.lowered(src, start, end, false); return; }
+    const n = end - start;
+    this.ensure(n + 1);
+    this.sep();
+    if (n > RAW_LOOP_MAX) src.copy(this.buf, this.pos, start, end);
+    else { const b = this.buf; let p = this.pos; for (let i = start; i < end; i++) b[p++] = src[i]!; }
+    this.pos += n;
+  }
+
+  /** one value made of src[start, cutStart) followed by src[cutEnd, end): the value with a part
+   *  left out (start <= cutStart <= cutEnd <= end); rewritten as bytes() does, or copied as raw()
+   *  does when `plain` (the range lies inside one plain() accepted) */
+  bytesCut(src: Buffer, start: number, cutStart: number, cutEnd: number, end: number, plain: boolean): void {
+    if (this.lowerCol[this.col]) {
+      const v = Buffer.concat([src.subarray(start, cutStart), src.subarray(cutEnd, end)]);
+      this.lowered(v, 0, v.length, false);
+      return;
+    }
+    if (plain) {
+      this.raw(src, start, cutStart);
+      const n = end - cutEnd;
+      this.ensure(n);
+      if (n > RAW_LOOP_MAX) src.copy(this.buf, this.pos, cutEnd, end);
+      else { const b = this.buf; let p = this.pos; for (let i = cutEnd; i < end; i++) b[p++] = src[i]!; }
+      this.pos += n;
+      return;
+    }
+    this.bytes(src, start, cutStart);
+    this.ensure(2 * (end - cutEnd));
+    this.pos = this.rewrite(src, cutEnd, end, this.pos);
+  }
+
+  /** src[start, end) into the buffer at p with TAB, CR, LF as spaces and backslashes escaped when
+   *  escaping; returns the end (room for 2 bytes per byte ensured by the caller) */
+  private rewrite(src: Buffer, start: number, end: number, p: number): number {
     const b = this.buf;
-    let p = this.pos;
     for (let i = start; i < end; i++) {
       const c = src[i]!;
       if (c > CR && c !== this.bs) b[p++] = c;
       else if (c === BACKSLASH) { b[p++] = BACKSLASH; b[p++] = BACKSLASH; }
       else b[p++] = c === TAB || c === LF || c === CR ? SPACE : c;
     }
-    this.pos = p;
+    return p;
   }
 
   /** a lowercased value: ASCII in place; anything else through String.toLowerCase */

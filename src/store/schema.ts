@@ -59,7 +59,9 @@ export const trackingEvents: RecordTable = {
  *  as `-` are empty text; numeric fields logged as `-`, and fields the file's #Fields header does not
  *  have, are NULL. The EAS columns are what the ActiveSync reports need per request (spec
  *  activesync.md: Export-ActiveSyncLog and ActiveSyncReport.ps1); everything else the Log= value
- *  carries is in eas_log, which activesync/decode.ts decodes. */
+ *  carries is in eas_log, which activesync/decode.ts decodes. The Log= value is stored once: in
+ *  eas_log, not also inside uri_query (it is half of a 2013+ back-end line, and every stored byte
+ *  costs load time). */
 export const iisRequests: RecordTable = {
   name: 'iis_requests',
   doc: 'One row per IIS W3C log line (every request; ActiveSync requests decoded into the eas_* columns).',
@@ -70,7 +72,7 @@ export const iisRequests: RecordTable = {
     { name: 'site', type: 'text', doc: 's-sitename (W3SVC1 …); empty when not logged' },
     { name: 'method', type: 'text', doc: 'cs-method' },
     { name: 'uri_stem', type: 'text', doc: 'cs-uri-stem as logged' },
-    { name: 'uri_query', type: 'text', doc: 'cs-uri-query as logged (still URL-escaped; empty for -)' },
+    { name: 'uri_query', type: 'text', doc: 'cs-uri-query as logged (still URL-escaped; empty for -), except that for an ActiveSync request (eas_log not NULL) the value of its first Log= parameter is cut out and the parameter kept as `Log=`: that value is eas_log, stored once. Full query: uri_query with eas_log put back after that `Log=` (formats/iis/query.ts fullUriQuery, the one place that does it)' },
     { name: 'port', type: 'int', doc: 's-port' },
     { name: 'username', type: 'text', doc: 'cs-username, URL-decoded (%5C is \\, + is a space); empty for -' },
     { name: 'client_ip', type: 'text', doc: 'c-ip' },
@@ -87,7 +89,7 @@ export const iisRequests: RecordTable = {
     { name: 'eas_device_type', type: 'text', doc: 'DeviceType=' },
     { name: 'eas_protocol', type: 'text', doc: 'protocol version 14.1 …: from a base64 query, else the Log V element; empty when unknown' },
     { name: 'eas_backend', type: 'int', doc: '1 for a back-end line (/Microsoft-Server-ActiveSync/Proxy/…, 2013+), 0 front end: count one of the two' },
-    { name: 'eas_log', type: 'text', doc: 'the Log= value as logged (raw, URL-escaped); empty when the query has none' },
+    { name: 'eas_log', type: 'text', doc: 'the Log= value as logged (raw, URL-escaped; the value of the query\'s first Log parameter, any case, up to the next &), cut out of uri_query; empty when the query has none' },
     { name: 'eas_status', type: 'int', doc: 'Log S: the command\'s EAS status (1 success, 101–184 common errors)' },
     { name: 'eas_errors', type: 'text', doc: 'Log Error: values, URL-decoded, joined with ";"' },
     { name: 'eas_sync_type', type: 'text', doc: 'sync types of a Sync, distinct, joined with ";" in collection order: F first, S subsequent, R recovery, I invalid (St:, or the 2003 S)' },

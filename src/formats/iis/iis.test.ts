@@ -9,6 +9,7 @@ import { parseWith, assertGolden, type Parsed } from '../../testing/formats.js';
 import { repoPath } from '../../testing/paths.js';
 import { TsvWriter, parseTsv } from '../../ingest/tsv.js';
 import { iisRequests } from '../../store/schema.js';
+import { cutLogValue, fullUriQuery, logValueRange } from './query.js';
 
 const corpusDir = repoPath('fixtures', 'corpus', 'iis_activesync');
 const synthDir = repoPath('fixtures', 'iis');
@@ -190,6 +191,47 @@ test('EAS Log variants: the typed columns', async () => {
   assert.equal(by(18).eas_cmd, null); // /Microsoft-Server-ActiveSyncX is not
   assert.deepEqual([by(19).eas_protocol, by(19).eas_sync_type, by(19).eas_folder_types, by(19).eas_server_adds], ['2.0', 'S', 'Co', '1']);
   assert.deepEqual([by(20).status, by(20).eas_log, by(20).eas_status], ['503', '', null]);
+});
+
+// ---- the Log= value stored once -------------------------------------------------------------
+
+test('uri_query: an ActiveSync request\'s first Log= value is cut out (it is eas_log); fullUriQuery puts it back', () => {
+  const queries: [string, string, boolean][] = [
+    // [stem, query as logged, ActiveSync]
+    ['/Microsoft-Server-ActiveSync/default.eas', 'Cmd=Ping&User=jdoe&Log=V141_Hb1680_S1', true],
+    ['/Microsoft-Server-ActiveSync/default.eas', 'Log=V141_S1&Cmd=Ping', true],
+    ['/Microsoft-Server-ActiveSync/default.eas', 'Cmd=Ping&log=A_B&Log=C', true], // the first Log, any case
+    ['/Microsoft-Server-ActiveSync/default.eas', 'Cmd=Sync&xLog=1&LOG=V2&Log=3', true],
+    ['/Microsoft-Server-ActiveSync/default.eas', 'Cmd=a=Log=5&Log=x_y', true], // `Log=` inside a value is no parameter
+    ['/Microsoft-Server-ActiveSync/default.eas', 'Cmd=Ping&Log=', true],
+    ['/Microsoft-Server-ActiveSync/default.eas', 'Cmd=Ping&Log', true],
+    ['/Microsoft-Server-ActiveSync/default.eas', 'jAAJBBA1CAgTZZL7fFvyJQYWzfb8BPtkyS4DV1A4&Log=V140_S1', true], // base64 query
+    ['/Microsoft-Server-ActiveSync/default.eas', 'Cmd=Sync&Log=a\tb\\c&Cmd=x', true], // a TAB and a backslash inside
+    ['/Microsoft-Server-ActiveSync/default.eas', '-', true],
+    ['/owa/default.aspx', 'a=1&Log=kept', false], // not ActiveSync: the whole query
+  ];
+  const fields = '#Fields: date time s-ip cs-method cs-uri-stem cs-uri-query s-port cs-username c-ip cs(User-Agent) sc-status sc-substatus sc-win32-status time-taken';
+  for (const escapes of [false, true]) {
+    const out = new TsvWriter(iisRequests, 1, escapes);
+    const parser: Parser = iis.parser({ file: 'x', out, reject() { assert.fail('reject'); }, note() {} });
+    const feed = (l: string, n: number) => { const b = Buffer.from(l, 'utf8'); parser.line(b, 0, b.length, n, 0); };
+    feed(fields, 1);
+    queries.forEach(([stem, q], i) => feed(`2024-03-04 10:00:00 10.0.0.1 POST ${stem} ${q} 443 jdoe 10.0.0.2 Agent 200 0 0 15`, i + 2));
+    const rows = parseTsv(out.take(), escapes);
+    const col = (name: string) => iisRequests.columns.findIndex((c) => c.name === name);
+    queries.forEach(([, q, eas], i) => {
+      const stored = q === '-' ? '' : q.replace(/\t/g, ' ');
+      const r = rows[i]!;
+      const uri = r[col('uri_query')]!, log = r[col('eas_log')]!;
+      if (!eas) { assert.equal(uri, stored); assert.equal(log, null); return; }
+      assert.equal(uri, cutLogValue(stored), q);
+      assert.equal(fullUriQuery(uri, log), stored, q);
+      const range = logValueRange(stored);
+      assert.equal(log, range ? stored.slice(range[0], range[1]) : '', q);
+    });
+  }
+  assert.equal(fullUriQuery(null, null), null);
+  assert.equal(fullUriQuery('a=1&Log=x', null), 'a=1&Log=x');
 });
 
 // ---- resume ----------------------------------------------------------------------------------

@@ -21,12 +21,16 @@
 // or from a base64-encoded query (activesync/base64-query.ts); the Log= value raw in eas_log and
 // summarized (activesync/decode.ts summarizeLog) into the typed columns; eas_backend = the stem is
 // /Microsoft-Server-ActiveSync/Proxy/… (the back end's copy of a request the front end logged too).
+// The Log= value is stored once: an ActiveSync request's uri_query is the query with that value cut
+// out (its `Log=` kept), and ./query.ts puts it back (store/schema.ts has the rule).
 //
-// Hot path: lines are split into byte ranges (splitOn) and copied into the row writer; strings are
-// made only for an ActiveSync Log= value, a base64 query, and a directive line.
+// Hot path: lines are split into byte ranges (splitOn) and copied into the row writer (as they are,
+// natively for long fields, when TsvWriter.plain accepts the line); strings are made only for an
+// ActiveSync Log= value, a base64 query, and a directive line.
 import { isUtf8 } from 'node:buffer';
 import { Fields, splitOn } from '../fields.js';
 import type { Format, ParseContext, Parser, Sample, Sniffed } from '../types.js';
+import type { TsvWriter } from '../../ingest/tsv.js';
 import { TS_BYTES, dateAndTimeTs } from '../tracking-time.js';
 import { iisRequests } from '../../store/schema.js';
 import { defaultLayouts, fieldNames, type FieldKey } from './layouts.js';
@@ -154,9 +158,14 @@ class IisParser implements Parser {
   private readonly dayTime = Buffer.alloc(64);
   private scratch = Buffer.alloc(4096);
   private readonly q = new Int32Array(12);
+  /** the line being written holds no byte the row writer rewrites (TsvWriter.plain) */
+  private plain = false;
+  /** ctx.out, read once per line */
+  private out: TsvWriter;
   private readonly noted = new Set<string>();
 
   constructor(private readonly ctx: ParseContext, state?: unknown) {
+    this.out = ctx.out;
     if (isState(state)) {
       if (state.names) this.layout = layoutOf(state.names, state.line);
       if (state.date) this.date = state.date;
@@ -206,15 +215,25 @@ class IisParser implements Parser {
       if (!ok) { ctx.reject(lineNo, 'bad-number', `${L.names[i]} '${excerpt(buf, f, i)}'`); return; }
     }
 
-    const out = ctx.out;
+    // the writer in force (the pipeline may switch writers between chunks, never inside a line)
+    const out = this.out = ctx.out;
+    // one check of the whole line: when it holds nothing the row writer must rewrite, its fields
+    // are copied as they are (natively when long)
+    this.plain = out.plain(buf, s, e);
+    const eas = at.stem >= 0 ? easStem(buf, f.start[at.stem]!, f.end[at.stem]!) : 0;
+    const q = this.q;
+    if (eas && at.query >= 0 && !dash(buf, f, at.query)) this.scanQuery(buf, f.start[at.query]!, f.end[at.query]!);
+    else q.fill(-1);
     out.begin(lineNo);
-    out.bytes(this.ts, 0, TS_BYTES);
+    out.raw(this.ts, 0, TS_BYTES);
     const server = at.computer >= 0 && !dash(buf, f, at.computer) ? at.computer : at.serverIp;
     this.text(buf, server, true);
     this.text(buf, at.site, true);
     this.text(buf, at.method, false);
     this.text(buf, at.stem, false);
-    this.text(buf, at.query, false);
+    // uri_query: an ActiveSync request's Log= value is stored once, in eas_log (store/schema.ts)
+    if (q[P_LOG]! >= 0) out.bytesCut(buf, f.start[at.query]!, q[P_LOG]!, q[P_LOG + 1]!, f.end[at.query]!, this.plain);
+    else this.text(buf, at.query, false);
     this.number(buf, at.port);
     this.decoded(buf, at.user);
     this.text(buf, at.clientIp, false);
@@ -225,7 +244,6 @@ class IisParser implements Parser {
     this.number(buf, at.scBytes);
     this.number(buf, at.csBytes);
     this.number(buf, at.timeTaken);
-    const eas = at.stem >= 0 ? easStem(buf, f.start[at.stem]!, f.end[at.stem]!) : 0;
     if (eas) this.eas(buf, at, eas === 2);
     else for (let k = 0; k < EAS_COLUMNS; k++) out.nul();
     out.end();
@@ -244,61 +262,74 @@ class IisParser implements Parser {
 
   /** field i as logged; `-` is empty; absent: empty text or NULL */
   private text(buf: Buffer, i: number, emptyWhenAbsent: boolean): void {
-    const out = this.ctx.out;
+    const out = this.out;
     if (i < 0) { if (emptyWhenAbsent) out.bytes(buf, 0, 0); else out.nul(); return; }
-    if (dash(buf, this.f, i)) out.bytes(buf, 0, 0);
-    else out.bytes(buf, this.f.start[i]!, this.f.end[i]!);
+    if (dash(buf, this.f, i)) out.raw(buf, 0, 0);
+    else this.copy(buf, this.f.start[i]!, this.f.end[i]!);
+  }
+
+  /** bytes of the current line into the row: as they are when the line is plain */
+  private copy(buf: Buffer, s: number, e: number): void {
+    if (this.plain) this.out.raw(buf, s, e);
+    else this.out.bytes(buf, s, e);
   }
 
   /** a checked numeric field: digits, or NULL for `-` and absent */
   private number(buf: Buffer, i: number): void {
-    if (i < 0 || dash(buf, this.f, i)) this.ctx.out.nul();
-    else this.ctx.out.bytes(buf, this.f.start[i]!, this.f.end[i]!);
+    if (i < 0 || dash(buf, this.f, i)) this.out.nul();
+    else this.out.raw(buf, this.f.start[i]!, this.f.end[i]!); // digits only (checked)
   }
 
   /** field i URL-decoded (`+` is a space); `-` is empty; absent NULL */
   private decoded(buf: Buffer, i: number): void {
-    if (i < 0) { this.ctx.out.nul(); return; }
-    if (dash(buf, this.f, i)) { this.ctx.out.bytes(buf, 0, 0); return; }
+    if (i < 0) { this.out.nul(); return; }
+    if (dash(buf, this.f, i)) { this.out.raw(buf, 0, 0); return; }
     this.decodedRange(buf, this.f.start[i]!, this.f.end[i]!);
   }
 
   /** bytes buf[s, e) URL-decoded once into the row; as logged when the result is not UTF-8 */
   private decodedRange(buf: Buffer, s: number, e: number): void {
-    const out = this.ctx.out;
-    if (!needsUrlDecode(buf, s, e, true)) { out.bytes(buf, s, e); return; }
+    const out = this.out;
+    if (!needsUrlDecode(buf, s, e, true)) { this.copy(buf, s, e); return; }
     if (this.scratch.length < e - s) this.scratch = Buffer.alloc(2 * (e - s));
     const n = urlDecodeBytes(buf, s, e, this.scratch, 0, true);
     if (isUtf8(this.scratch.subarray(0, n))) out.bytes(this.scratch, 0, n);
-    else out.bytes(buf, s, e);
+    else this.copy(buf, s, e);
   }
 
   /** the query's parameters into this.q (value ranges); a first parameter without `=` is a
-   *  base64 candidate */
+   *  base64 candidate. Parameters are `&`-separated, a name ends at its first `=`. */
   private scanQuery(buf: Buffer, qs: number, qe: number): void {
     const q = this.q;
     q.fill(-1);
-    // a view bounded to the query: buf.indexOf alone has no end and would run on into the chunk
-    const v = buf.subarray(qs, qe);
-    const n = v.length;
-    let p = 0;
-    while (p < n) {
-      let amp = v.indexOf(AMP, p);
-      if (amp < 0) amp = n;
-      let eq = v.indexOf(EQUALS, p);
-      if (eq < 0 || eq > amp) eq = amp;
-      if (eq === amp) { // no `=` in this parameter
-        if (p === 0) { q[P_BASE64] = qs; q[P_BASE64 + 1] = qs + amp; }
-      } else {
-        for (let k = 0; k < paramKeys.length; k++) {
-          const [key, slot] = paramKeys[k]!;
-          if (q[slot]! < 0 && equalsCi(buf, qs + p, qs + eq, key)) { q[slot] = qs + eq + 1; q[slot + 1] = qs + amp; break; }
-        }
+    let p = qs;
+    while (p < qe) {
+      // the name: up to `=`, or `&` for a parameter without a value
+      let i = p;
+      while (i < qe) { const c = buf[i]; if (c === AMP || c === EQUALS) break; i++; }
+      if (i >= qe || buf[i] === AMP) {
+        if (p === qs) { q[P_BASE64] = qs; q[P_BASE64 + 1] = i; }
+        p = i + 1;
+        continue;
       }
+      const eq = i;
+      let slot = -1;
+      for (let k = 0; k < paramKeys.length; k++) {
+        const [key, sl] = paramKeys[k]!;
+        if (q[sl]! < 0 && equalsCi(buf, p, eq, key)) { slot = sl; break; }
+      }
+      // the value runs to the next `&`: a Log= value is long and searched natively (in a view
+      // bounded to the query: buf.indexOf alone has no end and would run on into the chunk)
+      let amp: number;
+      if (slot === P_LOG) { const a = buf.subarray(eq + 1, qe).indexOf(AMP); amp = a < 0 ? qe : eq + 1 + a; }
+      else { amp = eq + 1; while (amp < qe && buf[amp] !== AMP) amp++; }
+      if (slot >= 0) { q[slot] = eq + 1; q[slot + 1] = amp; }
       p = amp + 1;
     }
     // a base64 blob may end in = padding: `jAAJ…AA==` has its first = at the end
-    if (q[P_BASE64]! < 0 && q[P_CMD]! < 0 && n > 0) {
+    if (q[P_BASE64]! < 0 && q[P_CMD]! < 0 && qe > qs) {
+      const v = buf.subarray(qs, qe);
+      const n = v.length;
       let amp = v.indexOf(AMP);
       if (amp < 0) amp = n;
       let end = amp;
@@ -310,12 +341,9 @@ class IisParser implements Parser {
 
   /** the EAS columns of an ActiveSync request */
   private eas(buf: Buffer, at: Layout['at'], backend: boolean): void {
-    const out = this.ctx.out;
+    const out = this.out;
     const f = this.f;
-    const q = this.q;
-    const hasQuery = at.query >= 0 && !dash(buf, f, at.query);
-    if (hasQuery) this.scanQuery(buf, f.start[at.query]!, f.end[at.query]!);
-    else q.fill(-1);
+    const q = this.q; // scanned by line()
     let b64: Base64Request | undefined;
     if (q[P_BASE64]! >= 0) b64 = decodeBase64Query(urlDecode(buf.toString('latin1', q[P_BASE64], q[P_BASE64 + 1])).replace(/ /g, '+'));
     const sum = q[P_LOG]! >= 0 ? summarizeLog(buf.toString('utf8', q[P_LOG], q[P_LOG + 1])) : undefined;
@@ -328,8 +356,8 @@ class IisParser implements Parser {
     this.param(buf, P_DEVICE_TYPE, b64?.deviceType);
     this.str(b64 ? protocolFromNumber(b64.protocol) : sum?.protocolVersion ?? '');
     out.int(backend ? 1 : 0);
-    if (q[P_LOG]! >= 0) out.bytes(buf, q[P_LOG]!, q[P_LOG + 1]!);
-    else out.bytes(buf, 0, 0);
+    if (q[P_LOG]! >= 0) this.copy(buf, q[P_LOG]!, q[P_LOG + 1]!);
+    else out.raw(buf, 0, 0);
     this.maybe(sum?.status);
     this.str(sum ? sum.errors.join(';') : '');
     this.str(sum ? sum.syncTypes.join(';') : '');
@@ -362,13 +390,13 @@ class IisParser implements Parser {
 
   /** a string value; the empty string without TsvWriter.text's checks (most EAS text is empty) */
   private str(s: string): void {
-    if (s === '') this.ctx.out.bytes(EMPTY, 0, 0);
-    else this.ctx.out.text(s);
+    if (s === '') this.out.raw(EMPTY, 0, 0);
+    else this.out.text(s);
   }
 
   private maybe(n: number | undefined): void {
-    if (n === undefined) this.ctx.out.nul();
-    else this.ctx.out.int(n);
+    if (n === undefined) this.out.nul();
+    else this.out.int(n);
   }
 
   private directive(text: string, lineNo: number): void {

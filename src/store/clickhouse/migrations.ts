@@ -3,7 +3,8 @@
 // where the ingest state lives, unsharded: it is small, and one server makes each commit a single
 // atomic insert). Record tables are made from their descriptions in store/schema.ts by
 // ensureRecordTables() (tables.ts has the layouts), on every host of the cluster, and widened with
-// ADD COLUMN when a description gains a column.
+// ADD COLUMN when a description gains a column; rows written by earlier versions are rewritten there
+// too when a column's meaning changed (rowFixes).
 //
 // The ingest state is an append-only log, `ingest_log`: one row per step of a file (added, updated,
 // a batch committed), holding the file's whole resume point and what the step changed — the batch ids
@@ -89,7 +90,20 @@ export async function migrate(ch: ClickhouseHttp): Promise<void> {
 
 // ---------------------------------------------------------------- record tables
 
-const LAYOUT_VERSION = 1;
+// 2: iis_requests rows of earlier versions rewritten by rowFixes (the Log= value stored once)
+const LAYOUT_VERSION = 2;
+
+/** Rows stored by earlier versions brought to the current meaning of their columns, on each host's
+ *  table once it is made or widened. Each is a mutation (ALTER … UPDATE, which the server applies in
+ *  the background) whose WHERE leaves rows already in the current form alone: running it again
+ *  changes nothing. */
+export function rowFixes(kind: RecordKind, table: string): Sql[] {
+  if (kind !== 'iis') return [];
+  // the Log= value is stored once, in eas_log: cut it out of uri_query where it is eas_log (the
+  // rule of formats/iis/query.ts, the same statement as the DuckDB store's migration 2)
+  return [sql`ALTER TABLE ${ident(table)} UPDATE uri_query = replaceRegexpOne(uri_query, ${'(^|&)([Ll][Oo][Gg]=)[^&]*'}, ${'\\1\\2'})
+    WHERE ifNull(eas_log, '') != '' AND extract(ifNull(uri_query, ''), ${'(?:^|&)[Ll][Oo][Gg]=([^&]*)'}) = eas_log`];
+}
 
 /** everything the record tables' DDL depends on: when it changes, ensureRecordTables() runs again */
 export function layoutFingerprint(topology: Topology, database: string): string {
@@ -127,7 +141,7 @@ export async function ensureRecordTables(ch: ClickhouseHttp, topology: Topology,
   const cluster = topology.cluster;
   const targets = cluster === undefined ? [ch] : await hosts();
   for (const host of targets) {
-    for (const t of Object.values(recordTables)) {
+    for (const [kind, t] of Object.entries(recordTables) as [RecordKind, (typeof recordTables)[RecordKind]][]) {
       const [table, staging, view] = hostDdl(t, cluster) as [Sql, Sql, Sql];
       await host.exec(table);
       await host.exec(staging);
@@ -140,6 +154,7 @@ export async function ensureRecordTables(ch: ClickhouseHttp, topology: Topology,
       for (const c of addStaging) await host.exec(sql`ALTER TABLE ${ident(n.localLoad)} ADD COLUMN ${ident(c.name)} ${columnType(c)}`);
       if (addTable.length || addStaging.length) await host.exec(sql`DROP TABLE IF EXISTS ${ident(n.view)}`);
       await host.exec(view);
+      for (const fix of rowFixes(kind, n.local)) await host.exec(fix);
     }
   }
   if (cluster !== undefined) {

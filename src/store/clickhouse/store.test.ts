@@ -20,6 +20,7 @@ import { schemaVersion } from './migrations.js';
 import { openClickhouse } from './open.js';
 import { ClickhouseStore } from './store.js';
 import { sql } from './sql.js';
+import { fullUriQuery } from '../../formats/iis/query.js';
 
 const work = mkdtempSync(join(tmpdir(), 'mxray-ch-store-'));
 const logs = join(work, 'logs');
@@ -223,6 +224,32 @@ describeClickhouse('ClickHouse store on a real server', () => {
     assert.equal(await widened.trackingEventCount({}), 1);
     await s.ch.exec(sql`INSERT INTO schema_version (version, what) VALUES (999, 'from the future')`);
     await assert.rejects(openClickhouse(db), /schema version 999, newer than this mxray understands/);
+  });
+
+  test('rows of an earlier layout: the Log= value is cut out of uri_query (eas_log keeps it)', async () => {
+    const db = url();
+    const s = await openClickhouse(db);
+    const rows: [string, string | null][] = [
+      ['Cmd=Sync&User=a&Log=V141_Ty:Em_S1&DeviceId=x', 'V141_Ty:Em_S1'],
+      ['log=V2_S1', 'V2_S1'],
+      ['Cmd=Ping&Log=', ''],
+      ['a=1&Log=not-activesync', null],
+      ['Cmd=Ping&Log=other', 'not the value in the query'],
+    ];
+    for (const [i, [q, log]] of rows.entries()) {
+      await s.ch.exec(sql`INSERT INTO iis_requests (file_id, line, ts, ts_ms, uri_query, eas_log, batch) VALUES (1, ${i + 1}, toDateTime('2024-03-04 10:00:00', 'UTC'), 0, ${q}, ${log}, 0)`);
+    }
+    await s.ch.exec(sql`TRUNCATE TABLE schema_layout`);
+    await openClickhouse(db);
+    const want = ['Cmd=Sync&User=a&Log=&DeviceId=x', 'log=', 'Cmd=Ping&Log=', 'a=1&Log=not-activesync', 'Cmd=Ping&Log=other'];
+    let got: string[] = [];
+    for (let i = 0; i < 100; i++) { // a mutation is applied in the background
+      got = (await s.ch.query<{ q: string }>(sql`SELECT uri_query AS q FROM iis_requests ORDER BY line`)).map((r) => r.q);
+      if (JSON.stringify(got) === JSON.stringify(want)) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.deepEqual(got, want);
+    assert.deepEqual(got.slice(0, 3).map((q, i) => fullUriQuery(q, rows[i]![1])), rows.slice(0, 3).map(([q]) => q));
   });
 
   test('credentials: from the environment or a file, never in location or messages', async () => {

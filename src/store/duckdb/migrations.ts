@@ -1,7 +1,7 @@
 // Versioned schema of the DuckDB store. Record tables are created from their descriptions in
 // store/schema.ts and widened automatically when a description gains a column; anything else
 // (renames, new indexes, data fixes) is a numbered migration below, applied once, in order.
-import { recordTables } from '../schema.js';
+import { iisRequests, recordTables } from '../schema.js';
 import { createTableSql, duckType, ident } from './ddl.js';
 
 type Run = (sql: string, params?: Record<string, string | number | boolean | null>) => Promise<void>;
@@ -19,6 +19,18 @@ const migrations: { version: number; what: string; sql: string[] }[] = [
         provisional_from BIGINT, complete BOOLEAN NOT NULL, lines BIGINT NOT NULL, rejects BIGINT NOT NULL,
         first_ingest TIMESTAMP, last_ingest TIMESTAMP)`,
       `CREATE TABLE IF NOT EXISTS ingest_rejects (file_id INTEGER, line BIGINT, reason VARCHAR, detail VARCHAR)`,
+    ],
+  },
+  {
+    version: 2,
+    what: 'iis_requests: the Log= value stored once, in eas_log (cut out of uri_query, formats/iis/query.ts)',
+    sql: [
+      // a new database gets the table here (the loop below would make it after the migrations)
+      createTableSql(iisRequests),
+      // rows written before: the value of the first Log parameter cut out of uri_query, only where
+      // it is eas_log (so fullUriQuery gives back exactly the query that was stored)
+      `UPDATE iis_requests SET uri_query = regexp_replace(uri_query, '(^|&)([Ll][Oo][Gg]=)[^&]*', '\\1\\2')
+       WHERE eas_log <> '' AND regexp_extract(uri_query, '(^|&)[Ll][Oo][Gg]=([^&]*)', 2) = eas_log`,
     ],
   },
 ];
