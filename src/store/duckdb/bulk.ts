@@ -109,8 +109,8 @@ export function failureReason(e: unknown): string {
 export const BULK_TXN_BYTES = 256 << 20;
 
 /**
- * Load the files over the given connections (each takes the next group of files, about
- * BULK_TXN_BYTES, in one transaction with their ingested_files records). A group that fails is
+ * Load the files over the given connections (each takes the next group of files, an equal share
+ * of at most BULK_TXN_BYTES, in one transaction with their ingested_files records). A group that fails is
  * retried file by file, so one bad file only costs itself.
  */
 export async function bulkLoad(
@@ -118,13 +118,16 @@ export async function bulkLoad(
   record: (c: Conn, f: BulkFile) => Promise<void>,
 ): Promise<BulkOutcome[]> {
   const out = new Map<number, BulkOutcome>();
+  // at least one group per connection (so that both work), at most BULK_TXN_BYTES each
+  const total = sizes.reduce((a, b) => a + b, 0);
+  const target = total / Math.max(conns.length, Math.ceil(total / BULK_TXN_BYTES));
   const groups: BulkFile[][] = [];
   let cur: BulkFile[] = [];
   let bytes = 0;
   files.forEach((f, i) => {
     cur.push(f);
     bytes += sizes[i]!;
-    if (bytes >= BULK_TXN_BYTES) { groups.push(cur); cur = []; bytes = 0; }
+    if (bytes >= target) { groups.push(cur); cur = []; bytes = 0; }
   });
   if (cur.length) groups.push(cur);
 
