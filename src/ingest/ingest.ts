@@ -75,6 +75,12 @@ export interface IngestSummary {
   details: FileOutcome[];
 }
 
+/** a file-system error (ENOENT, EACCES …): that file's problem, not the ingest's */
+function isFsError(e: unknown): boolean {
+  const code = (e as NodeJS.ErrnoException).code;
+  return typeof code === 'string' && /^E[A-Z]+$/.test(code);
+}
+
 async function fingerprint(path: string, len: number): Promise<string> {
   const fh = await open(path, 'r');
   try {
@@ -123,7 +129,6 @@ export async function ingest(paths: readonly string[], opts: IngestOptions): Pro
   await store.ingestStarting?.();
 
   const outcomes: (FileOutcome | undefined)[] = new Array(files.length);
-  const isFsError = (e: unknown) => typeof (e as NodeJS.ErrnoException).code === 'string' && /^E[A-Z]+$/.test((e as NodeJS.ErrnoException).code!);
   const failed = (f: FoundFile, e: unknown): FileOutcome => {
     const why = describeFsError(e);
     summary.errors.push({ path: f.path, message: why });
@@ -357,7 +362,7 @@ class BulkRounds {
         if (s.plain) ready.push({ ...r, lines: s.lines });
         else this.fallback.push(r.p);
       } catch (e) {
-        if (typeof (e as NodeJS.ErrnoException).code !== 'string') throw e;
+        if (!isFsError(e)) throw e;
         this.done(r.p, this.failed(r.p.f, e));
       }
     }

@@ -4,21 +4,23 @@
 // bare CSV header line) and then data lines — and refuses anything the parser would remark on
 // (no header, a foreign #Log-type), so those files take the parser's path with its notes.
 import { Fields, splitCsv } from '../fields.js';
+import { mapColumns } from '../columns.js';
 import type { BulkCsv, BulkPlan } from '../bulk.js';
 import { columns, countingRoles } from './layouts.js';
 
-function names(line: string): string[] {
+/** the names of a header line, compared as the parser compares them (mapColumns: trimmed, lower case) */
+function names(line: string): readonly string[] {
   const b = Buffer.from(line, 'utf8');
   const f = new Fields(512);
   const n = splitCsv(b, 0, b.length, f);
   if (f.unterminated || n > f.max) return [];
-  const out: string[] = [];
-  for (let i = 0; i < n; i++) out.push(f.text(b, i).trim().toLowerCase());
-  return out;
+  const raw: string[] = [];
+  for (let i = 0; i < n; i++) raw.push(f.text(b, i));
+  return mapColumns(raw, {}, 0).names;
 }
 
 function plan(lines: readonly string[]): BulkPlan | { refused: string } {
-  let header: { names: string[]; line: number } | undefined;
+  let header: { names: readonly string[]; line: number } | undefined;
   let k = 0;
   for (; k < lines.length; k++) {
     const l = lines[k]!;

@@ -114,21 +114,21 @@ export const BULK_TXN_BYTES = 256 << 20;
  * retried file by file, so one bad file only costs itself.
  */
 export async function bulkLoad(
-  conns: readonly Conn[], spec: BulkCsv, files: readonly BulkFile[], sizes: readonly number[],
+  conns: readonly Conn[], spec: BulkCsv, files: readonly BulkFile[],
   record: (c: Conn, f: BulkFile) => Promise<void>,
 ): Promise<BulkOutcome[]> {
   const out = new Map<number, BulkOutcome>();
   // at least one group per connection (so that both work), at most BULK_TXN_BYTES each
-  const total = sizes.reduce((a, b) => a + b, 0);
+  const total = files.reduce((a, f) => a + f.file.size, 0);
   const target = total / Math.max(conns.length, Math.ceil(total / BULK_TXN_BYTES));
   const groups: BulkFile[][] = [];
   let cur: BulkFile[] = [];
   let bytes = 0;
-  files.forEach((f, i) => {
+  for (const f of files) {
     cur.push(f);
-    bytes += sizes[i]!;
+    bytes += f.file.size;
     if (bytes >= target) { groups.push(cur); cur = []; bytes = 0; }
-  });
+  }
   if (cur.length) groups.push(cur);
 
   const loadGroup = async (c: Conn, group: readonly BulkFile[]): Promise<void> => {

@@ -134,8 +134,7 @@ export class DuckdbStore implements Store {
     // other files, new file records)
     const conns = [await this.instance.connect(), await this.instance.connect()];
     try {
-      const sizes = files.map((f) => f.file.size);
-      return await bulkLoad(conns.map((c) => this.conn(c)), spec, files, sizes, (c, f) => this.updateFileOn(c, f.file));
+      return await bulkLoad(conns.map((c) => this.conn(c)), spec, files, (c, f) => this.updateFileOn(c, f.file));
     } finally {
       for (const c of conns) c.closeSync();
     }
