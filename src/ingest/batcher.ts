@@ -1,8 +1,10 @@
-// Batches across files: rows of many small files share one store transaction, a large file spans
-// several. Each file's resume point travels in the same batch as its rows. One batch loads while
-// the next is being parsed (at most one in flight), so parsing and the store's bulk load overlap.
+// Batches across files: rows of many small files share one batch, a large file spans several.
+// Each file's resume point travels in the same batch as its rows. One batch loads while the next
+// is being parsed (at most one in flight), so parsing and the store's bulk load overlap. A batch
+// commits alone, or, on a lane (store/types.ts BatchLane), together with the batches before it
+// once they hold `txnBytes`.
 import { recordTables, type RecordKind } from '../store/schema.js';
-import type { Batch, IngestedFile, RejectExample, Store } from '../store/types.js';
+import type { Batch, BatchLane, IngestedFile, RejectExample, Store } from '../store/types.js';
 import { TsvWriter } from './tsv.js';
 
 export interface BatchMark {
@@ -23,8 +25,14 @@ export class Batcher {
   /** rows handed to the store so far */
   committedRows = 0;
   private flushes = 0;
+  /** batches applied on the lane and not committed yet (without their rows), and their bytes */
+  private held: Batch[] = [];
+  private heldBytes = 0;
 
-  constructor(private readonly store: Store, readonly maxBytes: number, private readonly onCommit?: (b: Batch) => void) {}
+  constructor(
+    private readonly store: Store, readonly maxBytes: number, private readonly onCommit?: (b: Batch) => void,
+    private readonly lane?: BatchLane, private readonly txnBytes = maxBytes,
+  ) {}
 
   /** the shared row writer of a table, set to write rows of `fileId` */
   writer(kind: RecordKind, fileId: number): TsvWriter {
@@ -99,15 +107,38 @@ export class Batcher {
     this.rejects = [];
     this.replace = [];
     this.flushes++;
-    const p = this.store.appendBatch(batch).then(() => this.onCommit?.(batch));
+    const p = this.send(batch, Object.values(rows).reduce((a, r) => a + (r?.length ?? 0), 0));
     // a failure is rethrown by the next await of `inflight`; until then it is not "unhandled"
     p.catch(() => {});
     this.inflight = p;
+  }
+
+  private async send(batch: Batch, bytes: number): Promise<void> {
+    if (!this.lane) {
+      await this.store.appendBatch(batch);
+      this.onCommit?.(batch);
+      return;
+    }
+    await this.lane.append(batch);
+    // kept for onCommit without its rows (their buffers are freed now)
+    this.held.push({ ...batch, rows: {} });
+    this.heldBytes += bytes;
+    if (this.heldBytes >= this.txnBytes) await this.commit();
+  }
+
+  private async commit(): Promise<void> {
+    const held = this.held;
+    this.held = [];
+    this.heldBytes = 0;
+    await this.lane?.commit();
+    for (const b of held) this.onCommit?.(b);
   }
 
   /** everything handed to the store and committed */
   async finish(): Promise<void> {
     await this.flush();
     if (this.inflight) await this.inflight;
+    this.inflight = undefined;
+    await this.commit();
   }
 }

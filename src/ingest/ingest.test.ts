@@ -95,34 +95,75 @@ test('a log caught in the middle of writing a line: the partial line is read aga
   });
 });
 
-test('an ingest that fails between batches resumes without losing or doubling rows', async () => {
-  const expected = await fresh(logs);
-  await withDb(async (s) => {
-    let calls = 0;
-    const failing = Object.create(s) as Store;
-    failing.appendBatch = async (b) => { if (++calls === 4) throw new Error('simulated crash'); return s.appendBatch(b); };
-    await assert.rejects(ingest([logs], { store: failing, batchBytes: 64 * 1024, wholeFiles: false }), /simulated crash/);
-    const partial = await s.trackingEventCount({});
-    assert.ok(partial > 0 && partial < expected.events, `some rows were committed before the crash (${partial})`);
-    await ingest([logs], { store: s, batchBytes: 64 * 1024, wholeFiles: false });
-    assert.deepEqual(await totals(s), expected);
-  });
-});
+/** the store, failing on the nth batch: through appendBatch (no lanes), or through its lanes,
+ *  whose transactions then hold `txnBytes` of batches */
+function failingOn(s: DuckdbStore, n: number, lanes: boolean): Store {
+  let calls = 0;
+  const failing = Object.create(s) as Store;
+  const fail = () => { if (++calls === n) throw new Error('simulated crash'); };
+  failing.appendBatch = async (b) => { fail(); return s.appendBatch(b); };
+  if (!lanes) failing.openLane = undefined;
+  else {
+    failing.openLane = async () => {
+      const lane = await s.openLane();
+      return { ...lane, append: async (b) => { fail(); return lane.append(b); } };
+    };
+  }
+  return failing;
+}
 
-test('an ingest killed with SIGKILL resumes without losing or doubling rows', async () => {
-  const expected = await fresh(logs);
-  const db = join(dir, 'killed.duckdb');
-  let batches = 0;
-  const killed = await mxray(['ingest', logs, '--db', db], {
-    env: { MXRAY_BATCH_BYTES: '65536', MXRAY_TRACE_BATCHES: '1', MXRAY_WHOLE_FILES: '0' },
-    onStderr: (chunk, kill) => { batches += chunk.split('batch committed').length - 1; if (batches >= 3) kill(); },
+for (const lanes of [false, true]) {
+  test(`an ingest that fails between batches resumes without losing or doubling rows (${lanes ? 'two lanes, 3 batches per transaction' : 'a transaction per batch'})`, async () => {
+    const expected = await fresh(logs);
+    await withDb(async (s) => {
+      const opts = { batchBytes: 64 * 1024, txnBytes: 3 * 64 * 1024, wholeFiles: false };
+      await assert.rejects(ingest([logs], { store: failingOn(s, 8, lanes), ...opts }), /simulated crash/);
+      const partial = await s.trackingEventCount({});
+      assert.ok(partial > 0 && partial < expected.events, `some rows were committed before the crash (${partial})`);
+      const again = await ingest([logs], { store: s, ...opts });
+      assert.ok(again.details.some((d) => d.action === 'resumed' && /continuing an interrupted ingest at line [1-9]\d+/.test(d.why ?? '')), 'a file was continued from the middle');
+      assert.deepEqual(await totals(s), expected);
+    });
   });
-  assert.notEqual(killed.code, 0, 'the first run was killed');
-  const resumed = await mxray(['ingest', logs, '--db', db, '--json'], { env: { MXRAY_WHOLE_FILES: '0' } });
-  assert.equal(resumed.code, 0, resumed.stderr);
-  assert.ok(JSON.parse(resumed.stdout).resumed.length >= 1, 'the interrupted file was continued');
-  const s = await DuckdbStore.open(db);
-  try { assert.deepEqual(await totals(s), expected); } finally { await s.close(); }
+}
+
+// A lane's transaction spans files: it must still update the records of files recorded after it
+// began (a DuckDB transaction sees only what existed when it began), at a crash as at the end.
+for (const txn of ['196608', '268435456']) {
+  test(`an ingest killed with SIGKILL resumes without losing or doubling rows (lane transactions of ${txn} bytes)`, async () => {
+    const expected = await fresh(logs);
+    const db = join(dir, `killed-${txn}.duckdb`);
+    let batches = 0;
+    const killed = await mxray(['ingest', logs, '--db', db], {
+      env: { MXRAY_BATCH_BYTES: '65536', MXRAY_TXN_BYTES: txn, MXRAY_TRACE_BATCHES: '1', MXRAY_WHOLE_FILES: '0' },
+      onStderr: (chunk, kill) => { batches += chunk.split('batch committed').length - 1; if (batches >= 3) kill(); },
+    });
+    assert.notEqual(killed.code, 0, 'the first run was killed');
+    const resumed = await mxray(['ingest', logs, '--db', db, '--json'], { env: { MXRAY_WHOLE_FILES: '0' } });
+    assert.equal(resumed.code, 0, resumed.stderr);
+    assert.ok(JSON.parse(resumed.stdout).resumed.length >= 1, 'the interrupted files were continued');
+    const s = await DuckdbStore.open(db);
+    try { assert.deepEqual(await totals(s), expected); } finally { await s.close(); }
+  });
+}
+
+test('a copy and a grown version of a file in the same run: the copy adds nothing, the grown one only its new lines', async () => {
+  const expected = await fresh(biggest);
+  const same = join(dir, 'same-run');
+  mkdirSync(same, { recursive: true });
+  const half = content.indexOf(10, Math.floor(content.length / 2)) + 1;
+  writeFileSync(join(same, 'a-half.log'), content.subarray(0, half));
+  writeFileSync(join(same, 'b-copy-of-half.log'), content.subarray(0, half));
+  writeFileSync(join(same, 'c-whole.log'), content);
+  for (const wholeFiles of [true, false]) {
+    await withDb(async (s) => {
+      const r = await ingest([same], { store: s, wholeFiles });
+      assert.deepEqual(r.details.map((d) => d.action), ['ingested', 'skipped', 'resumed']);
+      assert.match(r.details[1]!.why ?? '', /already ingested, unchanged \(same content as .*a-half\.log\)/);
+      assert.match(r.details[2]!.why ?? '', /^grew from \d+ to \d+ bytes/);
+      assert.deepEqual(await totals(s), expected);
+    });
+  }
 });
 
 test('bad lines are counted with file and line, a line in the wrong encoding is read, the rest of the file is read', async () => {

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import { formats as registry } from '../formats/registry.js';
 import type { Format, RejectReason } from '../formats/types.js';
-import type { Batch, BulkFile, IngestedFile, Store } from '../store/types.js';
+import type { Batch, BatchLane, BulkFile, IngestedFile, Store } from '../store/types.js';
 import type { BulkPlan } from '../formats/bulk.js';
 import { expandPaths, describeFsError, type FoundFile } from './files.js';
 import { frameFile, type Position } from './framer.js';
@@ -20,6 +20,10 @@ const EXAMPLES_PER_FILE = 10;
 const EXAMPLES_IN_SUMMARY = 20;
 /** files handed to a store's whole-file load at a time (the next round is checked meanwhile) */
 const BULK_ROUND_BYTES = 512 << 20;
+/** batch lanes, when the store has them (Store.openLane): files are dealt to them in turn */
+const LANES = 2;
+/** batch bytes a lane commits together (MXRAY_TXN_BYTES) */
+const TXN_BYTES = 256 << 20;
 
 export interface IngestOptions {
   store: Store;
@@ -28,6 +32,8 @@ export interface IngestOptions {
   /** called often with progress (the CLI draws a bar when stderr is a terminal) */
   onProgress?(p: IngestProgress): void;
   batchBytes?: number;
+  /** bytes of batches committed together on a store's lane (default 256 MiB; MXRAY_TXN_BYTES) */
+  txnBytes?: number;
   /** let a store that can load whole files itself do so (default true; MXRAY_WHOLE_FILES=0 turns
    *  it off): the format's parser reads only the files it refuses */
   wholeFiles?: boolean;
@@ -119,14 +125,46 @@ export async function ingest(paths: readonly string[], opts: IngestOptions): Pro
     forced = (registry as Record<string, Format>)[opts.format];
     if (!forced) throw new Error(`unknown format "${opts.format}"; known formats: ${Object.keys(registry).join(', ')}`);
   }
-  const bytesTotal = files.reduce((a, f) => a + f.size, 0);
-  let bytesBefore = 0;
 
   // MXRAY_TRACE_BATCHES=1 tells (on stderr) when each batch is committed: tests use it to kill an
   // ingest at a known point
   const trace = process.env.MXRAY_TRACE_BATCHES ? (b: Batch) => process.stderr.write(`mxray-trace: batch committed (${b.files.length} file(s))\n`) : undefined;
-  const batcher = new Batcher(store, opts.batchBytes ?? (Number(process.env.MXRAY_BATCH_BYTES) || BATCH_BYTES), trace);
+  const batchBytes = opts.batchBytes ?? envBytes('MXRAY_BATCH_BYTES', BATCH_BYTES);
+  const txnBytes = opts.txnBytes ?? envBytes('MXRAY_TXN_BYTES', TXN_BYTES);
   await store.ingestStarting?.();
+  const lanes: BatchLane[] = [];
+  try {
+    if (store.openLane) for (let i = 0; i < LANES; i++) lanes.push(await store.openLane());
+    const batchers = lanes.length ? lanes.map((l) => new Batcher(store, batchBytes, trace, l, txnBytes)) : [new Batcher(store, batchBytes, trace)];
+    await run(files, summary, batchers, opts, forced, t0);
+  } finally {
+    for (const l of lanes) await l.close();
+  }
+  return summary;
+}
+
+/** a size in bytes from the environment, else the default */
+function envBytes(name: string, fallback: number): number {
+  const v = process.env[name];
+  if (v === undefined || v === '') return fallback;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name}: expected a positive number of bytes, got "${v}"`);
+  return n;
+}
+
+async function run(files: FoundFile[], summary: IngestSummary, batchers: Batcher[], opts: IngestOptions, forced: Format | undefined, t0: number): Promise<void> {
+  const { store } = opts;
+  const bytesTotal = files.reduce((a, f) => a + f.size, 0);
+  let bytesBefore = 0;
+  // each file's batches go to one batcher (one lane), in turn
+  let dealt = 0;
+  const laneOf = new Map<number, Batcher>();
+  const batcherFor = (p: Prepared): Batcher => {
+    let b = laneOf.get(p.file.id);
+    if (!b) { b = batchers[dealt++ % batchers.length]!; laneOf.set(p.file.id, b); }
+    return b;
+  };
+  const settle = async () => { for (const b of batchers) await b.finish(); };
 
   const outcomes: (FileOutcome | undefined)[] = new Array(files.length);
   const failed = (f: FoundFile, e: unknown): FileOutcome => {
@@ -135,6 +173,7 @@ export async function ingest(paths: readonly string[], opts: IngestOptions): Pro
     return { path: f.path, action: 'failed', why, lines: 0, events: 0, rejects: 0, notes: [] };
   };
   const parse = async (p: Prepared): Promise<FileOutcome> => {
+    const batcher = batcherFor(p);
     const mark = batcher.mark();
     try {
       return await parseFile(p, batcher, summary, (done, lines, rejects) =>
@@ -155,25 +194,48 @@ export async function ingest(paths: readonly string[], opts: IngestOptions): Pro
   // big enough, their bytes are checked (prescan) and the store loads them while the next round
   // is gathered. Files it does not take are read by the parser at the end.
   const wholeFiles = (opts.wholeFiles ?? true) && process.env.MXRAY_WHOLE_FILES !== '0';
-  const roundBytes = opts.bulkRoundBytes ?? (Number(process.env.MXRAY_BULK_ROUND_BYTES) || BULK_ROUND_BYTES);
+  const roundBytes = opts.bulkRoundBytes ?? envBytes('MXRAY_BULK_ROUND_BYTES', BULK_ROUND_BYTES);
   const bulk = new BulkRounds(wholeFiles ? store : undefined, roundBytes, (p, o) => { outcomes[p.index] = o; bytesBefore += p.f.size; }, failed, (p) => {
     opts.onProgress?.({ file: p.f.path, fileIndex: p.index, fileCount: files.length, bytesDone: bytesBefore, bytesTotal, lines: 0, rejects: 0 });
   });
 
-  for (let i = 0; i < files.length; i++) {
-    const f = files[i]!;
-    let p: Prepared | FileOutcome;
-    try {
-      p = await prepare(f, i, store, forced);
-    } catch (e) {
-      if (!isFsError(e)) throw e;
-      p = failed(f, e);
+  // Every file is identified and recorded before any is read: a lane's transaction sees only the
+  // records that existed when it began (snapshot isolation), and it must update the records of
+  // every file it is dealt. A file whose start matches a file recorded earlier in this same run (a
+  // copy, or a grown version of the same log) waits until that one is committed, then is
+  // identified again: skipped as already ingested, or continued from where the other one ended.
+  const addedNow = new Set<number>();
+  const prepareAll = async (indexes: readonly number[], waitFor?: ReadonlySet<number>): Promise<{ ready: Prepared[]; later: number[] }> => {
+    const ready: Prepared[] = [];
+    const later: number[] = [];
+    for (const i of indexes) {
+      const f = files[i]!;
+      let p: Prepared | FileOutcome | 'later';
+      try {
+        p = await prepare(f, i, store, forced, waitFor);
+      } catch (e) {
+        if (!isFsError(e)) throw e;
+        p = failed(f, e);
+      }
+      if (p === 'later') later.push(i);
+      else if ('action' in p) { outcomes[i] = p; bytesBefore += f.size; }
+      else { if (!p.known) addedNow.add(p.file.id); ready.push(p); }
     }
-    if ('action' in p) { outcomes[i] = p; bytesBefore += f.size; continue; }
-    if (await bulk.offer(p)) continue;
-    outcomes[i] = await parse(p);
+    return { ready, later };
+  };
+  const read = async (ready: readonly Prepared[]): Promise<void> => {
+    for (const p of ready) {
+      if (await bulk.offer(p)) continue;
+      outcomes[p.index] = await parse(p);
+    }
+    for (const p of await bulk.finish()) outcomes[p.index] = await parse(p);
+  };
+  const first = await prepareAll(files.map((_, i) => i), addedNow);
+  await read(first.ready);
+  if (first.later.length) {
+    await settle();
+    await read((await prepareAll(first.later)).ready);
   }
-  for (const p of await bulk.finish()) outcomes[p.index] = await parse(p);
 
   for (let i = 0; i < files.length; i++) {
     const f = files[i]!;
@@ -190,10 +252,9 @@ export async function ingest(paths: readonly string[], opts: IngestOptions): Pro
     summary.events += outcome.events;
     summary.rejects += outcome.rejects;
   }
-  await batcher.finish();
+  await settle();
   await store.ingestFinished?.();
   summary.seconds = (performance.now() - t0) / 1000;
-  return summary;
 }
 
 /** a file to read: its record in the store, its format and where to start */
@@ -211,11 +272,12 @@ interface Prepared {
 
 /** identify the file (new, grown, interrupted, already read) and record it; a FileOutcome when
  *  there is nothing to read */
-async function prepare(f: FoundFile, index: number, store: Store, forced: Format | undefined): Promise<Prepared | FileOutcome> {
+async function prepare(f: FoundFile, index: number, store: Store, forced: Format | undefined, waitFor?: ReadonlySet<number>): Promise<Prepared | FileOutcome | 'later'> {
   const outcome: FileOutcome = { path: f.path, action: 'ingested', lines: 0, events: 0, rejects: 0, notes: [] };
   if (f.size === 0) return { ...outcome, action: 'skipped', why: 'empty file' };
 
   const { known, fpLen, fpHash } = await identify(store, f);
+  if (known && waitFor?.has(known.id)) return 'later';
   let file: IngestedFile;
   let format: Format | undefined;
   let from: Position | undefined;

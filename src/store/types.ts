@@ -90,6 +90,20 @@ export interface TrafficRow {
   deliveries: number;
 }
 
+/** A connection of the store's own that keeps one transaction open over several batches and
+ *  commits when the ingest says so (Store.openLane). A bulk load costs less in a big transaction
+ *  (DuckDB writes its rows straight into the database file instead of the log first), and two
+ *  lanes load batches of two files at once. Each file's batches go to one lane only, so the file's
+ *  resume point never commits before its rows. */
+export interface BatchLane {
+  /** apply the batch inside the lane's transaction (opened when none is open) */
+  append(b: Batch): Promise<void>;
+  /** commit what the lane holds (nothing happens when it holds nothing) */
+  commit(): Promise<void>;
+  /** roll back what is not committed and release the connection */
+  close(): Promise<void>;
+}
+
 export interface StoreCapabilities {
   /** the backend reads \\ and \N escapes in TSV (ClickHouse) or takes bytes literally (DuckDB) */
   readonly tsvBackslashEscapes: boolean;
@@ -113,7 +127,10 @@ export interface Store {
   addFile(f: Omit<IngestedFile, 'id'>): Promise<IngestedFile>;
   /** update identity/size/format of a known file without rows (a grown file's new fingerprint) */
   updateFile(f: IngestedFile): Promise<void>;
+  /** apply one batch atomically (its rows, rejects, replacements and files' resume points) */
   appendBatch(b: Batch): Promise<void>;
+  /** optional: a lane of its own for batches (see BatchLane); without it every batch commits alone */
+  openLane?(): Promise<BatchLane>;
   /** optional: load whole files with the store's own CSV reader, each file all or nothing (see
    *  formats/bulk.ts). Files it does not load are left untouched for the parser path. */
   bulkLoad?(spec: BulkCsv, files: readonly BulkFile[]): Promise<BulkOutcome[]>;

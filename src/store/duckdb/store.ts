@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { recordTables, type RecordKind } from '../schema.js';
-import type { Batch, BulkFile, BulkOutcome, IngestedFile, Store, TimeRange, TrafficRow, UserTotals } from '../types.js';
+import type { Batch, BatchLane, BulkFile, BulkOutcome, IngestedFile, Store, TimeRange, TrafficRow, UserTotals } from '../types.js';
 import type { BulkCsv } from '../../formats/bulk.js';
 import { bulkLoad, type Conn } from './bulk.js';
 import { createTableSql, duckType, ident, loadTsvSql } from './ddl.js';
@@ -164,31 +164,70 @@ export class DuckdbStore implements Store {
   }
 
   async appendBatch(b: Batch): Promise<void> {
+    const c = this.conn(this.db);
+    await c.run('BEGIN TRANSACTION');
+    try {
+      await this.applyBatch(c, b);
+      await c.run('COMMIT');
+    } catch (e) {
+      await c.run('ROLLBACK').catch(() => {});
+      throw e;
+    }
+  }
+
+  /** A connection of its own whose transaction spans several batches: measured on the IIS TSV
+   *  of 386 MB of logs, loading it in 16 MB transactions took 13.3 s (11.1 s of loads, then a
+   *  2.2 s checkpoint of what had gone into the log), in transactions of ~220 MB on two
+   *  connections 6.3 s: a big transaction's rows go straight into the database file. */
+  async openLane(): Promise<BatchLane> {
+    const db = await this.instance.connect();
+    const c = this.conn(db);
+    let open = false;
+    return {
+      append: async (b) => {
+        if (!open) { await c.run('BEGIN TRANSACTION'); open = true; }
+        try {
+          await this.applyBatch(c, b);
+        } catch (e) {
+          open = false;
+          await c.run('ROLLBACK').catch(() => {});
+          throw e;
+        }
+      },
+      commit: async () => {
+        if (!open) return;
+        open = false;
+        await c.run('COMMIT');
+      },
+      close: async () => {
+        if (open) { open = false; await c.run('ROLLBACK').catch(() => {}); }
+        db.closeSync();
+      },
+    };
+  }
+
+  /** a batch's statements, inside the caller's transaction */
+  private async applyBatch(c: Conn, b: Batch): Promise<void> {
     if (!this.tmp) this.tmp = mkdtempSync(join(tmpdir(), 'mxray-'));
     const files: [RecordKind, string][] = [];
-    for (const [kind, buf] of Object.entries(b.rows) as [RecordKind, Buffer][]) {
-      if (!buf || buf.length === 0) continue;
-      const p = join(this.tmp, `batch-${++this.batchNo}-${kind}.tsv`);
-      writeFileSync(p, buf);
-      files.push([kind, p]);
-    }
-    await this.run('BEGIN TRANSACTION');
     try {
+      for (const [kind, buf] of Object.entries(b.rows) as [RecordKind, Buffer][]) {
+        if (!buf || buf.length === 0) continue;
+        const p = join(this.tmp, `batch-${++this.batchNo}-${kind}.tsv`);
+        files.push([kind, p]);
+        writeFileSync(p, buf);
+      }
       for (const r of b.replace) {
         for (const t of Object.values(recordTables)) {
-          await this.run(`DELETE FROM ${ident(t.name)} WHERE file_id = $id AND line >= $line`, { id: r.fileId, line: r.fromLine });
+          await c.run(`DELETE FROM ${ident(t.name)} WHERE file_id = $id AND line >= $line`, { id: r.fileId, line: r.fromLine });
         }
-        await this.run('DELETE FROM ingest_rejects WHERE file_id = $id AND line >= $line', { id: r.fileId, line: r.fromLine });
+        await c.run('DELETE FROM ingest_rejects WHERE file_id = $id AND line >= $line', { id: r.fileId, line: r.fromLine });
       }
-      for (const [kind, p] of files) await this.run(loadTsvSql(recordTables[kind], p));
+      for (const [kind, p] of files) await c.run(loadTsvSql(recordTables[kind], p));
       for (const r of b.rejects) {
-        await this.run('INSERT INTO ingest_rejects VALUES ($file, $line, $reason, $detail)', { file: r.fileId, line: r.line, reason: r.reason, detail: r.detail });
+        await c.run('INSERT INTO ingest_rejects VALUES ($file, $line, $reason, $detail)', { file: r.fileId, line: r.line, reason: r.reason, detail: r.detail });
       }
-      for (const f of b.files) await this.updateFile(f);
-      await this.run('COMMIT');
-    } catch (e) {
-      await this.run('ROLLBACK').catch(() => {});
-      throw e;
+      for (const f of b.files) await this.updateFileOn(c, f);
     } finally {
       for (const [, p] of files) rmSync(p, { force: true });
     }
