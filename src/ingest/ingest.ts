@@ -199,14 +199,16 @@ async function run(files: FoundFile[], summary: IngestSummary, batchers: Batcher
     opts.onProgress?.({ file: p.f.path, fileIndex: p.index, fileCount: files.length, bytesDone: bytesBefore, bytesTotal, lines: 0, rejects: 0 });
   });
 
-  // Every file is identified and recorded before any is read: a lane's transaction sees only the
-  // records that existed when it began (snapshot isolation), and it must update the records of
-  // every file it is dealt. A file whose start matches a file recorded earlier in this same run (a
-  // copy, or a grown version of the same log) waits until that one is committed, then is
-  // identified again: skipped as already ingested, or continued from where the other one ended.
+  // Every file is identified and recorded before the parser reads any: a lane's transaction sees
+  // only the records that existed when it began (snapshot isolation), and it must update the
+  // records of every file it is dealt. (A whole-file load begins its transactions after its files
+  // are recorded, so those files are handed over as soon as they are.) A file whose start matches
+  // a file recorded earlier in this same run (a copy, or a grown version of the same log) waits
+  // until that one is committed, then is identified again: skipped as already ingested, or
+  // continued from where the other one ended.
   const addedNow = new Set<number>();
-  const prepareAll = async (indexes: readonly number[], waitFor?: ReadonlySet<number>): Promise<{ ready: Prepared[]; later: number[] }> => {
-    const ready: Prepared[] = [];
+  const pass = async (indexes: readonly number[], waitFor?: ReadonlySet<number>): Promise<number[]> => {
+    const toParse: Prepared[] = [];
     const later: number[] = [];
     for (const i of indexes) {
       const f = files[i]!;
@@ -219,22 +221,19 @@ async function run(files: FoundFile[], summary: IngestSummary, batchers: Batcher
       }
       if (p === 'later') later.push(i);
       else if ('action' in p) { outcomes[i] = p; bytesBefore += f.size; }
-      else { if (!p.known) addedNow.add(p.file.id); ready.push(p); }
+      else {
+        if (!p.known) addedNow.add(p.file.id);
+        if (!(await bulk.offer(p))) toParse.push(p);
+      }
     }
-    return { ready, later };
-  };
-  const read = async (ready: readonly Prepared[]): Promise<void> => {
-    for (const p of ready) {
-      if (await bulk.offer(p)) continue;
-      outcomes[p.index] = await parse(p);
-    }
+    for (const p of toParse) outcomes[p.index] = await parse(p);
     for (const p of await bulk.finish()) outcomes[p.index] = await parse(p);
+    return later;
   };
-  const first = await prepareAll(files.map((_, i) => i), addedNow);
-  await read(first.ready);
-  if (first.later.length) {
+  const later = await pass(files.map((_, i) => i), addedNow);
+  if (later.length) {
     await settle();
-    await read((await prepareAll(first.later)).ready);
+    await pass(later);
   }
 
   for (let i = 0; i < files.length; i++) {
