@@ -134,6 +134,11 @@ export class Batcher {
     for (const b of held) this.onCommit?.(b);
   }
 
+  /** wait until no batch is in flight, whatever its outcome (before the lane is closed after a failure) */
+  async quiesce(): Promise<void> {
+    await this.inflight?.catch(() => {});
+  }
+
   /** everything handed to the store and committed */
   async finish(): Promise<void> {
     await this.flush();

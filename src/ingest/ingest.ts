@@ -133,11 +133,14 @@ export async function ingest(paths: readonly string[], opts: IngestOptions): Pro
   const txnBytes = opts.txnBytes ?? envBytes('MXRAY_TXN_BYTES', TXN_BYTES);
   await store.ingestStarting?.();
   const lanes: BatchLane[] = [];
+  let batchers: Batcher[] = [];
   try {
     if (store.openLane) for (let i = 0; i < LANES; i++) lanes.push(await store.openLane());
-    const batchers = lanes.length ? lanes.map((l) => new Batcher(store, batchBytes, trace, l, txnBytes)) : [new Batcher(store, batchBytes, trace)];
+    batchers = lanes.length ? lanes.map((l) => new Batcher(store, batchBytes, trace, l, txnBytes)) : [new Batcher(store, batchBytes, trace)];
     await run(files, summary, batchers, opts, forced, t0);
   } finally {
+    // after a failure another lane may still be loading: let it end before its connection closes
+    for (const b of batchers) await b.quiesce();
     for (const l of lanes) await l.close();
   }
   return summary;
