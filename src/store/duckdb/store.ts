@@ -2,7 +2,8 @@
 // temporary TSV file with read_csv inside one transaction that also moves the file's resume point,
 // so an interrupted ingest never leaves rows without their checkpoint (or the reverse).
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { recordTables, type RecordKind } from '../schema.js';
@@ -215,7 +216,8 @@ export class DuckdbStore implements Store {
         if (!buf || buf.length === 0) continue;
         const p = join(this.tmp, `batch-${++this.batchNo}-${kind}.tsv`);
         files.push([kind, p]);
-        writeFileSync(p, buf);
+        // written and removed by libuv's threads: the main thread goes on parsing meanwhile
+        await writeFile(p, buf);
       }
       for (const r of b.replace) {
         for (const t of Object.values(recordTables)) {
@@ -229,7 +231,7 @@ export class DuckdbStore implements Store {
       }
       for (const f of b.files) await this.updateFileOn(c, f);
     } finally {
-      for (const [, p] of files) rmSync(p, { force: true });
+      await Promise.all(files.map(([, p]) => rm(p, { force: true })));
     }
   }
 
