@@ -202,3 +202,28 @@ test('unreadable paths and empty files are reported, the other files are ingeste
   assert.equal(s.files, 1);
   assert.ok(s.events > 0);
 });
+
+test('a file smaller than the fingerprint (4 KB) that grew is continued, in a later run and in the same run', async () => {
+  // the header block and a few lines: under 4096 bytes, so its identity is the hash of all of it
+  let small = content.indexOf(10, 3000) + 1;
+  while (content.indexOf(10, small) + 1 <= 4096) small = content.indexOf(10, small) + 1;
+  assert.ok(small < 4096);
+  const expected = await fresh(biggest);
+  const d = join(dir, 'short-fp');
+  mkdirSync(d, { recursive: true });
+  const grown = join(d, 'b-grown.log');
+  await withDb(async (s) => {
+    writeFileSync(grown, content.subarray(0, small));
+    await ingest([grown], { store: s });
+    writeFileSync(grown, content);
+    const r = await ingest([grown], { store: s });
+    assert.equal(r.details[0]!.action, 'resumed');
+    assert.deepEqual(await totals(s), expected);
+  });
+  writeFileSync(join(d, 'a-small.log'), content.subarray(0, small));
+  await withDb(async (s) => {
+    const r = await ingest([d], { store: s });
+    assert.deepEqual(r.details.map((x) => x.action), ['ingested', 'resumed']);
+    assert.deepEqual(await totals(s), expected);
+  });
+});

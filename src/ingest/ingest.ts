@@ -98,13 +98,18 @@ async function fingerprint(path: string, len: number): Promise<string> {
   }
 }
 
+/** what identify() remembers during one run: the short fingerprint lengths in the store (asked
+ *  once, then kept up to date as files are recorded) */
+interface Known { shortLens?: Set<number> }
+
 /** the stored file with the same content at its start, if any (a re-run, a copy, or a grown log) */
-async function identify(store: Store, f: FoundFile): Promise<{ known?: IngestedFile; fpLen: number; fpHash: string }> {
+async function identify(store: Store, f: FoundFile, run: Known): Promise<{ known?: IngestedFile; fpLen: number; fpHash: string }> {
   const fpLen = Math.min(f.size, FINGERPRINT_BYTES);
   const fpHash = await fingerprint(f.path, fpLen);
   const [known] = await store.filesByFingerprint(fpLen, fpHash);
   if (known) return { known, fpLen, fpHash };
-  for (const len of await store.shortFingerprintLengths()) {
+  run.shortLens ??= new Set(await store.shortFingerprintLengths());
+  for (const len of [...run.shortLens].sort((a, b) => a - b)) {
     if (len >= fpLen) break;
     const [k] = await store.filesByFingerprint(len, await fingerprint(f.path, len));
     if (k) return { known: k, fpLen, fpHash };
@@ -210,6 +215,7 @@ async function run(files: FoundFile[], summary: IngestSummary, batchers: Batcher
   // until that one is committed, then is identified again: skipped as already ingested, or
   // continued from where the other one ended.
   const addedNow = new Set<number>();
+  const known: Known = {};
   const pass = async (indexes: readonly number[], waitFor?: ReadonlySet<number>): Promise<number[]> => {
     const toParse: Prepared[] = [];
     const later: number[] = [];
@@ -217,7 +223,7 @@ async function run(files: FoundFile[], summary: IngestSummary, batchers: Batcher
       const f = files[i]!;
       let p: Prepared | FileOutcome | 'later';
       try {
-        p = await prepare(f, i, store, forced, waitFor);
+        p = await prepare(f, i, store, forced, known, waitFor);
       } catch (e) {
         if (!isFsError(e)) throw e;
         p = failed(f, e);
@@ -274,11 +280,11 @@ interface Prepared {
 
 /** identify the file (new, grown, interrupted, already read) and record it; a FileOutcome when
  *  there is nothing to read */
-async function prepare(f: FoundFile, index: number, store: Store, forced: Format | undefined, waitFor?: ReadonlySet<number>): Promise<Prepared | FileOutcome | 'later'> {
+async function prepare(f: FoundFile, index: number, store: Store, forced: Format | undefined, run: Known, waitFor?: ReadonlySet<number>): Promise<Prepared | FileOutcome | 'later'> {
   const outcome: FileOutcome = { path: f.path, action: 'ingested', lines: 0, events: 0, rejects: 0, notes: [] };
   if (f.size === 0) return { ...outcome, action: 'skipped', why: 'empty file' };
 
-  const { known, fpLen, fpHash } = await identify(store, f);
+  const { known, fpLen, fpHash } = await identify(store, f, run);
   if (known && waitFor?.has(known.id)) return 'later';
   let file: IngestedFile;
   let format: Format | undefined;
@@ -307,6 +313,7 @@ async function prepare(f: FoundFile, index: number, store: Store, forced: Format
       path: f.path, size: f.size, fpLen, fpHash, format: format.name, offset: 0, nextLine: 1, seekable: true,
       state: undefined, provisionalFrom: null, complete: false, lines: 0, rejects: 0,
     });
+    if (fpLen < FINGERPRINT_BYTES) run.shortLens?.add(fpLen);
   }
   outcome.format = format.name;
   return { f, index, outcome, file, format, ...(from ? { from } : {}), ...(known ? { known } : {}), ...(sample ? { sample } : {}) };
