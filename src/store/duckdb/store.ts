@@ -165,15 +165,9 @@ export class DuckdbStore implements Store {
   }
 
   async appendBatch(b: Batch): Promise<void> {
-    const c = this.conn(this.db);
-    await c.run('BEGIN TRANSACTION');
-    try {
-      await this.applyBatch(c, b);
-      await c.run('COMMIT');
-    } catch (e) {
-      await c.run('ROLLBACK').catch(() => {});
-      throw e;
-    }
+    const lane = this.lane(this.db, false);
+    await lane.append(b);
+    await lane.commit();
   }
 
   /** A connection of its own whose transaction spans several batches: measured on the IIS TSV
@@ -181,7 +175,12 @@ export class DuckdbStore implements Store {
    *  2.2 s checkpoint of what had gone into the log), in transactions of ~220 MB on two
    *  connections 6.3 s: a big transaction's rows go straight into the database file. */
   async openLane(): Promise<BatchLane> {
-    const db = await this.instance.connect();
+    return this.lane(await this.instance.connect(), true);
+  }
+
+  /** batches in one transaction on `db` (opened by the first, rolled back by a failure); `own`:
+   *  close() also closes the connection */
+  private lane(db: DuckDBConnection, own: boolean): BatchLane {
     const c = this.conn(db);
     let open = false;
     return {
@@ -202,7 +201,7 @@ export class DuckdbStore implements Store {
       },
       close: async () => {
         if (open) { open = false; await c.run('ROLLBACK').catch(() => {}); }
-        db.closeSync();
+        if (own) db.closeSync();
       },
     };
   }
