@@ -227,3 +227,17 @@ test('a file smaller than the fingerprint (4 KB) that grew is continued, in a la
     assert.deepEqual(await totals(s), expected);
   });
 });
+
+test('a byte size in the environment that is not a positive number is an error naming it', async () => {
+  for (const [name, value] of [['MXRAY_TXN_BYTES', 'abc'], ['MXRAY_BATCH_BYTES', '-5'], ['MXRAY_BULK_ROUND_BYTES', '1.5']] as const) {
+    const before = process.env[name];
+    process.env[name] = value;
+    try {
+      await withDb(async (s) => {
+        await assert.rejects(ingest([biggest], { store: s }), { message: `${name}: expected a positive number of bytes, got "${value}"` });
+      });
+    } finally {
+      if (before === undefined) delete process.env[name]; else process.env[name] = before;
+    }
+  }
+});

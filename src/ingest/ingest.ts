@@ -136,13 +136,14 @@ export async function ingest(paths: readonly string[], opts: IngestOptions): Pro
   const trace = process.env.MXRAY_TRACE_BATCHES ? (b: Batch) => process.stderr.write(`mxray-trace: batch committed (${b.files.length} file(s))\n`) : undefined;
   const batchBytes = opts.batchBytes ?? envBytes('MXRAY_BATCH_BYTES', BATCH_BYTES);
   const txnBytes = opts.txnBytes ?? envBytes('MXRAY_TXN_BYTES', TXN_BYTES);
+  const roundBytes = opts.bulkRoundBytes ?? envBytes('MXRAY_BULK_ROUND_BYTES', BULK_ROUND_BYTES);
   await store.ingestStarting?.();
   const lanes: BatchLane[] = [];
   let batchers: Batcher[] = [];
   try {
     if (store.openLane) for (let i = 0; i < LANES; i++) lanes.push(await store.openLane());
     batchers = lanes.length ? lanes.map((l) => new Batcher(store, batchBytes, trace, l, txnBytes)) : [new Batcher(store, batchBytes, trace)];
-    await run(files, summary, batchers, opts, forced, t0);
+    await run(files, summary, batchers, roundBytes, opts, forced, t0);
   } finally {
     // after a failure another lane may still be loading: let it end before its connection closes
     for (const b of batchers) await b.quiesce();
@@ -160,18 +161,14 @@ function envBytes(name: string, fallback: number): number {
   return n;
 }
 
-async function run(files: FoundFile[], summary: IngestSummary, batchers: Batcher[], opts: IngestOptions, forced: Format | undefined, t0: number): Promise<void> {
+async function run(
+  files: FoundFile[], summary: IngestSummary, batchers: Batcher[], roundBytes: number, opts: IngestOptions, forced: Format | undefined, t0: number,
+): Promise<void> {
   const { store } = opts;
   const bytesTotal = files.reduce((a, f) => a + f.size, 0);
   let bytesBefore = 0;
-  // each file's batches go to one batcher (one lane), in turn
+  // files are dealt to the batchers (lanes) in turn; parseFile keeps a file's batches on its one
   let dealt = 0;
-  const laneOf = new Map<number, Batcher>();
-  const batcherFor = (p: Prepared): Batcher => {
-    let b = laneOf.get(p.file.id);
-    if (!b) { b = batchers[dealt++ % batchers.length]!; laneOf.set(p.file.id, b); }
-    return b;
-  };
   const settle = async () => { for (const b of batchers) await b.finish(); };
 
   const outcomes: (FileOutcome | undefined)[] = new Array(files.length);
@@ -181,7 +178,7 @@ async function run(files: FoundFile[], summary: IngestSummary, batchers: Batcher
     return { path: f.path, action: 'failed', why, lines: 0, events: 0, rejects: 0, notes: [] };
   };
   const parse = async (p: Prepared): Promise<FileOutcome> => {
-    const batcher = batcherFor(p);
+    const batcher = batchers[dealt++ % batchers.length]!;
     const mark = batcher.mark();
     try {
       return await parseFile(p, batcher, summary, (done, lines, rejects) =>
@@ -202,7 +199,6 @@ async function run(files: FoundFile[], summary: IngestSummary, batchers: Batcher
   // big enough, their bytes are checked (prescan) and the store loads them while the next round
   // is gathered. Files it does not take are read by the parser at the end.
   const wholeFiles = (opts.wholeFiles ?? true) && process.env.MXRAY_WHOLE_FILES !== '0';
-  const roundBytes = opts.bulkRoundBytes ?? envBytes('MXRAY_BULK_ROUND_BYTES', BULK_ROUND_BYTES);
   const bulk = new BulkRounds(wholeFiles ? store : undefined, roundBytes, (p, o) => { outcomes[p.index] = o; bytesBefore += p.f.size; }, failed, (p) => {
     opts.onProgress?.({ file: p.f.path, fileIndex: p.index, fileCount: files.length, bytesDone: bytesBefore, bytesTotal, lines: 0, rejects: 0 });
   });

@@ -67,3 +67,21 @@ test('raw() and bytesCut() write what bytes() writes (both escape modes, lowered
     assert.equal(parseTsv(a, escapes).length, 2 * vals.length);
   }
 });
+
+test('take() hands over a buffer of its own: later rows do not change rows taken before', () => {
+  const w = new TsvWriter(table, 1, false, 64);
+  const row = (line: number, text: string) => {
+    w.begin(line);
+    w.text(text);
+    w.text(text);
+    w.end();
+  };
+  row(1, 'first');
+  const first = w.take();
+  const copy = Buffer.from(first);
+  row(2, 'second-and-longer');
+  const second = w.take();
+  assert.deepEqual(first, copy);
+  assert.equal(parseTsv(second, false).length, 1);
+  assert.equal(parseTsv(second, false)[0]![2], 'second-and-longer');
+});
