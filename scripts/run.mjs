@@ -8,7 +8,7 @@
 //   node scripts/run.mjs demo                    generate sample logs, ingest them, print the reports
 //   node scripts/run.mjs bench                   the benchmarks
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -54,6 +54,8 @@ function setup() {
   const src = Math.max(newest('src', (p) => p.endsWith('.ts')), statSync('tsconfig.json').mtimeMs);
   if (src > built) {
     console.error('mxray: building (tsc)…');
+    // a clean build: a test file moved or removed in src must not keep running from an old dist
+    rmSync('dist', { recursive: true, force: true });
     const st = sh(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json']);
     if (st !== 0) process.exit(st);
     sh('touch', ['dist/.built']);

@@ -11,12 +11,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { clickhouse } from '../sql/dialect.js';
 import { ingest } from '../ingest/ingest.js';
 import { classesReport, classifyDefaults } from '../reports/tracking.js';
-import { trackingEvents } from '../store/schema.js';
+import { trackingEvents } from '../schema/tables.js';
 import { ClickhouseHttp } from '../store/clickhouse/http.js';
 import { openClickhouse } from '../store/clickhouse/open.js';
-import { ident, join as joinSql, sql } from '../store/clickhouse/sql.js';
+import { ident, join as joinSql, sql } from '../sql/sql.js';
 import type { ClickhouseStore } from '../store/clickhouse/store.js';
 import { BATCH_COLUMN, layoutNames, selectAsWritten, stagingColumns, storedColumns } from '../store/clickhouse/tables.js';
 import type { IngestedFile, Store } from '../store/types.js';
@@ -64,7 +65,8 @@ async function best(n: number, fn: () => Promise<unknown>, servers: readonly Cli
 function nullStore(): Store {
   let id = 0;
   return {
-    kind: 'clickhouse', location: 'nowhere', capabilities: { tsvBackslashEscapes: true, transactions: false },
+    kind: 'clickhouse', location: 'nowhere', capabilities: { tsvBackslashEscapes: true, transactions: false }, dialect: clickhouse,
+    query: async () => [],
     close: async () => {}, filesByFingerprint: async () => [], shortFingerprintLengths: async () => [],
     addFile: async (f) => ({ ...f, id: ++id }), updateFile: async () => {}, appendBatch: async () => {},
     trackingUserTotals: async () => [], trackingActiveDays: async () => 0, trackingTraffic: async () => [], trackingEventCount: async () => 0,

@@ -12,7 +12,7 @@ import { repoPath } from '../testing/paths.js';
 import { assertGolden } from '../testing/formats.js';
 import { generateIis } from '../generate/iis/index.js';
 import type { EasUserRow } from '../reports/activesync.js';
-import { summarizeLog } from '../activesync/decode.js';
+import { summarizeLog } from '../capabilities/activesync/decode.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mxray-cli-eas-'));
 const db = join(dir, 'eas.duckdb');

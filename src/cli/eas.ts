@@ -2,7 +2,7 @@
 import { Option, type Command } from 'commander';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describeJson, describeText } from '../activesync/describe.js';
+import { describeJson, describeText } from '../capabilities/activesync/describe.js';
 import {
   easCommandsReport, easDevicesReport, easExport, easHourlyReport, easRunawayReport, easUsersReport, exportColumnSources,
   logsLine, sortedCounts, topText, userSortKeys,

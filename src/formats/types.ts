@@ -3,9 +3,9 @@
 // lines into rows. Lines arrive as byte ranges of a Buffer holding valid UTF-8, without the line
 // terminator (\n or \r\n), so the hot formats can copy fields into the row writer without ever
 // making JavaScript strings.
-import type { RecordKind } from '../store/schema.js';
-import type { TsvWriter } from '../ingest/tsv.js';
-import type { BulkCsv } from './bulk.js';
+import type { RecordKind } from '../schema/tables.js';
+import type { TsvWriter } from '../schema/tsv.js';
+import type { BulkCsv } from '../schema/bulk.js';
 
 /** The first lines of a file, for sniffing: decoded text, BOM removed, at most 40 lines. */
 export interface Sample {
@@ -21,19 +21,8 @@ export interface Sniffed {
   readonly reason: string;
 }
 
-/** Reasons a line is rejected: a small closed set, so summaries and tests can rely on them. */
-export const rejectReasons = {
-  'field-count': 'the line does not have the number of fields its header declares',
-  'bad-time': 'the date/time field is not a valid time',
-  'bad-number': 'a numeric field (bytes, counts) is not a number',
-  'unterminated-quote': 'a quoted field is not closed before the end of the line',
-  'binary': 'the line contains binary data (NUL or control bytes)',
-  'too-long': 'the line is longer than the 1 MiB limit',
-  'no-header': 'a data line came before any header and its layout cannot be inferred',
-  'orphan-line': 'a continuation line without the entry it belongs to',
-  'malformed': 'the line does not match the format',
-} as const;
-export type RejectReason = keyof typeof rejectReasons;
+export { rejectReasons, type RejectReason } from '../schema/rejects.js';
+import type { RejectReason } from '../schema/rejects.js';
 
 export interface ParseContext {
   /** path of the file as the user named it, for messages */
@@ -70,6 +59,6 @@ export interface Format {
   readonly kind: RecordKind;
   sniff(sample: Sample): Sniffed | undefined;
   parser(ctx: ParseContext, state?: unknown): Parser;
-  /** how a store with its own CSV reader may load whole files of this format (formats/bulk.ts) */
+  /** how a store with its own CSV reader may load whole files of this format (schema/bulk.ts) */
   readonly bulk?: BulkCsv;
 }

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Batcher } from './batcher.js';
 import type { Batch, Store } from '../store/types.js';
-import { parseTsv } from './tsv.js';
+import { parseTsv } from '../schema/tsv.js';
 
 function fakeStore(): { store: Store; batches: Batch[] } {
   const batches: Batch[] = [];

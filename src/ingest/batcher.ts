@@ -3,9 +3,9 @@
 // is being parsed (at most one in flight), so parsing and the store's bulk load overlap. A batch
 // commits alone, or, on a lane (store/types.ts BatchLane), together with the batches before it
 // once they hold `txnBytes`.
-import { recordTables, type RecordKind } from '../store/schema.js';
+import { recordTables, type RecordKind } from '../schema/tables.js';
 import type { Batch, BatchLane, IngestedFile, RejectExample, Store } from '../store/types.js';
-import { TsvWriter } from './tsv.js';
+import { TsvWriter } from '../schema/tsv.js';
 
 export interface BatchMark {
   /** flushes done when the mark was taken: a flush since then already sent the earlier rows */

@@ -1,4 +1,4 @@
-// Whole-file loads (formats/bulk.ts, store/duckdb/bulk.ts) must give exactly the rows, file records
+// Whole-file loads (schema/bulk.ts, store/duckdb/bulk.ts) must give exactly the rows, file records
 // and rejects the parser path gives, for every file: the plain ones the store loads itself, and
 // every kind of file it must refuse (each variant below is one thing the whole-file path cannot
 // express). A crash between rounds and a SIGKILL during a load resume without losing or doubling.

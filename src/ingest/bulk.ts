@@ -1,4 +1,4 @@
-// Before a store loads a whole file with its own CSV reader (formats/bulk.ts), one fast pass over
+// Before a store loads a whole file with its own CSV reader (schema/bulk.ts), one fast pass over
 // its bytes (memchr-speed Buffer.indexOf, about 3 GB/s) says whether the file is plain enough for
 // that: the line count the store's rows must match, and none of what the framer treats specially
 // (framer.ts): gzip, NUL bytes (binary or UTF-16), bytes that are not UTF-8, a CR that does not

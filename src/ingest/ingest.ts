@@ -7,7 +7,7 @@ import { open } from 'node:fs/promises';
 import { formats as registry } from '../formats/registry.js';
 import type { Format, RejectReason } from '../formats/types.js';
 import type { Batch, BatchLane, BulkFile, IngestedFile, Store } from '../store/types.js';
-import type { BulkPlan } from '../formats/bulk.js';
+import type { BulkPlan } from '../schema/bulk.js';
 import { expandPaths, describeFsError, type FoundFile } from './files.js';
 import { frameFile, type Position } from './framer.js';
 import { sniffFile } from './sniff.js';
@@ -60,7 +60,7 @@ export interface FileOutcome {
   events: number;
   rejects: number;
   notes: string[];
-  /** true when the store read the file whole with its own CSV reader (formats/bulk.ts) */
+  /** true when the store read the file whole with its own CSV reader (schema/bulk.ts) */
   whole?: boolean;
 }
 
@@ -195,7 +195,7 @@ async function run(
     }
   };
 
-  // Whole-file loads (formats/bulk.ts): files a store can read itself wait in `round`; when it is
+  // Whole-file loads (schema/bulk.ts): files a store can read itself wait in `round`; when it is
   // big enough, their bytes are checked (prescan) and the store loads them while the next round
   // is gathered. Files it does not take are read by the parser at the end.
   const wholeFiles = (opts.wholeFiles ?? true) && process.env.MXRAY_WHOLE_FILES !== '0';

@@ -1,9 +1,11 @@
 // The Store: what mxray keeps, in the words of its domain. Backends (store/duckdb, store/clickhouse)
 // implement it; nothing outside a backend's folder writes SQL. Values are bound or escaped inside the
 // backend only. A backend declares what it cannot do in `capabilities`.
-import type { RecordKind } from './schema.js';
-import type { RejectReason } from '../formats/types.js';
-import type { BulkCsv, BulkPlan } from '../formats/bulk.js';
+import type { RecordKind } from '../schema/tables.js';
+import type { Sql } from '../sql/sql.js';
+import type { Dialect } from '../sql/dialect.js';
+import type { RejectReason } from '../schema/rejects.js';
+import type { BulkCsv, BulkPlan } from '../schema/bulk.js';
 
 /** A UTC time range: from inclusive, to exclusive, as `YYYY-MM-DD HH:MM:SS` strings (see reports/range.ts) */
 export interface TimeRange {
@@ -48,7 +50,7 @@ export interface RejectExample {
 export interface Batch {
   /** the new resume point of every file that has rows (or only a new checkpoint) in this batch */
   files: IngestedFile[];
-  /** tab-separated rows per table, as written by ingest/tsv.ts */
+  /** tab-separated rows per table, as written by schema/tsv.ts */
   rows: Partial<Record<RecordKind, Buffer>>;
   rowCounts: Partial<Record<RecordKind, number>>;
   rejects: RejectExample[];
@@ -57,7 +59,7 @@ export interface Batch {
   replace: { fileId: number; fromLine: number }[];
 }
 
-/** A file a store may load whole with its own CSV reader (Store.bulkLoad, formats/bulk.ts). */
+/** A file a store may load whole with its own CSV reader (Store.bulkLoad, schema/bulk.ts). */
 export interface BulkFile {
   /** the file as it is to be recorded once its rows are in (complete, resume point at its end) */
   file: IngestedFile;
@@ -111,8 +113,18 @@ export interface StoreCapabilities {
   readonly transactions: boolean;
 }
 
+/** how a query may be run; a store ignores what does not apply to it */
+export interface QueryOptions {
+  /** ClickHouse cluster: every group of the query's inner GROUP BY holds rows of one shard only (the
+   *  sharding key puts them there), so each shard finishes its groups and the initiator only adds the
+   *  results up (distributed_group_by_no_merge) */
+  readonly groupsWithinShard?: boolean;
+}
+
 export interface Store {
   readonly kind: 'duckdb' | 'clickhouse';
+  /** how this store spells what differs (sql/dialect.ts) */
+  readonly dialect: Dialect;
   /** where it is, for messages (no credentials) */
   readonly location: string;
   readonly capabilities: StoreCapabilities;
@@ -132,11 +144,16 @@ export interface Store {
   /** optional: a lane of its own for batches (see BatchLane); without it every batch commits alone */
   openLane?(): Promise<BatchLane>;
   /** optional: load whole files with the store's own CSV reader, each file all or nothing (see
-   *  formats/bulk.ts). Files it does not load are left untouched for the parser path. */
+   *  schema/bulk.ts). Files it does not load are left untouched for the parser path. */
   bulkLoad?(spec: BulkCsv, files: readonly BulkFile[]): Promise<BulkOutcome[]>;
   /** bulk loading is about to start / has ended: a backend may tune itself for it (optional) */
   ingestStarting?(): Promise<void>;
   ingestFinished?(): Promise<void>;
+
+  // reading
+  /** the rows of a statement written with sql`` (capabilities/NAME/queries.ts): values as JSON gives
+   *  them (text stays text, numbers are numbers, NULL is null). `what` names it in errors. */
+  query<T = Record<string, unknown>>(what: string, statement: Sql, options?: QueryOptions): Promise<T[]>;
 
   // message tracking
   trackingUserTotals(range: TimeRange, recipients: 'once' | 'each'): Promise<UserTotals[]>;

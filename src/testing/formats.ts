@@ -3,8 +3,8 @@
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import assert from 'node:assert/strict';
 import type { Format, RejectReason } from '../formats/types.js';
-import { recordTables } from '../store/schema.js';
-import { TsvWriter, parseTsv } from '../ingest/tsv.js';
+import { recordTables } from '../schema/tables.js';
+import { TsvWriter, parseTsv } from '../schema/tsv.js';
 import { frameFile } from '../ingest/framer.js';
 import { updateGolden } from './paths.js';
 

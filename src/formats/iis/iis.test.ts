@@ -7,8 +7,8 @@ import { formatList } from '../registry.js';
 import type { Parser, RejectReason } from '../types.js';
 import { parseWith, assertGolden, type Parsed } from '../../testing/formats.js';
 import { repoPath } from '../../testing/paths.js';
-import { TsvWriter, parseTsv } from '../../ingest/tsv.js';
-import { iisRequests } from '../../store/schema.js';
+import { TsvWriter, parseTsv } from '../../schema/tsv.js';
+import { iisRequests } from '../../schema/tables.js';
 import { cutLogValue, fullUriQuery, logValueRange } from './query.js';
 
 const corpusDir = repoPath('fixtures', 'corpus', 'iis_activesync');

@@ -22,7 +22,7 @@
 // summarized (activesync/decode.ts summarizeLog) into the typed columns; eas_backend = the stem is
 // /Microsoft-Server-ActiveSync/Proxy/… (the back end's copy of a request the front end logged too).
 // The Log= value is stored once: an ActiveSync request's uri_query is the query with that value cut
-// out (its `Log=` kept), and ./query.ts puts it back (store/schema.ts has the rule).
+// out (its `Log=` kept), and ./query.ts puts it back (schema/tables.ts has the rule).
 //
 // Hot path: lines are split into byte ranges (splitOn) and copied into the row writer (as they are,
 // natively for long fields, when TsvWriter.plain accepts the line); strings are made only for an
@@ -30,13 +30,13 @@
 import { isUtf8 } from 'node:buffer';
 import { Fields, splitOn } from '../fields.js';
 import type { Format, ParseContext, Parser, Sample, Sniffed } from '../types.js';
-import type { TsvWriter } from '../../ingest/tsv.js';
+import type { TsvWriter } from '../../schema/tsv.js';
 import { TS_BYTES, dateAndTimeTs } from '../tracking-time.js';
-import { iisRequests } from '../../store/schema.js';
+import { iisRequests } from '../../schema/tables.js';
 import { defaultLayouts, fieldNames, type FieldKey } from './layouts.js';
-import { protocolFromNumber, summarizeLog } from '../../activesync/decode.js';
-import { decodeBase64Query, type Base64Request } from '../../activesync/base64-query.js';
-import { needsUrlDecode, urlDecode, urlDecodeBytes } from '../../activesync/url.js';
+import { protocolFromNumber, summarizeLog } from '../../capabilities/activesync/decode.js';
+import { decodeBase64Query, type Base64Request } from '../../capabilities/activesync/base64-query.js';
+import { needsUrlDecode, urlDecode, urlDecodeBytes } from '../../capabilities/activesync/url.js';
 
 const EMPTY = Buffer.alloc(0);
 const HASH = 35, SPACE = 32, DASH = 45, AMP = 38, EQUALS = 61, SLASH = 47, COLON = 58;
@@ -231,7 +231,7 @@ class IisParser implements Parser {
     this.text(buf, at.site, true);
     this.text(buf, at.method, false);
     this.text(buf, at.stem, false);
-    // uri_query: an ActiveSync request's Log= value is stored once, in eas_log (store/schema.ts)
+    // uri_query: an ActiveSync request's Log= value is stored once, in eas_log (schema/tables.ts)
     if (q[P_LOG]! >= 0) out.bytesCut(buf, f.start[at.query]!, q[P_LOG]!, q[P_LOG + 1]!, f.end[at.query]!, this.plain);
     else this.text(buf, at.query, false);
     this.number(buf, at.port);

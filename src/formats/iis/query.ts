@@ -1,7 +1,7 @@
 // The one place that rebuilds an iis_requests row's full cs-uri-query. The Log= value of an
 // ActiveSync request is long (half of a 2013+ back-end line) and is stored once, in eas_log: the
 // row's uri_query is the query with that value cut out and the parameter itself kept as `Log=`
-// (store/schema.ts). The parameter is the query's first one named `Log` in any case (name = the text
+// (schema/tables.ts). The parameter is the query's first one named `Log` in any case (name = the text
 // before its first `=`, parameters separated by `&`), which is the one the IIS format reads; its
 // value runs to the next `&`. Cutting it leaves that parameter the first `Log=` of uri_query, so
 // putting eas_log back after it gives the query exactly as stored before (TsvWriter's rewriting of

@@ -4,8 +4,8 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { assertGolden, parseWith, type Parsed } from '../../testing/formats.js';
 import { repoPath } from '../../testing/paths.js';
-import { TsvWriter, parseTsv } from '../../ingest/tsv.js';
-import { trackingEvents } from '../../store/schema.js';
+import { TsvWriter, parseTsv } from '../../schema/tsv.js';
+import { trackingEvents } from '../../schema/tables.js';
 import type { RejectReason } from '../types.js';
 import { msgtrkExport } from './msgtrk-export.js';
 

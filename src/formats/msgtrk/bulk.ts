@@ -1,11 +1,11 @@
-// Whole-file loading of Exchange 2007+ tracking logs (formats/bulk.ts): the same row as
+// Whole-file loading of Exchange 2007+ tracking logs (schema/bulk.ts): the same row as
 // writeRow2007 (row.ts) writes, described as data, for a store that reads the CSV itself. The plan
 // accepts only the plain shape Exchange writes — a header block (#Software … #Fields:, optionally a
 // bare CSV header line) and then data lines — and refuses anything the parser would remark on
 // (no header, a foreign #Log-type), so those files take the parser's path with its notes.
 import { Fields, splitCsv } from '../fields.js';
 import { mapColumns } from '../columns.js';
-import type { BulkCsv, BulkPlan } from '../bulk.js';
+import type { BulkCsv, BulkPlan } from '../../schema/bulk.js';
 import { columns, countingRoles } from './layouts.js';
 
 /** the names of a header line, compared as the parser compares them (mapColumns: trimmed, lower case) */

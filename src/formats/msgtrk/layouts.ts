@@ -1,7 +1,7 @@
 // Exchange 2007–SE message tracking layouts and counting roles, as data. The parser maps columns
 // from the file's own #Fields header; these lists are only used for files that lost their header
 // (lines cut out of a log), where the field count says which generation wrote them.
-import { Role } from '../../store/schema.js';
+import { Role } from '../../schema/tables.js';
 import type { ColumnNames } from '../columns.js';
 
 const v2007 = [

@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { assertGolden, parseWith, type Parsed } from '../../testing/formats.js';
 import { repoPath } from '../../testing/paths.js';
-import { TsvWriter, parseTsv } from '../../ingest/tsv.js';
-import { trackingEvents } from '../../store/schema.js';
+import { TsvWriter, parseTsv } from '../../schema/tsv.js';
+import { trackingEvents } from '../../schema/tables.js';
 import type { RejectReason } from '../types.js';
 import { msgtrk } from './msgtrk.js';
 

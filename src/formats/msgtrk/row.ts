@@ -1,7 +1,7 @@
 // Copying split fields into tracking_events rows, shared by the message-tracking formats: on bytes,
 // without making strings (the msgtrk hot path uses them for every line).
 import type { Fields } from '../fields.js';
-import type { TsvWriter } from '../../ingest/tsv.js';
+import type { TsvWriter } from '../../schema/tsv.js';
 import { countingRoles } from './layouts.js';
 
 const ZERO = 48;

@@ -22,7 +22,7 @@ import { Fields, splitOn } from '../fields.js';
 import { mapColumns, type ColumnMap, type ColumnNames } from '../columns.js';
 import type { Format, ParseContext, Parser, Sample, Sniffed } from '../types.js';
 import { TS_BYTES, dateAndTimeTs } from '../tracking-time.js';
-import { Role } from '../../store/schema.js';
+import { Role } from '../../schema/tables.js';
 import { copyField, isCount, writeCount, writeMissingMessageId } from '../msgtrk/row.js';
 
 const TAB = 9, HASH = 35, DASH = 45;

@@ -26,7 +26,7 @@
 import { Fields, splitOn } from '../fields.js';
 import type { Format, ParseContext, Parser, Sample, Sniffed } from '../types.js';
 import { TS_BYTES, dottedTs } from '../tracking-time.js';
-import { Role } from '../../store/schema.js';
+import { Role } from '../../schema/tables.js';
 
 const TAB = 9;
 

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { formatList, formats, type FormatName } from '../../formats/registry.js';
-import { Role } from '../../store/schema.js';
+import { Role } from '../../schema/tables.js';
 import { parseWith } from '../../testing/formats.js';
 import { generateTracking, trackingVersions, type TrackingVersion } from './index.js';
 import { logFiles, readLines } from './logs.fixture.js';

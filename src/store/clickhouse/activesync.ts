@@ -30,7 +30,7 @@ import type {
   EasCountKind, EasDeviceCount, EasDeviceTotals, EasFolderTypeItems, EasHourRow, EasLogsSeen, EasQuery,
   EasRunawayDevice, EasServerRow, EasStatusRow, EasUserAgentRow, EasWeekHourRow, TimeRange,
 } from '../types.js';
-import { type Sql, ident, join, sql } from './sql.js';
+import { type Sql, ident, join, sql } from '../../sql/sql.js';
 import { type ReadContext, where } from './tracking.js';
 
 /** the part of ClickhouseStore these queries use: the iis_requests table, the live-batch condition,

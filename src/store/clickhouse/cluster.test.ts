@@ -4,10 +4,10 @@ import { after, before, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { ClickhouseError, ClickhouseHttp } from './http.js';
-import { ident, sql } from './sql.js';
+import { ident, sql } from '../../sql/sql.js';
 import { recordTableDdl, stagingColumns, tableNames } from './tables.js';
 import { trackingRows } from './rows.fixture.js';
-import { trackingEvents } from '../schema.js';
+import { trackingEvents } from '../../schema/tables.js';
 import { describeClickhouse, startCluster, type ClickhouseCluster } from '../../testing/clickhouse.js';
 
 const ROWS = 3000;

@@ -1,4 +1,4 @@
-// The ClickHouse backend against the Store contract (store/contract.ts), unchanged, on a single server
+// The ClickHouse backend against the Store contract (testing/store-contract.ts), unchanged, on a single server
 // and on a two-shard cluster, both started by the harness on 127.0.0.1. Each test of the contract
 // gets a fresh database (the contract wants an empty store per test). Then parity: the same
 // generated logs through DuckDB and through ClickHouse give identical answers to every query,
@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { storeContract } from '../contract.js';
+import { storeContract } from '../../testing/store-contract.js';
 import { DuckdbStore } from '../duckdb/store.js';
 import type { Store, TimeRange } from '../types.js';
 import { generateTracking } from '../../generate/tracking/index.js';
@@ -16,8 +16,8 @@ import { ingest } from '../../ingest/ingest.js';
 import { describeClickhouse, startClickhouse, startCluster, type ClickhouseCluster, type ClickhouseServer } from '../../testing/clickhouse.js';
 import { openClickhouse } from './open.js';
 import { ClickhouseStore } from './store.js';
-import { recordTables } from '../schema.js';
-import { TsvWriter } from '../../ingest/tsv.js';
+import { recordTables } from '../../schema/tables.js';
+import { TsvWriter } from '../../schema/tsv.js';
 import { clusterUrl } from './urls.fixture.js';
 
 let dbNo = 0;

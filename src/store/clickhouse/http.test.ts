@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server, type Socket } from 'node:net';
 import { ClickhouseError, ClickhouseHttp, parseErrorBody } from './http.js';
-import { ident, sql } from './sql.js';
+import { ident, sql } from '../../sql/sql.js';
 import { describeClickhouse, freePorts, startClickhouse, type ClickhouseServer } from '../../testing/clickhouse.js';
 
 describe('parseErrorBody', () => {

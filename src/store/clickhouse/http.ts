@@ -11,7 +11,7 @@
 //     whose message names host:port;
 //   - credentials go in the X-ClickHouse-User / X-ClickHouse-Key headers (18.16 reads them), never in
 //     the URL, and are redacted from every error message;
-//   - no query parameters (18.16 has none): statements are built with sql`` from ./sql.ts, the one
+//   - no query parameters (18.16 has none): statements are built with sql`` from ../../sql/sql.ts, the one
 //     place values are escaped.
 //
 // Results are read as JSONCompact (column names and types once, then rows as arrays).
@@ -29,7 +29,7 @@
 // date_time_input_format=best_effort setting parses it but drops the milliseconds. So a record
 // table's timestamp column `ts` is stored as two columns, `ts DateTime('UTC')` and `ts_ms UInt16`,
 // and rows are loaded through a staging table: see tables.ts (tested on 18.16 in insert.test.ts).
-import { type Sql, ident, join, sqlText } from './sql.js';
+import { type Sql, ident, join, sqlText } from '../../sql/sql.js';
 
 export type ClickhouseErrorKind =
   /** the server answered with an error (code and message parsed from its body) */
@@ -245,7 +245,7 @@ export class ClickhouseHttp {
     await this.request(sqlText(statement), undefined, options);
   }
 
-  /** Load TabSeparated rows (as ingest/tsv.ts writes them with backslashEscapes = true) into
+  /** Load TabSeparated rows (as schema/tsv.ts writes them with backslashEscapes = true) into
    *  `table`'s `columns`, in one request. `table` is a name in the client's database, or ident(db, t). */
   async insertTsv(table: string | Sql, columns: readonly string[], body: Buffer | Uint8Array, options: RequestOptions = {}): Promise<void> {
     if (body.length === 0) return;

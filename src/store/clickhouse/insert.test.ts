@@ -4,10 +4,10 @@
 import { after, before, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ClickhouseError, ClickhouseHttp } from './http.js';
-import { ident, join, sql } from './sql.js';
+import { ident, join, sql } from '../../sql/sql.js';
 import { recordTableDdl, selectAsWritten, stagingColumns, tableNames } from './tables.js';
 import { asText, trackingRows } from './rows.fixture.js';
-import { trackingEvents } from '../schema.js';
+import { trackingEvents } from '../../schema/tables.js';
 import { describeClickhouse, startClickhouse, type ClickhouseServer } from '../../testing/clickhouse.js';
 
 const ROWS = 5000;

@@ -1,7 +1,7 @@
 // Versioned schema of the ClickHouse store, like the DuckDB backend's: a `schema_version` table and
 // numbered migrations applied once, in order (on the server in the URL; in cluster mode that is
 // where the ingest state lives, unsharded: it is small, and one server makes each commit a single
-// atomic insert). Record tables are made from their descriptions in store/schema.ts by
+// atomic insert). Record tables are made from their descriptions in schema/tables.ts by
 // ensureRecordTables() (tables.ts has the layouts), on every host of the cluster, and widened with
 // ADD COLUMN when a description gains a column; rows written by earlier versions are rewritten there
 // too when a column's meaning changed (rowFixes).
@@ -21,9 +21,9 @@
 //   ingest_rejects   reject examples still in force (file_id, line, reason, detail)
 //   live_batches     the batch ids whose rows count (reports read `WHERE batch IN live_batches`)
 import { createHash } from 'node:crypto';
-import { recordTables, type RecordKind } from '../schema.js';
+import { recordTables, type RecordKind } from '../../schema/tables.js';
 import type { ClickhouseHttp } from './http.js';
-import { type Sql, ident, sql } from './sql.js';
+import { type Sql, ident, sql } from '../../sql/sql.js';
 import { type ColumnDef, columnType, distributedDdl, hostDdl, layoutNames, stagingColumnDefs, storedColumns } from './tables.js';
 import type { Topology } from './topology.js';
 
@@ -126,7 +126,7 @@ function missing(have: Set<string>, want: readonly ColumnDef[]): ColumnDef[] {
 }
 
 /**
- * Create (or widen) the record tables of every kind in store/schema.ts. Skipped when the layout
+ * Create (or widen) the record tables of every kind in schema/tables.ts. Skipped when the layout
  * fingerprint recorded by the last run is the current one — so opening a cluster store does not need
  * every shard up (a report with a shard down can then fail with a clear message, or be partial).
  * `hosts()` gives an HTTP client per host of the cluster (only called when there is work to do).

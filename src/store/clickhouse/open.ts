@@ -4,7 +4,7 @@
 // tables — on every host in cluster mode — unless the layout recorded by an earlier open is current.
 import { ClickhouseHttp } from './http.js';
 import { ensureRecordTables, migrate } from './migrations.js';
-import { ident, sql } from './sql.js';
+import { ident, sql } from '../../sql/sql.js';
 import { ClickhouseStore } from './store.js';
 import { hostClients, readTopology } from './topology.js';
 import { parseStoreUrl, type Environment } from './url.js';

@@ -1,7 +1,7 @@
 // Tracking rows with everything TabSeparated must survive (backslashes, \N as text, NULLs, quotes,
 // control bytes, unicode), written by the real TsvWriter, for the insert tests.
-import { trackingEvents } from '../schema.js';
-import { TsvWriter, parseTsv } from '../../ingest/tsv.js';
+import { trackingEvents } from '../../schema/tables.js';
+import { TsvWriter, parseTsv } from '../../schema/tsv.js';
 
 const NASTY = [
   'plain', "it's", 'back\\slash', '\\N', '\\\\N', 'ends with \\', '\\t not a tab', 'tab\there', 'line\nbreak', 'cr\r\n',

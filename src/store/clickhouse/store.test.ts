@@ -11,15 +11,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateTracking } from '../../generate/tracking/index.js';
 import { ingest } from '../../ingest/ingest.js';
-import { TsvWriter } from '../../ingest/tsv.js';
+import { TsvWriter } from '../../schema/tsv.js';
 import { describeClickhouse, freePorts, startClickhouse, type ClickhouseServer } from '../../testing/clickhouse.js';
-import { recordTables } from '../schema.js';
+import { recordTables } from '../../schema/tables.js';
 import type { IngestedFile, Store, UserTotals } from '../types.js';
 import { ClickhouseError, ClickhouseHttp } from './http.js';
 import { schemaVersion } from './migrations.js';
 import { openClickhouse } from './open.js';
 import { ClickhouseStore } from './store.js';
-import { sql } from './sql.js';
+import { sql } from '../../sql/sql.js';
 import { fullUriQuery } from '../../formats/iis/query.js';
 
 const work = mkdtempSync(join(tmpdir(), 'mxray-ch-store-'));

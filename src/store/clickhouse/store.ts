@@ -41,16 +41,17 @@
 // CONCURRENCY: two processes may ingest different files into one store at once (random file and
 //   batch ids); the same file at once is not supported, as with DuckDB (which locks the file).
 import { randomInt } from 'node:crypto';
-import { recordTables, type RecordKind } from '../schema.js';
+import { recordTables, type RecordKind, type RecordTable } from '../../schema/tables.js';
 import type {
-  Batch, EasCountKind, EasDeviceCount, EasDeviceTotals, EasFolderTypeItems, EasHourRow, EasLogsSeen, EasQuery, EasRunawayDevice,
+  Batch, QueryOptions, EasCountKind, EasDeviceCount, EasDeviceTotals, EasFolderTypeItems, EasHourRow, EasLogsSeen, EasQuery, EasRunawayDevice,
   EasServerRow, EasStatusRow, EasUserAgentRow, EasWeekHourRow, IngestedFile, RejectExample, Store, TimeRange, TrafficRow, UserTotals,
 } from '../types.js';
 import * as eas from './activesync.js';
 import { newBatchId, tagRows, type BatchPart } from './batches.js';
 import { ClickhouseError, type ClickhouseHttp, type Settings } from './http.js';
 import { logColumns } from './migrations.js';
-import { type Sql, type Value, ident, join, list, sql } from './sql.js';
+import { type Sql, type Target, type Value, compile, ident, join, list, raw, sql } from '../../sql/sql.js';
+import { clickhouse } from '../../sql/dialect.js';
 import { BATCH_COLUMN, layoutNames, loadColumns, storedColumns } from './tables.js';
 import { shardsNamedIn, type Topology } from './topology.js';
 import * as q from './tracking.js';
@@ -150,6 +151,7 @@ function sleep(ms: number): Promise<void> {
 export class ClickhouseStore implements Store {
   readonly kind = 'clickhouse' as const;
   readonly capabilities = { tsvBackslashEscapes: true, transactions: false };
+  readonly dialect = clickhouse;
   readonly location: string;
   /** for tests: see StoreHooks */
   hooks: StoreHooks = {};
@@ -206,7 +208,27 @@ export class ClickhouseStore implements Store {
 
   /** a read, retried like an insert (a pooled connection to a restarted shard may fail once); a
    *  shard that stays down is named, with the way to get partial results */
-  private async query<T>(what: string, statement: Sql, settings: Settings = {}): Promise<T[]> {
+  /** a statement written once for every store (sql/dialect.ts), compiled for this one */
+  query<T = Record<string, unknown>>(what: string, statement: Sql, options: QueryOptions = {}): Promise<T[]> {
+    return this.read<T>(what, raw(compile(statement, this.target).text), options.groupsWithinShard ? this.perMessage : {});
+  }
+
+  /** what compile() needs: the table a kind is read from, and rows of live batches only */
+  private get target(): Target {
+    return {
+      dialect: clickhouse,
+      table: (kind) => ident(layoutNames(this.tableOf(kind), this.topology.cluster).read),
+      live: () => sql`${ident(BATCH_COLUMN)} GLOBAL IN (SELECT batch FROM live_batches)`,
+    };
+  }
+
+  private tableOf(kind: string): RecordTable {
+    const t = recordTables[kind as RecordKind];
+    if (!t) throw new TypeError(`no record table of kind ${JSON.stringify(kind)}`);
+    return t;
+  }
+
+  private async read<T>(what: string, statement: Sql, settings: Settings = {}): Promise<T[]> {
     try {
       return await this.withRetries(what, () => this.ch.query<T>(statement, { settings: { ...this.reportSettings, ...settings } }));
     } catch (e) {
@@ -245,7 +267,7 @@ export class ClickhouseStore implements Store {
    *  two per file) */
   private async fileIndex(): Promise<Map<number, IngestedFile>> {
     if (!this.index) {
-      const rows = await this.query<LogRow>('reading the ingest state', this.latestFiles(sql`1`));
+      const rows = await this.read<LogRow>('reading the ingest state', this.latestFiles(sql`1`));
       this.index = new Map(rows.map((r) => [Number(r.file_id), ClickhouseStore.fileFromRow(r)]));
     }
     return this.index;
@@ -288,7 +310,7 @@ export class ClickhouseStore implements Store {
   private async fileLogs(ids: readonly number[]): Promise<FileLog[]> {
     const missing = [...new Set(ids.filter((id) => !this.files.has(id)))];
     if (missing.length) {
-      const rows = await this.query<LogRow & { seq: number; retracted: number[] }>('reading the ingest state',
+      const rows = await this.read<LogRow & { seq: number; retracted: number[] }>('reading the ingest state',
         sql`SELECT file_id, seq, fp_len, fp_hash, step, retracted FROM ingest_log WHERE file_id IN ${list(missing)} ORDER BY file_id, seq`);
       for (const id of missing) this.files.set(id, { seq: 0, latest: undefined, batches: new Map() });
       for (const r of rows) {
@@ -442,7 +464,7 @@ export class ClickhouseStore implements Store {
     // event of a message is on one shard, so per-shard distinct messages add up)
     const ctx = this.readContext('tracking');
     type Counts = { side: 's' | 'r'; user: string; c: number; n: number; b: number; e: number };
-    const rows = await this.query<Counts>('the per-user tracking totals', q.userCounts(ctx, range, recipients), this.perMessage);
+    const rows = await this.read<Counts>('the per-user tracking totals', q.userCounts(ctx, range, recipients), this.perMessage);
     const totals = new Map<string, { s?: Counts; r?: Counts; repeats: { s: boolean; r: boolean } }>();
     for (const row of rows) {
       const t = totals.get(row.user) ?? { repeats: { s: false, r: false } };
@@ -456,7 +478,7 @@ export class ClickhouseStore implements Store {
       const users = [...totals].filter(([, t]) => t.repeats[side]).map(([u]) => u);
       if (users.length === 0) continue;
       const test = users.length <= ClickhouseStore.namedUsersMax ? sql`IN ${list(users)}` : sql`GLOBAL IN ${q.usersWithRepeats(ctx, range, side)}`;
-      const exact = await this.query<{ user: string; n: number; b: number; e: number }>('the per-user tracking totals',
+      const exact = await this.read<{ user: string; n: number; b: number; e: number }>('the per-user tracking totals',
         q.userCountsByPair(ctx, range, side, test), this.perMessage);
       for (const x of exact) {
         const t = totals.get(x.user)!;
@@ -473,23 +495,23 @@ export class ClickhouseStore implements Store {
   }
 
   async trackingActiveDays(range: TimeRange): Promise<number> {
-    const [r] = await this.query<{ days: number }>('the active days', q.activeDays(this.readContext('tracking'), range));
+    const [r] = await this.read<{ days: number }>('the active days', q.activeDays(this.readContext('tracking'), range));
     return Number(r?.days ?? 0);
   }
 
   trackingTraffic(range: TimeRange, by: 'day' | 'hour'): Promise<TrafficRow[]> {
-    return this.query<TrafficRow>('the tracking traffic', q.traffic(this.readContext('tracking'), range, by), this.perMessage);
+    return this.read<TrafficRow>('the tracking traffic', q.traffic(this.readContext('tracking'), range, by), this.perMessage);
   }
 
   async trackingEventCount(range: TimeRange): Promise<number> {
-    const [r] = await this.query<{ n: number }>('the tracking event count', q.eventCount(this.readContext('tracking'), range));
+    const [r] = await this.read<{ n: number }>('the tracking event count', q.eventCount(this.readContext('tracking'), range));
     return Number(r?.n ?? 0);
   }
 
   // ---------------------------------------------------------------- ActiveSync (the queries: ./activesync.ts)
 
   private get eas(): eas.EasContext {
-    return { ...this.readContext('iis'), query: <T>(what: string, statement: Sql) => this.query<T>(what, statement) };
+    return { ...this.readContext('iis'), query: <T>(what: string, statement: Sql) => this.read<T>(what, statement) };
   }
 
   easLogsSeen(range: TimeRange): Promise<EasLogsSeen> { return eas.logsSeen(this.eas, range); }

@@ -1,4 +1,4 @@
-// How a record table (store/schema.ts) is laid out in ClickHouse, and how TsvWriter rows get in.
+// How a record table (schema/tables.ts) is laid out in ClickHouse, and how TsvWriter rows get in.
 // Chosen for Debian's 18.16 and valid on current releases; tested on real servers in insert.test.ts and
 // cluster.test.ts.
 //
@@ -12,7 +12,7 @@
 // Loading. Rows go to a staging table `<name>_load` with ENGINE = Null (stores nothing), whose columns
 // are the TSV's as written (the timestamp as String `ts_text`); a materialized view `<name>_load_mv`
 // moves every inserted block into `<name>`, splitting the timestamp. Columns the schema marks `lower`
-// arrive lowercased already (ingest/tsv.ts does it for every backend, so ClickHouse and DuckDB store
+// arrive lowercased already (schema/tsv.ts does it for every backend, so ClickHouse and DuckDB store
 // the same bytes). One INSERT … FORMAT TabSeparated does it all, no second pass. Pitfall: in 18.16 an
 // alias shadows the column of the same name in the whole SELECT (`toDateTime(substring(ts, …)) AS ts`
 // fails with "Illegal type DateTime of argument of function substring", even written t.ts), hence the
@@ -35,8 +35,8 @@
 //   Both Distributed tables shard by the same key (shardKeys below), computed from columns that are
 //   equal in the staging and the stored row, so a row copied from tracking_events back into it lands
 //   on the shard it came from.
-import { recordTables, type Column, type ColumnType, type RecordKind, type RecordTable } from '../schema.js';
-import { Sql, ident, join, sql } from './sql.js';
+import { recordTables, type Column, type ColumnType, type RecordKind, type RecordTable } from '../../schema/tables.js';
+import { type Sql, ident, join, raw, sql } from '../../sql/sql.js';
 
 const TYPES: Record<ColumnType, string> = {
   int: 'Int32',
@@ -243,7 +243,3 @@ export function selectAsWritten(t: RecordTable): Sql {
   return join(t.columns.map((c) => (c.type === 'timestamp' ? sql`${timestampText(c.name)} AS ${ident(c.name)}` : ident(c.name))));
 }
 
-/** type names: constants of this file (TYPES), never values */
-function raw(text: string): Sql {
-  return new Sql(text);
-}

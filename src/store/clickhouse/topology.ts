@@ -6,7 +6,7 @@
 // asking it which entry of the cluster it is (system.clusters.is_local), so a wrong list is an error,
 // never tables created on the wrong server.
 import { ClickhouseHttp } from './http.js';
-import { ident, sql } from './sql.js';
+import { ident, sql } from '../../sql/sql.js';
 import type { StoreUrl } from './url.js';
 
 export interface ClusterHost {

@@ -29,7 +29,7 @@
 // (tables.ts): most events count neither way and their granules are skipped.
 //
 import type { TimeRange } from '../types.js';
-import { type Sql, ident, join, sql } from './sql.js';
+import { type Sql, ident, join, sql } from '../../sql/sql.js';
 
 export interface ReadContext {
   /** the tracking table (MergeTree, or Distributed in cluster mode) */

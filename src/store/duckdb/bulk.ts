@@ -1,4 +1,4 @@
-// Whole-file loads for the DuckDB store (Store.bulkLoad; the contract is in formats/bulk.ts): DuckDB's
+// Whole-file loads for the DuckDB store (Store.bulkLoad; the contract is in schema/bulk.ts): DuckDB's
 // own CSV reader parses the file and one INSERT … SELECT turns its fields into the table's row,
 // the SQL compiled from the format's column description. Every check is in the statement: a line
 // with the wrong number of fields, a quote left open, bytes that are not UTF-8 (read_csv's strict
@@ -10,8 +10,8 @@
 // headerLines + k because the count check guarantees one row per line. Ordinality makes a scan
 // sequential, so files are loaded by two connections at once (one per core of the machines this
 // was measured on), each committing its files in transactions of about BULK_TXN_BYTES.
-import type { BulkCsv, BulkPlan, BulkValue } from '../../formats/bulk.js';
-import { recordTables } from '../schema.js';
+import type { BulkCsv, BulkPlan, BulkValue } from '../../schema/bulk.js';
+import { recordTables } from '../../schema/tables.js';
 import type { BulkFile, BulkOutcome } from '../types.js';
 import { ident, literal } from './ddl.js';
 

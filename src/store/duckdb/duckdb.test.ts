@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { storeContract } from '../contract.js';
+import { storeContract } from '../../testing/store-contract.js';
 import { DuckdbStore } from './store.js';
 import { schemaVersion } from './migrations.js';
 import { fullUriQuery } from '../../formats/iis/query.js';

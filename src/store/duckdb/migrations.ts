@@ -1,7 +1,7 @@
 // Versioned schema of the DuckDB store. Record tables are created from their descriptions in
-// store/schema.ts and widened automatically when a description gains a column; anything else
+// schema/tables.ts and widened automatically when a description gains a column; anything else
 // (renames, new indexes, data fixes) is a numbered migration below, applied once, in order.
-import { iisRequests, recordTables } from '../schema.js';
+import { iisRequests, recordTables } from '../../schema/tables.js';
 import { createTableSql, duckType, ident } from './ddl.js';
 
 type Run = (sql: string, params?: Record<string, string | number | boolean | null>) => Promise<void>;

@@ -6,12 +6,14 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { recordTables, type RecordKind } from '../schema.js';
+import { recordTables, type RecordKind } from '../../schema/tables.js';
 import type { Batch, BatchLane, BulkFile, BulkOutcome, IngestedFile, Store, TimeRange, TrafficRow, UserTotals } from '../types.js';
-import type { BulkCsv } from '../../formats/bulk.js';
+import type { BulkCsv } from '../../schema/bulk.js';
 import { bulkLoad, type Conn } from './bulk.js';
 import { createTableSql, duckType, ident, loadTsvSql } from './ddl.js';
 import { migrate } from './migrations.js';
+import { compile, raw, type Sql, type Target } from '../../sql/sql.js';
+import { duckdb } from '../../sql/dialect.js';
 import * as q from './tracking.js';
 import * as eas from './activesync.js';
 import type { ActiveSyncQueries, EasCountKind, EasQuery } from '../types.js';
@@ -21,6 +23,17 @@ type Params = Record<string, string | number | boolean | null>;
 export class DuckdbStore implements Store {
   readonly kind = 'duckdb' as const;
   readonly capabilities = { tsvBackslashEscapes: false, transactions: true };
+  readonly dialect = duckdb;
+  /** what compile() needs: every row of a record table counts (a batch commits with its rows) */
+  private readonly target: Target = {
+    dialect: duckdb,
+    table: (kind) => {
+      const t = recordTables[kind as RecordKind];
+      if (!t) throw new TypeError(`no record table of kind ${JSON.stringify(kind)}`);
+      return raw(ident(t.name));
+    },
+    live: () => raw('TRUE'),
+  };
   private tmp: string | undefined;
   private batchNo = 0;
 
@@ -53,6 +66,18 @@ export class DuckdbStore implements Store {
       for (const [k, v] of Object.entries(r)) o[k] = typeof v === 'string' && /^-?\d+$/.test(v) && v.length < 16 && k !== 'user' && k !== 'period' ? Number(v) : v;
       return o as T;
     });
+  }
+
+  /** rows of a sql`` statement, each row read as one JSON text (to_json), so text stays text: a
+   *  DeviceId such as "0123456789" is not turned into a number */
+  async query<T = Record<string, unknown>>(what: string, statement: Sql): Promise<T[]> {
+    const c = compile(statement, this.target);
+    try {
+      const reader = await this.db.runAndReadAll(`SELECT CAST(to_json(r) AS VARCHAR) AS j FROM (${c.text}) r`, c.params as never);
+      return reader.getRows().map((r) => JSON.parse(String(r[0])) as T);
+    } catch (e) {
+      throw new Error(`${what} in ${this.location}: ${(e as Error).message}`, { cause: e });
+    }
   }
 
   async close(): Promise<void> {

@@ -9,9 +9,9 @@ import { join } from 'node:path';
 import { generateTracking, type TrackingVersion } from '../generate/tracking/index.js';
 import { ingest } from '../ingest/ingest.js';
 import { classesReport, classifyDefaults, usersReport } from '../reports/tracking.js';
-import type { Store } from './types.js';
-import { recordTables } from './schema.js';
-import { TsvWriter } from '../ingest/tsv.js';
+import type { Store } from '../store/types.js';
+import { recordTables } from '../schema/tables.js';
+import { TsvWriter } from '../schema/tsv.js';
 
 interface Truth {
   days: number;

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { TsvWriter, parseTsv } from './tsv.js';
-import type { RecordTable } from '../store/schema.js';
+import type { RecordTable } from './tables.js';
 
 const table: RecordTable = {
   name: 't', doc: '',

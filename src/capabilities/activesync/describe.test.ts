@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { describeColumns, describeJson, describeText } from './describe.js';
-import { renderRows } from '../render/render.js';
+import { renderRows } from '../../render/render.js';
 
 const seed = 'V120_Ty:Em_Fid:37_Fc1_Filt2_St:S_Sk:1805_Srv:1a0c0d0s0e0r_Pk2260121383_S1_';
 

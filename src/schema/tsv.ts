@@ -12,7 +12,7 @@
 // Hot path: bytes() rewrites byte by byte. A format that has checked a whole line once with plain()
 // (native searches) may write the values inside it with raw(), which gives the same output with a
 // native copy for long values: byte loops cost several ns per byte, a native copy ~150 ns per call.
-import type { RecordTable } from '../store/schema.js';
+import type { RecordTable } from './tables.js';
 
 const TAB = 9, LF = 10, CR = 13, QUOTE = 34, BACKSLASH = 92, SPACE = 32;
 /** raw(): values up to this length are copied by a loop, longer ones natively (measured crossover) */

@@ -4,7 +4,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeLog, isLog2003, summarize, summarizeLog, urlDecode, type DecodedElement } from './decode.js';
 import { easStatuses, elementFor, elements, elements2003, httpStatuses } from './elements.js';
-import { repoPath } from '../testing/paths.js';
+import { repoPath } from '../../testing/paths.js';
 
 /** [key, value, name, meaning] of each element */
 const table = (els: DecodedElement[]) => els.map((e) => [e.key, e.value, e.name, e.meaning]);

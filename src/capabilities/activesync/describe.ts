@@ -3,7 +3,7 @@
 // render/render.ts: renderRows(describeJson(log), describeColumns, format) gives csv too).
 //   mxray eas decode 'V120_Ty:Em_Fid:37_Fc1_Filt2_St:S_Sk:1805_Srv:1a0c0d0s0e0r_Pk2260121383_S1_'
 //   mxray eas decode --json '…'
-import { renderTable, type ColumnSpec } from '../render/render.js';
+import { renderTable, type ColumnSpec } from '../../render/render.js';
 import { decodeLog } from './decode.js';
 
 /** the JSON form: [{ key, value, name, meaning }] (counter parts are in the meaning text) */

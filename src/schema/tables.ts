@@ -1,5 +1,5 @@
 // The tables mxray stores records in, described as data. Every backend creates its tables from
-// these descriptions, and every format writes rows in exactly this column order (see ingest/tsv.ts).
+// these descriptions, and every format writes rows in exactly this column order (see schema/tsv.ts).
 // The first two columns of every record table are the file the row came from and the line it
 // started on: (file_id, line) is what makes re-ingest and resume exact.
 

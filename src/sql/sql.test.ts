@@ -2,8 +2,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Sql, ident, join, list, quote, sql } from './sql.js';
-import { ClickhouseHttp } from './http.js';
-import { describeClickhouse, startClickhouse, type ClickhouseServer } from '../../testing/clickhouse.js';
+import { ClickhouseHttp } from '../store/clickhouse/http.js';
+import { describeClickhouse, startClickhouse, type ClickhouseServer } from '../testing/clickhouse.js';
 
 describe('quote', () => {
   it('writes strings with quote, backslash and control characters escaped', () => {

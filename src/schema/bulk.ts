@@ -8,7 +8,7 @@
 // line, a header block in the middle, a time in another shape, a blank line, a quoted line break…)
 // and the file goes through the format's own parser, which explains each reject with its line. So
 // the rows are identical whichever way a file went: test/bulk-equivalence proves it on every sample.
-import type { RecordKind } from '../store/schema.js';
+import type { RecordKind } from './tables.js';
 
 /** How one table column is filled from a line's fields (field = a name of the header). */
 export type BulkValue =

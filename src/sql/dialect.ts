@@ -1,0 +1,152 @@
+// What differs between the stores' SQL, and nothing else: a query is written once (capabilities/*/
+// queries.ts) with these pieces, and each store's Dialect renders them. Kysely's dialects are the
+// model: one compiler, each dialect overrides only what truly differs. Add a function here when a
+// query needs one that the two stores spell differently; write it inline when they spell it alike.
+//
+// Both stores must run every rendering: DuckDB 1.x and ClickHouse from Debian's 18.16 to current
+// releases (no CTEs with subqueries, limited joins, no FILTER on 18.16).
+import { type Sql, type Value, backquote, node, quote, raw, sql } from './sql.js';
+
+export interface Dialect {
+  readonly name: 'duckdb' | 'clickhouse';
+  /** true: values are bound as $1, $2 … (DuckDB); false: written as literals (ClickHouse 18.16) */
+  readonly bind: boolean;
+  literal(v: Value | readonly Value[]): string;
+  ident(parts: readonly string[]): string;
+
+  // aggregates with a condition: FILTER (WHERE …) in DuckDB, the -If combinators in ClickHouse
+  countIf(cond: Sql): Sql;
+  sumIf(x: Sql, cond: Sql): Sql;
+  minIf(x: Sql, cond: Sql): Sql;
+  maxIf(x: Sql, cond: Sql): Sql;
+  /** distinct non-NULL values of x where cond holds (exact) */
+  uniqIf(x: Sql, cond: Sql): Sql;
+  /** x of the row with the largest `by` where cond holds */
+  argMaxIf(x: Sql, by: Sql, cond: Sql): Sql;
+
+  // times (UTC)
+  /** strftime-style format (%Y-%m-%d %H:%M:%S; both stores read these the same) */
+  formatTime(t: Sql, format: string): Sql;
+  truncTime(unit: 'hour' | 'day', t: Sql): Sql;
+  toDate(t: Sql): Sql;
+  /** 0 Sunday … 6 Saturday */
+  weekday(t: Sql): Sql;
+  hour(t: Sql): Sql;
+
+  // text
+  toText(x: Sql): Sql;
+  lower(x: Sql): Sql;
+  startsWith(x: Sql, prefix: Sql): Sql;
+  endsWith(x: Sql, suffix: Sql): Sql;
+  /** the parts of x between separators (an array) */
+  split(x: Sql, separator: string): Sql;
+  /** a FROM item: the rows of `from` (a table, already filtered by nothing), one per element of the
+   *  array `array`, the element named `alias` */
+  explode(from: Sql, array: Sql, alias: string): Sql;
+}
+
+function dq(name: string): string {
+  return '"' + name.replace(/"/g, '""') + '"';
+}
+
+/** DuckDB string literal (standard SQL: a quote doubled, no backslash escapes) */
+function duckLiteral(v: Value | readonly Value[]): string {
+  if (v === null) return 'NULL';
+  switch (typeof v) {
+    case 'string':
+      if (v.includes('\0')) throw new TypeError('cannot write a DuckDB literal holding NUL');
+      return "'" + v.replace(/'/g, "''") + "'";
+    case 'number':
+      if (!Number.isFinite(v)) return Number.isNaN(v) ? "'nan'::DOUBLE" : v > 0 ? "'inf'::DOUBLE" : "'-inf'::DOUBLE";
+      return v < 0 ? `(${v})` : String(v);
+    case 'bigint': return v < 0n ? `(${v})` : String(v);
+    case 'boolean': return v ? 'TRUE' : 'FALSE';
+    case 'object':
+      if (v instanceof Date) return `TIMESTAMP '${v.toISOString().replace('T', ' ').replace('Z', '')}'`;
+      if (Array.isArray(v)) return '[' + v.map((x) => duckLiteral(x as Value)).join(', ') + ']';
+  }
+  throw new TypeError(`cannot write a value of type ${typeof v}`);
+}
+
+export const duckdb: Dialect = {
+  name: 'duckdb',
+  bind: true,
+  literal: duckLiteral,
+  ident: (parts) => parts.map(dq).join('.'),
+  countIf: (c) => sql`count(*) FILTER (WHERE ${c})`,
+  sumIf: (x, c) => sql`sum(${x}) FILTER (WHERE ${c})`,
+  minIf: (x, c) => sql`min(${x}) FILTER (WHERE ${c})`,
+  maxIf: (x, c) => sql`max(${x}) FILTER (WHERE ${c})`,
+  uniqIf: (x, c) => sql`count(DISTINCT ${x}) FILTER (WHERE ${c})`,
+  argMaxIf: (x, by, c) => sql`arg_max(${x}, ${by}) FILTER (WHERE ${c})`,
+  formatTime: (t, f) => sql`strftime(${t}, ${raw(duckLiteral(f))})`,
+  truncTime: (unit, t) => sql`date_trunc(${raw(`'${unit}'`)}, ${t})`,
+  toDate: (t) => sql`CAST(${t} AS DATE)`,
+  weekday: (t) => sql`dayofweek(${t})`,
+  hour: (t) => sql`hour(${t})`,
+  toText: (x) => sql`CAST(${x} AS VARCHAR)`,
+  lower: (x) => sql`lower(${x})`,
+  startsWith: (x, p) => sql`starts_with(${x}, ${p})`,
+  endsWith: (x, s) => sql`ends_with(${x}, ${s})`,
+  split: (x, sep) => sql`string_split(${x}, ${raw(duckLiteral(sep))})`,
+  explode: (from, array, alias) => sql`(SELECT *, unnest(${array}) AS ${raw(dq(alias))} FROM ${from})`,
+};
+
+export const clickhouse: Dialect = {
+  name: 'clickhouse',
+  bind: false,
+  literal: quote,
+  ident: backquote,
+  countIf: (c) => sql`countIf(${c})`,
+  sumIf: (x, c) => sql`sumIf(${x}, ${c})`,
+  minIf: (x, c) => sql`minIf(${x}, ${c})`,
+  maxIf: (x, c) => sql`maxIf(${x}, ${c})`,
+  uniqIf: (x, c) => sql`uniqExactIf(${x}, ${c})`,
+  argMaxIf: (x, by, c) => sql`argMaxIf(${x}, ${by}, ${c})`,
+  formatTime: (t, f) => sql`formatDateTime(${t}, ${raw(quote(f))}, 'UTC')`,
+  truncTime: (unit, t) => (unit === 'hour' ? sql`toStartOfHour(${t})` : sql`toStartOfDay(${t})`),
+  toDate: (t) => sql`toDate(${t})`,
+  weekday: (t) => sql`(toDayOfWeek(${t}) % 7)`,
+  hour: (t) => sql`toHour(${t})`,
+  toText: (x) => sql`toString(${x})`,
+  lower: (x) => sql`lowerUTF8(${x})`,
+  startsWith: (x, p) => sql`startsWith(${x}, ${p})`,
+  endsWith: (x, s) => sql`endsWith(${x}, ${s})`,
+  split: (x, sep) => sql`splitByString(${raw(quote(sep))}, ${x})`,
+  explode: (from, array, alias) => sql`${from} ARRAY JOIN ${array} AS ${raw(backquote([alias]))}`,
+};
+
+/** a piece rendered by the dialect of the store that runs the statement */
+export function fn(render: (d: Dialect) => Sql): Sql {
+  return node((t) => render(t.dialect));
+}
+
+/** the table a record kind is read from, and the condition its rows must meet to count */
+export function table(kind: string): Sql {
+  return node((t) => t.table(kind));
+}
+export function live(kind: string): Sql {
+  return node((t) => t.live(kind));
+}
+
+/** Shorthands used by the queries: d.countIf(...) without naming the dialect at each use. Each
+ *  builds a node, so a query stays one value until a store compiles it. */
+export const f = {
+  countIf: (c: Sql) => fn((d) => d.countIf(c)),
+  sumIf: (x: Sql, c: Sql) => fn((d) => d.sumIf(x, c)),
+  minIf: (x: Sql, c: Sql) => fn((d) => d.minIf(x, c)),
+  maxIf: (x: Sql, c: Sql) => fn((d) => d.maxIf(x, c)),
+  uniqIf: (x: Sql, c: Sql) => fn((d) => d.uniqIf(x, c)),
+  argMaxIf: (x: Sql, by: Sql, c: Sql) => fn((d) => d.argMaxIf(x, by, c)),
+  formatTime: (t: Sql, format: string) => fn((d) => d.formatTime(t, format)),
+  truncTime: (unit: 'hour' | 'day', t: Sql) => fn((d) => d.truncTime(unit, t)),
+  toDate: (t: Sql) => fn((d) => d.toDate(t)),
+  weekday: (t: Sql) => fn((d) => d.weekday(t)),
+  hour: (t: Sql) => fn((d) => d.hour(t)),
+  toText: (x: Sql) => fn((d) => d.toText(x)),
+  lower: (x: Sql) => fn((d) => d.lower(x)),
+  startsWith: (x: Sql, p: Sql) => fn((d) => d.startsWith(x, p)),
+  endsWith: (x: Sql, s: Sql) => fn((d) => d.endsWith(x, s)),
+  split: (x: Sql, sep: string) => fn((d) => d.split(x, sep)),
+  explode: (from: Sql, array: Sql, alias: string) => fn((d) => d.explode(from, array, alias)),
+};
