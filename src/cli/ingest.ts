@@ -22,7 +22,7 @@ export function summaryJson(s: IngestSummary) {
     formats: s.formats,
     wholeFiles: s.wholeFiles,
     errors: s.errors,
-    notes: s.details.flatMap((d) => d.notes.map((message) => ({ file: d.path, message }))),
+    notes: [...s.notes.map((n) => ({ file: n.path, message: n.message })), ...s.details.flatMap((d) => d.notes.map((message) => ({ file: d.path, message })))],
     skipped: s.details.filter((d) => d.action === 'skipped').map((d) => ({ file: d.path, why: d.why })),
     resumed: s.details.filter((d) => d.action === 'resumed').map((d) => ({ file: d.path, why: d.why })),
     bytes: s.bytes,
@@ -59,6 +59,7 @@ export function summaryText(s: IngestSummary, verbose = false): string {
     out.push('first examples:');
     for (const e of s.examples) out.push(`  ${e.file}:${e.line}: ${e.reason}${e.detail ? ` (${e.detail})` : ''}`);
   }
+  for (const n of s.notes) out.push(`note ${n.path}: ${n.message}`);
   for (const e of s.errors) out.push(`error ${e.path}: ${e.message}`);
   return out.join('\n') + '\n';
 }

@@ -76,6 +76,8 @@ export interface IngestSummary {
   /** files the store read whole itself (the rest of `files` went through the parsers) */
   wholeFiles: number;
   errors: { path: string; message: string }[];
+  /** observations about the paths walked (a folder reached again through a link) */
+  notes: { path: string; message: string }[];
   bytes: number;
   seconds: number;
   details: FileOutcome[];
@@ -120,10 +122,10 @@ async function identify(store: Store, f: FoundFile, run: Known): Promise<{ known
 export async function ingest(paths: readonly string[], opts: IngestOptions): Promise<IngestSummary> {
   const t0 = performance.now();
   const { store } = opts;
-  const { files, errors } = await expandPaths(paths);
+  const { files, errors, notes } = await expandPaths(paths);
   const summary: IngestSummary = {
     files: 0, skippedFiles: 0, lines: 0, events: 0, rejects: 0, rejectsByReason: {}, examples: [], formats: {}, wholeFiles: 0,
-    errors: [...errors], bytes: 0, seconds: 0, details: [],
+    errors: [...errors], notes: [...notes], bytes: 0, seconds: 0, details: [],
   };
   let forced: Format | undefined;
   if (opts.format !== undefined) {
