@@ -89,14 +89,14 @@ test('eas decode --json, a whole query string, unknown elements kept', async () 
   const r = await mxray(['eas', 'decode', '--json', 'V120_Hb780_S1']);
   assert.equal(r.code, 0);
   assert.deepEqual(JSON.parse(r.stdout), [
-    { key: 'V', value: '120', name: 'Protocol Version', meaning: '12' },
-    { key: 'Hb', value: '780', name: 'Heartbeat Interval', meaning: '780 sec (13min)' },
-    { key: 'S', value: '1', name: 'Status', meaning: '1' },
+    { key: 'V', separator: '', value: '120', name: 'Protocol Version', meaning: '12' },
+    { key: 'Hb', separator: '', value: '780', name: 'Heartbeat Interval', meaning: '780 sec (13min)' },
+    { key: 'S', separator: '', value: '1', name: 'Status', meaning: '1' },
   ]);
   const q = await mxray(['eas', 'decode', '--json', 'Cmd=Ping&User=jdoe&DeviceId=ABC&Log=V141_Hb900_Zz:what%20ever_S1&X=1']);
-  const els = JSON.parse(q.stdout) as { key: string; value: string; name: string; meaning: string }[];
-  assert.deepEqual(els.map((e) => e.key), ['V', 'Hb', 'Zz:', 'S']);
-  assert.deepEqual(els[2], { key: 'Zz:', value: 'what%20ever', name: 'unknown', meaning: 'what ever' });
+  const els = JSON.parse(q.stdout) as { key: string; separator: string; value: string; name: string; meaning: string }[];
+  assert.deepEqual(els.map((e) => e.key), ['V', 'Hb', 'Zz', 'S']);
+  assert.deepEqual(els[2], { key: 'Zz', separator: ':', value: 'what%20ever', name: 'unknown', meaning: 'what ever' });
 });
 
 // ---- filters -----------------------------------------------------------------------------------
