@@ -8,7 +8,6 @@
 // synchronous parse, and the transforms below read it.
 import * as z from 'zod';
 import * as nodePath from 'node:path';
-import { readFileSync } from 'node:fs';
 import { inspect } from 'node:util';
 import { expected } from './fields.js';
 
@@ -22,14 +21,7 @@ export interface LoadContext {
   readonly path: nodePath.PlatformPath;
 }
 
-export function defaultContext(baseDir: string, env: LoadContext['env'] = process.env): LoadContext {
-  return { baseDir, env, readFile: (p) => readFileSync(p, 'utf8'), path: nodePath };
-}
-
 let current: LoadContext | undefined;
-
-// Issues below say `continue: true`: zod takes an issue without it for "wrong type", and a union (a
-// header value is text or { valueEnv }) would then drop this branch's precise message for its own.
 
 /** run fn (a synchronous zod parse) with ctx as the load context */
 export function withContext<T>(ctx: LoadContext, fn: () => T): T {
@@ -84,15 +76,18 @@ function readError(e: unknown): string {
   return code ? `${words[code] ?? code} (${code})` : (e as Error).message;
 }
 
+/** a path relative to the config file's folder, made absolute (inside a section's parse only) */
+export function resolveFromConfig(p: string): string {
+  const c = context();
+  return c.path.resolve(c.baseDir, p);
+}
+
 /** a path to a file; relative to the config file's folder; the output is absolute */
 export function filePath(what = 'a file path') {
   return z
     .string({ error: (iss) => expected(what, iss.input) })
     .min(1, { error: `expected ${what}, got empty text` })
-    .transform((p) => {
-      const c = context();
-      return c.path.resolve(c.baseDir, p);
-    });
+    .transform(resolveFromConfig);
 }
 
 function secretFile(key: string) {
@@ -101,13 +96,13 @@ function secretFile(key: string) {
     try {
       text = context().readFile(abs);
     } catch (e) {
-      ctx.issues.push({ code: 'custom', message: `cannot read ${abs}: ${readError(e)}`, input: abs, continue: true });
+      ctx.issues.push({ code: 'custom', message: `cannot read ${abs}: ${readError(e)}`, input: abs });
       return z.NEVER;
     }
     // one trailing newline is the editor's, not the secret's (as MXRAY_CLICKHOUSE_PASSWORD_FILE)
     const value = text.replace(/^\uFEFF/, '').replace(/\r?\n$/, '');
     if (value === '') {
-      ctx.issues.push({ code: 'custom', message: `${abs} is empty`, input: abs, continue: true });
+      ctx.issues.push({ code: 'custom', message: `${abs} is empty`, input: abs });
       return z.NEVER;
     }
     return new Secret('file', abs, key, value);
@@ -122,7 +117,7 @@ function secretEnv(key: string) {
       const value = context().env[name];
       // an empty password is worse than none: an LDAP simple bind with one is an anonymous bind
       if (value === undefined || value === '') {
-        ctx.issues.push({ code: 'custom', message: `environment variable ${name} is ${value === undefined ? 'not set' : 'empty'}`, input: name, continue: true });
+        ctx.issues.push({ code: 'custom', message: `environment variable ${name} is ${value === undefined ? 'not set' : 'empty'}`, input: name });
         return z.NEVER;
       }
       return new Secret('env', name, key, value);

@@ -18,6 +18,10 @@ export function chooseStore(cli: { store?: string; db?: string }, env: Readonly<
   // only now is the section read: with the store given above, a mistake in it stops nothing
   const section = config.section('store');
   if (section?.url) return { store: section.url, from: `store.url in ${config.where(['store', 'url'])}` };
-  if (section?.db) return { db: section.db, from: `store.db in ${config.where(['store', 'db'])}` };
+  if (section?.db) {
+    // written as db: PATH, or as url: duckdb:PATH (which the section turns into db)
+    const key = config.where(['store', 'db']) !== config.where(['store']) ? 'db' : 'url';
+    return { db: section.db, from: `store.${key} in ${config.where(['store', key])}` };
+  }
   return { from: 'default' };
 }

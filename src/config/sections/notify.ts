@@ -31,9 +31,9 @@ const smtp = z
     timeoutMs: timeoutMs(30_000),
   })
   .transform((o, ctx) => {
-    const j = joinSecret(o, 'password', ctx);
+    const { host, port, ...rest } = joinSecret(o, 'password', ctx);
     // the port follows the security unless given: 465 for tls, 587 for starttls, 25 for none
-    return { ...j, port: j.port ?? smtpPorts[j.security] };
+    return { host, port: port ?? smtpPorts[rest.security], ...rest };
   })
   .superRefine((o, ctx) => {
     if (o.user !== undefined && !o.password) ctx.addIssue({ code: 'custom', message: 'a user needs its password: give passwordFile: PATH or passwordEnv: NAME', path: ['user'] });
@@ -42,7 +42,7 @@ const smtp = z
   });
 
 /** header names whose values are credentials: a literal value of one is refused like a password */
-export const secretHeader = /^(authorization|proxy-authorization|cookie)$|token|secret|password|api-?key|auth/i;
+export const secretHeader = /^(authorization|proxy-authorization|cookie)$|token|secret|passw(or)?d|api-?key|(^|-)auth(-|$)/i;
 
 // A header value is text, or a reference for a secret one. Written as one mapping schema (text becomes
 // { literal }) rather than a union: zod reports a failed union with one vague message, while this
