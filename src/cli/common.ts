@@ -6,17 +6,20 @@ import { openStore, DEFAULT_DB } from '../store/open.js';
 import type { Store } from '../store/types.js';
 import { outputFormats, type OutputFormat } from '../render/render.js';
 import { parseRange } from '../reports/range.js';
+import { loadConfig } from '../config/config.js';
+import { chooseStore } from '../config/store-choice.js';
 
 /** an error in what the user asked for: printed without a stack, exit code 2 */
 export class UsageError extends Error {}
 
-export interface StoreOpts { db?: string; store?: string }
+export interface StoreOpts { db?: string; store?: string; config?: string }
 export interface ReportOpts extends StoreOpts { from?: string; to?: string; format?: OutputFormat; json?: boolean }
 
 export function storeOptions(cmd: Command): Command {
   return cmd
     .option('--db <path>', `DuckDB database file (default ./${DEFAULT_DB})`)
-    .option('--store <url>', 'store URL instead of --db: clickhouse://host:8123/db[?cluster=NAME] (env MXRAY_STORE)');
+    .option('--store <url>', 'store URL instead of --db: clickhouse://host:8123/db[?cluster=NAME] (env MXRAY_STORE)')
+    .option('--config <file>', 'config file, for its store: section when neither --store, MXRAY_STORE nor --db is given (default: MXRAY_CONFIG, else ./mxray.yaml when present)');
 }
 
 export function reportOptions(cmd: Command): Command {
@@ -42,11 +45,15 @@ export function rangeOf(o: ReportOpts) {
 
 /** open the store for a report: a missing DuckDB file is a clear error, not an empty report */
 export async function withStore<T>(o: StoreOpts, fn: (s: Store) => Promise<T>, forWriting = false): Promise<T> {
-  if (!o.store && !process.env.MXRAY_STORE && !forWriting) {
-    const path = o.db ?? DEFAULT_DB;
-    if (!existsSync(path)) throw new UsageError(`no database at ${path}: run \`mxray ingest PATH…\` first, or name one with --db`);
+  // the config file is read even when the command line names the store, so a broken file is
+  // noticed by every command, not only by the ones that happen to need it
+  const chosen = chooseStore(o, process.env, await loadConfig(o.config));
+  if (chosen.store === undefined && !forWriting) {
+    const path = chosen.db ?? DEFAULT_DB;
+    const from = chosen.from.startsWith('store.') ? ` (${chosen.from})` : '';
+    if (!existsSync(path)) throw new UsageError(`no database at ${path}${from}: run \`mxray ingest PATH…\` first, or name one with --db`);
   }
-  const store = await openStore({ ...o });
+  const store = await openStore({ db: chosen.db, store: chosen.store });
   try {
     return await fn(store);
   } finally {

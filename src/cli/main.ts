@@ -7,9 +7,11 @@ import { registerTracking } from './tracking.js';
 import { registerGenerate } from './generate.js';
 import { registerFormats } from './formats.js';
 import { registerEas } from './eas.js';
+import { registerConfig } from './config.js';
+import { ConfigError } from '../config/errors.js';
 import { UsageError } from './common.js';
 
-const commandGroups = [registerIngest, registerTracking, registerGenerate, registerFormats, registerEas];
+const commandGroups = [registerIngest, registerTracking, registerGenerate, registerFormats, registerEas, registerConfig];
 
 export function program(): Command {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -31,8 +33,9 @@ export async function run(argv: string[]): Promise<number> {
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
-    if (e instanceof UsageError) {
-      process.stderr.write(`mxray: ${e.message}\n`);
+    if (e instanceof UsageError || e instanceof ConfigError) {
+      // a config error has one line per problem, each `file:line: key: message`
+      process.stderr.write(e.message.split('\n').map((line) => `mxray: ${line}\n`).join(''));
       return 2;
     }
     process.stderr.write(`mxray: ${(e as Error).message}\n`);
