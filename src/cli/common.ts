@@ -19,7 +19,7 @@ export function storeOptions(cmd: Command): Command {
   return cmd
     .option('--db <path>', `DuckDB database file (default ./${DEFAULT_DB})`)
     .option('--store <url>', 'store URL instead of --db: clickhouse://host:8123/db[?cluster=NAME] (env MXRAY_STORE)')
-    .option('--config <file>', 'config file, for its store: section when neither --store, MXRAY_STORE nor --db is given (default: MXRAY_CONFIG, else ./mxray.yaml when present)');
+    .option('--config <file>', 'config file, for its store: section when neither --store, --db nor MXRAY_STORE is given (default: MXRAY_CONFIG, else ./mxray.yaml when present)');
 }
 
 export function reportOptions(cmd: Command): Command {

@@ -1,4 +1,4 @@
-// Which store a command opens: --store, MXRAY_STORE, --db, the config's store: section, the default;
+// Which store a command opens: --store, --db, MXRAY_STORE, the config's store: section, the default;
 // and withStore() (every store command) following it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -17,14 +17,14 @@ const file = (name: string, text: string) => {
   return p;
 };
 
-test('precedence: --store, MXRAY_STORE, --db, store: in the config file, default', async () => {
+test('precedence: --store, --db, MXRAY_STORE, store: in the config file, default', async () => {
   const url = await loadConfig(file('url.yaml', '# the team ClickHouse\nstore:\n  url: clickhouse://ch1.corp.example:8123/mxray\n'), { env: {} });
   const db = await loadConfig(file('db.yaml', 'store:\n  db: team.duckdb\n'), { env: {} });
   const none = await loadConfig(undefined, { cwd: tmp, env: {} });
   const env = { MXRAY_STORE: 'clickhouse://env:8123/x' };
   const cli = { store: 'clickhouse://cli:8123/x', db: 'cli.duckdb' };
   assert.deepEqual(chooseStore(cli, env, url), { store: 'clickhouse://cli:8123/x', from: '--store' });
-  assert.deepEqual(chooseStore({ db: 'cli.duckdb' }, env, url), { store: 'clickhouse://env:8123/x', from: 'MXRAY_STORE' });
+  assert.deepEqual(chooseStore({ db: 'cli.duckdb' }, env, url), { db: 'cli.duckdb', from: '--db' });
   assert.deepEqual(chooseStore({ db: 'cli.duckdb' }, {}, url), { db: 'cli.duckdb', from: '--db' });
   assert.deepEqual(chooseStore({}, {}, url), { store: 'clickhouse://ch1.corp.example:8123/mxray', from: `store.url in ${join(tmp, 'url.yaml')}:3` });
   assert.deepEqual(chooseStore({}, {}, db), { db: join(tmp, 'team.duckdb'), from: `store.db in ${join(tmp, 'db.yaml')}:2` });

@@ -1,4 +1,4 @@
-// Where the data lives: `--store URL` (or MXRAY_STORE) wins over `--db PATH`; the default is
+// Where the data lives: `--store URL`, else `--db PATH`, else MXRAY_STORE; the default is
 // ./mxray.duckdb. clickhouse://host:port/database[?cluster=NAME] selects the ClickHouse backend.
 import type { Store } from './types.js';
 import { DuckdbStore } from './duckdb/store.js';
@@ -12,13 +12,13 @@ export interface StoreChoice {
 }
 
 export function describeStore(c: StoreChoice): string {
-  const url = c.store ?? process.env.MXRAY_STORE;
+  const url = c.store ?? (c.db === undefined ? process.env.MXRAY_STORE : undefined);
   if (url) return url.replace(/\/\/[^@/]*@/, '//');
   return c.db ?? DEFAULT_DB;
 }
 
 export async function openStore(c: StoreChoice): Promise<Store> {
-  const url = c.store ?? process.env.MXRAY_STORE;
+  const url = c.store ?? (c.db === undefined ? process.env.MXRAY_STORE : undefined);
   if (url) {
     if (/^clickhouse:\/\//i.test(url)) {
       // loaded only when asked for, so DuckDB users never load the ClickHouse client
