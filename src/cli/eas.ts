@@ -7,7 +7,7 @@ import {
   easCommandsReport, easDevicesReport, easExport, easHourlyReport, easRunawayReport, easUsersReport, exportColumnSources,
   logsLine, sortedCounts, topText, userSortKeys,
   type EasCommandsRow, type EasDeviceRow, type EasHourlyRow, type EasReport, type EasRunawayRow, type EasUserRow, type ExportFile, type UserSortKey,
-} from '../reports/activesync.js';
+} from '../capabilities/activesync/reports.js';
 import { renderCsv, renderRows, type ColumnSpec, type OutputFormat } from '../render/render.js';
 import type { EasQuery } from '../store/types.js';
 import { outputFormat, positiveInt, rangeOf, reportOptions, UsageError, withStore, write, type ReportOpts } from './common.js';

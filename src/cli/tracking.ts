@@ -1,6 +1,6 @@
 // mxray tracking users | classes | traffic | top
 import { Option, type Command } from 'commander';
-import { classesReport, classifyDefaults, topKeys, topReport, trafficReport, usersReport, userClasses, type ClassifyOptions, type TopKey, type UserRow, type ClassesReport } from '../reports/tracking.js';
+import { classesReport, classifyDefaults, topKeys, topReport, trafficReport, usersReport, userClasses, type ClassifyOptions, type TopKey, type UserRow, type ClassesReport } from '../capabilities/tracking/reports.js';
 import { renderRows, type ColumnSpec, type OutputFormat } from '../render/render.js';
 import type { TrafficRow } from '../store/types.js';
 import { outputFormat, positiveInt, positiveNumber, rangeOf, reportOptions, UsageError, withStore, write, type ReportOpts } from './common.js';
