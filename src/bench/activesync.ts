@@ -139,7 +139,7 @@ async function child(db: string, logs: string, outDir: string): Promise<void> {
   const { DuckdbStore } = await import('../store/duckdb/store.js');
   const { ingest } = await import('../ingest/ingest.js');
   const { easExport } = await import('../capabilities/activesync/reports.js');
-  const { exportCsv } = await import('../cli/eas.js');
+  const { exportCsv } = await import('../capabilities/activesync/report-specs.js');
   rmSync(db, { force: true });
   rmSync(db + '.wal', { force: true });
   const store = await DuckdbStore.open(db);
