@@ -57,7 +57,8 @@ export interface Report<Ps extends readonly Param[] = readonly Param[], R = unkn
   run(store: Store, params: ParamValues<Ps>): Promise<R>;
   /** the output the CLI prints, byte for byte; 'json' is the JSON contract the web API returns too */
   render(result: R, format: OutputFormat, params: ParamValues<Ps>): string;
-  /** when the JSON output is an array of flat rows: the columns a page shows them with */
+  /** when the JSON output is an array of flat rows: the columns a page shows them with (ColumnSpec
+   *  of `never`: columns of whatever row type the report has) */
   columns?: readonly ColumnSpec<never>[];
 }
 
