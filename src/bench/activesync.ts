@@ -138,8 +138,8 @@ export async function benchActiveSync(cacheDir: string, targetMB: number): Promi
 async function child(db: string, logs: string, outDir: string): Promise<void> {
   const { DuckdbStore } = await import('../store/duckdb/store.js');
   const { ingest } = await import('../ingest/ingest.js');
-  const { easExport } = await import('../reports/activesync.js');
-  const { exportCsv } = await import('../cli/eas.js');
+  const { easExport } = await import('../capabilities/activesync/reports.js');
+  const { exportCsv } = await import('../capabilities/activesync/report-specs.js');
   rmSync(db, { force: true });
   rmSync(db + '.wal', { force: true });
   const store = await DuckdbStore.open(db);

@@ -13,7 +13,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { clickhouse } from '../sql/dialect.js';
 import { ingest } from '../ingest/ingest.js';
-import { classesReport, classifyDefaults } from '../reports/tracking.js';
+import { classesReport, classifyDefaults } from '../capabilities/tracking/reports.js';
 import { trackingEvents } from '../schema/tables.js';
 import { ClickhouseHttp } from '../store/clickhouse/http.js';
 import { openClickhouse } from '../store/clickhouse/open.js';

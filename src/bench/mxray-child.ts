@@ -3,7 +3,7 @@
 // classes report again. Prints one JSON line.
 import { DuckdbStore } from '../store/duckdb/store.js';
 import { ingest } from '../ingest/ingest.js';
-import { classesReport, classifyDefaults } from '../reports/tracking.js';
+import { classesReport, classifyDefaults } from '../capabilities/tracking/reports.js';
 
 const [db, dir] = process.argv.slice(2) as [string, string];
 const store = await DuckdbStore.open(db);

@@ -11,7 +11,7 @@ import { mxray } from '../testing/cli.js';
 import { repoPath } from '../testing/paths.js';
 import { assertGolden } from '../testing/formats.js';
 import { generateIis } from '../generate/iis/index.js';
-import type { EasUserRow } from '../reports/activesync.js';
+import type { EasUserRow } from '../capabilities/activesync/reports.js';
 import { summarizeLog } from '../capabilities/activesync/decode.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mxray-cli-eas-'));

@@ -1,17 +1,18 @@
-// The mxray command line: one registry of command groups; each group's file only parses options
-// and calls into ingest/ or reports/.
+// The mxray command line: ingest, the report groups built from the capability registry (with the
+// few hand-written commands that are not store reports), the sample generators and the formats list.
 import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
 import { registerIngest } from './ingest.js';
-import { registerTracking } from './tracking.js';
 import { registerGenerate } from './generate.js';
 import { registerFormats } from './formats.js';
-import { registerEas } from './eas.js';
+import { easHandWritten } from './eas.js';
 import { registerConfig } from './config.js';
 import { ConfigError } from '../config/errors.js';
 import { UsageError } from './common.js';
+import { registerReports } from './reports.js';
 
-const commandGroups = [registerIngest, registerTracking, registerGenerate, registerFormats, registerEas, registerConfig];
+const registerCapabilities = (p: Command) => registerReports(p, { activesync: easHandWritten });
+const commandGroups = [registerIngest, registerCapabilities, registerGenerate, registerFormats, registerConfig];
 
 export function program(): Command {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };

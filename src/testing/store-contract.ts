@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateTracking, type TrackingVersion } from '../generate/tracking/index.js';
 import { ingest } from '../ingest/ingest.js';
-import { classesReport, classifyDefaults, usersReport } from '../reports/tracking.js';
+import { classesReport, classifyDefaults, usersReport } from '../capabilities/tracking/reports.js';
 import type { Store } from '../store/types.js';
 import { recordTables } from '../schema/tables.js';
 import { TsvWriter } from '../schema/tsv.js';

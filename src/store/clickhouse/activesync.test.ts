@@ -13,7 +13,7 @@ import { generateIis, RUNAWAY_HITS_PER_HOUR, type IisTruth, type IisVersion } fr
 import { ingest } from '../../ingest/ingest.js';
 import {
   easCommandsReport, easDevicesReport, easExport, easHourlyReport, easRunawayReport, easUsersReport,
-} from '../../reports/activesync.js';
+} from '../../capabilities/activesync/reports.js';
 import { describeClickhouse, startClickhouse, startCluster, type ClickhouseCluster, type ClickhouseServer } from '../../testing/clickhouse.js';
 import { DuckdbStore } from '../duckdb/store.js';
 import type { EasQuery, Store } from '../types.js';

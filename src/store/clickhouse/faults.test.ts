@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateTracking } from '../../generate/tracking/index.js';
 import { ingest } from '../../ingest/ingest.js';
-import { classesReport, classifyDefaults } from '../../reports/tracking.js';
+import { classesReport, classifyDefaults } from '../../capabilities/tracking/reports.js';
 import { describeClickhouse, startCluster, type ClickhouseCluster, type ClickhouseServer } from '../../testing/clickhouse.js';
 import type { Batch, Store } from '../types.js';
 import { clusterUrl } from './urls.fixture.js';

@@ -6,8 +6,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { generateTracking, type TrackingVersion } from '../generate/tracking/index.js';
-import { mxray } from '../testing/cli.js';
+import { generateTracking, type TrackingVersion } from '../../generate/tracking/index.js';
+import { mxray } from '../../testing/cli.js';
 
 interface Truth {
   days: number;

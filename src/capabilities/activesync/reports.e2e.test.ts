@@ -8,9 +8,9 @@ import assert from 'node:assert/strict';
 import { cpSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { generateIis, RUNAWAY_HITS_PER_HOUR, type IisTruth, type IisVersion } from '../generate/iis/index.js';
-import { mxray } from '../testing/cli.js';
-import type { EasUserRow, EasRunawayRow, EasHourlyRow, EasCommandsRow, EasDeviceRow } from './activesync.js';
+import { generateIis, RUNAWAY_HITS_PER_HOUR, type IisTruth, type IisVersion } from '../../generate/iis/index.js';
+import { mxray } from '../../testing/cli.js';
+import type { EasUserRow, EasRunawayRow, EasHourlyRow, EasCommandsRow, EasDeviceRow } from './reports.js';
 
 const json = async <T>(args: string[]): Promise<T> => {
   const r = await mxray([...args, '--json']);

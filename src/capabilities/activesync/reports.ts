@@ -15,7 +15,7 @@
 import { isIP } from 'node:net';
 import type {
   EasDeviceTotals, EasLogsSeen, EasQuery, EasRunawayDevice, EasHourRow, Store, TimeRange,
-} from '../store/types.js';
+} from '../../store/types.js';
 
 /** a report: the logs it was counted from, and its rows */
 export interface EasReport<R> {

@@ -2,7 +2,7 @@
 // logs were counted, policy names, count texts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { compliance, logsLine, sortedCounts, topText } from './activesync.js';
+import { compliance, logsLine, sortedCounts, topText } from './reports.js';
 
 test('the header line names the logs seen and the rule applied', () => {
   assert.equal(logsLine({ frontEndLines: 12243, backEndLines: 12209, logLines: 12209, counted: 'front-end' }),

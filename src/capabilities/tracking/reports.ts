@@ -2,7 +2,7 @@
 // (seed 003: n = sqrt((S² + R²) / 2) per day, MMB3 boundaries 48 and 78), traffic over time, top
 // users. Counting itself is the store's (see store/duckdb/tracking.ts); this module turns totals into
 // the typed rows of the JSON contract.
-import type { Store, TimeRange, TrafficRow, UserTotals } from '../store/types.js';
+import type { Store, TimeRange, TrafficRow, UserTotals } from '../../store/types.js';
 
 export type UserClass = 'light' | 'medium' | 'heavy';
 export const userClasses: readonly UserClass[] = ['light', 'medium', 'heavy'];

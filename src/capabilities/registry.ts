@@ -1,0 +1,35 @@
+// The one list of capabilities. The CLI builds `mxray <group> <report>` from it and the web API
+// its routes, so adding a report is adding its spec to its capability's list, and adding a
+// capability is a folder and one line here.
+import { activesyncReports } from './activesync/report-specs.js';
+import type { AnyReport } from './report.js';
+import { trackingReports } from './tracking/report-specs.js';
+
+export interface Capability {
+  /** the folder under capabilities/ */
+  name: string;
+  /** for a page's heading */
+  title: string;
+  /** one line: the CLI group's --help */
+  description: string;
+  /** the store reports; each one's command starts with the same group word */
+  reports: readonly AnyReport[];
+}
+
+export const capabilities: readonly Capability[] = [
+  {
+    name: 'tracking',
+    title: 'Message tracking',
+    description: 'message tracking reports: per-user traffic, capacity classes, traffic over time',
+    reports: trackingReports,
+  },
+  {
+    name: 'activesync',
+    title: 'Exchange ActiveSync',
+    description: 'Exchange ActiveSync: decode Log= strings, per-device reports, runaway devices, Export-ActiveSyncLog files',
+    reports: activesyncReports,
+  },
+];
+
+/** every report, by id */
+export const reports: ReadonlyMap<string, AnyReport> = new Map(capabilities.flatMap((c) => c.reports.map((r) => [r.id, r] as const)));
