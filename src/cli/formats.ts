@@ -13,7 +13,7 @@ const cols: ColumnSpec<Row>[] = [
 
 export function registerFormats(program: Command): void {
   program.command('formats').description('list the log formats mxray reads').option('--json', 'as JSON').action((o: { json?: boolean }) => {
-    const rows = formatList.map((f) => ({ name: f.name, kind: f.kind, title: f.title }));
+    const rows = formatList.map((f) => ({ name: f.name, kind: f.tables.join(', '), title: f.title }));
     write(renderRows(rows, cols, o.json ? 'json' : 'table'));
   });
 }

@@ -269,6 +269,10 @@ export async function frameFile(path: string, sink: LineSink, opts: FrameOptions
   return { encoding, gzip, seekable, lines, end: { offset, nextLine: lineNo }, ...(unterminatedTail ? { unterminatedTail } : {}) };
 }
 
+/** sampleLines() stops after this many bytes even without 40 text lines (a binary file no format
+ *  recognised: its "lines" are rejected as binary, and framing all of it would take long) */
+const SAMPLE_SOURCE_BYTES = 16 << 20;
+
 /** the first lines of a file as text, for sniffing (BOM removed, decoded like frameFile does) */
 export async function sampleLines(path: string, max = 40): Promise<string[]> {
   const out: string[] = [];
@@ -283,7 +287,7 @@ export async function sampleLines(path: string, max = 40): Promise<string[]> {
       },
       reject() {},
       note() {},
-    }, { chunkBytes: 64 * 1024 });
+    }, { chunkBytes: 64 * 1024, progress(read) { if (read > SAMPLE_SOURCE_BYTES) throw stop; } });
   } catch (e) {
     if (e !== stop) throw e;
   }

@@ -1,29 +1,62 @@
-// Choosing a file's format: every registered format looks at the first lines (bounded: 40 lines,
-// 256 KiB) and says how sure it is and why; the most confident wins. When none fits, the reasons
-// of the closest candidates are reported to the user.
+// Choosing a file's format, bounded: binary formats look at the first 4 KiB (magic numbers) first;
+// when none of them is sure, every text format looks at the first lines (40 lines, 256 KiB) and says
+// how sure it is and why. The most confident wins. When none fits, the reasons of the closest
+// candidates are reported to the user.
+import { open } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { formatList } from '../formats/registry.js';
 import type { Format } from '../formats/types.js';
 import { sampleLines } from './framer.js';
 
 export const MIN_CONFIDENCE = 30;
+/** bytes a binary format's sniffBytes() is shown */
+export const HEAD_BYTES = 4096;
 
 export interface SniffResult {
   format?: Format;
   reason: string;
   candidates: { name: string; confidence: number; reason: string }[];
-  /** the first lines it looked at (decoded, BOM removed) */
+  /** the first lines it looked at (decoded, BOM removed); none when a binary format matched */
   lines: readonly string[];
 }
 
+type Candidate = { f: Format; name: string; confidence: number; reason: string };
+
+async function headOf(path: string): Promise<Buffer> {
+  const fh = await open(path, 'r');
+  try {
+    const b = Buffer.alloc(HEAD_BYTES);
+    const { bytesRead } = await fh.read(b, 0, HEAD_BYTES, 0);
+    return b.subarray(0, bytesRead);
+  } finally {
+    await fh.close();
+  }
+}
+
+function ranked(formats: readonly Format[], sniff: (f: Format) => ReturnType<Format['sniff']>): Candidate[] {
+  const out: Candidate[] = [];
+  for (const f of formats) {
+    const s = sniff(f);
+    if (s) out.push({ f, name: f.name, confidence: s.confidence, reason: s.reason });
+  }
+  return out.sort((a, b) => b.confidence - a.confidence);
+}
+
 export async function sniffFile(path: string, formats: readonly Format[] = formatList): Promise<SniffResult> {
+  const name = basename(path);
+  const binary = formats.filter((f) => f.binary);
+  let byBytes: Candidate[] = [];
+  if (binary.length) {
+    const head = await headOf(path);
+    byBytes = ranked(binary, (f) => (f.binary ? f.sniffBytes(head, name) : undefined));
+    const best = byBytes[0];
+    if (best && best.confidence >= MIN_CONFIDENCE) {
+      return { format: best.f, reason: best.reason, candidates: byBytes.map(({ name, confidence, reason }) => ({ name, confidence, reason })), lines: [] };
+    }
+  }
   const lines = await sampleLines(path);
-  const sample = { name: basename(path), lines };
-  const candidates = formats
-    .map((f) => ({ f, s: f.sniff(sample) }))
-    .filter((c) => c.s !== undefined)
-    .map((c) => ({ f: c.f, name: c.f.name, confidence: c.s!.confidence, reason: c.s!.reason }))
-    .sort((a, b) => b.confidence - a.confidence);
+  const sample = { name, lines };
+  const candidates = [...ranked(formats, (f) => f.sniff(sample)), ...byBytes].sort((a, b) => b.confidence - a.confidence);
   const best = candidates[0];
   const list = candidates.map(({ name, confidence, reason }) => ({ name, confidence, reason }));
   if (lines.length === 0) return { reason: 'no text lines in the first 256 KiB', candidates: list, lines };

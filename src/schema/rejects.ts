@@ -1,6 +1,6 @@
 // Why a line (or record) of a log is not stored: a small closed set, so summaries, the store's
 // reject examples and tests can rely on them. Every format reports its rejects with one of these.
-/** Reasons a line is rejected: a small closed set, so summaries and tests can rely on them. */
+/** Reasons a line (or a binary format's record) is rejected: a small closed set, so summaries and tests can rely on them. */
 export const rejectReasons = {
   'field-count': 'the line does not have the number of fields its header declares',
   'bad-time': 'the date/time field is not a valid time',
@@ -11,5 +11,6 @@ export const rejectReasons = {
   'no-header': 'a data line came before any header and its layout cannot be inferred',
   'orphan-line': 'a continuation line without the entry it belongs to',
   'malformed': 'the line does not match the format',
+  'truncated': 'the record is cut short: the file ends inside it (a file still being written, or cut off)',
 } as const;
 export type RejectReason = keyof typeof rejectReasons;

@@ -1,7 +1,8 @@
 // The tables mxray stores records in, described as data. Every backend creates its tables from
 // these descriptions, and every format writes rows in exactly this column order (see schema/tsv.ts).
 // The first two columns of every record table are the file the row came from and the line it
-// started on: (file_id, line) is what makes re-ingest and resume exact.
+// started on (for binary formats: the record's number in the file): (file_id, line) is what makes
+// re-ingest and resume exact.
 
 export type ColumnType = 'int' | 'bigint' | 'tinyint' | 'double' | 'text' | 'timestamp';
 
@@ -17,11 +18,19 @@ export interface RecordTable {
   readonly name: string;
   readonly doc: string;
   readonly columns: readonly Column[];
+  /** Columns that identify one record across files (an event log record: computer, channel, record
+   *  id), for logs whose files overlap (exports of the same log, a live log read again because its
+   *  header changed as it grew). A store then keeps the first copy of each record: a batch's row
+   *  whose key is already stored, or repeats an earlier row of the batch, is not inserted. Key
+   *  columns are text or integers and never NULL (the row writer refuses \N there). Without it,
+   *  rows are told apart by their origin (file_id, line) only. */
+  readonly recordKey?: readonly string[];
 }
 
-const origin: readonly Column[] = [
+/** the first two columns of every record table */
+export const origin: readonly Column[] = [
   { name: 'file_id', type: 'int', doc: 'ingested_files.id of the file the row came from' },
-  { name: 'line', type: 'int', doc: 'line number (1-based) where the record starts in that file' },
+  { name: 'line', type: 'int', doc: 'line or record number (1-based) where the record starts in that file: the line for text logs, the record\'s position in the file for binary ones' },
 ];
 
 /** Role bits of a tracking event, decided by the format from its generation's counting rules. */
@@ -114,6 +123,18 @@ export const iisRequests: RecordTable = {
   ],
 };
 
-/** Every record table; a format names the one it writes. Later capabilities add theirs here. */
+/** Every record table; a format names the ones it writes. Later capabilities add theirs here. */
 export const recordTables = { tracking: trackingEvents, iis: iisRequests } as const satisfies Record<string, RecordTable>;
 export type RecordKind = keyof typeof recordTables;
+
+/** a table's record key (none: empty), checked against its columns: a key is made of text and
+ *  integer columns, which every store compares exactly */
+export function recordKeyColumns(t: RecordTable): readonly string[] {
+  const key = t.recordKey ?? [];
+  for (const k of key) {
+    const c = t.columns.find((x) => x.name === k);
+    if (!c) throw new Error(`record key of ${t.name}: no column ${k}`);
+    if (c.type === 'timestamp' || c.type === 'double') throw new Error(`record key of ${t.name}: ${k} is a ${c.type} column (a key is made of text and integer columns)`);
+  }
+  return key;
+}

@@ -30,6 +30,8 @@ export class TsvWriter {
   private readonly bs: number;
   /** lowerCol[i] = 1 when column i is stored lowercased */
   private readonly lowerCol: Uint8Array;
+  /** keyCol[i] = 1 when column i is part of the table's record key (never NULL) */
+  private readonly keyCol: Uint8Array;
 
   /** file_id written at the start of each row; the ingest pipeline switches it between files that
    *  share one batch */
@@ -41,6 +43,8 @@ export class TsvWriter {
     this.buf = Buffer.allocUnsafe(initialBytes);
     this.width = table.columns.length;
     this.lowerCol = Uint8Array.from(table.columns.map((c) => (c.lower ? 1 : 0)));
+    const key = new Set(table.recordKey ?? []);
+    this.keyCol = Uint8Array.from(table.columns.map((c) => (key.has(c.name) ? 1 : 0)));
   }
 
   /** bytes buffered */
@@ -199,8 +203,13 @@ export class TsvWriter {
     } else this.pos += this.buf.write(String(n), this.pos, 'latin1');
   }
 
-  /** a NULL */
+  /** a NULL (never in a record key column: a programming error of the format) */
   nul(): void {
+    if (this.keyCol[this.col]) {
+      const name = this.table.columns[this.col]?.name;
+      this.abort();
+      throw new Error(`row for ${this.table.name}: NULL in ${name}, a column of its record key`);
+    }
     this.ensure(3);
     this.sep();
     this.buf[this.pos++] = BACKSLASH;

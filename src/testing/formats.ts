@@ -1,9 +1,10 @@
 // Test helpers for formats: run one format over one file and get its rows back as objects, for
-// golden files and assertions. The file is framed by the real ingest framer (encodings, BOM, gzip).
-import { readFileSync, writeFileSync, existsSync } from 'node:fs';
+// golden files and assertions. A text file is framed by the real ingest framer (encodings, BOM,
+// gzip); a binary format reads the file itself.
+import { readFileSync, writeFileSync, existsSync, statSync } from 'node:fs';
 import assert from 'node:assert/strict';
 import type { Format, RejectReason } from '../formats/types.js';
-import { recordTables } from '../schema/tables.js';
+import { recordTables, type RecordKind } from '../schema/tables.js';
 import { TsvWriter, parseTsv } from '../schema/tsv.js';
 import { frameFile } from '../ingest/framer.js';
 import { updateGolden } from './paths.js';
@@ -14,32 +15,48 @@ export interface Parsed {
   notes: string[];
 }
 
-/** parse `path` with `format`; rows are keyed by column name (file_id omitted) */
+export type Row = Record<string, string | null>;
+
+/** parse `path` with `format`; rows of its first table, keyed by column name (file_id omitted) */
 export async function parseWith(format: Format, path: string): Promise<Parsed> {
-  const table = recordTables[format.kind];
-  const out = new TsvWriter(table, 1, true);
+  const { tables, rejects, notes } = await parseTables(format, path);
+  return { rows: tables[format.tables[0]!] ?? [], rejects, notes };
+}
+
+/** parse `path` with `format` (text or binary); the rows of each table it writes, keyed by column
+ *  name (file_id omitted; `line` is the record number for a binary format) */
+export async function parseTables(format: Format, path: string): Promise<{ tables: Record<string, Row[]>; rejects: Parsed['rejects']; notes: string[] }> {
+  const writers = new Map(format.tables.map((k) => [k, new TsvWriter(recordTables[k], 1, true)] as const));
   const rejects: Parsed['rejects'] = [];
   const notes: string[] = [];
-  const parser = format.parser({
+  const ctx = {
     file: path,
-    out,
-    reject: (line, reason, detail) => rejects.push(detail === undefined ? { line, reason } : { line, reason, detail }),
-    note: (m) => notes.push(m),
-  });
-  await frameFile(path, {
-    line: (buf, s, e, n, off) => parser.line(buf, s, e, n, off),
-    reject: (line, reason, detail) => rejects.push(detail === undefined ? { line, reason } : { line, reason, detail }),
-    note: (m) => notes.push(m),
-  });
-  parser.end();
-  const names = table.columns.map((c) => c.name);
-  const rows = parseTsv(out.take(), true).map((r) => {
-    const o: Record<string, string | null> = {};
-    names.forEach((n, i) => { if (n !== 'file_id') o[n] = r[i] ?? null; });
-    return o;
-  });
+    out: (kind: RecordKind) => {
+      const w = writers.get(kind);
+      if (!w) throw new Error(`format ${format.name} wrote to table ${kind}, which its \`tables\` do not list`);
+      return w;
+    },
+    reject: (line: number, reason: RejectReason, detail?: string) => rejects.push(detail === undefined ? { line, reason } : { line, reason, detail }),
+    note: (m: string) => notes.push(m),
+  };
+  if (format.binary) {
+    await format.records({ ...ctx, checkpoint: async () => {} }, { path, size: statSync(path).size });
+  } else {
+    const parser = format.parser(ctx);
+    await frameFile(path, { line: (buf, s, e, n, off) => parser.line(buf, s, e, n, off), reject: ctx.reject, note: ctx.note });
+    parser.end();
+  }
+  const tables: Record<string, Row[]> = {};
+  for (const [kind, w] of writers) {
+    const names = recordTables[kind].columns.map((c) => c.name);
+    tables[kind] = parseTsv(w.take(), true).map((r) => {
+      const o: Row = {};
+      names.forEach((n, i) => { if (n !== 'file_id') o[n] = r[i] ?? null; });
+      return o;
+    });
+  }
   rejects.sort((a, b) => a.line - b.line);
-  return { rows, rejects, notes };
+  return { tables, rejects, notes };
 }
 
 /** compare `actual` with the JSON golden file (or write it when UPDATE_GOLDEN=1) */

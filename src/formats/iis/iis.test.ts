@@ -213,7 +213,7 @@ test('uri_query: an ActiveSync request\'s first Log= value is cut out (it is eas
   const fields = '#Fields: date time s-ip cs-method cs-uri-stem cs-uri-query s-port cs-username c-ip cs(User-Agent) sc-status sc-substatus sc-win32-status time-taken';
   for (const escapes of [false, true]) {
     const out = new TsvWriter(iisRequests, 1, escapes);
-    const parser: Parser = iis.parser({ file: 'x', out, reject() { assert.fail('reject'); }, note() {} });
+    const parser: Parser = iis.parser({ file: 'x', out: () => out, reject() { assert.fail('reject'); }, note() {} });
     const feed = (l: string, n: number) => { const b = Buffer.from(l, 'utf8'); parser.line(b, 0, b.length, n, 0); };
     feed(fields, 1);
     queries.forEach(([stem, q], i) => feed(`2024-03-04 10:00:00 10.0.0.1 POST ${stem} ${q} 443 jdoe 10.0.0.2 Agent 200 0 0 15`, i + 2));
@@ -239,7 +239,7 @@ test('uri_query: an ActiveSync request\'s first Log= value is cut out (it is eas
 /** feed the lines of a file to parsers, restarting from state() after line `cut` */
 function parseResumed(path: string, cut: number): (string | null)[][] {
   const out = new TsvWriter(iisRequests, 1, true);
-  const ctx = { file: path, out, reject() {}, note() {} };
+  const ctx = { file: path, out: () => out, reject() {}, note() {} };
   const lines = readFileSync(path).toString('utf8').split('\n');
   let parser: Parser = iis.parser(ctx);
   lines.forEach((l, i) => {

@@ -160,12 +160,12 @@ class IisParser implements Parser {
   private readonly q = new Int32Array(12);
   /** the line being written holds no byte the row writer rewrites (TsvWriter.plain) */
   private plain = false;
-  /** ctx.out, read once per line */
-  private out: TsvWriter;
+  /** ctx.out('iis'): the same writer for the whole file */
+  private readonly out: TsvWriter;
   private readonly noted = new Set<string>();
 
   constructor(private readonly ctx: ParseContext, state?: unknown) {
-    this.out = ctx.out;
+    this.out = ctx.out('iis');
     if (isState(state)) {
       if (state.names) this.layout = layoutOf(state.names, state.line);
       if (state.date) this.date = state.date;
@@ -215,8 +215,7 @@ class IisParser implements Parser {
       if (!ok) { ctx.reject(lineNo, 'bad-number', `${L.names[i]} '${excerpt(buf, f, i)}'`); return; }
     }
 
-    // the writer in force (the pipeline may switch writers between chunks, never inside a line)
-    const out = this.out = ctx.out;
+    const out = this.out;
     // one check of the whole line: when it holds nothing the row writer must rewrite, its fields
     // are copied as they are (natively when long)
     this.plain = out.plain(buf, s, e);
@@ -491,7 +490,7 @@ function sniff(sample: Sample): Sniffed | undefined {
 export const iis = {
   name: 'iis',
   title: 'IIS W3C extended log (u_ex*.log), ActiveSync requests decoded',
-  kind: 'iis',
+  tables: ['iis'],
   sniff,
   parser: (ctx: ParseContext, state?: unknown) => new IisParser(ctx, state),
 } satisfies Format;

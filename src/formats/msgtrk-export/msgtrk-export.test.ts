@@ -86,7 +86,7 @@ test('msgtrk-export: state() carries the header and the date order across a resu
   const lines = ['"Timestamp","EventId","Source","MessageId"', '"13/1/2024 10:00:00","RECEIVE","STOREDRIVER","<a>"', '"2/1/2024 10:00:00","DELIVER","STOREDRIVER","<a>"'];
   const feed = (from: number, to: number, state?: unknown) => {
     const out = new TsvWriter(trackingEvents, 1, false);
-    const p = msgtrkExport.parser({ file: 't', out, reject: () => assert.fail('reject'), note: () => {} }, state);
+    const p = msgtrkExport.parser({ file: 't', out: () => out, reject: () => assert.fail('reject'), note: () => {} }, state);
     for (let i = from; i <= to; i++) { const b = Buffer.from(lines[i - 1]!); p.line(b, 0, b.length, i, 0); }
     p.end();
     return { rows: parseTsv(out.take(), false), state: JSON.parse(JSON.stringify(p.state())) };

@@ -123,7 +123,7 @@ class ExportParser implements Parser {
       if (!isCount(buf, f, i)) { this.ctx.reject(lineNo, 'bad-number', `${layout.header[i]} '${f.text(buf, i).slice(0, 40)}'`); return; }
     }
 
-    writeRow2007(this.ctx.out, buf, f, layout, this.ts, TS_BYTES, lineNo, () => this.recipients(buf, layout.recipients, lineNo));
+    writeRow2007(this.ctx.out('tracking'), buf, f, layout, this.ts, TS_BYTES, lineNo, () => this.recipients(buf, layout.recipients, lineNo));
   }
 
   /** a header line: the first one of the file, or a repeated one (files joined together) */
@@ -209,7 +209,7 @@ class ExportParser implements Parser {
   }
 
   private recipients(buf: Buffer, i: number, lineNo: number): void {
-    const out = this.ctx.out;
+    const out = this.ctx.out('tracking');
     if (i < 0) { out.nul(); return; }
     const f = this.f;
     if (f.is(buf, i, 'System.String[]')) {
@@ -258,7 +258,7 @@ function sniff(sample: Sample): Sniffed | undefined {
 export const msgtrkExport = {
   name: 'msgtrk-export',
   title: 'Get-MessageTrackingLog | Export-Csv output (CSV, UTF-8 or UTF-16)',
-  kind: 'tracking',
+  tables: ['tracking'],
   sniff,
   parser: (ctx: ParseContext, state?: unknown): Parser => new ExportParser(ctx, state),
 } satisfies Format;

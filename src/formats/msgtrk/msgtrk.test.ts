@@ -171,7 +171,7 @@ test('msgtrk: state() carries the column map across a resume', () => {
   /** parse lines from..to (1-based), starting from a saved state */
   const run = (from: number, to: number, state?: unknown) => {
     const out = new TsvWriter(trackingEvents, 7, false);
-    const p = msgtrk.parser({ file: 't', out, reject: () => assert.fail('reject'), note: () => {} }, state);
+    const p = msgtrk.parser({ file: 't', out: () => out, reject: () => assert.fail('reject'), note: () => {} }, state);
     for (let i = from; i <= to; i++) { const b = Buffer.from(lines[i - 1]!); p.line(b, 0, b.length, i, 0); }
     p.end();
     return { rows: parseTsv(out.take(), false), state: JSON.parse(JSON.stringify(p.state())) as unknown };

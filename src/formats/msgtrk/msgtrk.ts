@@ -143,7 +143,7 @@ class MsgtrkParser implements Parser {
       return;
     }
 
-    writeRow2007(this.ctx.out, buf, f, layout, this.ts, TS_BYTES, lineNo);
+    writeRow2007(this.ctx.out('tracking'), buf, f, layout, this.ts, TS_BYTES, lineNo);
   }
 
   end(): void {}
@@ -207,7 +207,7 @@ function sniff(sample: Sample): Sniffed | undefined {
 export const msgtrk = {
   name: 'msgtrk',
   title: 'Exchange 2007–SE message tracking log (MSGTRK*.LOG, CSV)',
-  kind: 'tracking',
+  tables: ['tracking'],
   sniff,
   parser: (ctx: ParseContext, state?: unknown): Parser => new MsgtrkParser(ctx, state),
   bulk: msgtrkBulk,

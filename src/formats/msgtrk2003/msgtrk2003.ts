@@ -114,7 +114,7 @@ class Parser2003 implements Parser {
       if (!isCount(buf, f, i)) { this.ctx.reject(lineNo, 'bad-number', `${layout.header[i]} '${f.text(buf, i).slice(0, 40)}'`); return; }
     }
 
-    const out = this.ctx.out;
+    const out = this.ctx.out('tracking');
     out.begin(lineNo);
     out.bytes(this.ts, 0, TS_BYTES);
     copyField(out, buf, f, layout.server, true);
@@ -173,7 +173,7 @@ function sniff(sample: Sample): Sniffed | undefined {
 export const msgtrk2003 = {
   name: 'msgtrk2003',
   title: 'Exchange 2000/2003 message tracking log (yyyymmdd.log, TAB-delimited)',
-  kind: 'tracking',
+  tables: ['tracking'],
   sniff,
   parser: (ctx: ParseContext, state?: unknown): Parser => new Parser2003(ctx, state),
 } satisfies Format;

@@ -86,7 +86,7 @@ test('msgtrk55: pending() names the first line of the entry being collected; a r
   for (const l of lines) { offsets.push(off); off += l.length + 1; }
   const run = (from: number, stopAfter = lines.length) => {
     const out = new TsvWriter(trackingEvents, 1, false);
-    const p = msgtrk55.parser({ file: 't', out, reject: () => assert.fail('reject'), note: () => {} });
+    const p = msgtrk55.parser({ file: 't', out: () => out, reject: () => assert.fail('reject'), note: () => {} });
     const pend: (ReturnType<NonNullable<typeof p.pending>>)[] = [];
     for (let i = from; i <= stopAfter; i++) {
       const b = Buffer.from(lines[i - 1]!);

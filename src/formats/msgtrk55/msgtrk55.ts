@@ -131,7 +131,7 @@ class Parser55 implements Parser {
     const en = this.entry;
     if (!en) return;
     this.entry = undefined;
-    const out = this.ctx.out;
+    const out = this.ctx.out('tracking');
     out.begin(en.line);
     out.text(en.ts);
     out.text(''); // server: not logged
@@ -196,7 +196,7 @@ function sniff(sample: Sample): Sniffed | undefined {
 export const msgtrk55 = {
   name: 'msgtrk55',
   title: 'Exchange 4.0–5.5 message tracking log (yyyymmdd.log, TAB-delimited, multi-line entries)',
-  kind: 'tracking',
+  tables: ['tracking'],
   sniff,
   parser: (ctx: ParseContext): Parser => new Parser55(ctx),
 } satisfies Format;

@@ -48,6 +48,7 @@ import type {
 } from '../types.js';
 import * as eas from './activesync.js';
 import { newBatchId, tagRows, type BatchPart } from './batches.js';
+import { insertKeyedRows } from './keyed.js';
 import { ClickhouseError, type ClickhouseHttp, type Settings } from './http.js';
 import { logColumns } from './migrations.js';
 import { type Sql, type Target, type Value, compile, ident, join, list, raw, sql } from '../../sql/sql.js';
@@ -383,9 +384,10 @@ export class ClickhouseStore implements Store {
         }
       }
       const provisional = (fileId: number) => steps.get(fileId)?.file.provisionalFrom ?? null;
+      const replaced = [...steps.values()].flatMap((s) => s.retracted);
       for (const [kind, buf] of Object.entries(b.rows) as [RecordKind, Buffer | undefined][]) {
         if (!buf || buf.length === 0) continue;
-        for (const part of await this.insertRows(kind, buf, provisional, what)) {
+        for (const part of await this.insertRows(kind, buf, provisional, replaced, what)) {
           const step = steps.get(part.fileId);
           if (!step) throw new ClickhouseStoreError(`a batch holds rows of file id ${part.fileId} without its resume point (a bug of the ingest)`);
           step.added.push(part);
@@ -412,14 +414,17 @@ export class ClickhouseStore implements Store {
     }
   }
 
-  /** insert TSV rows through the load table; a failed attempt is retried under new batch ids */
-  private async insertRows(kind: RecordKind, buf: Buffer, provisional: (fileId: number) => number | null, what: string): Promise<Added[]> {
+  /** insert TSV rows through the load table; a failed attempt is retried under new batch ids. Rows
+   *  of a table with a record key go in only when their key is not live yet, not counting the rows
+   *  of the `replaced` batches (keyed.ts). */
+  private async insertRows(kind: RecordKind, buf: Buffer, provisional: (fileId: number) => number | null, replaced: readonly number[], what: string): Promise<Added[]> {
     const t = recordTables[kind];
     const n = layoutNames(t, this.topology.cluster);
     try {
       return await this.withRetries(`storing the rows of ${what}`, async (attempt) => {
         const tagged = tagRows(buf, provisional);
-        await this.ch.insertTsv(n.load, loadColumns(t), tagged.body, { settings: this.insertSettings });
+        if (t.recordKey?.length) await insertKeyedRows(this.ch, t, n, tagged.body, replaced, this.insertSettings);
+        else await this.ch.insertTsv(n.load, loadColumns(t), tagged.body, { settings: this.insertSettings });
         await this.hooks.afterRows?.(t.name, attempt);
         return tagged.parts.map((p) => ({ ...p, table: t.name }));
       });
