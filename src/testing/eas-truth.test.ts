@@ -220,8 +220,11 @@ function added(parts: Awaited<ReturnType<typeof figures>>[]) {
 
 const sortedMap = <V>(m: Map<string, V>) => Object.fromEntries([...m].sort((a, b) => (a[0] < b[0] ? -1 : 1)));
 
-/** the invariants on one ingested set; `anonymous` = counted lines with neither user nor DeviceId */
-async function invariants(s: EasSet, counted: 'front-end' | 'back-end'): Promise<void> {
+/** the invariants on one ingested set. Where front-end and back-end lines both exist (2013), which
+ *  lines count and which carry the Log= differ: there every part is also checked for `eas devices`
+ *  (a device whose only line in a range is a Log= line would show there with 0 hits) and the first
+ *  day is split at noon as well; elsewhere the day split alone (each report call costs ~0.2 s) */
+async function invariants(s: EasSet, counted: 'front-end' | 'back-end', twoSides: boolean): Promise<void> {
   const { truth, db } = s;
   const whole = await figures(db, []);
   const users = await report<UserRow[]>(['eas', 'users', '--db', db]);
@@ -235,11 +238,13 @@ async function invariants(s: EasSet, counted: 'front-end' | 'back-end'): Promise
   // by `eas devices` has the hits `eas users` gives it in every part
   const dates = [...new Set(truth.deviceDays.map((d) => d.date))];
   assert.ok(dates.length >= 2);
-  const perDay = await Promise.all(dates.map((d) => figures(db, ['--from', d, '--to', d])));
+  const perDay = await Promise.all(dates.map((d) => figures(db, ['--from', d, '--to', d], twoSides)));
   assert.deepEqual(sortedMap(added(perDay)), sortedMap(whole), 'the days add up to the whole');
-  const noon = `${dates[0]}T12:00Z`;
-  const halves = [await figures(db, ['--from', dates[0]!, '--to', noon], false), await figures(db, ['--from', noon, '--to', dates[0]!], false)];
-  assert.deepEqual(sortedMap(added(halves)), sortedMap(perDay[0]!), 'the halves of the first day add up to the day');
+  if (twoSides) {
+    const noon = `${dates[0]}T12:00Z`;
+    const halves = [await figures(db, ['--from', dates[0]!, '--to', noon]), await figures(db, ['--from', noon, '--to', dates[0]!])];
+    assert.deepEqual(sortedMap(added(halves)), sortedMap(perDay[0]!), 'the halves of the first day add up to the day');
+  }
   const hourParts = await Promise.all(dates.map((d) => report<HourRow[]>(['eas', 'hourly', '--db', db, '--from', d, '--to', d])));
   const hourOnly = ({ logs: _, ...h }: HourRow & { logs?: unknown }) => h;
   assert.deepEqual(hourParts.flat().map(hourOnly), hours.map(hourOnly), 'the hours of the days are the hours of the whole');
@@ -260,17 +265,17 @@ async function invariants(s: EasSet, counted: 'front-end' | 'back-end'): Promise
 }
 
 for (const version of ['2013', '2010', '2003'] as const) {
-  test(`${version}: the reports agree: hours, days and halves add up, devices and users agree, items go with the requests counted`, async () => {
+  test(`${version}: the reports agree: hours and days add up (2013: and half days), devices and users agree, items go with the requests counted`, async () => {
     const s = await easSet(version);
-    await invariants(s, 'front-end');
+    await invariants(s, 'front-end', version === '2013');
     const hours = await report<HourRow[]>(['eas', 'hourly', '--db', s.db]);
     assert.equal(sum(hours, (h) => h.hits), s.truth.totals.easRequests + s.anonymous);
   });
 }
 
-test('2013, the back-end logs alone: the same invariants; every request but the anonymous 401s is counted, with all its items', async () => {
+test('2013, the back-end logs alone: the invariants hold; every request but the anonymous 401s is counted, with all its items', async () => {
   const s = await backEndSet();
-  await invariants(s, 'back-end');
+  await invariants(s, 'back-end', false);
   const users = await report<UserRow[]>(['eas', 'users', '--db', s.db]);
   const logs = new Map(s.truth.logs.devices.map((l) => [key(l), l]));
   assert.deepEqual(users.map((u) => [key(u), u.hits, u.itemsSent, u.itemsReceived]),
