@@ -220,8 +220,8 @@ test('golden: eas export writes the six files with the cmdlet\'s names, headers,
 });
 
 test('Users.csv: items per collection type equal the generator\'s truth (a Sync of Em and Ca is split)', async () => {
-  // the truth: the Srv:/Cli: counters the generator wrote, per collection type (truth.json `logs`)
-  const want = new Map(truth.logs.devices.map((l) => [`${l.user},${l.deviceId}`, l.itemsByType]));
+  // the truth: the Srv:/Cli: counters the generator wrote, per collection type (truth.json `logValues`)
+  const want = new Map(truth.logValues.devices.map((l) => [`${l.user},${l.deviceId}`, l.itemsByType]));
   let multi = 0;
   for (const server of readdirSync(logs)) {
     for (const file of readdirSync(join(logs, server, 'W3SVC2'))) {

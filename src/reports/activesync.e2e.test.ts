@@ -52,7 +52,7 @@ for (const version of versions) {
     assert.deepEqual(users[0]!.logs, {
       frontEndLines: truth.totals.easRequests,
       backEndLines: truth.totals.backendDuplicates,
-      logLines: truth.logs.lines,
+      logLines: truth.logValues.lines,
       counted: 'front-end',
     });
     if (version === '2013') assert.ok(truth.totals.backendDuplicates > 0.9 * truth.totals.easRequests, 'most 2013 requests are logged twice');

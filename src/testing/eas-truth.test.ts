@@ -1,6 +1,6 @@
 // The ActiveSync reports against the IIS generator's truth, for each layout it writes (2013 front
 // + back end, 2010, 2003), through the CLI run in this process on a DuckDB file:
-// - every Log=-derived figure per device exactly as the generator wrote it (truth.json `logs`):
+// - every Log=-derived figure per device exactly as the generator wrote it (truth.json `logValues`):
 //   items from and to the device, items per collection type, Error: values, the latest policy
 //   acknowledgement, out-of-office Set/Get, attachments and their bytes, SharePoint and UNC, in
 //   `eas users|devices|commands --json` and in the export's Users.csv and PolicyCompliance.csv;
@@ -126,7 +126,7 @@ function addCounts(into: Counts, c: Counts): Counts {
 for (const version of ['2013', '2010', '2003'] as const) {
   test(`${version}: eas users, devices, commands and export give every device its Log= figures as the generator wrote them`, async () => {
     const { truth, db } = await easSet(version);
-    const logs = new Map(truth.logs.devices.map((l) => [key(l), l]));
+    const logs = new Map(truth.logValues.devices.map((l) => [key(l), l]));
     const log = (d: { user: string; deviceId: string }) => logs.get(key(d))!;
 
     const users = await report<UserRow[]>(['eas', 'users', '--db', db]);
@@ -277,7 +277,7 @@ test('2013, the back-end logs alone: the invariants hold; every request but the 
   const s = await backEndSet();
   await invariants(s, 'back-end', false);
   const users = await report<UserRow[]>(['eas', 'users', '--db', s.db]);
-  const logs = new Map(s.truth.logs.devices.map((l) => [key(l), l]));
+  const logs = new Map(s.truth.logValues.devices.map((l) => [key(l), l]));
   assert.deepEqual(users.map((u) => [key(u), u.hits, u.itemsSent, u.itemsReceived]),
     s.truth.devices.filter((d) => d.hits > (d.httpStatus['401'] ?? 0))
       .map((d) => [key(d), d.hits - (d.httpStatus['401'] ?? 0), logs.get(key(d))!.itemsSent, logs.get(key(d))!.itemsReceived]));

@@ -1,4 +1,4 @@
-// The generator's Log= truth (truth.json `logs` and `deviceDays`), held against a count made here
+// The generator's Log= truth (truth.json `logValues` and `deviceDays`), held against a count made here
 // from the written files with plain regular expressions: the truth is the generator's own
 // bookkeeping of the numbers it chose, this count reads the text back, and neither uses the
 // product's decoder (summarizeLog is what the report tests check against this truth). Also the
@@ -39,9 +39,9 @@ function w3cLines(file: string): W3cLine[] {
 
 const param = (q: string, k: string) => new RegExp(`(?:^|&)${k}=([^&]*)`).exec(q)?.[1];
 
-type LogCount = IisTruth['logs']['devices'][number] & { pa: Set<number> };
+type LogCount = IisTruth['logValues']['devices'][number] & { pa: Set<number> };
 
-/** the truth's `logs` and `deviceDays`, counted from the files (definitions in truth.ts) */
+/** the truth's `logValues` and `deviceDays`, counted from the files (definitions in truth.ts) */
 function recount(logs: string) {
   const devices = new Map<string, LogCount>();
   const days = new Map<string, { hits: number; itemsSent: number; itemsReceived: number }>();
@@ -117,9 +117,9 @@ for (const version of ['2013', '2010', '2003'] as const) {
   test(`${version}: the Log= truth equals a plain count of the written Log= values`, async () => {
     const { out, truth } = await generated(version);
     const c = recount(generatedLogs(out));
-    assert.equal(truth.logs.lines, c.lines);
-    assert.deepEqual(truth.logs.devices.map((d) => `${d.user} ${d.deviceId}`), truth.devices.map((d) => `${d.user} ${d.deviceId}`));
-    for (const d of truth.logs.devices) {
+    assert.equal(truth.logValues.lines, c.lines);
+    assert.deepEqual(truth.logValues.devices.map((d) => `${d.user} ${d.deviceId}`), truth.devices.map((d) => `${d.user} ${d.deviceId}`));
+    for (const d of truth.logValues.devices) {
       const { pa, ...counted } = c.devices.get(`${d.user} ${d.deviceId}`)!;
       // the generator gives each device one way of acknowledging the policy: the latest Pa is that one
       assert.ok(pa.size <= 1, `${d.deviceId}: Pa ${[...pa]}`);
@@ -130,7 +130,7 @@ for (const version of ['2013', '2010', '2003'] as const) {
     assert.equal(truth.deviceDays.reduce((a, x) => a + x.hits, 0), truth.totals.easRequests);
 
     // the set exercises each figure the reports must get right
-    const all = truth.logs.devices;
+    const all = truth.logValues.devices;
     const some = (f: (d: (typeof all)[number]) => boolean, what: string) => assert.ok(all.some(f), `${version}: no device with ${what}`);
     some((d) => d.itemsSent > 0, 'items from the device');
     some((d) => d.itemsReceived > 0, 'items to the device');
@@ -145,7 +145,7 @@ for (const version of ['2013', '2010', '2003'] as const) {
       some((d) => d.oofGet > 0, 'Oof:Get');
       some((d) => d.attachments > 0 && d.attachmentBytes > d.attachments * 1024, 'attachments');
     }
-    if (version === '2013') assert.equal(truth.logs.lines, truth.totals.backendDuplicates, 'every back-end line has a Log=, no front-end line has one');
+    if (version === '2013') assert.equal(truth.logValues.lines, truth.totals.backendDuplicates, 'every back-end line has a Log=, no front-end line has one');
   });
 }
 

@@ -10,7 +10,7 @@
 // - hourly = EAS requests per UTC hour of the front-end line's time;
 // - runaway = the device was made to loop; it then has more than RUNAWAY_HITS_PER_HOUR hits in
 //   at least one UTC hour, which no other device reaches.
-// What only a Log= value carries is in `logs` (rule 2 of the store: counted on the lines that
+// What only a Log= value carries is in `logValues` (rule 2 of the store: counted on the lines that
 // have a Log=; 2013+ the back-end twin, before 2013 the front-end line; an anonymous 401 has
 // none). Each figure is the number the generator chose when it wrote the element (LogFacts,
 // filled by easlog.ts), never read back from the text:
@@ -113,7 +113,7 @@ export interface IisTruth {
   totals: { easRequests: number; nonEasRequests: number; backendDuplicates: number };
   hourly: Record<string, number>;
   /** Log= figures: `lines` with a Log= value in all, and per device (the order of `devices`) */
-  logs: { lines: number; devices: IisDeviceLogTruth[] };
+  logValues: { lines: number; devices: IisDeviceLogTruth[] };
   /** per device and UTC day with requests, by date then device */
   deviceDays: IisDeviceDayTruth[];
 }
@@ -258,7 +258,7 @@ export class TruthBuilder {
       ...meta, devices,
       totals: { easRequests: this.easRequests, nonEasRequests: this.nonEasRequests, backendDuplicates: this.backendDuplicates },
       hourly: this.hourly,
-      logs: { lines, devices: logs },
+      logValues: { lines, devices: logs },
       deviceDays,
     };
   }
