@@ -16,7 +16,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { generateIis } from '../generate/iis/index.js';
+import { generateIis, generatedLogs, generatedTruth } from '../generate/iis/index.js';
 import { humanBytes } from '../render/render.js';
 
 function logFiles(dir: string): string[] {
@@ -70,10 +70,11 @@ function measure(cmd: string, args: string[]): Promise<Measured & { stdout: stri
   });
 }
 
-/** generate (once; cached in cacheDir) about targetMB of Exchange 2013 IIS logs */
+/** generate (once; cached in cacheDir) about targetMB of Exchange 2013 IIS logs; returns their folder */
 async function dataset(cacheDir: string, targetMB: number): Promise<string> {
   const dir = join(cacheDir, `iis-2013-${targetMB}mb`);
-  if (!existsSync(join(dir, 'truth.json'))) {
+  // a cache written before the logs moved to dir/logs/ has no such folder: generated again
+  if (!existsSync(generatedTruth(dir)) || !existsSync(generatedLogs(dir))) {
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(dir, { recursive: true });
     process.stderr.write(`generating ~${targetMB} MB of Exchange 2013 IIS logs in ${dir} (cached for later runs)…\n`);
@@ -82,7 +83,7 @@ async function dataset(cacheDir: string, targetMB: number): Promise<string> {
     await generateIis({ users: Math.max(20, Math.round(targetMB / 4)), days: 1, version: '2013', out: dir, seed: 7, targetBytes: targetMB * 1e6 });
     process.stderr.write(`generated in ${((performance.now() - t) / 1000).toFixed(1)} s\n`);
   }
-  return dir;
+  return generatedLogs(dir);
 }
 
 /** the GoAccess log format for the generator's 2013 #Fields (see the top) */

@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync, mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { generateTracking } from '../generate/tracking/index.js';
+import { generateTracking, generatedLogs, generatedTruth } from '../generate/tracking/index.js';
 import { humanBytes } from '../render/render.js';
 import { benchActiveSync } from './activesync.js';
 import { benchClickhouse } from './clickhouse.js';
@@ -40,15 +40,17 @@ function child(script: string, args: string[]): ChildResult {
 
 async function main(parts: string[]): Promise<void> {
   const want = (p: string) => parts.length === 0 || parts.includes(p);
-  const dataDir = join(cache, `tracking-2013-${targetMB}mb`);
-  if (!existsSync(join(dataDir, 'truth.json'))) {
-    rmSync(dataDir, { recursive: true, force: true });
-    mkdirSync(dataDir, { recursive: true });
-    process.stderr.write(`generating ~${targetMB} MB of Exchange 2013+ tracking logs in ${dataDir} (cached for later runs)…\n`);
+  const generated = join(cache, `tracking-2013-${targetMB}mb`);
+  // a cache written before the logs moved to generated/logs/ has no such folder: generated again
+  if (!existsSync(generatedTruth(generated)) || !existsSync(generatedLogs(generated))) {
+    rmSync(generated, { recursive: true, force: true });
+    mkdirSync(generated, { recursive: true });
+    process.stderr.write(`generating ~${targetMB} MB of Exchange 2013+ tracking logs in ${generated} (cached for later runs)…\n`);
     const t = performance.now();
-    await generateTracking({ users: 5000, days: 3650, servers: 4, version: '2013', out: dataDir, seed: 7, targetBytes: targetMB * 1e6 });
+    await generateTracking({ users: 5000, days: 3650, servers: 4, version: '2013', out: generated, seed: 7, targetBytes: targetMB * 1e6 });
     process.stderr.write(`generated in ${((performance.now() - t) / 1000).toFixed(1)} s\n`);
   }
+  const dataDir = generatedLogs(generated);
   const files = filesUnder(dataDir);
   const bytes = files.reduce((a, f) => a + statSync(f).size, 0);
   if (want('tracking')) await benchTracking(dataDir, files, bytes);

@@ -4,6 +4,7 @@
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { run } from './main.js';
+import { generatedLogs, generatedTruth } from '../generate/layout.js';
 
 const out = process.argv[2] ?? 'demo-out';
 const db = join(out, 'mxray.duckdb');
@@ -16,25 +17,31 @@ async function step(title: string, args: string[]): Promise<void> {
 
 rmSync(db, { force: true });
 rmSync(db + '.wal', { force: true });
-const logs = join(out, 'tracking');
-if (!existsSync(join(logs, 'truth.json'))) {
-  await step('generate', ['generate', 'tracking', '--users', '60', '--days', '5', '--servers', '3', '--version', '2013', '--out', logs]);
+// generated sets: the logs in <set>/logs/ (what is ingested), the truth beside them in <set>/truth.json;
+// an older demo-out with the truth among the logs is generated again
+const tracking = join(out, 'tracking');
+const logs = generatedLogs(tracking);
+if (!existsSync(generatedTruth(tracking)) || !existsSync(logs)) {
+  rmSync(tracking, { recursive: true, force: true });
+  await step('generate', ['generate', 'tracking', '--users', '60', '--days', '5', '--servers', '3', '--version', '2013', '--out', tracking]);
 }
 await step('ingest', ['ingest', logs, '--db', db]);
 await step('ingest again', ['ingest', logs, '--db', db]);
 await step('classes', ['tracking', 'classes', '--db', db]);
 await step('top', ['tracking', 'top', '--by', 'sent', '--limit', '10', '--db', db]);
 await step('traffic', ['tracking', 'traffic', '--by', 'day', '--db', db]);
-process.stdout.write(`\nThe logs are in ${logs} (truth.json holds the exact counts the reports must match); the database is ${db}.\n`);
+process.stdout.write(`\nThe logs are in ${logs} (${generatedTruth(tracking)} holds the exact counts the reports must match); the database is ${db}.\n`);
 
 // ActiveSync: an Exchange 2013 site's IIS logs (front end and back end log each request: the
 // reports count it once), the per-device report, the runaway phones, and a Log= string decoded.
-const iis = join(out, 'iis');
-if (!existsSync(join(iis, 'truth.json'))) {
-  await step('generate iis', ['generate', 'iis', '--users', '20', '--days', '2', '--version', '2013', '--out', iis]);
+const iisSet = join(out, 'iis');
+const iis = generatedLogs(iisSet);
+if (!existsSync(generatedTruth(iisSet)) || !existsSync(iis)) {
+  rmSync(iisSet, { recursive: true, force: true });
+  await step('generate iis', ['generate', 'iis', '--users', '20', '--days', '2', '--version', '2013', '--out', iisSet]);
 }
 await step('ingest iis', ['ingest', iis, '--db', db]);
 await step('eas users', ['eas', 'users', '--sort', 'hits', '--limit', '10', '--db', db]);
 await step('eas runaway', ['eas', 'runaway', '--min-hits', '1000', '--per', 'hour', '--db', db]);
 await step('eas decode', ['eas', 'decode', 'V120_Ty:Em_Fid:37_Fc1_Filt2_St:S_Sk:1805_Srv:1a0c0d0s0e0r_Pk2260121383_S1_']);
-process.stdout.write(`\nThe IIS logs are in ${iis} (truth.json: hits, commands and runaway devices the reports must match); \`mxray eas export --out DIR --db ${db}\` writes Export-ActiveSyncLog's six CSV files.\n`);
+process.stdout.write(`\nThe IIS logs are in ${iis} (${generatedTruth(iisSet)}: hits, commands, Log= figures and runaway devices the reports must match); \`mxray eas export --out DIR --db ${db}\` writes Export-ActiveSyncLog's six CSV files.\n`);

@@ -2,6 +2,7 @@
 import { Option, type Command } from 'commander';
 import { generateTracking, type TrackingVersion } from '../generate/tracking/index.js';
 import { generateIis, type IisVersion } from '../generate/iis/index.js';
+import { generatedLogs, generatedTruth } from '../generate/layout.js';
 import { existsSync, readdirSync } from 'node:fs';
 import { positiveInt, UsageError, write } from './common.js';
 
@@ -11,7 +12,7 @@ function emptyOut(dir: string): void {
 }
 
 export function registerGenerate(program: Command): void {
-  const g = program.command('generate').description('write realistic sample logs (and truth.json with the exact counts) for demos, tests and benchmarks');
+  const g = program.command('generate').description('write realistic sample logs (in OUT/logs/, and OUT/truth.json with the exact counts) for demos, tests and benchmarks');
 
   g.command('tracking')
     .description('an organisation\'s message tracking logs, several servers, every Exchange generation')
@@ -25,7 +26,7 @@ export function registerGenerate(program: Command): void {
     .action(async (o: { users: number; days: number; servers: number; version: TrackingVersion; seed: number; start: string; out: string }) => {
       emptyOut(o.out);
       const truth = await generateTracking({ users: o.users, days: o.days, servers: o.servers, version: o.version, seed: o.seed, start: o.start, out: o.out });
-      write(`wrote Exchange ${o.version} tracking logs of ${Object.keys(truth.users).length} active users over ${truth.days} day(s) to ${o.out} (truth in ${o.out}/truth.json)\n`);
+      write(`wrote Exchange ${o.version} tracking logs of ${Object.keys(truth.users).length} active users over ${truth.days} day(s) to ${generatedLogs(o.out)} (truth in ${generatedTruth(o.out)})\n`);
     });
 
   g.command('iis')
@@ -39,6 +40,6 @@ export function registerGenerate(program: Command): void {
     .action(async (o: { users: number; days: number; version: IisVersion; seed: number; start: string; out: string }) => {
       emptyOut(o.out);
       const truth = await generateIis({ users: o.users, days: o.days, version: o.version, seed: o.seed, start: o.start, out: o.out });
-      write(`wrote Exchange ${o.version} IIS logs, ${truth.devices.length} devices over ${truth.days} day(s), to ${o.out} (truth in ${o.out}/truth.json)\n`);
+      write(`wrote Exchange ${o.version} IIS logs, ${truth.devices.length} devices over ${truth.days} day(s), to ${generatedLogs(o.out)} (truth in ${generatedTruth(o.out)})\n`);
     });
 }

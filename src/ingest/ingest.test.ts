@@ -5,14 +5,16 @@
 // cannot be read are clear errors.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync, readdirSync, copyFileSync, mkdirSync, appendFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync, readdirSync, copyFileSync, mkdirSync, appendFileSync, chmodSync, existsSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateTracking } from '../generate/tracking/index.js';
 import { DuckdbStore } from '../store/duckdb/store.js';
 import type { Store, UserTotals } from '../store/types.js';
 import { ingest } from './ingest.js';
-import { mxray } from '../testing/cli.js';
+import { mxray, type CliResult } from '../testing/cli.js';
+import { repoPath } from '../testing/paths.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mxray-ingest-'));
 const logs = join(dir, 'logs');
@@ -200,6 +202,51 @@ test('unreadable paths and empty files are reported, the other files are ingeste
   assert.deepEqual(s.errors, [{ path: join(dir, 'does-not-exist'), message: 'no such file or folder' }]);
   assert.deepEqual(s.skipped, [{ file: empty, why: 'empty file' }]);
   assert.equal(s.files, 1);
+  assert.ok(s.events > 0);
+});
+
+/** where setpriv is, if this system has it */
+const setpriv = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p));
+
+/** the CLI as the unprivileged user nobody (root reads through chmod 000), with a deadline */
+function mxrayAsNobody(args: string[]): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(setpriv!, ['--reuid=nobody', '--regid=nogroup', '--clear-groups', process.execPath, repoPath('bin', 'mxray.js'), ...args],
+      { stdio: ['ignore', 'pipe', 'pipe'], cwd: tmpdir() });
+    let stdout = '', stderr = '';
+    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error('mxray as nobody timed out')); }, 60_000);
+    child.stdout.on('data', (d) => { stdout += d; });
+    child.stderr.on('data', (d) => { stderr += d; });
+    child.on('error', (e) => { clearTimeout(timer); reject(e); });
+    child.on('close', (code) => { clearTimeout(timer); resolve({ code: code ?? 1, stdout, stderr }); });
+  });
+}
+
+test('an unreadable file and an unreadable folder, read by a user without privileges: each an error naming it, the rest ingested', async (t) => {
+  if (process.platform === 'win32') { t.skip('file modes: POSIX only'); return; }
+  const root = process.getuid?.() === 0;
+  if (root && !setpriv) { t.skip('running as root, which reads through chmod 000, and setpriv (util-linux) is missing to drop to nobody'); return; }
+  // a tree nobody may enter, with one file and one folder it may not read, and a database folder it may write
+  const base = mkdtempSync(join(tmpdir(), 'mxray-unreadable-'));
+  chmodSync(base, 0o755);
+  const input = join(base, 'in');
+  mkdirSync(join(input, 'locked'), { recursive: true });
+  const good = join(input, 'good.log');
+  const secret = join(input, 'secret.log');
+  writeFileSync(good, content);
+  writeFileSync(secret, content.subarray(0, content.indexOf(10, 3000) + 1));
+  writeFileSync(join(input, 'locked', 'inner.log'), content);
+  chmodSync(secret, 0o000);
+  chmodSync(join(input, 'locked'), 0o000);
+  mkdirSync(join(base, 'db'));
+  chmodSync(join(base, 'db'), 0o777);
+  const args = ['ingest', input, '--db', join(base, 'db', 'u.duckdb'), '--json'];
+  const r = root ? await mxrayAsNobody(args) : await mxray(args);
+  assert.equal(r.code, 1, r.stderr);
+  const s = JSON.parse(r.stdout);
+  assert.deepEqual([...s.errors].sort((a: { path: string }, b: { path: string }) => (a.path < b.path ? -1 : 1)),
+    [{ path: join(input, 'locked'), message: 'permission denied' }, { path: secret, message: 'permission denied' }]);
+  assert.equal(s.files, 1, 'good.log is ingested');
   assert.ok(s.events > 0);
 });
 

@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { decodeLog, isLog2003, summarize, summarizeLog, urlDecode, type DecodedElement } from './decode.js';
-import { easStatuses, elementFor, elements, elements2003, httpStatuses } from './elements.js';
+import { decodeLog, isLog2003, summarize, summarizeLog, urlDecode, type DecodedElement, type LogSummary } from './decode.js';
+import { easStatuses, element2003For, elementFor, elements, elements2003, httpStatuses } from './elements.js';
 import { repoPath } from '../../testing/paths.js';
 
 /** [key, value, name, meaning] of each element */
@@ -243,13 +243,39 @@ test('corpus: the KB 2563324 back-end Sync (PolicyRefresh)', () => {
   assert.match(tm.meaning, /^TID:18>>\[ID:H_EPR,Start:2:40:30 PM,End:2:40:30 PM,Excl:0 ms,/);
 });
 
-// ---- garbage never throws --------------------------------------------------------------------
+// ---- garbage: properties that hold for any input -------------------------------------------
 
-test('garbage never throws and never loses text', () => {
+/** every number of a summary, with where it is */
+function numbersOf(s: LogSummary): [string, number][] {
+  const out: [string, number][] = [];
+  for (const [k, v] of Object.entries(s)) if (typeof v === 'number') out.push([k, v]);
+  s.collections.forEach((c, i) => {
+    if (c.filter !== undefined) out.push([`collections[${i}].filter`, c.filter]);
+    for (const [k, v] of Object.entries({ ...c.client, ...c.server })) out.push([`collections[${i}].${k}`, v]);
+  });
+  return out;
+}
+
+/** the input with `n` random edits (insert, delete, replace) from an alphabet of Log= characters */
+function mutate(log: string, n: number, rnd: () => number): string {
+  const alphabet = 'V1_:%-09aAcCdDeEfFsSrRTyEmCaPkPaAttbSrvCli';
+  let s = log;
+  for (let k = 0; k < n; k++) {
+    const at = Math.floor(rnd() * (s.length + 1));
+    const ch = alphabet[Math.floor(rnd() * alphabet.length)]!;
+    const op = Math.floor(rnd() * 3);
+    s = op === 0 ? s.slice(0, at) + ch + s.slice(at) : op === 1 ? s.slice(0, at) + s.slice(at + 1) : s.slice(0, at) + ch + s.slice(at + 1);
+  }
+  return s;
+}
+
+test('garbage and mutated corpus values: never a throw, no text lost, the fast summary equals the full one, only known elements named, counts whole and ≥ 0', () => {
   let seed = 12345;
   const rnd = () => { seed = (Math.imul(seed, 1103515245) + 12345) >>> 0; return seed / 2 ** 32; };
   const alphabet = 'V1_:%zZ+aA09TSCP-\u0000\u00e9\ud800€ ';
-  const cases = ['', '_', '___', ':::', '%zz', '%', '%%%', '_:_:_', 'V', 'VNAT', 'VNATxxSN', 'V9TNASNC:', ':', 'Ty:', '12345', '-1', 'V2TCoSSC:0A', 'A'.repeat(10240), '_'.repeat(10240), 'V120_'.repeat(2048), '%'.repeat(10240)];
+  const cases = ['', '_', '___', ':::', '%zz', '%', '%%%', '_:_:_', 'V', 'VNAT', 'VNATxxSN', 'V9TNASNC:', ':', 'Ty:', '12345', '-1', 'V2TCoSSC:0A', 'A'.repeat(10240), '_'.repeat(10240), 'V120_'.repeat(2048), '%'.repeat(10240),
+    // signed and oversized numbers are not counts
+    'V141_Att-1_Attb-5_Ssp-2_Unc-3', 'V141_Ty:Em_Cli:-1a0c0d_Srv:-3a-1c', 'V141_Pk99999999999999999999_Fc1234567890123456', 'V4TEmSSC:-1A0C0D0FS:-2A0C0D0S'];
   for (let i = 0; i < 3000; i++) {
     const len = Math.floor(rnd() * 64);
     let s = '';
@@ -259,12 +285,27 @@ test('garbage never throws and never loses text', () => {
   const big: string[] = [];
   for (let k = 0; k < 10240; k++) big.push(alphabet[Math.floor(rnd() * alphabet.length)]!);
   cases.push(big.join(''));
+  for (const { log } of corpusLogs()) for (let i = 0; i < 60; i++) cases.push(mutate(log, 1 + Math.floor(rnd() * 8), rnd));
   for (const c of cases) {
+    const what = JSON.stringify(c.slice(0, 60));
     const els = decodeLog(c);
-    assert.equal(rejoined(els, c), normalized(c), JSON.stringify(c.slice(0, 40)));
-    summarizeLog(c);
-    for (const e of els) assert.equal(typeof e.meaning, 'string');
+    assert.equal(rejoined(els, c), normalized(c), what);
+    const s = summarizeLog(c);
+    assert.deepEqual(s, summarize(els), what);
+    const is2003 = isLog2003(c);
+    for (const e of els) {
+      assert.equal(typeof e.meaning, 'string');
+      const def = is2003 ? element2003For(e.key) : elementFor(e.key.endsWith(':') ? e.key.slice(0, -1) : e.key);
+      assert.equal(e.name, def ? def.name : 'unknown', `${what}: ${e.key}`);
+    }
+    for (const [where, n] of numbersOf(s)) assert.ok(Number.isSafeInteger(n) && n >= 0, `${what}: ${where} = ${n}`);
+    assert.deepEqual(s.collectionTypes, [...new Set(s.collections.map((x) => x.type))], what);
+    if (!is2003) assert.equal(s.errors.length, els.filter((e) => e.key === 'Error:').length, what);
   }
+  // the signed and oversized values above: not read
+  assert.deepEqual(numbersOf(summarizeLog('V141_Att-1_Attb-5_Ssp-2_Unc-3_Pk99999999999999999999_Fc1234567890123456')),
+    [['attachments', 0], ['attachmentBytes', 0], ['sharePointDocs', 0], ['uncFiles', 0]]);
+  assert.equal(summarizeLog('V141_Ty:Em_Cli:-1a0c0d_Srv:-3a-1c').clientAdds, undefined);
 });
 
 // ---- the tables ------------------------------------------------------------------------------

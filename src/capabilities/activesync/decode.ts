@@ -210,7 +210,8 @@ export interface CollectionSummary {
 }
 
 /** What reports need from one request's Log, in one typed object. Counts are summed over the
- *  request's collections and absent when the Log has no Cli:/Srv: element at all. */
+ *  request's collections and absent when the Log has no Cli:/Srv: element at all. Every number
+ *  is a whole number ≥ 0: an element whose value has a sign or more than 15 digits is not read. */
 export interface LogSummary {
   format: '2003' | '2007';
   /** `12.0`, `14.1`, `2.5` (MS-ASProtocolVersion form) */
@@ -249,8 +250,20 @@ export function protocolFromNumber(n: number): string {
   return `${Math.floor(n / 10)}.${n % 10}`;
 }
 
+/** every number of a summary is a count, a code or a key: a whole number from 0 up, written with
+ *  at most 15 digits (so it is exact); any other value (`-1`, 20 digits) is not read */
+const countShape = /^\d{1,15}$/;
+
 function toInt(v: string): number | undefined {
-  return intShape.test(v) ? Number(v) : undefined;
+  return countShape.test(v) ? Number(v) : undefined;
+}
+
+/** counters with no negative or inexact count (see countShape) */
+function countsOf(value: string, letters: Readonly<Record<string, CounterLetter>>): Record<string, number> | undefined {
+  const c = parseCounters(value, letters, false)?.parts;
+  if (!c) return undefined;
+  for (const k in c) if (c[k]! < 0 || c[k]! > 999_999_999_999_999) return undefined;
+  return c;
 }
 
 /** identifiers the summary reads, with and without their `:`, to the case label of add() (a Map
@@ -343,7 +356,7 @@ class Summarizer {
   }
 
   private client(value: string, letters: Readonly<Record<string, CounterLetter>>): void {
-    const c = parseCounters(value, letters, false)?.parts;
+    const c = countsOf(value, letters);
     if (!c) return;
     const x: ClientCounts = { adds: c.adds ?? 0, changes: c.changes ?? 0, deletes: c.deletes ?? 0, fetches: c.fetches ?? 0, errors: c.errors ?? 0 };
     if (this.current) this.current.client = x;
@@ -356,7 +369,7 @@ class Summarizer {
   }
 
   private server(value: string, letters: Readonly<Record<string, CounterLetter>>): void {
-    const c = parseCounters(value, letters, false)?.parts;
+    const c = countsOf(value, letters);
     if (!c) return;
     const x: ServerCounts = {
       adds: c.adds ?? 0, changes: c.changes ?? 0, deletes: c.deletes ?? 0, softDeletes: c.softDeletes ?? 0,

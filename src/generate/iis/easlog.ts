@@ -2,11 +2,13 @@
 //   cafe   Exchange 2013+ back end: PrxFrom:<front end>_V161_HH:…_SmtpAdrs:…_<command elements>_S1_…_Budget:…_
 //   e2010  Exchange 2007/2010:      V140_<command elements>_Sst…_LdapC…_RpcC…_Pk…_S1_…_Cpo…_Fet…_
 //   e2003  Exchange 2003:           V4TEmSSC:0A0C0D0FS:1A0C0D0SP:1C2I105992S109982R (no separators)
-// Rendering a request also moves the device's protocol state on (sync keys, policy key).
+// Rendering a request also moves the device's protocol state on (sync keys, policy key), and
+// records in x.facts the numbers it wrote (items, Error:, Pa, Oof, Att): the truth's Log= figures.
 import type { Prng } from './prng.js';
 import type { Device, Server } from './population.js';
 import { C, O, outcomes, site, type LogStyle } from './tables.js';
 import { SETTINGS_DEVICE, SETTINGS_OOF, SYNC_CALENDAR, SYNC_CLIENT_CHANGE, SYNC_FIRST } from './activity.js';
+import type { LogFacts } from './truth.js';
 
 const EM = 0;
 const CA = 1;
@@ -22,6 +24,8 @@ export interface LogInput {
   readonly mailboxServer: Server;
   /** value of PrxFrom: (2013+ back end) */
   readonly proxyFrom: string;
+  /** emptied by the caller; receives what this Log= says */
+  readonly facts: LogFacts;
 }
 
 /** the EAS status a command returns when all is well */
@@ -34,7 +38,7 @@ function status(cmd: number, out: number): number | undefined {
 
 /** elements of one command, shared by the 2007–2010 and 2013+ styles; moves the device state on */
 function commandElements(x: LogInput, e: string[]): void {
-  const { d, cmd, out, arg, r } = x;
+  const { d, cmd, out, arg, r, facts } = x;
   const ok = out === O.ok;
   switch (cmd) {
     case C.Sync: {
@@ -49,7 +53,12 @@ function commandElements(x: LogInput, e: string[]): void {
         if (ok) {
           const reads = c === EM && adds === 0 && r.chance(0.2) ? 1 : 0;
           e.push(`Srv:${adds}a0c0d0s0e${reads}r0A0sd`);
-          if (arg & SYNC_CLIENT_CHANGE && c === EM) e.push(`Cli:0a${r.int(2)}c${r.int(2) + 1}d0f0e`);
+          facts.server(c === EM ? 'Em' : 'Ca', adds);
+          if (arg & SYNC_CLIENT_CHANGE && c === EM) {
+            const changes = r.int(2);
+            e.push(`Cli:0a${changes}c${r.int(2) + 1}d0f0e`);
+            facts.client('Em', changes);
+          }
           d.syncKeys[c] = first ? 1 : sk + 1;
         }
       }
@@ -64,7 +73,9 @@ function commandElements(x: LogInput, e: string[]): void {
       const first = d.folderKey === 0;
       e.push(`St:${first ? 'F' : 'S'}`, `Sk:${d.folderKey}`);
       if (ok) {
-        e.push(`Srv:${first ? 20 + r.int(60) : 0}a0c0d0s0e0r0A0sd`);
+        const folders = first ? 20 + r.int(60) : 0;
+        e.push(`Srv:${folders}a0c0d0s0e0r0A0sd`);
+        facts.server(undefined, folders);
         if (first) d.folderKey = 1;
         else if (r.chance(0.05)) d.folderKey++;
       }
@@ -73,12 +84,14 @@ function commandElements(x: LogInput, e: string[]): void {
     }
     case C.Settings:
       e.push(arg === SETTINGS_DEVICE ? d.settingsLog : arg === SETTINGS_OOF ? 'Oof:Get' : 'UserInfo:Get');
+      if (arg === SETTINGS_OOF) facts.oof = 'Get';
       break;
     case C.Provision:
       if (arg === 0) e.push('Pk0');
       else {
         d.policyKey = x.r.u32() || 1;
         e.push(`Pk${d.policyKey}`, `Pa${arg}`);
+        facts.policyAck = arg;
       }
       break;
     case C.GetItemEstimate:
@@ -86,7 +99,12 @@ function commandElements(x: LogInput, e: string[]): void {
       break;
     case C.ItemOperations:
     case C.GetAttachment:
-      if (arg > 0) e.push('Att1', `Attb${arg * 1024 + r.int(1024)}`);
+      if (arg > 0) {
+        const size = arg * 1024 + r.int(1024);
+        e.push('Att1', `Attb${size}`);
+        facts.attachments += 1;
+        facts.attachmentBytes += size;
+      }
       break;
     case C.Search:
       e.push(`SrchP:${arg === 0 ? 'GAL' : 'Mbx'}`);
@@ -100,6 +118,7 @@ function commandElements(x: LogInput, e: string[]): void {
 function statusElements(x: LogInput): string {
   const s = status(x.cmd, x.out);
   const err = outcomes[x.out]!.error;
+  if (err) x.facts.error = err;
   return (s !== undefined ? `_S${s}` : '') + (err ? `_Error:${err}` : '');
 }
 
@@ -163,11 +182,19 @@ function e2003(x: LogInput): string {
   if (cmd === C.Sync) {
     const first = (arg & SYNC_FIRST) !== 0;
     const c = arg & SYNC_CALENDAR ? CA : EM;
-    type = c === EM ? 'Em' : r.chance(0.5) ? 'Ca' : 'Co';
+    const t = c === EM ? 'Em' : r.chance(0.5) ? 'Ca' : 'Co';
+    type = t;
     syncType = first ? 'F' : out === O.invalidSyncKey || out === O.syncStateNotFound ? 'R' : 'S';
     const adds = c === EM ? arg & 255 : r.int(2);
-    if (arg & SYNC_CLIENT_CHANGE) client = `0A${r.int(2)}C${r.int(2) + 1}D0F`;
-    if (out === O.ok) server = `${adds}A0C0D0S`;
+    if (arg & SYNC_CLIENT_CHANGE) {
+      const changes = r.int(2);
+      client = `0A${changes}C${r.int(2) + 1}D0F`;
+      x.facts.client(t, changes);
+    }
+    if (out === O.ok) {
+      server = `${adds}A0C0D0S`;
+      x.facts.server(t, adds);
+    }
     if (out === O.ok) d.syncKeys[c] = first ? 1 : d.syncKeys[c]! + 1;
   } else if (cmd === C.Ping) {
     type = 'NA';

@@ -73,7 +73,7 @@ function query(q: string): Record<string, string> {
 const isEas = (stem: string) => stem.toLowerCase().startsWith('/microsoft-server-activesync');
 
 /** the truth, recounted from the front-end files with nothing but the definitions in truth.ts */
-async function recount(dir: string): Promise<Omit<IisTruth, 'version' | 'seed' | 'from' | 'to' | 'days'>> {
+async function recount(dir: string): Promise<Pick<IisTruth, 'devices' | 'totals' | 'hourly'>> {
   const devices = new Map<string, IisTruth['devices'][number]>();
   const hourly: Record<string, number> = {};
   let eas = 0;

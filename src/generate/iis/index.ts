@@ -1,13 +1,13 @@
 // `mxray generate iis`: a site's IIS W3C logs with Exchange ActiveSync traffic, plus truth.json.
 //
-//   out/<SERVER>/W3SVC1/u_exYYMMDD.log   front end, port 443 (every version)
-//   out/<SERVER>/W3SVC2/u_exYYMMDD.log   2013+ back end, port 444: each proxied EAS request again,
-//                                         /Proxy/default.eas with Log=PrxFrom:… (count it once!)
-//   out/truth.json                       what the ActiveSync reports must find (see truth.ts)
+//   out/logs/<SERVER>/W3SVC1/u_exYYMMDD.log   front end, port 443 (every version)
+//   out/logs/<SERVER>/W3SVC2/u_exYYMMDD.log   2013+ back end, port 444: each proxied EAS request
+//                                              again, /Proxy/default.eas with Log=PrxFrom:… (count it once!)
+//   out/truth.json                            what the ActiveSync reports must find (see truth.ts)
 //
 // The same options and seed give the same bytes. Work is streamed one UTC day at a time.
 import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { generatedLogs, generatedTruth } from '../layout.js';
 import { DAY, DayEvents, RUNAWAY_HITS_PER_HOUR, generateDay } from './activity.js';
 import { buildPopulation } from './population.js';
 import { renderDay } from './render.js';
@@ -15,7 +15,9 @@ import { iisVersionNames, iisVersions, type IisVersion } from './tables.js';
 import { TruthBuilder, type IisTruth } from './truth.js';
 
 export type { IisVersion } from './tables.js';
-export type { IisTruth, IisDeviceTruth } from './truth.js';
+export type { IisTruth, IisDeviceTruth, IisDeviceLogTruth, IisDeviceDayTruth, CollectionType } from './truth.js';
+export { collectionTypes } from './truth.js';
+export { generatedLogs, generatedTruth } from '../layout.js';
 export { iisVersionNames, RUNAWAY_HITS_PER_HOUR };
 
 export interface IisGenOptions {
@@ -48,7 +50,7 @@ function parseStart(s: string): number {
   return t;
 }
 
-/** write the logs and out/truth.json; returns the truth */
+/** write the logs under out/logs/ and out/truth.json; returns the truth */
 export async function generateIis(o: IisGenOptions): Promise<IisTruth> {
   if (!Object.hasOwn(iisVersions, o.version)) throw new RangeError(`generate iis: version must be one of ${iisVersionNames.join(', ')}, got "${o.version}"`);
   const v = iisVersions[o.version];
@@ -61,7 +63,8 @@ export async function generateIis(o: IisGenOptions): Promise<IisTruth> {
   const t0 = parseStart(start);
   const target = o.targetBytes ?? 0;
 
-  await mkdir(o.out, { recursive: true });
+  const logs = generatedLogs(o.out);
+  await mkdir(logs, { recursive: true });
   const pop = buildPopulation({ seed, users, days, servers, version: v });
   const truth = new TruthBuilder(pop.devices);
   const activity = { seed, version: v, firstWeekday: new Date(t0).getUTCDay() };
@@ -71,9 +74,9 @@ export async function generateIis(o: IisGenOptions): Promise<IisTruth> {
   let day = 0;
   for (; day < days || written < target; day++) {
     generateDay(activity, pop, day, events);
-    written += await renderDay({ seed, version: v, pop, truth, out: o.out }, day, dateOf(day), events);
+    written += await renderDay({ seed, version: v, pop, truth, out: logs }, day, dateOf(day), events);
   }
   const result = truth.build({ version: o.version, seed, from: start, to: dateOf(day - 1), days: day });
-  await writeFile(join(o.out, 'truth.json'), JSON.stringify(result, null, 2) + '\n');
+  await writeFile(generatedTruth(o.out), JSON.stringify(result, null, 2) + '\n');
   return result;
 }

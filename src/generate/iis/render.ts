@@ -7,7 +7,7 @@ import { DAY, HOUR, SYNC_CLIENT_CHANGE, SYNC_FIRST, type DayEvents } from './act
 import { logStyles } from './easlog.js';
 import type { Device, Population } from './population.js';
 import { C, NON_EAS, O, commands, outcomes, site, type VersionInfo } from './tables.js';
-import type { TruthBuilder } from './truth.js';
+import { LogFacts, type TruthBuilder } from './truth.js';
 import { W3cFile, clock, lineFormatter, type Row } from './w3c.js';
 
 export interface RenderOptions {
@@ -139,6 +139,9 @@ export async function renderDay(o: RenderOptions, day: number, date: string, ev:
     be[mailbox]!.add(tb, fmt(row));
   };
 
+  // what each Log= value says, for the truth (filled by logOf)
+  const facts = new LogFacts();
+
   const order = ev.order();
   for (let k = 0; k < order.length; k++) {
     const i = order[k]!;
@@ -178,7 +181,8 @@ export async function renderDay(o: RenderOptions, day: number, date: string, ev:
       // bytes before the Log: FolderSync's size depends on the sync key the Log then moves on
       const [cs, sc] = bytes(cmd, out, arg, d, r);
       const proxyFrom = f === d.user.mailbox ? feServer.linkLocalEscaped : feServer.ip;
-      const log = anonymous ? '' : logOf({ d, cmd, out, arg, ms, r, mailboxServer: servers[d.user.mailbox]!, proxyFrom });
+      facts.reset();
+      const log = anonymous ? '' : logOf({ d, cmd, out, arg, ms, r, mailboxServer: servers[d.user.mailbox]!, proxyFrom, facts });
       row.method = commands[cmd]!.method;
       row.stem = v.stem;
       row.query = cafe ? `${query}&CorrelationID=<empty>;&cafeReqId=${r.guid()};` : log ? `${query}&Log=${log}` : query;
@@ -195,6 +199,7 @@ export async function renderDay(o: RenderOptions, day: number, date: string, ev:
       row.scBytes = sc;
       fe[f]!.write(t, fmt(row));
       o.truth.eas(d.index, cmd, oc.http, Math.floor(t / HOUR), withBytes ? cs : 0, withBytes ? sc : 0);
+      if (log) o.truth.log(d.index, facts);
       // the front end refuses the anonymous leg of a logon itself: only the rest is proxied
       if (cafe && !anonymous) {
         proxy(t, f, d.user.mailbox, v.backEndStem!, `${query}&Log=${log}`);

@@ -8,7 +8,7 @@
 //   sink.ts     time-ordered, buffered, rolling file output
 //   truth.ts    the counts, recorded by the writers as they log the counted events
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { generatedLogs, generatedTruth } from '../layout.js';
 import { buildOrg } from './org.js';
 import { DAY_MS, Planner, dayActivity, meanActivity } from './plan.js';
 import { Random } from './random.js';
@@ -21,6 +21,7 @@ import type { Generation } from './generation.js';
 
 export type { TrackingTruth, UserTruth, DayTraffic, UserClasses } from './truth.js';
 export { classify, classBoundaries } from './truth.js';
+export { generatedLogs, generatedTruth } from '../layout.js';
 
 /** the one list of generations the generator writes */
 export const trackingGenerations = {
@@ -39,7 +40,7 @@ export interface TrackingGenOptions {
   days: number;
   servers: number;
   version: TrackingVersion;
-  /** output folder (created); one sub-folder per server */
+  /** output folder (created): the logs in out/logs/, one sub-folder per server; out/truth.json */
   out: string;
   seed?: number;
   /** first UTC date, YYYY-MM-DD (default 2024-03-04, a Monday) */
@@ -71,7 +72,7 @@ export function checkTrackingOptions(o: TrackingGenOptions): void {
   if (o.targetBytes !== undefined && !(o.targetBytes > 0)) throw new RangeError(`targetBytes: expected a positive number, got ${o.targetBytes}`);
 }
 
-/** writes the logs of one generation under `o.out`, and `o.out/truth.json`; returns the truth */
+/** writes the logs of one generation under `o.out/logs/`, and `o.out/truth.json`; returns the truth */
 export async function generateTracking(o: TrackingGenOptions): Promise<TrackingTruth> {
   checkTrackingOptions(o);
   const seed = o.seed ?? defaultSeed;
@@ -80,8 +81,9 @@ export async function generateTracking(o: TrackingGenOptions): Promise<TrackingT
   const org = buildOrg(seed, o.users, o.servers);
   const planner = new Planner(org, seed);
   const truth = new TruthBuilder();
-  mkdirSync(o.out, { recursive: true });
-  const sink = new LogSink(o.out, generation.layout, truth);
+  const logs = generatedLogs(o.out);
+  mkdirSync(logs, { recursive: true });
+  const sink = new LogSink(logs, generation.layout, truth);
   const renderer = generation.renderer({ org, rng: new Random(seed, `render:${o.version}`), sink, truth });
   const open = o.targetBytes !== undefined;
   const target = o.targetBytes ?? Infinity;
@@ -108,6 +110,6 @@ export async function generateTracking(o: TrackingGenOptions): Promise<TrackingT
   }
 
   const result = truth.build(o.version, seed);
-  writeFileSync(join(o.out, 'truth.json'), JSON.stringify(result, null, 2) + '\n');
+  writeFileSync(generatedTruth(o.out), JSON.stringify(result, null, 2) + '\n');
   return result;
 }

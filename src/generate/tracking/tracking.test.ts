@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  checkTrackingOptions, generateTracking, trackingVersions, type TrackingGenOptions, type TrackingTruth, type TrackingVersion,
+  checkTrackingOptions, generateTracking, generatedLogs, generatedTruth, trackingVersions, type TrackingGenOptions, type TrackingTruth, type TrackingVersion,
 } from './index.js';
 import {
   count2003, count55, countCsv, date55, logFiles, read2003, read55, readCsvLog, readLines, splitCsvLine, type Counts, type CsvLog,
@@ -84,7 +84,8 @@ describe('generate tracking: determinism', () => {
 
 for (const version of ['2013', '2010', '2007'] as const) {
   describe(`generate tracking: Exchange ${version} CSV`, () => {
-    const dir = join(root, `csv-${version}`);
+    const set = join(root, `csv-${version}`);
+    const dir = generatedLogs(set);
     let truth: TrackingTruth;
     let logs: CsvLog[];
     before(async () => {
@@ -189,7 +190,7 @@ for (const version of ['2013', '2010', '2007'] as const) {
     });
 
     test('truth.json equals an independent count over the files', () => {
-      assert.deepEqual(JSON.parse(readFileSync(join(dir, 'truth.json'), 'utf8')), truth);
+      assert.deepEqual(JSON.parse(readFileSync(generatedTruth(set), 'utf8')), truth);
       assert.equal(truth.version, version);
       assert.equal(truth.days, 3);
       assertTruthMatches(truth, countCsv(logs));
@@ -198,7 +199,7 @@ for (const version of ['2013', '2010', '2007'] as const) {
 }
 
 describe('generate tracking: Exchange 2003', () => {
-  const dir = join(root, 'x2003');
+  const dir = generatedLogs(join(root, 'x2003'));
   let truth: TrackingTruth;
   let files: string[];
   before(async () => {
@@ -254,7 +255,7 @@ describe('generate tracking: Exchange 2003', () => {
 });
 
 describe('generate tracking: Exchange 5.5', () => {
-  const dir = join(root, 'x55');
+  const dir = generatedLogs(join(root, 'x55'));
   let truth: TrackingTruth;
   let files: string[];
   before(async () => {

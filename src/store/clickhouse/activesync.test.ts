@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { cpSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { generateIis, RUNAWAY_HITS_PER_HOUR, type IisTruth, type IisVersion } from '../../generate/iis/index.js';
+import { generateIis, generatedLogs, RUNAWAY_HITS_PER_HOUR, type IisTruth, type IisVersion } from '../../generate/iis/index.js';
 import { ingest } from '../../ingest/ingest.js';
 import {
   easCommandsReport, easDevicesReport, easExport, easHourlyReport, easRunawayReport, easUsersReport,
@@ -62,11 +62,11 @@ function dataset(name: '2013' | '2013-backend' | '2010'): Promise<Dataset> {
         const full = await dataset('2013');
         logs = join(dir, 'backend');
         truth = full.truth;
-        for (const server of readdirSync(full.logs).filter((n) => !n.endsWith('.json'))) cpSync(join(full.logs, server, 'W3SVC2'), join(logs, server), { recursive: true });
+        for (const server of readdirSync(full.logs)) cpSync(join(full.logs, server, 'W3SVC2'), join(logs, server), { recursive: true });
       } else {
         const version: IisVersion = name;
-        logs = join(dir, version);
-        truth = await generateIis({ users: version === '2013' ? 10 : 8, days: version === '2013' ? 2 : 1, version, out: logs, seed: 17 });
+        logs = generatedLogs(join(dir, version));
+        truth = await generateIis({ users: version === '2013' ? 10 : 8, days: version === '2013' ? 2 : 1, version, out: join(dir, version), seed: 17 });
       }
       // every query on the full 2013 logs; the everything, user, device and range ones on the others
       const queries = queriesOf(truth);
