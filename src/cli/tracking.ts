@@ -2,7 +2,7 @@
 import { Option, type Command } from 'commander';
 import { classesReport, classifyDefaults, topKeys, topReport, trafficReport, usersReport, userClasses, type ClassifyOptions, type TopKey, type UserRow, type ClassesReport } from '../reports/tracking.js';
 import { renderRows, type ColumnSpec, type OutputFormat } from '../render/render.js';
-import type { TrafficRow } from '../store/types.js';
+import type { TrafficRow } from '../capabilities/tracking/types.js';
 import { outputFormat, positiveInt, positiveNumber, rangeOf, reportOptions, UsageError, withStore, write, type ReportOpts } from './common.js';
 
 interface ClassOpts extends ReportOpts { lightMax: number; heavyMin: number; mode: 'combined' | 'sent'; recipients: 'once' | 'each' }
