@@ -22,6 +22,7 @@ import type { ClickhouseStore } from '../store/clickhouse/store.js';
 import { BATCH_COLUMN, layoutNames, selectAsWritten, stagingColumns, storedColumns } from '../store/clickhouse/tables.js';
 import type { IngestedFile, Store } from '../store/types.js';
 import { startClickhouse, startCluster, type ClickhouseServer } from '../testing/clickhouse.js';
+import * as tracking from '../capabilities/tracking/queries.js';
 
 const TEN_MILLION = 10_000_000;
 const opts = { range: {}, ...classifyDefaults, mode: 'combined' as const, recipients: 'once' as const };
@@ -69,7 +70,6 @@ function nullStore(): Store {
     query: async () => [],
     close: async () => {}, filesByFingerprint: async () => [], shortFingerprintLengths: async () => [],
     addFile: async (f) => ({ ...f, id: ++id }), updateFile: async () => {}, appendBatch: async () => {},
-    trackingUserTotals: async () => [], trackingActiveDays: async () => 0, trackingTraffic: async () => [], trackingEventCount: async () => 0,
     easLogsSeen: async () => ({ frontEndLines: 0, backEndLines: 0, logLines: 0, counted: 'none' }), easDevices: async () => [],
     easDeviceCounts: async () => [], easFolderTypeItems: async () => [], easHourly: async () => [], easWeekHours: async () => [],
     easStatusCodes: async () => [], easUserAgents: async () => [], easServers: async () => [], easRunaway: async () => [],
@@ -105,7 +105,7 @@ async function storeOnly(s: Store, tsv: Buffer): Promise<number> {
 async function widen(s: ClickhouseStore): Promise<number> {
   const table = ident(layoutNames(trackingEvents, s.topology.cluster).read);
   const cols = storedColumns(trackingEvents).map((c) => c.name);
-  let events = await s.trackingEventCount({});
+  let events = await tracking.eventCount(s, {});
   const originals = events;
   for (let round = 1; events < TEN_MILLION && round < 200; round++) {
     const copy = cols.map((c) => (c === 'message_id' ? sql`concat(message_id, ${`#${round}`})` : ident(c)));
@@ -114,7 +114,7 @@ async function widen(s: ClickhouseStore): Promise<number> {
       WHERE ${ident(BATCH_COLUMN)} GLOBAL IN (SELECT batch FROM live_batches) AND position(message_id, '#') = 0
         AND cityHash64(message_id, ${round}) % 10000 < ${share}`,
       { settings: s.topology.cluster ? { insert_distributed_sync: 1 } : {}, timeoutMs: 1_800_000 });
-    events = await s.trackingEventCount({});
+    events = await tracking.eventCount(s, {});
   }
   return events;
 }
@@ -188,8 +188,8 @@ export async function benchClickhouse(files: string[], bytes: number): Promise<s
     const widenCluster = (performance.now() - t) / 1000;
     const classesSingle = await best(3, () => classesReport(single, opts), [server]);
     const classesCluster = await best(3, () => classesReport(sharded, opts), cluster.servers);
-    const trafficSingle = await best(3, () => single.trackingTraffic({}, 'day'), [server]);
-    const trafficCluster = await best(3, () => sharded.trackingTraffic({}, 'day'), cluster.servers);
+    const trafficSingle = await best(3, () => tracking.traffic(single, {}, 'day'), [server]);
+    const trafficCluster = await best(3, () => tracking.traffic(sharded, {}, 'day'), cluster.servers);
     const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
     const both = (x: { wall: number; cpu: number }) => `${x.wall.toFixed(3)} s (server CPU ${x.cpu.toFixed(2)} s)`;
     out.push(`widened by copies under other message ids: single ${fmt(bigSingle)} events (${widenSingle.toFixed(0)} s), cluster ${fmt(bigCluster)} events (${widenCluster.toFixed(0)} s)`);

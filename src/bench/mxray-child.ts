@@ -4,6 +4,7 @@
 import { DuckdbStore } from '../store/duckdb/store.js';
 import { ingest } from '../ingest/ingest.js';
 import { classesReport, classifyDefaults } from '../capabilities/tracking/reports.js';
+import * as tracking from '../capabilities/tracking/queries.js';
 
 const [db, dir] = process.argv.slice(2) as [string, string];
 const store = await DuckdbStore.open(db);
@@ -16,10 +17,10 @@ await classesReport(store, opts);
 const classesSeconds = (performance.now() - t) / 1000;
 const rss = process.resourceUsage().maxRSS / 1024;
 // widen to >= 10M events: copies of the data with distinct message ids
-let events = await store.trackingEventCount({});
+let events = await tracking.eventCount(store, {});
 for (let k = 1; events < 10_000_000 && k < 64; k++) {
   await store.run(`INSERT INTO tracking_events SELECT * REPLACE (message_id || '#${k}' AS message_id) FROM tracking_events WHERE file_id > 0 AND message_id NOT LIKE '%#%'`);
-  events = await store.trackingEventCount({});
+  events = await tracking.eventCount(store, {});
 }
 t = performance.now();
 await classesReport(store, opts);

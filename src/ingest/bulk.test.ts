@@ -15,6 +15,7 @@ import { ingest } from './ingest.js';
 import { prescan } from './bulk.js';
 import { mxray } from '../testing/cli.js';
 import { repoPath } from '../testing/paths.js';
+import * as tracking from '../capabilities/tracking/queries.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mxray-bulk-'));
 
@@ -166,7 +167,7 @@ test('a store failure between whole-file rounds loses and doubles nothing on the
     const failing = Object.create(s) as Store;
     failing.bulkLoad = async (spec, files) => { if (++calls === 3) throw new Error('simulated crash'); return s.bulkLoad(spec, files); };
     await assert.rejects(ingest([logs], { store: failing, bulkRoundBytes: 40_000 }), /simulated crash/);
-    const partial = await s.trackingEventCount({});
+    const partial = await tracking.eventCount(s, {});
     assert.ok(partial > 0, 'the first rounds were committed');
     const again = await ingest([logs], { store: s, bulkRoundBytes: 40_000 });
     assert.ok(again.details.some((d) => d.action === 'resumed'), 'files recorded but not loaded are continued');
@@ -190,8 +191,8 @@ test('an ingest killed with SIGKILL during whole-file loads resumes without losi
   const a = await DuckdbStore.open(expected, { readOnly: true });
   const b = await DuckdbStore.open(db, { readOnly: true });
   try {
-    assert.deepEqual(await b.trackingUserTotals({}, 'once'), await a.trackingUserTotals({}, 'once'));
-    assert.equal(await b.trackingEventCount({}), await a.trackingEventCount({}));
+    assert.deepEqual(await tracking.userTotals(b, {}, 'once'), await tracking.userTotals(a, {}, 'once'));
+    assert.equal(await tracking.eventCount(b, {}), await tracking.eventCount(a, {}));
   } finally { await a.close(); await b.close(); }
 });
 

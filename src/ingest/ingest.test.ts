@@ -11,10 +11,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateTracking } from '../generate/tracking/index.js';
 import { DuckdbStore } from '../store/duckdb/store.js';
-import type { Store, UserTotals } from '../store/types.js';
+import type { Store } from '../store/types.js';
+import type { UserTotals } from '../capabilities/tracking/types.js';
 import { ingest } from './ingest.js';
 import { mxray, type CliResult } from '../testing/cli.js';
 import { repoPath } from '../testing/paths.js';
+import * as tracking from '../capabilities/tracking/queries.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mxray-ingest-'));
 const logs = join(dir, 'logs');
@@ -40,7 +42,7 @@ async function withDb<T>(fn: (s: DuckdbStore, path: string) => Promise<T>): Prom
 }
 
 async function totals(s: Store): Promise<{ events: number; users: UserTotals[] }> {
-  return { events: await s.trackingEventCount({}), users: await s.trackingUserTotals({}, 'once') };
+  return { events: await tracking.eventCount(s, {}), users: await tracking.userTotals(s, {}, 'once') };
 }
 
 async function fresh(path: string): Promise<{ events: number; users: UserTotals[] }> {
@@ -120,7 +122,7 @@ for (const lanes of [false, true]) {
     await withDb(async (s) => {
       const opts = { batchBytes: 64 * 1024, txnBytes: 3 * 64 * 1024, wholeFiles: false };
       await assert.rejects(ingest([logs], { store: failingOn(s, 8, lanes), ...opts }), /simulated crash/);
-      const partial = await s.trackingEventCount({});
+      const partial = await tracking.eventCount(s, {});
       assert.ok(partial > 0 && partial < expected.events, `some rows were committed before the crash (${partial})`);
       const again = await ingest([logs], { store: s, ...opts });
       assert.ok(again.details.some((d) => d.action === 'resumed' && /continuing an interrupted ingest at line [1-9]\d+/.test(d.why ?? '')), 'a file was continued from the middle');

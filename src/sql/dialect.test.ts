@@ -10,7 +10,7 @@ import type { Store } from '../store/types.js';
 import { describeClickhouse, startClickhouse, type ClickhouseServer } from '../testing/clickhouse.js';
 import { openClickhouse } from '../store/clickhouse/open.js';
 import { f } from './dialect.js';
-import { ident, list, raw, sql, type Sql } from './sql.js';
+import { ident, join, list, raw, sql, type Sql } from './sql.js';
 
 // five rows: (k, n, t, s) — t at UTC times; s a ;-separated list
 const rows = [
@@ -48,6 +48,37 @@ const checks: { name: string; select: (from: Sql) => Sql; expect: unknown }[] = 
   { name: 'identifiers', expect: [{ 'odd "name`': 1 }], select: () => sql`SELECT 1 AS ${ident('odd "name`')}` },
 ];
 
+// time ranges: five rows whose times straddle the bounds below by a millisecond; each row's bit
+// (1, 2, 4, 8, 16) is summed over the rows a range selects, so the sum names exactly those rows
+const times = [
+  [1, '2024-03-03 23:59:59', 999],
+  [2, '2024-03-04 00:00:00', 0],
+  [4, '2024-03-04 10:00:00', 123],
+  [8, '2024-03-04 10:00:00', 124],
+  [16, '2024-03-05 00:00:00', 0],
+] as const;
+
+/** the rows as each store keeps a timestamp: DuckDB one TIMESTAMP with milliseconds, ClickHouse a
+ *  DateTime `ts` and its milliseconds `ts_ms` (store/clickhouse/tables.ts) */
+function timeData(d: 'duckdb' | 'clickhouse'): Sql {
+  const parts = times.map(([bit, t, ms]) => (d === 'duckdb'
+    ? sql`SELECT ${bit} AS bit, CAST(${`${t}.${String(ms).padStart(3, '0')}`} AS TIMESTAMP) AS ts`
+    : sql`SELECT ${bit} AS bit, toDateTime(${t}, 'UTC') AS ts, toUInt16(${ms}) AS ts_ms`));
+  return sql`(${raw('')}${parts.reduce((a, b) => sql`${a} UNION ALL ${b}`)})`;
+}
+
+/** each range and the rows it selects, worked out by hand (from inclusive, to exclusive) */
+const ranges: { range: { from?: string; to?: string }; rows: number }[] = [
+  { range: {}, rows: 1 + 2 + 4 + 8 + 16 },
+  { range: { from: '2024-03-04 00:00:00' }, rows: 2 + 4 + 8 + 16 },
+  { range: { to: '2024-03-04 00:00:00' }, rows: 1 },
+  { range: { from: '2024-03-03 23:59:59.999', to: '2024-03-04 00:00:00' }, rows: 1 },
+  { range: { from: '2024-03-04 10:00:00.124' }, rows: 8 + 16 },
+  { range: { from: '2024-03-04 10:00:00.123', to: '2024-03-04 10:00:00.124' }, rows: 4 },
+  { range: { from: '2024-03-04 10:00:00.1', to: '2024-03-04 10:00:00.5' }, rows: 4 + 8 },
+  { range: { from: '2024-03-04 00:00:00', to: '2024-03-05 00:00:00' }, rows: 2 + 4 + 8 },
+];
+
 /** ClickHouse gives UInt64 as numbers too (the store's int64 mode); booleans as 0/1 */
 function runChecks(open: () => Promise<Store>): void {
   let store: Store;
@@ -59,6 +90,11 @@ function runChecks(open: () => Promise<Store>): void {
       assert.deepEqual(got.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === 'bigint' ? Number(v) : v]))), c.expect);
     });
   }
+  it('inRange: from inclusive, to exclusive, to the millisecond', async () => {
+    const sums = ranges.map((r, i) => sql`${f.sumIf(sql`bit`, f.inRange(r.range))} AS ${ident(`r${i}`)}`);
+    const [got] = await store.query<Record<string, number | null>>('inRange', sql`SELECT ${join(sums)} FROM ${timeData(store.dialect.name)} r`);
+    assert.deepEqual(ranges.map((_, i) => Number(got![`r${i}`])), ranges.map((r) => r.rows));
+  });
 }
 
 describe('dialect on DuckDB', () => {

@@ -5,7 +5,7 @@
 //
 // Both stores must run every rendering: DuckDB 1.x and ClickHouse from Debian's 18.16 to current
 // releases (no CTEs with subqueries, limited joins, no FILTER on 18.16).
-import { type Sql, type Value, backquote, node, quote, raw, sql } from './sql.js';
+import { type Sql, type Value, backquote, join, node, quote, raw, sql } from './sql.js';
 
 export interface Dialect {
   readonly name: 'duckdb' | 'clickhouse';
@@ -43,6 +43,20 @@ export interface Dialect {
   /** a FROM item: the rows of `from` (a table, already filtered by nothing), one per element of the
    *  array `array`, the element named `alias` */
   explode(from: Sql, array: Sql, alias: string): Sql;
+
+  // time ranges
+  /** rows whose timestamp column `column` is in the range (from inclusive, to exclusive; TRUE when
+   *  neither is given). DuckDB: a TIMESTAMP with milliseconds, compared with the bound cast to one.
+   *  ClickHouse: whole seconds in `column` (DateTime) and the milliseconds in `column`_ms (see
+   *  store/clickhouse/tables.ts), so a bound with a fraction also compares the milliseconds; a bound
+   *  that is not 'YYYY-MM-DD HH:MM:SS[.fff]' is refused (no value reaches the SQL unchecked). */
+  inRange(range: TimeBounds, column?: string): Sql;
+}
+
+/** a UTC time range as the reports give it: 'YYYY-MM-DD HH:MM:SS' strings (store/types.ts TimeRange) */
+export interface TimeBounds {
+  readonly from?: string;
+  readonly to?: string;
 }
 
 function dq(name: string): string {
@@ -90,7 +104,27 @@ export const duckdb: Dialect = {
   endsWith: (x, s) => sql`ends_with(${x}, ${s})`,
   split: (x, sep) => sql`string_split(${x}, ${raw(duckLiteral(sep))})`,
   explode: (from, array, alias) => sql`(SELECT *, unnest(${array}) AS ${raw(dq(alias))} FROM ${from})`,
+  inRange: (r, column = 'ts') => {
+    const parts: Sql[] = [];
+    if (r.from) parts.push(sql`${raw(dq(column))} >= CAST(${r.from} AS TIMESTAMP)`);
+    if (r.to) parts.push(sql`${raw(dq(column))} < CAST(${r.to} AS TIMESTAMP)`);
+    return parts.length ? join(parts, ' AND ') : raw('TRUE');
+  },
 };
+
+const WHEN = /^(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2})(?:\.(\d{1,3})\d*)?$/;
+
+/** one bound of a range on ClickHouse: whole seconds compare on the DateTime column, a fraction also
+ *  on its milliseconds column */
+function clickhouseBound(value: string, side: 'from' | 'to', column: string): Sql {
+  const m = WHEN.exec(value);
+  if (!m) throw new TypeError(`time range ${side}: expected 'YYYY-MM-DD HH:MM:SS', got ${JSON.stringify(value)}`);
+  const at = sql`toDateTime(${m[1]!}, 'UTC')`;
+  const ms = m[2] ? Number(m[2].padEnd(3, '0')) : 0;
+  const ts = raw(backquote([column])), tsMs = raw(backquote([`${column}_ms`]));
+  if (side === 'from') return ms === 0 ? sql`${ts} >= ${at}` : sql`(${ts} > ${at} OR (${ts} = ${at} AND ${tsMs} >= ${ms}))`;
+  return ms === 0 ? sql`${ts} < ${at}` : sql`(${ts} < ${at} OR (${ts} = ${at} AND ${tsMs} < ${ms}))`;
+}
 
 export const clickhouse: Dialect = {
   name: 'clickhouse',
@@ -114,6 +148,12 @@ export const clickhouse: Dialect = {
   endsWith: (x, s) => sql`endsWith(${x}, ${s})`,
   split: (x, sep) => sql`splitByString(${raw(quote(sep))}, ${x})`,
   explode: (from, array, alias) => sql`${from} ARRAY JOIN ${array} AS ${raw(backquote([alias]))}`,
+  inRange: (r, column = 'ts') => {
+    const parts: Sql[] = [];
+    if (r.from) parts.push(clickhouseBound(r.from, 'from', column));
+    if (r.to) parts.push(clickhouseBound(r.to, 'to', column));
+    return parts.length ? join(parts, ' AND ') : raw('1');
+  },
 };
 
 /** a piece rendered by the dialect of the store that runs the statement */
@@ -149,4 +189,5 @@ export const f = {
   endsWith: (x: Sql, s: Sql) => fn((d) => d.endsWith(x, s)),
   split: (x: Sql, sep: string) => fn((d) => d.split(x, sep)),
   explode: (from: Sql, array: Sql, alias: string) => fn((d) => d.explode(from, array, alias)),
+  inRange: (range: TimeBounds, column?: string) => fn((d) => d.inRange(range, column)),
 };

@@ -1,6 +1,7 @@
 // The Store: what mxray keeps, in the words of its domain. Backends (store/duckdb, store/clickhouse)
-// implement it; nothing outside a backend's folder writes SQL. Values are bound or escaped inside the
-// backend only. A backend declares what it cannot do in `capabilities`.
+// implement it. Capabilities write their queries once with sql`` (capabilities/NAME/queries.ts) and
+// run them with query(); values are bound or escaped inside the backend only. A backend declares
+// what it cannot do in `capabilities`.
 import type { RecordKind } from '../schema/tables.js';
 import type { Sql } from '../sql/sql.js';
 import type { Dialect } from '../sql/dialect.js';
@@ -77,21 +78,6 @@ export interface BulkOutcome {
   why?: string;
 }
 
-export interface UserTotals {
-  user: string;
-  sent: number;
-  received: number;
-  sentBytes: number;
-  receivedBytes: number;
-}
-
-export interface TrafficRow {
-  period: string;
-  messages: number;
-  bytes: number;
-  deliveries: number;
-}
-
 /** A connection of the store's own that keeps one transaction open over several batches and
  *  commits when the ingest says so (Store.openLane). A bulk load costs less in a big transaction
  *  (DuckDB writes its rows straight into the database file instead of the log first), and two
@@ -154,13 +140,6 @@ export interface Store {
   /** the rows of a statement written with sql`` (capabilities/NAME/queries.ts): values as JSON gives
    *  them (text stays text, numbers are numbers, NULL is null). `what` names it in errors. */
   query<T = Record<string, unknown>>(what: string, statement: Sql, options?: QueryOptions): Promise<T[]>;
-
-  // message tracking
-  trackingUserTotals(range: TimeRange, recipients: 'once' | 'each'): Promise<UserTotals[]>;
-  /** number of distinct UTC dates with any tracking event in the range */
-  trackingActiveDays(range: TimeRange): Promise<number>;
-  trackingTraffic(range: TimeRange, by: 'day' | 'hour'): Promise<TrafficRow[]>;
-  trackingEventCount(range: TimeRange): Promise<number>;
 }
 
 // ---- ActiveSync ----------------------------------------------------------------------------

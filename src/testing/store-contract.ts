@@ -12,6 +12,7 @@ import { classesReport, classifyDefaults, usersReport } from '../capabilities/tr
 import type { Store } from '../store/types.js';
 import { recordTables } from '../schema/tables.js';
 import { TsvWriter } from '../schema/tsv.js';
+import * as tracking from '../capabilities/tracking/queries.js';
 
 interface Truth {
   days: number;
@@ -55,7 +56,7 @@ export function storeContract(name: string, o: ContractOptions): void {
       assert.deepEqual(Object.fromEntries(rows.map((u) => [u.user, { sent: u.sent, received: u.received, sentBytes: u.sentBytes, receivedBytes: u.receivedBytes }])), truth.users);
       const c = await classesReport(s, opts);
       assert.deepEqual({ light: c.classes.light.users, medium: c.classes.medium.users, heavy: c.classes.heavy.users }, truth.classes);
-      const traffic = await s.trackingTraffic({}, 'day');
+      const traffic = await tracking.traffic(s, {}, 'day');
       assert.deepEqual(Object.fromEntries(traffic.map((t) => [t.period, { messages: t.messages, bytes: t.bytes, deliveries: t.deliveries }])), truth.traffic);
     });
   }
@@ -67,11 +68,11 @@ export function storeContract(name: string, o: ContractOptions): void {
     const day = Object.keys(truth.traffic).sort()[1]!;
     const next = new Date(Date.parse(day + 'T00:00:00Z') + 86400000).toISOString().slice(0, 10);
     const range = { from: `${day} 00:00:00`, to: `${next} 00:00:00` };
-    assert.equal(await s.trackingActiveDays(range), 1);
-    const t = await s.trackingTraffic(range, 'day');
+    assert.equal(await tracking.activeDays(s, range), 1);
+    const t = await tracking.traffic(s, range, 'day');
     assert.deepEqual(t.map((x) => x.period), [day]);
     assert.equal(t[0]!.messages, truth.traffic[day]!.messages);
-    const hours = await s.trackingTraffic(range, 'hour');
+    const hours = await tracking.traffic(s, range, 'hour');
     assert.equal(hours.reduce((a, h) => a + h.deliveries, 0), truth.traffic[day]!.deliveries);
     assert.ok(hours.every((h) => h.period.startsWith(day + 'T')));
   });
@@ -94,11 +95,11 @@ export function storeContract(name: string, o: ContractOptions): void {
     assert.equal(again!.offset, 90);
     assert.equal(again!.provisionalFrom, 3);
     assert.deepEqual(again!.state, { fields: ['a', 'b'] });
-    assert.deepEqual((await s.trackingUserTotals({}, 'once')).map((u) => [u.user, u.sent]), [['a@x.com', 2], ['c@x.com', 1]]);
+    assert.deepEqual((await tracking.userTotals(s, {}, 'once')).map((u) => [u.user, u.sent]), [['a@x.com', 2], ['c@x.com', 1]]);
     // resume: line 3 is provisional and read again (now with another sender)
     row(3, 'd@x.com');
     await s.appendBatch({ files: [{ ...again!, provisionalFrom: null, complete: true, offset: 100, nextLine: 4 }], rows: { tracking: w.take() }, rowCounts: { tracking: 1 }, rejects: [], replace: [{ fileId: again!.id, fromLine: 3 }] });
-    assert.deepEqual((await s.trackingUserTotals({}, 'once')).map((u) => [u.user, u.sent]), [['a@x.com', 2], ['d@x.com', 1]]);
-    assert.equal(await s.trackingEventCount({}), 3);
+    assert.deepEqual((await tracking.userTotals(s, {}, 'once')).map((u) => [u.user, u.sent]), [['a@x.com', 2], ['d@x.com', 1]]);
+    assert.equal(await tracking.eventCount(s, {}), 3);
   });
 }

@@ -1,7 +1,7 @@
 // The message-tracking reports as specs (see ../report.ts): their parameters, columns, and the
 // classes report's text with the counting rules under it. The counting is in reports.ts.
 import { renderRows, type ColumnSpec, type OutputFormat } from '../../render/render.js';
-import type { TrafficRow } from '../../store/types.js';
+import type { TrafficRow } from './types.js';
 import { outputParams, rangeOf, rangeOrder, rangeParams } from '../params.js';
 import { defineReport, param, type Check } from '../report.js';
 import {

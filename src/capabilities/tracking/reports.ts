@@ -1,8 +1,10 @@
 // Message-tracking reports: per-user traffic, light/medium/heavy classes for capacity planning
 // (seed 003: n = sqrt((S² + R²) / 2) per day, MMB3 boundaries 48 and 78), traffic over time, top
-// users. Counting itself is the store's (see store/duckdb/tracking.ts); this module turns totals into
-// the typed rows of the JSON contract.
-import type { Store, TimeRange, TrafficRow, UserTotals } from '../../store/types.js';
+// users. Counting itself is the tracking capability's queries' (capabilities/tracking/queries.ts);
+// this module turns totals into the typed rows of the JSON contract.
+import type { Store, TimeRange } from '../../store/types.js';
+import { activeDays, traffic, userTotals } from './queries.js';
+import type { TrafficRow, UserTotals } from './types.js';
 
 export type UserClass = 'light' | 'medium' | 'heavy';
 export const userClasses: readonly UserClass[] = ['light', 'medium', 'heavy'];
@@ -58,7 +60,7 @@ export function userRows(totals: readonly UserTotals[], days: number, o: Pick<Cl
 }
 
 export async function usersReport(store: Store, o: ClassifyOptions): Promise<{ days: number; rows: UserRow[] }> {
-  const [days, totals] = await Promise.all([store.trackingActiveDays(o.range), store.trackingUserTotals(o.range, o.recipients)]);
+  const [days, totals] = await Promise.all([activeDays(store, o.range), userTotals(store, o.range, o.recipients)]);
   return { days, rows: userRows(totals, days, o) };
 }
 
@@ -83,7 +85,7 @@ export async function classesReport(store: Store, o: ClassifyOptions): Promise<C
 }
 
 export function trafficReport(store: Store, range: TimeRange, by: 'day' | 'hour'): Promise<TrafficRow[]> {
-  return store.trackingTraffic(range, by);
+  return traffic(store, range, by);
 }
 
 export const topKeys = ['sent', 'received', 'sentBytes', 'receivedBytes', 'n'] as const;

@@ -31,7 +31,7 @@ import type {
   EasRunawayDevice, EasServerRow, EasStatusRow, EasUserAgentRow, EasWeekHourRow, TimeRange,
 } from '../types.js';
 import { type Sql, ident, join, sql } from '../../sql/sql.js';
-import { type ReadContext, where } from './tracking.js';
+import { type ReadContext, where } from './read.js';
 
 /** the part of ClickhouseStore these queries use: the iis_requests table, the live-batch condition,
  *  and a read (retried, naming a shard that is down) */

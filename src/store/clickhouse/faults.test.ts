@@ -17,13 +17,14 @@ import { describeClickhouse, startCluster, type ClickhouseCluster, type Clickhou
 import type { Batch, Store } from '../types.js';
 import { clusterUrl } from './urls.fixture.js';
 import { openClickhouse } from './open.js';
+import * as tracking from '../../capabilities/tracking/queries.js';
 
 const logs = join(mkdtempSync(join(tmpdir(), 'mxray-ch-faults-')), 'logs');
 const BATCH = 128 << 10;
 let dbNo = 0;
 
 async function totals(s: Store) {
-  return { events: await s.trackingEventCount({}), users: await s.trackingUserTotals({}, 'once'), days: await s.trackingActiveDays({}), traffic: await s.trackingTraffic({}, 'day') };
+  return { events: await tracking.eventCount(s, {}), users: await tracking.userTotals(s, {}, 'once'), days: await tracking.activeDays(s, {}), traffic: await tracking.traffic(s, {}, 'day') };
 }
 
 /** the store, with `fn` run before its n-th appendBatch */
@@ -67,7 +68,7 @@ describeClickhouse('ClickHouse cluster faults', () => {
       await shard.up();
     }
     const again = await openClickhouse(u);
-    const partial = await again.trackingEventCount({});
+    const partial = await tracking.eventCount(again, {});
     assert.ok(partial > 0 && partial < clean.events, `the batches before the fault are committed (${partial} events)`);
     const r = await ingest([logs], { store: again, batchBytes: BATCH });
     assert.ok(r.details.some((d) => d.action === 'resumed' || d.action === 'ingested'));
@@ -101,11 +102,11 @@ describeClickhouse('ClickHouse cluster faults', () => {
       const opts = { range: {}, ...classifyDefaults, mode: 'combined' as const, recipients: 'once' as const };
       const named = new RegExp(`shard 2 \\(127\\.0\\.0\\.1:${shard.tcpPort}\\) of cluster "${cluster.clusterName}" is unavailable[^]*add partial=1 to the store URL`);
       await assert.rejects(classesReport(s, opts), named);
-      await assert.rejects(s.trackingTraffic({}, 'hour'), named);
-      await assert.rejects(s.trackingEventCount({}), named);
+      await assert.rejects(tracking.traffic(s, {}, 'hour'), named);
+      await assert.rejects(tracking.eventCount(s, {}), named);
       // opening needs only the server in the URL (the layout is recorded), so partial reports work
       const partial = await openClickhouse(u + '&partial=1');
-      const n = await partial.trackingEventCount({});
+      const n = await tracking.eventCount(partial, {});
       assert.ok(n > 0 && n < clean.events, `partial count ${n} of ${clean.events}`);
       const c = await classesReport(partial, opts);
       assert.ok(c.users > 0);

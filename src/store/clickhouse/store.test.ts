@@ -14,13 +14,15 @@ import { ingest } from '../../ingest/ingest.js';
 import { TsvWriter } from '../../schema/tsv.js';
 import { describeClickhouse, freePorts, startClickhouse, type ClickhouseServer } from '../../testing/clickhouse.js';
 import { recordTables } from '../../schema/tables.js';
-import type { IngestedFile, Store, UserTotals } from '../types.js';
+import type { IngestedFile, Store } from '../types.js';
+import type { UserTotals } from '../../capabilities/tracking/types.js';
 import { ClickhouseError, ClickhouseHttp } from './http.js';
 import { schemaVersion } from './migrations.js';
 import { openClickhouse } from './open.js';
 import { ClickhouseStore } from './store.js';
 import { sql } from '../../sql/sql.js';
 import { fullUriQuery } from '../../formats/iis/query.js';
+import * as tracking from '../../capabilities/tracking/queries.js';
 
 const work = mkdtempSync(join(tmpdir(), 'mxray-ch-store-'));
 const logs = join(work, 'logs');
@@ -31,7 +33,7 @@ function allFiles(d: string): string[] {
 }
 
 async function totals(s: Store): Promise<{ events: number; users: UserTotals[]; days: number }> {
-  return { events: await s.trackingEventCount({}), users: await s.trackingUserTotals({}, 'once'), days: await s.trackingActiveDays({}) };
+  return { events: await tracking.eventCount(s, {}), users: await tracking.userTotals(s, {}, 'once'), days: await tracking.activeDays(s, {}) };
 }
 
 const newFile = (path: string): Omit<IngestedFile, 'id'> => ({
@@ -80,18 +82,18 @@ describeClickhouse('ClickHouse store on a real server', () => {
     assert.equal(back!.path, path);
     assert.equal(back!.format, "msg'trk");
     assert.deepEqual(back!.state, state);
-    const users = await s.trackingUserTotals({}, 'each');
+    const users = await tracking.userTotals(s, {}, 'each');
     const lower = names.map((n) => n.toLowerCase()).sort();
     assert.deepEqual(users.map((u) => u.user).sort(), lower);
     for (const u of users) {
       assert.equal(u.sent, 2, `${u.user} sent`);
       assert.equal(u.received, 2, `${u.user} received`);
     }
-    assert.equal(await s.trackingEventCount({}), names.length);
+    assert.equal(await tracking.eventCount(s, {}), names.length);
     // a range value is checked, never pasted
-    await assert.rejects(s.trackingEventCount({ from: "2024-01-01 00:00:00' OR 1=1 --" }), /expected 'YYYY-MM-DD HH:MM:SS'/);
-    assert.equal(await s.trackingEventCount({ from: '2024-03-04 10:00:00.124' }), 0);
-    assert.equal(await s.trackingEventCount({ from: '2024-03-04 10:00:00.123', to: '2024-03-04 10:00:01' }), names.length);
+    await assert.rejects(tracking.eventCount(s, { from: "2024-01-01 00:00:00' OR 1=1 --" }), /expected 'YYYY-MM-DD HH:MM:SS'/);
+    assert.equal(await tracking.eventCount(s, { from: '2024-03-04 10:00:00.124' }), 0);
+    assert.equal(await tracking.eventCount(s, { from: '2024-03-04 10:00:00.123', to: '2024-03-04 10:00:01' }), names.length);
     const ch = (s as ClickhouseStore).ch;
     assert.deepEqual(await ch.query(sql`SELECT line, detail FROM ingest_rejects`), [{ line: 99, detail: "it's \\ a\ttab\nnewline \\N" }]);
   });
@@ -151,7 +153,7 @@ describeClickhouse('ClickHouse store on a real server', () => {
     let commits = 0;
     s.hooks.beforeCommit = () => { if (++commits === 3) throw new Error('simulated crash before the commit'); };
     await assert.rejects(ingest([logs], { store: s, batchBytes: 128 << 10 }), /simulated crash/);
-    const partial = await s.trackingEventCount({});
+    const partial = await tracking.eventCount(s, {});
     assert.ok(partial > 0 && partial < fresh.events, `partial ${partial}`);
     const again = await openClickhouse(s.location);
     await ingest([logs], { store: again, batchBytes: 128 << 10 });
@@ -171,7 +173,7 @@ describeClickhouse('ClickHouse store on a real server', () => {
     const exit = await done;
     assert.notEqual(exit, 0, 'the child was killed before it finished');
     const s = await openClickhouse(db);
-    const partial = await s.trackingEventCount({});
+    const partial = await tracking.eventCount(s, {});
     assert.ok(partial > 0 && partial < fresh.events, `partial ${partial}`);
     await ingest([logs], { store: s });
     assert.deepEqual(await totals(s), fresh);
@@ -185,9 +187,9 @@ describeClickhouse('ClickHouse store on a real server', () => {
     const again = await openClickhouse(s.location); // reads the file's batches back from the log
     await again.appendBatch({ files: [{ ...f, nextLine: 5 }], rows: { tracking: eventRows(f.id, [[3, 'd@x', 'b@x'], [4, 'd@x', 'e@x']]) }, rowCounts: { tracking: 2 },
       rejects: [], replace: [{ fileId: f.id, fromLine: 3 }] });
-    assert.deepEqual((await again.trackingUserTotals({}, 'once')).map((u) => [u.user, u.sent, u.received]),
+    assert.deepEqual((await tracking.userTotals(again, {}, 'once')).map((u) => [u.user, u.sent, u.received]),
       [['a@x', 2, 0], ['b@x', 0, 3], ['d@x', 2, 0], ['e@x', 0, 1]]);
-    assert.equal(await again.trackingEventCount({}), 4);
+    assert.equal(await tracking.eventCount(again, {}), 4);
     assert.deepEqual(await again.ch.query(sql`SELECT line, detail FROM ingest_rejects`), [], 'the reject of a replaced line is gone');
     const [file] = await again.ch.query<{ next_line: number }>(sql`SELECT next_line FROM ingested_files WHERE id = ${f.id}`);
     assert.equal(file!.next_line, 5);
@@ -221,7 +223,7 @@ describeClickhouse('ClickHouse store on a real server', () => {
     assert.equal(cols.length, 1);
     const f = await widened.addFile(newFile('/x/w.log'));
     await widened.appendBatch({ files: [{ ...f, nextLine: 2 }], rows: { tracking: eventRows(f.id, [[1, 'a@x', 'b@x']]) }, rowCounts: { tracking: 1 }, rejects: [], replace: [] });
-    assert.equal(await widened.trackingEventCount({}), 1);
+    assert.equal(await tracking.eventCount(widened, {}), 1);
     await s.ch.exec(sql`INSERT INTO schema_version (version, what) VALUES (999, 'from the future')`);
     await assert.rejects(openClickhouse(db), /schema version 999, newer than this mxray understands/);
   });
@@ -261,7 +263,7 @@ describeClickhouse('ClickHouse store on a real server', () => {
     const file = join(work, 'password');
     writeFileSync(file, password + '\n');
     const viaFile = await openClickhouse(base, { MXRAY_CLICKHOUSE_USER: 'mx', MXRAY_CLICKHOUSE_PASSWORD_FILE: file });
-    assert.equal(await viaFile.trackingEventCount({}), 0);
+    assert.equal(await tracking.eventCount(viaFile, {}), 0);
     const inUrl = await openClickhouse(`clickhouse://mx:${encodeURIComponent(password)}@127.0.0.1:${server.httpPort}/${db}`, {});
     assert.equal(inUrl.location, base);
     await assert.rejects(openClickhouse(base, { MXRAY_CLICKHOUSE_USER: 'mx', MXRAY_CLICKHOUSE_PASSWORD: 'wrong' }), (e: Error) => {

@@ -44,7 +44,7 @@ import { randomInt } from 'node:crypto';
 import { recordTables, type RecordKind, type RecordTable } from '../../schema/tables.js';
 import type {
   Batch, QueryOptions, EasCountKind, EasDeviceCount, EasDeviceTotals, EasFolderTypeItems, EasHourRow, EasLogsSeen, EasQuery, EasRunawayDevice,
-  EasServerRow, EasStatusRow, EasUserAgentRow, EasWeekHourRow, IngestedFile, RejectExample, Store, TimeRange, TrafficRow, UserTotals,
+  EasServerRow, EasStatusRow, EasUserAgentRow, EasWeekHourRow, IngestedFile, RejectExample, Store, TimeRange,
 } from '../types.js';
 import * as eas from './activesync.js';
 import { newBatchId, tagRows, type BatchPart } from './batches.js';
@@ -55,7 +55,7 @@ import { type Sql, type Target, type Value, compile, ident, join, list, raw, sql
 import { clickhouse } from '../../sql/dialect.js';
 import { BATCH_COLUMN, layoutNames, loadColumns, storedColumns } from './tables.js';
 import { shardsNamedIn, type Topology } from './topology.js';
-import * as q from './tracking.js';
+import type { ReadContext } from './read.js';
 import type { StoreUrl } from './url.js';
 
 /** a committed batch of a file: which table, which lines */
@@ -156,9 +156,6 @@ export class ClickhouseStore implements Store {
   readonly location: string;
   /** for tests: see StoreHooks */
   hooks: StoreHooks = {};
-  /** up to this many users with repeated messages are named in the second step of the user totals;
-   *  more are selected by a subquery (the query text stays small) */
-  static namedUsersMax = 1000;
   /** the logs of the files this store has touched */
   private readonly files = new Map<number, FileLog>();
   /** the latest state of every file (read once, then kept up to date by this store's commits) */
@@ -448,69 +445,21 @@ export class ClickhouseStore implements Store {
     });
   }
 
-  // ---------------------------------------------------------------- message tracking
+  // ---------------------------------------------------------------- reading
 
-  private readContext(kind: RecordKind): q.ReadContext {
+  private readContext(kind: RecordKind): ReadContext {
     return {
       table: ident(layoutNames(recordTables[kind], this.topology.cluster).read),
       live: sql`${ident(BATCH_COLUMN)} GLOBAL IN (SELECT batch FROM live_batches)`,
     };
   }
 
-  /** Settings of the queries whose inner groups are per message (userTotals, traffic): in cluster
-   *  mode every event of a message is on one shard (tables.ts, shardKeys), so each shard finishes
-   *  those groups itself and the initiator only adds them up (distributed_group_by_no_merge) */
+  /** Settings of the queries whose inner groups are per message (QueryOptions.groupsWithinShard: the
+   *  tracking user totals and traffic): in cluster mode every event of a message is on one shard
+   *  (tables.ts, shardKeys), so each shard finishes those groups itself and the initiator only adds
+   *  them up (distributed_group_by_no_merge) */
   private get perMessage(): Settings {
     return this.topology.cluster !== undefined ? { distributed_group_by_no_merge: 1 } : {};
-  }
-
-  async trackingUserTotals(range: TimeRange, recipients: 'once' | 'each'): Promise<UserTotals[]> {
-    // step 1 (tracking.ts): per user and side; in cluster mode one row per shard (no_merge: every
-    // event of a message is on one shard, so per-shard distinct messages add up)
-    const ctx = this.readContext('tracking');
-    type Counts = { side: 's' | 'r'; user: string; c: number; n: number; b: number; e: number };
-    const rows = await this.read<Counts>('the per-user tracking totals', q.userCounts(ctx, range, recipients), this.perMessage);
-    const totals = new Map<string, { s?: Counts; r?: Counts; repeats: { s: boolean; r: boolean } }>();
-    for (const row of rows) {
-      const t = totals.get(row.user) ?? { repeats: { s: false, r: false } };
-      const had = t[row.side];
-      t[row.side] = had ? { ...had, c: had.c + row.c, n: had.n + row.n, b: had.b + row.b, e: had.e + row.e } : row;
-      if (row.c !== row.n) t.repeats[row.side] = true;
-      totals.set(row.user, t);
-    }
-    // step 2, only for the users with a message counted twice: the exact per-pair totals
-    for (const side of ['s', 'r'] as const) {
-      const users = [...totals].filter(([, t]) => t.repeats[side]).map(([u]) => u);
-      if (users.length === 0) continue;
-      const test = users.length <= ClickhouseStore.namedUsersMax ? sql`IN ${list(users)}` : sql`GLOBAL IN ${q.usersWithRepeats(ctx, range, side)}`;
-      const exact = await this.read<{ user: string; n: number; b: number; e: number }>('the per-user tracking totals',
-        q.userCountsByPair(ctx, range, side, test), this.perMessage);
-      for (const x of exact) {
-        const t = totals.get(x.user)!;
-        t[side] = { side, user: x.user, c: x.n, n: x.n, b: x.b, e: x.e };
-      }
-    }
-    const out: UserTotals[] = [];
-    for (const [user, t] of totals) {
-      const sent = t.s ? (recipients === 'each' ? t.s.e : t.s.n) : 0;
-      out.push({ user, sent, received: t.r?.n ?? 0, sentBytes: t.s?.b ?? 0, receivedBytes: t.r?.b ?? 0 });
-    }
-    // in byte order, as ORDER BY does (and DuckDB): UTF-16 order differs above U+FFFF
-    return out.sort((a, b) => Buffer.compare(Buffer.from(a.user), Buffer.from(b.user)));
-  }
-
-  async trackingActiveDays(range: TimeRange): Promise<number> {
-    const [r] = await this.read<{ days: number }>('the active days', q.activeDays(this.readContext('tracking'), range));
-    return Number(r?.days ?? 0);
-  }
-
-  trackingTraffic(range: TimeRange, by: 'day' | 'hour'): Promise<TrafficRow[]> {
-    return this.read<TrafficRow>('the tracking traffic', q.traffic(this.readContext('tracking'), range, by), this.perMessage);
-  }
-
-  async trackingEventCount(range: TimeRange): Promise<number> {
-    const [r] = await this.read<{ n: number }>('the tracking event count', q.eventCount(this.readContext('tracking'), range));
-    return Number(r?.n ?? 0);
   }
 
   // ---------------------------------------------------------------- ActiveSync (the queries: ./activesync.ts)

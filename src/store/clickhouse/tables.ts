@@ -156,7 +156,7 @@ function viewSelect(t: RecordTable): Sql {
 /** Leading sorting-key expressions per record table, before the time. tracking: the role, as
  *  ifNull(role, 0) (a sorting key cannot be Nullable on current releases): most events (transport
  *  hops, shadow copies …) count neither as sent nor as received, and with the role first their
- *  granules are skipped by the reports' conditions on it (tracking.ts). */
+ *  granules are skipped by the reports' conditions on it (capabilities/tracking/tuned/clickhouse.ts). */
 const sortPrefix: Partial<Record<RecordKind, Sql>> = {
   tracking: sql`ifNull(${ident('role')}, 0)`,
 };
@@ -204,9 +204,10 @@ export function recordTableDdl(t: RecordTable): Sql[] {
  *    the reports (messages per sender, (message, recipient) deliveries, messages per period) is a
  *    sum of per-shard distinct counts: no message is counted on two shards. That lets a shard finish
  *    its per-message grouping itself (distributed_group_by_no_merge for those subqueries, see
- *    tracking.ts) instead of shipping every message's partial group to the initiator. A sharding by
- *    sender would not do: a message's delivery events carry the recipients, not the sender; by
- *    (file_id, line) a message's events from two servers would land on different shards.
+ *    capabilities/tracking/tuned/clickhouse.ts) instead of shipping every message's partial group
+ *    to the initiator. A sharding by sender would not do: a message's delivery events carry the
+ *    recipients, not the sender; by (file_id, line) a message's events from two servers would land
+ *    on different shards.
  *  iis: ActiveSync requests by user (eas_user), so a user's devices and requests are on one shard;
  *    other requests (no eas_user) spread evenly by their (file_id, line).
  *  Any other record table: by (file_id, line) — even spread; its reports must use aggregations that

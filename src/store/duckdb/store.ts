@@ -7,14 +7,13 @@ import { rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { recordTables, type RecordKind } from '../../schema/tables.js';
-import type { Batch, BatchLane, BulkFile, BulkOutcome, IngestedFile, Store, TimeRange, TrafficRow, UserTotals } from '../types.js';
+import type { Batch, BatchLane, BulkFile, BulkOutcome, IngestedFile, Store, TimeRange } from '../types.js';
 import type { BulkCsv } from '../../schema/bulk.js';
 import { bulkLoad, type Conn } from './bulk.js';
 import { createTableSql, duckType, ident, loadTsvSql } from './ddl.js';
 import { migrate } from './migrations.js';
 import { compile, raw, type Sql, type Target } from '../../sql/sql.js';
 import { duckdb } from '../../sql/dialect.js';
-import * as q from './tracking.js';
 import * as eas from './activesync.js';
 import type { ActiveSyncQueries, EasCountKind, EasQuery } from '../types.js';
 
@@ -257,31 +256,6 @@ export class DuckdbStore implements Store {
     } finally {
       await Promise.all(files.map(([, p]) => rm(p, { force: true })));
     }
-  }
-
-  // ---- message tracking ----
-
-  trackingUserTotals(range: TimeRange, recipients: 'once' | 'each'): Promise<UserTotals[]> {
-    return this.rows<UserTotals>(q.userTotals(range, recipients), q.rangeParams(range));
-  }
-
-  async trackingActiveDays(range: TimeRange): Promise<number> {
-    // the first and the last event's dates (from statistics: no scan without a range); when they are
-    // the same or consecutive dates that is the answer, else the dates are counted
-    const [s] = await this.rows<{ span: number | null }>(q.activeDaysSpan(range), q.rangeParams(range));
-    if (s?.span === null || s?.span === undefined) return 0;
-    if (s.span <= 1) return s.span + 1;
-    const [r] = await this.rows<{ days: number }>(q.activeDays(range), q.rangeParams(range));
-    return Number(r?.days ?? 0);
-  }
-
-  trackingTraffic(range: TimeRange, by: 'day' | 'hour'): Promise<TrafficRow[]> {
-    return this.rows<TrafficRow>(q.traffic(range, by), q.rangeParams(range));
-  }
-
-  async trackingEventCount(range: TimeRange): Promise<number> {
-    const [r] = await this.rows<{ n: number }>(`SELECT count(*)::DOUBLE AS n FROM tracking_events WHERE ${q.rangeWhere(range)}`, q.rangeParams(range));
-    return Number(r?.n ?? 0);
   }
 
   // ---- ActiveSync (the queries and their counting rules: ./activesync.ts) ----

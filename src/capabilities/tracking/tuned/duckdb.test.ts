@@ -6,9 +6,12 @@
 // cost time, never a wrong number.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DuckdbStore } from './store.js';
-import { activeDays, rangeParams, rangeWhere, userTotals, userTotalsByPairs } from './tracking.js';
-import type { TimeRange } from '../types.js';
+import { DuckdbStore } from '../../../store/duckdb/store.js';
+import { userTotalsByPairs, userTotalsStatement } from './duckdb.js';
+import { activeDays, activeDaysStatement } from '../queries.js';
+import { counted } from '../events.js';
+import type { TimeRange } from '../../../store/types.js';
+import { Sql, sql } from '../../../sql/sql.js';
 
 function random(seed: number): () => number {
   let s = seed;
@@ -37,13 +40,15 @@ async function randomEvents(store: DuckdbStore, seed: number): Promise<void> {
   await store.run(`INSERT INTO tracking_events VALUES ${rows.join(',\n')}`);
 }
 
-/** the query with its hashes reduced modulo small numbers: most (user, message) keys collide */
-function weakHashes(sql: string, messages: number, users: number): string {
-  const out = sql
+/** the query with its hashes reduced modulo small numbers: most (user, message) keys collide (the
+ *  hashes are in the statement's own text, never in a value or a dialect node) */
+function weakHashes(statement: Sql, messages: number, users: number): Sql {
+  const weaken = (text: string) => text
     .replaceAll('hash(message_id)', `(hash(message_id) % ${messages})`)
     .replaceAll('hash(1, u)', `(hash(1, u) % ${users})`)
     .replaceAll('hash(2, u)', `(hash(2, u) % ${users})`);
-  assert.notEqual(out, sql);
+  const out = new Sql(statement.chunks.map((c) => (typeof c === 'string' ? weaken(c) : c)));
+  assert.notDeepEqual(out.chunks, statement.chunks);
   return out;
 }
 
@@ -59,11 +64,11 @@ test('duckdb tracking: per-user totals equal the pair-by-pair count, also when h
       assert.ok(repeated[0]!.n > 50, 'the data has messages that several events submitted');
       for (const range of ranges) {
         for (const recipients of ['once', 'each'] as const) {
-          const reference = await store.rows(userTotalsByPairs(range, recipients), rangeParams(range));
+          const reference = await store.query('reference', userTotalsByPairs(range, recipients));
           assert.ok(reference.length > 0);
-          const sql = userTotals(range, recipients);
-          for (const [what, q] of [['real hashes', sql], ['hashes mod 7 and 3', weakHashes(sql, 7, 3)], ['one hash for all', weakHashes(sql, 1, 1)]] as const) {
-            assert.deepEqual(await store.rows(q, rangeParams(range)), reference, `seed ${seed}, ${JSON.stringify(range)}, --recipients ${recipients}, ${what}`);
+          const q = userTotalsStatement(range, recipients);
+          for (const [what, statement] of [['real hashes', q], ['hashes mod 7 and 3', weakHashes(q, 7, 3)], ['one hash for all', weakHashes(q, 1, 1)]] as const) {
+            assert.deepEqual(await store.query(what, statement), reference, `seed ${seed}, ${JSON.stringify(range)}, --recipients ${recipients}, ${what}`);
           }
         }
       }
@@ -78,19 +83,19 @@ test('duckdb tracking: active days, from the first and last date or counted', as
   try {
     await randomEvents(store, 3);
     for (const range of [...ranges, { from: '2024-03-02', to: '2024-03-03' }, { from: '2024-03-02 12:00:00', to: '2024-03-03 12:00:00' }, { from: '2025-01-01' }]) {
-      const [expected] = await store.rows<{ n: number }>(`SELECT count(DISTINCT CAST(ts AS DATE))::DOUBLE AS n FROM tracking_events WHERE ${rangeWhere(range)}`, rangeParams(range));
-      assert.equal(await store.trackingActiveDays(range), expected!.n, JSON.stringify(range));
-      const [counted] = await store.rows<{ days: number }>(activeDays(range), rangeParams(range));
-      assert.equal(counted!.days, expected!.n, JSON.stringify(range));
+      const [expected] = await store.query<{ n: number }>('expected', sql`SELECT count(DISTINCT CAST(ts AS DATE))::DOUBLE AS n FROM tracking_events WHERE ${counted(range)}`);
+      assert.equal(await activeDays(store, range), expected!.n, JSON.stringify(range));
+      const [days] = await store.query<{ days: number }>('counted', activeDaysStatement(range));
+      assert.equal(days!.days, expected!.n, JSON.stringify(range));
     }
     // one day apart: both dates have events, no scan needed; a gap of a day in between: counted
     await store.run('DELETE FROM tracking_events');
     await store.run(`INSERT INTO tracking_events (file_id, line, ts, role, message_id) VALUES (1, 1, '2024-03-01 23:59:59', 0, 'a'), (1, 2, '2024-03-02 00:00:00', 0, 'b')`);
-    assert.equal(await store.trackingActiveDays({}), 2);
+    assert.equal(await activeDays(store, {}), 2);
     await store.run(`UPDATE tracking_events SET ts = '2024-03-03 00:00:00' WHERE line = 2`);
-    assert.equal(await store.trackingActiveDays({}), 2);
+    assert.equal(await activeDays(store, {}), 2);
     await store.run('DELETE FROM tracking_events');
-    assert.equal(await store.trackingActiveDays({}), 0);
+    assert.equal(await activeDays(store, {}), 0);
   } finally {
     await store.close();
   }
