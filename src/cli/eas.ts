@@ -9,7 +9,7 @@ import {
   type EasCommandsRow, type EasDeviceRow, type EasHourlyRow, type EasReport, type EasRunawayRow, type EasUserRow, type ExportFile, type UserSortKey,
 } from '../reports/activesync.js';
 import { renderCsv, renderRows, type ColumnSpec, type OutputFormat } from '../render/render.js';
-import type { EasQuery } from '../store/types.js';
+import type { EasQuery } from '../capabilities/activesync/types.js';
 import { outputFormat, positiveInt, rangeOf, reportOptions, UsageError, withStore, write, type ReportOpts } from './common.js';
 
 interface EasOpts extends ReportOpts { user?: string; device?: string }

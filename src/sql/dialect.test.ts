@@ -28,19 +28,20 @@ function data(d: 'duckdb' | 'clickhouse'): Sql {
   return sql`(${raw('')}${parts.reduce((a, b) => sql`${a} UNION ALL ${b}`)})`;
 }
 
-// four instants that only their milliseconds tell apart: (id, t) — ClickHouse keeps the ms in t_ms
+// four instants that only their milliseconds tell apart: (id, t, name) — ClickHouse keeps the ms in
+// t_ms; name is a Nullable text column there (as every stored text column), with no NULL in it
 const instants = [
-  [1, '2024-03-04 10:00:00', 900],
-  [2, '2024-03-04 10:00:01', 100],
-  [3, '2024-03-04 10:00:01', 50],
-  [4, '2024-03-04 10:00:00', 0],
+  [1, '2024-03-04 10:00:00', 900, 'b'],
+  [2, '2024-03-04 10:00:01', 100, 'a'],
+  [3, '2024-03-04 10:00:01', 50, 'b'],
+  [4, '2024-03-04 10:00:00', 0, ''],
 ] as const;
 
 /** the instants as a derived table: DuckDB's TIMESTAMP with ms, ClickHouse's DateTime + t_ms */
 function timed(d: 'duckdb' | 'clickhouse'): Sql {
-  const parts = instants.map(([id, t, ms]) => d === 'duckdb'
-    ? sql`SELECT ${id} AS id, CAST(${`${t}.${String(ms).padStart(3, '0')}`} AS TIMESTAMP) AS t`
-    : sql`SELECT ${id} AS id, toDateTime(${t}, 'UTC') AS t, toUInt16(${ms}) AS t_ms`);
+  const parts = instants.map(([id, t, ms, name]) => d === 'duckdb'
+    ? sql`SELECT ${id} AS id, CAST(${`${t}.${String(ms).padStart(3, '0')}`} AS TIMESTAMP) AS t, ${name} AS name`
+    : sql`SELECT ${id} AS id, toDateTime(${t}, 'UTC') AS t, toUInt16(${ms}) AS t_ms, toNullable(${name}) AS name`);
   return sql`(${raw('')}${parts.reduce((a, b) => sql`${a} UNION ALL ${b}`)})`;
 }
 
@@ -65,6 +66,9 @@ const checks: { name: string; select: (x: Sql, ms: Sql) => Sql; expect: unknown 
   { name: 'values bound or quoted: IN lists, hostile text', expect: [{ n: 2 }],
     select: (x) => sql`SELECT count(*) AS n FROM ${x} r WHERE s IN ${list(["it's;\\x", 'c', "'; DROP TABLE x; --"])}` },
   { name: 'identifiers', expect: [{ 'odd "name`': 1 }], select: () => sql`SELECT 1 AS ${ident('odd "name`')}` },
+  { name: 'assumeNotNull: a Nullable text column as group key and IN operand', expect: [{ v: '', c: 1 }, { v: 'a', c: 1 }, { v: 'b', c: 2 }],
+    select: (_, ms) => sql`SELECT ${f.assumeNotNull(sql`name`)} AS v, count(*) AS c FROM ${ms} r
+      WHERE ${f.assumeNotNull(sql`name`)} IN ${list(['', 'a', 'b'])} GROUP BY v ORDER BY v` },
   { name: 'toInt / toIntOrZero', expect: [{ s: 10, a: 12, b: 0, c: 0, d: -7 }],
     select: (x) => sql`SELECT ${f.toInt(f.sumIf(sql`n`, sql`k = 2`))} AS s, ${f.toIntOrZero(sql`${'12'}`)} AS a, ${f.toIntOrZero(sql`${''}`)} AS b,
       ${f.toIntOrZero(sql`${'x1'}`)} AS c, ${f.toIntOrZero(sql`${'-7'}`)} AS d FROM ${x} r` },
