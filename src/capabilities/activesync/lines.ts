@@ -4,12 +4,14 @@
 // with the dialect's functions (sql/dialect.ts).
 //
 // NULLs: every stored column but the origin and the time may be NULL (ClickHouse: Nullable). The
-// EAS text columns never are on an EAS line (formats/iis writes '' for an absent value), so keys
-// read them with assumeNotNull() (ClickHouse: the non-Nullable type; DuckDB: the column as it is).
-// Aggregates read non-Nullable arguments (ifNull …), so no ClickHouse -If combinator depends on how
-// a release treats NULL. Conditions that only select lines are written plainly in WHERE
-// (eas_backend = 0, eas_log != ''): DuckDB then filters them in the table scan and reads the other
-// columns of the selected rows only.
+// EAS text columns never are on an EAS line (formats/iis writes '' for an absent value). Keys,
+// aggregate arguments and the conditions inside aggregates read columns with assumeNotNull() (col()):
+// ClickHouse then reads the non-Nullable type, so no -If combinator depends on how a release treats
+// NULL, and a NULL reads as '' or 0; DuckDB reads the column as it is (a coalesce() would cost its
+// groupings ~10%), and a NULL fails the same conditions or is skipped by the same aggregates. Where a
+// NULL must count as '' or 0 on both (a key, a sum of two columns) the query says ifNull().
+// Conditions that only select lines are written plainly in WHERE (eas_backend = 0, eas_log != ''):
+// DuckDB filters them in the table scan and reads the other columns of the selected rows only.
 import { type Sql, ident, join, sql } from '../../sql/sql.js';
 import { f, live, table } from '../../sql/dialect.js';
 import type { Store, TimeRange } from '../../store/types.js';
@@ -17,16 +19,16 @@ import type { EasQuery } from './types.js';
 
 /** the table of IIS requests (ClickHouse in cluster mode: the Distributed table) */
 export const iis = table('iis');
-export const user = f.assumeNotNull(sql`eas_user`);
-export const device = f.assumeNotNull(sql`eas_device_id`);
-/** the command as a key: '' when none */
-export const cmd = sql`ifNull(eas_cmd, '')`;
-
-/** a column in a condition: its NULLs fail the condition on DuckDB and read as '' or 0 on
- *  ClickHouse, which fail every condition written here as well (= 200, IN (…), = 'set', > 0) */
+/** a column in a key, an aggregate or a condition inside one (see the top): a NULL fails every
+ *  condition written here (= 200, IN (…), = 'set', > 0, != '') on both stores */
 export function col(name: string): Sql {
   return f.assumeNotNull(ident(name));
 }
+
+export const user = col('eas_user');
+export const device = col('eas_device_id');
+/** the command as a key: '' when none */
+export const cmd = sql`ifNull(eas_cmd, '')`;
 /** a user + device key, as the queries name it (u, d): a line of a device (rule 4) */
 export const isDevice = sql`(u != '' OR d != '')`;
 /** what "latest" orders by: the line's time with its milliseconds */
@@ -34,7 +36,7 @@ const at = f.preciseTime('ts');
 
 /** the latest non-empty value of a text column ('' when none; a NULL is no value) */
 export function latest(column: string): Sql {
-  const v = f.assumeNotNull(ident(column));
+  const v = col(column);
   return sql`ifNull(${f.argMaxIf(v, at, sql`${v} != ''`)}, '')`;
 }
 

@@ -65,7 +65,7 @@ const devicesOf = f.toInt(f.uniqIf(device, sql`${device} != ''`));
 export async function logsSeen(store: Store, range: TimeRange): Promise<EasLogsSeen> {
   const [r] = await store.query<{ fe: number; be: number; logs: number }>('the ActiveSync logs seen', sql`
     SELECT ${countOf(sql`ifNull(eas_backend, -1) = 0`)} AS fe, ${countOf(sql`ifNull(eas_backend, -1) = 1`)} AS be,
-           ${countOf(sql`ifNull(eas_log, '') != ''`)} AS logs
+           ${countOf(sql`${col('eas_log')} != ''`)} AS logs
     FROM ${iis} WHERE ${easLines(rangeOnly(range))}`);
   const fe = Number(r?.fe ?? 0), be = Number(r?.be ?? 0);
   return { frontEndLines: fe, backEndLines: be, logLines: Number(r?.logs ?? 0), counted: fe > 0 ? 'front-end' : be > 0 ? 'back-end' : 'none' };
@@ -219,7 +219,7 @@ export async function statusCodes(store: Store, q: EasQuery): Promise<EasStatusR
 export async function userAgents(store: Store, q: EasQuery): Promise<EasUserAgentRow[]> {
   const c = counted(await countedSide(store, q));
   return store.query<EasUserAgentRow>('the ActiveSync user agents', sql`
-    SELECT ifNull(user_agent, '') AS ${ident('userAgent')}, ${countOf()} AS hits, ${devicesOf} AS devices
+    SELECT ${col('user_agent')} AS ${ident('userAgent')}, ${countOf()} AS hits, ${devicesOf} AS devices
     FROM ${iis} WHERE ${easLines(q)} AND ${c} AND user_agent != '' GROUP BY ${ident('userAgent')}`);
 }
 
