@@ -70,9 +70,6 @@ function nullStore(): Store {
     query: async () => [],
     close: async () => {}, filesByFingerprint: async () => [], shortFingerprintLengths: async () => [],
     addFile: async (f) => ({ ...f, id: ++id }), updateFile: async () => {}, appendBatch: async () => {},
-    easLogsSeen: async () => ({ frontEndLines: 0, backEndLines: 0, logLines: 0, counted: 'none' }), easDevices: async () => [],
-    easDeviceCounts: async () => [], easFolderTypeItems: async () => [], easHourly: async () => [], easWeekHours: async () => [],
-    easStatusCodes: async () => [], easUserAgents: async () => [], easServers: async () => [], easRunaway: async () => [],
   };
 }
 

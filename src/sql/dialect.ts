@@ -24,6 +24,19 @@ export interface Dialect {
   /** x of the row with the largest `by` where cond holds */
   argMaxIf(x: Sql, by: Sql, cond: Sql): Sql;
 
+  /** x, a column that holds no NULL on the rows read (a format writes '' for an absent text): ClickHouse
+   *  reads it as its non-Nullable type (the value under a NULL is the type's default, '' or 0), so group
+   *  keys, IN sets and -If combinators need no NULL handling; DuckDB reads the column unchanged (a
+   *  coalesce() there would cost a grouping ~10%: the column loses its dictionary encoding) */
+  assumeNotNull(x: Sql): Sql;
+
+  // numbers
+  /** x as a 64-bit signed integer */
+  toInt(x: Sql): Sql;
+  /** text x as a 64-bit signed integer; 0 when it is not one (empty, not digits). Digits beyond the
+   *  Int64 range differ: DuckDB gives 0, ClickHouse 18.16 wraps around */
+  toIntOrZero(x: Sql): Sql;
+
   // times (UTC)
   /** strftime-style format (%Y-%m-%d %H:%M:%S; both stores read these the same) */
   formatTime(t: Sql, format: string): Sql;
@@ -32,6 +45,9 @@ export interface Dialect {
   /** 0 Sunday … 6 Saturday */
   weekday(t: Sql): Sql;
   hour(t: Sql): Sql;
+  /** a record time column with its milliseconds, for ordering ("the latest line"): DuckDB's TIMESTAMP
+   *  holds them; ClickHouse keeps whole seconds in the DateTime column and the ms in `<column>_ms` */
+  preciseTime(column: string): Sql;
 
   // text
   toText(x: Sql): Sql;
@@ -40,6 +56,11 @@ export interface Dialect {
   endsWith(x: Sql, suffix: Sql): Sql;
   /** the parts of x between separators (an array) */
   split(x: Sql, separator: string): Sql;
+  /** the elements of an array from the 1-based position `start` on */
+  sliceFrom(array: Sql, start: number): Sql;
+  /** the first capture group of the RE2 pattern in x; '' when it does not match. Write case
+   *  folding as character classes ([cC]), not (?i): ClickHouse 18.16 misreads (?i) in extract() */
+  extract(x: Sql, pattern: string): Sql;
   /** a FROM item: the rows of `from` (a table, already filtered by nothing), one per element of the
    *  array `array`, the element named `alias` */
   explode(from: Sql, array: Sql, alias: string): Sql;
@@ -51,6 +72,10 @@ export interface Dialect {
    *  store/clickhouse/tables.ts), so a bound with a fraction also compares the milliseconds; a bound
    *  that is not 'YYYY-MM-DD HH:MM:SS[.fff]' is refused (no value reaches the SQL unchecked). */
   inRange(range: TimeBounds, column?: string): Sql;
+  // subqueries
+  /** x IN (subquery); x may be a tuple (a, b). ClickHouse: GLOBAL IN, so that in cluster mode the
+   *  subquery over a Distributed table runs once, on the initiator, and its set goes to the shards */
+  inSubquery(x: Sql, subquery: Sql): Sql;
 }
 
 /** a UTC time range as the reports give it: 'YYYY-MM-DD HH:MM:SS' strings (store/types.ts TimeRange) */
@@ -93,16 +118,22 @@ export const duckdb: Dialect = {
   maxIf: (x, c) => sql`max(${x}) FILTER (WHERE ${c})`,
   uniqIf: (x, c) => sql`count(DISTINCT ${x}) FILTER (WHERE ${c})`,
   argMaxIf: (x, by, c) => sql`arg_max(${x}, ${by}) FILTER (WHERE ${c})`,
+  assumeNotNull: (x) => x,
+  toInt: (x) => sql`CAST(${x} AS BIGINT)`,
+  toIntOrZero: (x) => sql`coalesce(TRY_CAST(${x} AS BIGINT), 0)`,
   formatTime: (t, f) => sql`strftime(${t}, ${raw(duckLiteral(f))})`,
   truncTime: (unit, t) => sql`date_trunc(${raw(`'${unit}'`)}, ${t})`,
   toDate: (t) => sql`CAST(${t} AS DATE)`,
   weekday: (t) => sql`dayofweek(${t})`,
   hour: (t) => sql`hour(${t})`,
+  preciseTime: (column) => raw(dq(column)),
   toText: (x) => sql`CAST(${x} AS VARCHAR)`,
   lower: (x) => sql`lower(${x})`,
   startsWith: (x, p) => sql`starts_with(${x}, ${p})`,
   endsWith: (x, s) => sql`ends_with(${x}, ${s})`,
   split: (x, sep) => sql`string_split(${x}, ${raw(duckLiteral(sep))})`,
+  sliceFrom: (array, start) => sql`(${array})[${raw(String(Math.trunc(start)))}:]`,
+  extract: (x, pattern) => sql`regexp_extract(${x}, ${raw(duckLiteral(pattern))}, 1)`,
   explode: (from, array, alias) => sql`(SELECT *, unnest(${array}) AS ${raw(dq(alias))} FROM ${from})`,
   inRange: (r, column = 'ts') => {
     const parts: Sql[] = [];
@@ -110,6 +141,7 @@ export const duckdb: Dialect = {
     if (r.to) parts.push(sql`${raw(dq(column))} < CAST(${r.to} AS TIMESTAMP)`);
     return parts.length ? join(parts, ' AND ') : raw('TRUE');
   },
+  inSubquery: (x, subquery) => sql`${x} IN (${subquery})`,
 };
 
 const WHEN = /^(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2})(?:\.(\d{1,3})\d*)?$/;
@@ -137,16 +169,22 @@ export const clickhouse: Dialect = {
   maxIf: (x, c) => sql`maxIf(${x}, ${c})`,
   uniqIf: (x, c) => sql`uniqExactIf(${x}, ${c})`,
   argMaxIf: (x, by, c) => sql`argMaxIf(${x}, ${by}, ${c})`,
+  assumeNotNull: (x) => sql`assumeNotNull(${x})`,
+  toInt: (x) => sql`toInt64(${x})`,
+  toIntOrZero: (x) => sql`toInt64OrZero(${x})`,
   formatTime: (t, f) => sql`formatDateTime(${t}, ${raw(quote(f))}, 'UTC')`,
   truncTime: (unit, t) => (unit === 'hour' ? sql`toStartOfHour(${t})` : sql`toStartOfDay(${t})`),
   toDate: (t) => sql`toDate(${t})`,
   weekday: (t) => sql`(toDayOfWeek(${t}) % 7)`,
   hour: (t) => sql`toHour(${t})`,
+  preciseTime: (column) => sql`(toUInt64(${raw(backquote([column]))}) * 1000 + ${raw(backquote([`${column}_ms`]))})`,
   toText: (x) => sql`toString(${x})`,
   lower: (x) => sql`lowerUTF8(${x})`,
   startsWith: (x, p) => sql`startsWith(${x}, ${p})`,
   endsWith: (x, s) => sql`endsWith(${x}, ${s})`,
   split: (x, sep) => sql`splitByString(${raw(quote(sep))}, ${x})`,
+  sliceFrom: (array, start) => sql`arraySlice(${array}, ${raw(String(Math.trunc(start)))})`,
+  extract: (x, pattern) => sql`extract(${x}, ${raw(quote(pattern))})`,
   explode: (from, array, alias) => sql`${from} ARRAY JOIN ${array} AS ${raw(backquote([alias]))}`,
   inRange: (r, column = 'ts') => {
     const parts: Sql[] = [];
@@ -154,6 +192,7 @@ export const clickhouse: Dialect = {
     if (r.to) parts.push(clickhouseBound(r.to, 'to', column));
     return parts.length ? join(parts, ' AND ') : raw('1');
   },
+  inSubquery: (x, subquery) => sql`${x} GLOBAL IN (${subquery})`,
 };
 
 /** a piece rendered by the dialect of the store that runs the statement */
@@ -178,16 +217,23 @@ export const f = {
   maxIf: (x: Sql, c: Sql) => fn((d) => d.maxIf(x, c)),
   uniqIf: (x: Sql, c: Sql) => fn((d) => d.uniqIf(x, c)),
   argMaxIf: (x: Sql, by: Sql, c: Sql) => fn((d) => d.argMaxIf(x, by, c)),
+  assumeNotNull: (x: Sql) => fn((d) => d.assumeNotNull(x)),
+  toInt: (x: Sql) => fn((d) => d.toInt(x)),
+  toIntOrZero: (x: Sql) => fn((d) => d.toIntOrZero(x)),
   formatTime: (t: Sql, format: string) => fn((d) => d.formatTime(t, format)),
   truncTime: (unit: 'hour' | 'day', t: Sql) => fn((d) => d.truncTime(unit, t)),
   toDate: (t: Sql) => fn((d) => d.toDate(t)),
   weekday: (t: Sql) => fn((d) => d.weekday(t)),
   hour: (t: Sql) => fn((d) => d.hour(t)),
+  preciseTime: (column: string) => fn((d) => d.preciseTime(column)),
   toText: (x: Sql) => fn((d) => d.toText(x)),
   lower: (x: Sql) => fn((d) => d.lower(x)),
   startsWith: (x: Sql, p: Sql) => fn((d) => d.startsWith(x, p)),
   endsWith: (x: Sql, s: Sql) => fn((d) => d.endsWith(x, s)),
   split: (x: Sql, sep: string) => fn((d) => d.split(x, sep)),
+  sliceFrom: (array: Sql, start: number) => fn((d) => d.sliceFrom(array, start)),
+  extract: (x: Sql, pattern: string) => fn((d) => d.extract(x, pattern)),
   explode: (from: Sql, array: Sql, alias: string) => fn((d) => d.explode(from, array, alias)),
   inRange: (range: TimeBounds, column?: string) => fn((d) => d.inRange(range, column)),
+  inSubquery: (x: Sql, subquery: Sql) => fn((d) => d.inSubquery(x, subquery)),
 };

@@ -3,7 +3,7 @@
 // typed rows). The counting is in reports.ts; `eas export`, which writes files, is a command of the
 // CLI (cli/eas.ts) that reads its parameters and its file format from here.
 import { renderCsv, renderRows, type ColumnSpec, type OutputFormat } from '../../render/render.js';
-import type { EasQuery } from '../../store/types.js';
+import type { EasQuery } from './types.js';
 import { outputParams, rangeOf, rangeOrder, rangeParams } from '../params.js';
 import { defineParams, defineReport, param } from '../report.js';
 import {

@@ -1,7 +1,7 @@
 // ActiveSync reports: per device (user + DeviceId) traffic, the device inventory, commands with
 // their errors, runaway devices, requests per hour, and Export-ActiveSyncLog's six CSV files.
-// The counting itself is the store's (store/duckdb/activesync.ts states the rules); this module
-// turns the store's totals into the typed rows of the JSON contract.
+// The counting itself is the capability's queries' (capabilities/activesync/queries.ts states the
+// rules); this module turns their totals into the typed rows of the JSON contract.
 //
 // Direction: in every mxray report "sent" is from the device (cs-bytes, SendMail/SmartReply/
 // SmartForward, Cli: items) and "received" is to the device (sc-bytes, Srv: items).
@@ -13,9 +13,9 @@
 // Every report carries the logs it was counted from (EasLogsSeen): each JSON row has it as `logs`,
 // the text table prints it as a header line.
 import { isIP } from 'node:net';
-import type {
-  EasDeviceTotals, EasLogsSeen, EasQuery, EasRunawayDevice, EasHourRow, Store, TimeRange,
-} from '../../store/types.js';
+import type { Store, TimeRange } from '../../store/types.js';
+import * as eas from './queries.js';
+import type { EasDeviceTotals, EasLogsSeen, EasQuery, EasRunawayDevice, EasHourRow } from './types.js';
 
 /** a report: the logs it was counted from, and its rows */
 export interface EasReport<R> {
@@ -56,10 +56,10 @@ function byDevice(a: { user: string; deviceId: string }, b: { user: string; devi
 
 const deviceKey = (user: string, deviceId: string) => `${user}\u0000${deviceId}`;
 
-/** counts keyed by user + device, from the store's (user, device, key, count) rows */
+/** counts keyed by user + device, from the (user, device, key, count) rows */
 async function countsByDevice(store: Store, q: EasQuery, by: 'command' | 'httpStatus' | 'error'): Promise<Map<string, Counts>> {
   const out = new Map<string, Counts>();
-  for (const r of await store.easDeviceCounts(q, by)) {
+  for (const r of await eas.deviceCounts(store, q, by)) {
     const k = deviceKey(r.user, r.deviceId);
     let c = out.get(k);
     if (!c) out.set(k, (c = {}));
@@ -118,7 +118,7 @@ export type UserSortKey = (typeof userSortKeys)[number];
 
 export async function easUsersReport(store: Store, q: EasQuery, sort: UserSortKey = 'user', limit?: number): Promise<EasReport<EasUserRow>> {
   const [logs, devices, commands, http] = await Promise.all([
-    store.easLogsSeen(rangeOnly(q)), store.easDevices(q), countsByDevice(store, q, 'command'), countsByDevice(store, q, 'httpStatus'),
+    eas.logsSeen(store, rangeOnly(q)), eas.devices(store, q), countsByDevice(store, q, 'command'), countsByDevice(store, q, 'httpStatus'),
   ]);
   let rows: EasUserRow[] = devices.filter((d) => d.hits > 0).map((d) => {
     const k = deviceKey(d.user, d.deviceId);
@@ -160,7 +160,7 @@ export interface EasDeviceRow {
 }
 
 export async function easDevicesReport(store: Store, q: EasQuery): Promise<EasReport<EasDeviceRow>> {
-  const [logs, devices] = await Promise.all([store.easLogsSeen(rangeOnly(q)), store.easDevices(q)]);
+  const [logs, devices] = await Promise.all([eas.logsSeen(store, rangeOnly(q)), eas.devices(store, q)]);
   const rows = devices.map((d) => ({
     user: d.user, deviceId: d.deviceId, deviceType: d.deviceType, model: d.model, os: d.os, userAgent: d.userAgent, protocol: d.protocol,
     firstSeen: d.firstSeen, lastSeen: d.lastSeen, hits: d.hits, policy: compliance(d.policyAck), logs,
@@ -191,7 +191,7 @@ export interface EasCommandsRow {
 
 export async function easCommandsReport(store: Store, q: EasQuery): Promise<EasReport<EasCommandsRow>> {
   const [logs, devices, commands, errors, http] = await Promise.all([
-    store.easLogsSeen(rangeOnly(q)), store.easDevices(q), countsByDevice(store, q, 'command'), countsByDevice(store, q, 'error'),
+    eas.logsSeen(store, rangeOnly(q)), eas.devices(store, q), countsByDevice(store, q, 'command'), countsByDevice(store, q, 'error'),
     countsByDevice(store, q, 'httpStatus'),
   ]);
   const rows = devices.filter((d) => d.hits > 0).map((d) => {
@@ -232,7 +232,7 @@ export interface EasRunawayRow {
 }
 
 export async function easRunawayReport(store: Store, q: EasQuery, minHits: number, per: 'hour' | 'day'): Promise<EasReport<EasRunawayRow>> {
-  const [logs, devices] = await Promise.all([store.easLogsSeen(rangeOnly(q)), store.easRunaway(q, minHits, per)]);
+  const [logs, devices] = await Promise.all([eas.logsSeen(store, rangeOnly(q)), eas.runaway(store, q, minHits, per)]);
   const rows = devices.map((d: EasRunawayDevice) => {
     const peak = d.periods.reduce((a, b) => (b.hits > a.hits ? b : a));
     return {
@@ -253,7 +253,7 @@ export interface EasHourlyRow extends EasHourRow {
 }
 
 export async function easHourlyReport(store: Store, q: EasQuery): Promise<EasReport<EasHourlyRow>> {
-  const [logs, hours] = await Promise.all([store.easLogsSeen(rangeOnly(q)), store.easHourly(q)]);
+  const [logs, hours] = await Promise.all([eas.logsSeen(store, rangeOnly(q)), eas.hourly(store, q)]);
   return { logs, rows: hours.map((h) => ({ ...h, logs })) };
 }
 
@@ -309,8 +309,8 @@ const ratio = (part: number, whole: number) => (whole > 0 ? round(part / whole, 
 
 export async function easExport(store: Store, q: EasQuery): Promise<{ logs: EasLogsSeen; files: ExportFile[] }> {
   const [logs, devices, types, servers, week, statuses, agents] = await Promise.all([
-    store.easLogsSeen(rangeOnly(q)), store.easDevices(q), store.easFolderTypeItems(q), store.easServers(q), store.easWeekHours(q),
-    store.easStatusCodes(q), store.easUserAgents(q),
+    eas.logsSeen(store, rangeOnly(q)), eas.devices(store, q), eas.folderTypeItems(store, q), eas.servers(store, q), eas.weekHours(store, q),
+    eas.statusCodes(store, q), eas.userAgents(store, q),
   ]);
 
   // Users.csv

@@ -1,6 +1,6 @@
 // The ActiveSync reports on ClickHouse: the same generated IIS logs ingested into DuckDB and into
 // ClickHouse (a single server and a two-shard cluster) give identical results from every report of
-// reports/activesync.ts and from every ActiveSync query of the Store, with and without --user,
+// reports/activesync.ts and from every ActiveSync query (capabilities/activesync), with and without --user,
 // --device and time ranges; and the reports on ClickHouse equal the generator's truth.json. Logs:
 // Exchange 2013 (front end + back end, each request logged twice), the same with the back-end logs
 // only (the back-end lines count), and Exchange 2010 (no back end).
@@ -15,8 +15,11 @@ import {
   easCommandsReport, easDevicesReport, easExport, easHourlyReport, easRunawayReport, easUsersReport,
 } from '../../capabilities/activesync/reports.js';
 import { describeClickhouse, startClickhouse, startCluster, type ClickhouseCluster, type ClickhouseServer } from '../../testing/clickhouse.js';
+import * as eas from '../../capabilities/activesync/queries.js';
+import type { EasQuery } from '../../capabilities/activesync/types.js';
+import { compile, raw, type Sql, type Target } from '../../sql/sql.js';
 import { DuckdbStore } from '../duckdb/store.js';
-import type { EasQuery, Store } from '../types.js';
+import type { QueryOptions, Store } from '../types.js';
 import { openClickhouse } from './open.js';
 import { clusterUrl } from './urls.fixture.js';
 
@@ -94,19 +97,22 @@ function sorted<T>(rows: T[]): T[] {
   });
 }
 
-/** the store with its ActiveSync answers kept: the reports (which ask a store the same questions
- *  again and again) read them from the calls made here, so each question reaches the backend once */
+/** the store with its answers kept: the reports (which ask a store the same questions again and
+ *  again) read them from the calls made here, so each statement reaches the backend once. A
+ *  statement is known by its text and values as compiled for the store's dialect. */
 function remembering(s: Store): Store {
   const answers = new Map<string, Promise<unknown>>();
+  const keyTarget: Target = { dialect: s.dialect, table: (kind) => raw(`<table ${kind}>`), live: (kind) => raw(`<live ${kind}>`) };
   return new Proxy(s, {
     get(target, prop) {
       const v: unknown = Reflect.get(target, prop, target);
       if (typeof v !== 'function') return v;
-      if (typeof prop !== 'string' || !prop.startsWith('eas')) return v.bind(target);
-      return (...args: unknown[]) => {
-        const k = `${prop} ${JSON.stringify(args)}`;
-        if (!answers.has(k)) answers.set(k, (v as (...a: unknown[]) => Promise<unknown>).apply(target, args));
-        return answers.get(k);
+      if (prop !== 'query') return v.bind(target);
+      return <T>(what: string, statement: Sql, options?: QueryOptions): Promise<T[]> => {
+        const c = compile(statement, keyTarget);
+        const k = JSON.stringify([c.text, c.params, options ?? {}]);
+        if (!answers.has(k)) answers.set(k, target.query<T>(what, statement, options));
+        return answers.get(k) as Promise<T[]>;
       };
     },
   });
@@ -114,26 +120,26 @@ function remembering(s: Store): Store {
 
 const byDevice = <T extends { user: string; deviceId: string }>(rows: T[]) => [...rows].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
 
-/** every report of reports/activesync.ts, and every ActiveSync query of the store, for each query
+/** every report of reports/activesync.ts, and every ActiveSync query, for each query
  *  (the calls of one query at once, as the CLI's reports make them) */
 async function everyAnswer(store: Store, queries: readonly EasQuery[]): Promise<Record<string, unknown>> {
   const out: Record<string, unknown> = {};
   const s = remembering(store);
   for (const [i, q] of queries.entries()) {
     const calls: Record<string, Promise<unknown>> = {
-      // the store's own answers (rows in a fixed order where the store gives none)
-      [`store logsSeen ${i}`]: s.easLogsSeen(q),
-      [`store devices ${i}`]: s.easDevices(q).then(sorted),
-      [`store counts command ${i}`]: s.easDeviceCounts(q, 'command').then(sorted),
-      [`store counts httpStatus ${i}`]: s.easDeviceCounts(q, 'httpStatus').then(sorted),
-      [`store counts error ${i}`]: s.easDeviceCounts(q, 'error').then(sorted),
-      [`store folder types ${i}`]: s.easFolderTypeItems(q).then(sorted),
-      [`store hourly ${i}`]: s.easHourly(q),
-      [`store week ${i}`]: s.easWeekHours(q),
-      [`store statuses ${i}`]: s.easStatusCodes(q),
-      [`store agents ${i}`]: s.easUserAgents(q).then(sorted),
-      [`store servers ${i}`]: s.easServers(q).then(sorted),
-      [`store runaway 40 per hour ${i}`]: s.easRunaway(q, 40, 'hour').then(byDevice),
+      // the queries' own answers (rows in a fixed order where the query gives none)
+      [`store logsSeen ${i}`]: eas.logsSeen(s, q),
+      [`store devices ${i}`]: eas.devices(s, q).then(sorted),
+      [`store counts command ${i}`]: eas.deviceCounts(s, q, 'command').then(sorted),
+      [`store counts httpStatus ${i}`]: eas.deviceCounts(s, q, 'httpStatus').then(sorted),
+      [`store counts error ${i}`]: eas.deviceCounts(s, q, 'error').then(sorted),
+      [`store folder types ${i}`]: eas.folderTypeItems(s, q).then(sorted),
+      [`store hourly ${i}`]: eas.hourly(s, q),
+      [`store week ${i}`]: eas.weekHours(s, q),
+      [`store statuses ${i}`]: eas.statusCodes(s, q),
+      [`store agents ${i}`]: eas.userAgents(s, q).then(sorted),
+      [`store servers ${i}`]: eas.servers(s, q).then(sorted),
+      [`store runaway 40 per hour ${i}`]: eas.runaway(s, q, 40, 'hour').then(byDevice),
       // the reports, over those answers
       [`users ${i}`]: easUsersReport(s, q),
       [`users by hits, limit 3 ${i}`]: easUsersReport(s, q, 'hits', 3),
@@ -234,9 +240,9 @@ describeClickhouse('ClickHouse ActiveSync queries: single server', () => {
   test('an empty store: no EAS lines, empty reports', async () => {
     const s = await openClickhouse(url(freshDb('easempty')));
     try {
-      assert.deepEqual(await s.easLogsSeen({}), { frontEndLines: 0, backEndLines: 0, logLines: 0, counted: 'none' });
+      assert.deepEqual(await eas.logsSeen(s, {}), { frontEndLines: 0, backEndLines: 0, logLines: 0, counted: 'none' });
       assert.deepEqual((await easUsersReport(s, {})).rows, []);
-      assert.deepEqual(await s.easRunaway({}, 1, 'hour'), []);
+      assert.deepEqual(await eas.runaway(s, {}, 1, 'hour'), []);
       assert.equal((await easExport(s, {})).files.find((f) => f.name === 'Hourly.csv')!.rows.length, 7 * 24);
     } finally {
       await s.close();

@@ -42,11 +42,7 @@
 //   batch ids); the same file at once is not supported, as with DuckDB (which locks the file).
 import { randomInt } from 'node:crypto';
 import { recordTables, type RecordKind, type RecordTable } from '../../schema/tables.js';
-import type {
-  Batch, QueryOptions, EasCountKind, EasDeviceCount, EasDeviceTotals, EasFolderTypeItems, EasHourRow, EasLogsSeen, EasQuery, EasRunawayDevice,
-  EasServerRow, EasStatusRow, EasUserAgentRow, EasWeekHourRow, IngestedFile, RejectExample, Store, TimeRange,
-} from '../types.js';
-import * as eas from './activesync.js';
+import type { Batch, QueryOptions, IngestedFile, RejectExample, Store, TimeRange } from '../types.js';
 import { newBatchId, tagRows, type BatchPart } from './batches.js';
 import { insertKeyedRows } from './keyed.js';
 import { ClickhouseError, type ClickhouseHttp, type Settings } from './http.js';
@@ -462,20 +458,4 @@ export class ClickhouseStore implements Store {
     return this.topology.cluster !== undefined ? { distributed_group_by_no_merge: 1 } : {};
   }
 
-  // ---------------------------------------------------------------- ActiveSync (the queries: ./activesync.ts)
-
-  private get eas(): eas.EasContext {
-    return { ...this.readContext('iis'), query: <T>(what: string, statement: Sql) => this.read<T>(what, statement) };
-  }
-
-  easLogsSeen(range: TimeRange): Promise<EasLogsSeen> { return eas.logsSeen(this.eas, range); }
-  easDevices(q: EasQuery): Promise<EasDeviceTotals[]> { return eas.devices(this.eas, q); }
-  easDeviceCounts(q: EasQuery, by: EasCountKind): Promise<EasDeviceCount[]> { return eas.deviceCounts(this.eas, q, by); }
-  easFolderTypeItems(q: EasQuery): Promise<EasFolderTypeItems[]> { return eas.folderTypeItems(this.eas, q); }
-  easHourly(q: EasQuery): Promise<EasHourRow[]> { return eas.hourly(this.eas, q); }
-  easWeekHours(q: EasQuery): Promise<EasWeekHourRow[]> { return eas.weekHours(this.eas, q); }
-  easStatusCodes(q: EasQuery): Promise<EasStatusRow[]> { return eas.statusCodes(this.eas, q); }
-  easUserAgents(q: EasQuery): Promise<EasUserAgentRow[]> { return eas.userAgents(this.eas, q); }
-  easServers(q: EasQuery): Promise<EasServerRow[]> { return eas.servers(this.eas, q); }
-  easRunaway(q: EasQuery, minHits: number, per: 'hour' | 'day'): Promise<EasRunawayDevice[]> { return eas.runaway(this.eas, q, minHits, per); }
 }

@@ -14,8 +14,6 @@ import { createTableSql, duckType, ident, loadTsvSql } from './ddl.js';
 import { migrate } from './migrations.js';
 import { compile, raw, type Sql, type Target } from '../../sql/sql.js';
 import { duckdb } from '../../sql/dialect.js';
-import * as eas from './activesync.js';
-import type { ActiveSyncQueries, EasCountKind, EasQuery } from '../types.js';
 
 type Params = Record<string, string | number | boolean | null>;
 
@@ -258,18 +256,6 @@ export class DuckdbStore implements Store {
     }
   }
 
-  // ---- ActiveSync (the queries and their counting rules: ./activesync.ts) ----
-
-  easLogsSeen(range: TimeRange): ReturnType<ActiveSyncQueries['easLogsSeen']> { return eas.logsSeen(this, range); }
-  easDevices(q: EasQuery): ReturnType<ActiveSyncQueries['easDevices']> { return eas.devices(this, q); }
-  easDeviceCounts(q: EasQuery, by: EasCountKind): ReturnType<ActiveSyncQueries['easDeviceCounts']> { return eas.deviceCounts(this, q, by); }
-  easFolderTypeItems(q: EasQuery): ReturnType<ActiveSyncQueries['easFolderTypeItems']> { return eas.folderTypeItems(this, q); }
-  easHourly(q: EasQuery): ReturnType<ActiveSyncQueries['easHourly']> { return eas.hourly(this, q); }
-  easWeekHours(q: EasQuery): ReturnType<ActiveSyncQueries['easWeekHours']> { return eas.weekHours(this, q); }
-  easStatusCodes(q: EasQuery): ReturnType<ActiveSyncQueries['easStatusCodes']> { return eas.statusCodes(this, q); }
-  easUserAgents(q: EasQuery): ReturnType<ActiveSyncQueries['easUserAgents']> { return eas.userAgents(this, q); }
-  easServers(q: EasQuery): ReturnType<ActiveSyncQueries['easServers']> { return eas.servers(this, q); }
-  easRunaway(q: EasQuery, minHits: number, per: 'hour' | 'day'): ReturnType<ActiveSyncQueries['easRunaway']> { return eas.runaway(this, q, minHits, per); }
 }
 
 export { createTableSql, duckType };
