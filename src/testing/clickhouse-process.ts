@@ -1,24 +1,21 @@
-// Real ClickHouse servers for tests: one throwaway server, or a sharded cluster of them, each with its
-// own config and data under a temp folder, listening on 127.0.0.1 only, on ports chosen free at run
-// time. Works with Debian's clickhouse-server 18.16 and with current releases.
-//
-//   const ch = await startClickhouse();      // { url, httpPort, tcpPort, stop() }
-//   try { … new ClickhouseHttp({ url: ch.url }) … } finally { await ch.stop(); }
+// Real ClickHouse server processes for tests: one throwaway server, or a sharded cluster of them,
+// each with its own config and data under a temp folder, listening on 127.0.0.1 only, on ports chosen
+// free at run time. Works with Debian's clickhouse-server 18.16 and with current releases. Tests ask
+// clickhouse.ts (which hands out the test run's shared servers); this file starts private ones.
 //
 // Processes are always stopped: stop() (SIGTERM, then SIGKILL, bounded), a process 'exit' hook, and
-// the kernel's parent-death signal (setpriv --pdeathsig KILL) if the test process dies any other way.
+// the kernel's parent-death signal (setpriv --pdeathsig KILL) if the owning process dies any other way.
 // As root the server runs as the packaged `clickhouse` system user (its data folder is chowned to it);
 // 18.16 would also run as root, current releases warn about it. Otherwise it runs as the caller.
 //
 // Without ClickHouse installed: as root it is installed (scripts/install-clickhouse.sh); otherwise
-// startClickhouse() throws saying how to install it, and developers may set MXRAY_SKIP_CLICKHOUSE=1 so
-// that describeClickhouse() suites are skipped with that reason. CI (CI set) never skips.
+// starting one throws saying how to install it, and developers may set MXRAY_SKIP_CLICKHOUSE=1 so that
+// describeClickhouse() suites are skipped with that reason. CI (CI set) never skips.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { accessSync, chownSync, closeSync, constants, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
-import { describe } from 'node:test';
 import { repoPath } from './paths.js';
 
 export interface ClickhouseServer {
@@ -36,6 +33,12 @@ export interface ClickhouseServer {
   readonly user: string;
   /** true once the server process has exited */
   readonly stopped: boolean;
+  /** true for the test run's shared server (clickhouse.ts): stop() leaves it running for the others,
+   *  down() and up() refuse; then pid is 0 and dir '' (the process is scripts/run.mjs's) */
+  readonly shared: boolean;
+  /** a database of the caller's own: a fresh one on the shared server, `default` on a private one
+   *  (each caller of the shared server that writes to `default` shares it with the other test files) */
+  readonly database: string;
   /** stop the server (idempotent, bounded) and remove its folder unless kept */
   stop(): Promise<void>;
   /** take the server down abruptly (SIGKILL, as a crash would; a graceful stop waits seconds for
@@ -46,6 +49,8 @@ export interface ClickhouseServer {
 }
 
 export interface StartOptions {
+  /** a server of this test's own even when the test run shares one: to stop it, down() and up() it */
+  private?: boolean;
   /** TCP ports of every shard of the cluster `clusterName` (this server's included) */
   clusterTcpPorts?: readonly number[];
   /** name of the cluster in remote_servers (default mxray_cluster) */
@@ -64,7 +69,7 @@ export interface ClickhouseCluster {
   stop(): Promise<void>;
 }
 
-const DEFAULT_CLUSTER = 'mxray_cluster';
+export const DEFAULT_CLUSTER = 'mxray_cluster';
 const STOP_GRACE_MS = 5_000;
 
 // ---------------------------------------------------------------- install
@@ -141,12 +146,6 @@ export function clickhouseSkipReason(): string | false {
     return false;
   }
   return 'MXRAY_SKIP_CLICKHOUSE=1: ClickHouse tests skipped (they need clickhouse-server; as root: bash scripts/install-clickhouse.sh)';
-}
-
-/** describe() for suites that need a real ClickHouse: skipped with a reason when MXRAY_SKIP_CLICKHOUSE=1 */
-export function describeClickhouse(name: string, fn: () => void | Promise<void>): void {
-  const skip = clickhouseSkipReason();
-  describe(name, skip ? { skip } : {}, fn);
 }
 
 // ---------------------------------------------------------------- ports
@@ -413,6 +412,8 @@ async function launch(httpPort: number, tcpPort: number, opts: StartOptions): Pr
   const readyMs = Math.round(performance.now() - t0);
   return {
     url, httpPort, tcpPort, dir, readyMs,
+    shared: false,
+    database: 'default',
     get pid() { return child.pid!; },
     user: runAs?.name ?? userInfo().username,
     get stopped() { return exited; },
@@ -433,8 +434,8 @@ async function launch(httpPort: number, tcpPort: number, opts: StartOptions): Pr
 
 const ATTEMPTS = 3;
 
-/** one server on free ports; retried on other ports if one was taken meanwhile */
-export async function startClickhouse(opts: StartOptions = {}): Promise<ClickhouseServer> {
+/** one server of the caller's own on free ports; retried on other ports if one was taken meanwhile */
+export async function startPrivateServer(opts: StartOptions = {}): Promise<ClickhouseServer> {
   for (let attempt = 1; ; attempt++) {
     const [httpPort, tcpPort] = await freePorts(2) as [number, number];
     try {
@@ -445,8 +446,8 @@ export async function startClickhouse(opts: StartOptions = {}): Promise<Clickhou
   }
 }
 
-/** `shards` servers, each declaring the cluster of all of them (one replica per shard) */
-export async function startCluster(shards = 2, opts: Omit<StartOptions, 'clusterTcpPorts'> = {}): Promise<ClickhouseCluster> {
+/** `shards` servers of the caller's own, each declaring the cluster of all of them (one replica per shard) */
+export async function startPrivateCluster(shards = 2, opts: Omit<StartOptions, 'clusterTcpPorts'> = {}): Promise<ClickhouseCluster> {
   const clusterName = opts.clusterName ?? DEFAULT_CLUSTER;
   for (let attempt = 1; ; attempt++) {
     const ports = await freePorts(2 * shards);
