@@ -71,7 +71,7 @@ describeClickhouse('sql escaping on a real server', () => {
   let ch: ClickhouseHttp;
   before(async () => {
     server = await startClickhouse();
-    ch = new ClickhouseHttp({ url: server.url, timeoutMs: 20_000 });
+    ch = new ClickhouseHttp({ url: server.url, database: server.database, timeoutMs: 20_000 });
   });
   after(async () => { await server?.stop(); });
 

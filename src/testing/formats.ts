@@ -7,7 +7,6 @@ import type { Format, RejectReason } from '../formats/types.js';
 import { recordTables, type RecordKind } from '../schema/tables.js';
 import { TsvWriter, parseTsv } from '../schema/tsv.js';
 import { frameFile } from '../ingest/framer.js';
-import { updateGolden } from './paths.js';
 
 export interface Parsed {
   rows: Record<string, string | null>[];
@@ -59,13 +58,14 @@ export async function parseTables(format: Format, path: string): Promise<{ table
   return { tables, rejects, notes };
 }
 
-/** compare `actual` with the JSON golden file (or write it when UPDATE_GOLDEN=1) */
-export function assertGolden(goldenPath: string, actual: unknown): void {
-  const text = JSON.stringify(actual, null, 2) + '\n';
-  if (updateGolden || !existsSync(goldenPath)) {
-    if (!updateGolden && process.env.CI) assert.fail(`golden file missing: ${goldenPath} (run UPDATE_GOLDEN=1 npm test)`);
+/** compare `actual` with the JSON golden file; UPDATE_GOLDEN=1 (or `update`) writes it instead. A
+ *  missing golden file fails: a plain test run never writes one (it would pass having checked nothing). */
+export function assertGolden(goldenPath: string, actual: unknown, update = process.env.UPDATE_GOLDEN === '1'): void {
+  const text = `${JSON.stringify(actual, null, 2)}\n`;
+  if (update) {
     writeFileSync(goldenPath, text);
     return;
   }
+  if (!existsSync(goldenPath)) assert.fail(`golden file missing: ${goldenPath} (UPDATE_GOLDEN=1 npm test writes it; review it before committing)`);
   assert.deepEqual(JSON.parse(text), JSON.parse(readFileSync(goldenPath, 'utf8')), `differs from ${goldenPath} (UPDATE_GOLDEN=1 rewrites it; review the diff)`);
 }

@@ -20,7 +20,7 @@
 // This is the hot path: a line is split into byte ranges (Fields, splitCsv) and copied into the row
 // writer; no string is made for a good line.
 import { Fields, splitCsv } from '../fields.js';
-import { mapColumns, type ColumnMap, type ColumnNames } from '../columns.js';
+import { mapColumns, type ColumnMap } from '../columns.js';
 import type { Format, ParseContext, Parser, Sample, Sniffed } from '../types.js';
 import { TS_BYTES, isoTs } from '../tracking-time.js';
 import { columns, knownLayouts } from './layouts.js';

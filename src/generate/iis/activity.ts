@@ -1,15 +1,12 @@
 // What the devices do, one UTC day at a time: a Ping/Sync chain (Direct Push) or a polling loop,
 // the user's own actions (mail sent, attachments opened, searches…), the daily FolderSync,
 // Settings and policy refresh, the faults, and the runaway episodes. The result is a list of
-// events (time, device, command, outcome, argument) in typed arrays; lines.ts turns them into text.
+// events (time, device, command, outcome, argument) in typed arrays; render.ts turns them into text.
 import { Prng } from './prng.js';
 import { C, NON_EAS, O, commands, site, type VersionInfo } from './tables.js';
 import type { Device, Population, User } from './population.js';
+import { DAY, HOUR, MINUTE, SECOND } from './time.js';
 
-export const SECOND = 1000;
-export const MINUTE = 60 * SECOND;
-export const HOUR = 60 * MINUTE;
-export const DAY = 24 * HOUR;
 
 /** Sync argument bits: the low byte is the number of items the server sends */
 export const SYNC_CALENDAR = 1 << 8;

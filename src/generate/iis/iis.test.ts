@@ -214,7 +214,7 @@ test('2013: every proxied front-end EAS request has exactly one back-end twin wi
     assert.equal(twins.length, times.length, k);
     const a = [...times].sort((x, y) => x - y);
     const b = [...twins].sort((x, y) => x - y);
-    a.forEach((t, i) => assert.ok(Math.abs(t - b[i]!) <= 1000, `${k}: front end ${new Date(t).toISOString()}, back end ${new Date(b[i]!).toISOString()}`));
+    for (const [i, t] of a.entries()) assert.ok(Math.abs(t - b[i]!) <= 1000, `${k}: front end ${new Date(t).toISOString()}, back end ${new Date(b[i]!).toISOString()}`);
   }
 });
 

@@ -8,10 +8,11 @@
 // The same options and seed give the same bytes. Work is streamed one UTC day at a time.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { generatedLogs, generatedTruth } from '../layout.js';
-import { DAY, DayEvents, RUNAWAY_HITS_PER_HOUR, generateDay } from './activity.js';
+import { DayEvents, RUNAWAY_HITS_PER_HOUR, generateDay } from './activity.js';
 import { buildPopulation } from './population.js';
 import { renderDay } from './render.js';
 import { iisVersionNames, iisVersions, type IisVersion } from './tables.js';
+import { DAY } from './time.js';
 import { TruthBuilder, type IisTruth } from './truth.js';
 
 export type { IisVersion } from './tables.js';

@@ -1,8 +1,8 @@
 // The people and machines of the generated site: servers, users, their 1–3 devices each, and the
 // few with a story (a runaway device, a mailbox moved away, a full mailbox, a stale password).
-import { DAY, HOUR, MINUTE } from './activity.js';
 import { Prng } from './prng.js';
 import { site, type DeviceIdStyle, type DeviceModel, type DeviceProfile, type Protocol, type VersionInfo } from './tables.js';
+import { DAY, HOUR, MINUTE } from './time.js';
 
 export interface Server {
   readonly name: string;

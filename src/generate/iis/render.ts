@@ -3,7 +3,8 @@
 // /Proxy/default.eas, Log=PrxFrom:…). Counts go to the truth as the lines are written.
 import { join } from 'node:path';
 import { Prng, hashInts } from './prng.js';
-import { DAY, HOUR, SYNC_CLIENT_CHANGE, SYNC_FIRST, type DayEvents } from './activity.js';
+import { SYNC_CLIENT_CHANGE, SYNC_FIRST, type DayEvents } from './activity.js';
+import { DAY, HOUR } from './time.js';
 import { logStyles } from './easlog.js';
 import type { Device, Population } from './population.js';
 import { C, NON_EAS, O, commands, outcomes, site, type VersionInfo } from './tables.js';

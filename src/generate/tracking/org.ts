@@ -116,7 +116,7 @@ function ascii(s: string): string {
 /** nominal per-day sent and received counts for a group: n drawn in its range, split by R/S */
 function nominalRates(rng: Random, b: Exclude<Behaviour, 'shared'>): { sent: number; received: number; external: number } {
   const g = behaviours[b];
-  const n = g.n[0] + (g.n[1] - g.n[0]) * Math.pow(rng.float(), g.skew);
+  const n = g.n[0] + (g.n[1] - g.n[0]) * rng.float() ** g.skew;
   const k = rng.real(g.receiveRatio[0], g.receiveRatio[1]);
   const sent = n / Math.sqrt((1 + k * k) / 2);
   return { sent, received: sent * k, external: rng.real(g.externalShare[0], g.externalShare[1]) };

@@ -17,7 +17,7 @@ describeClickhouse('2-shard cluster', () => {
   let shards: ClickhouseHttp[];
   const { tsv } = trackingRows(ROWS);
   before(async () => {
-    cluster = await startCluster(2);
+    cluster = await startCluster(2, { private: true }); // it stops a shard: a cluster of its own
     shards = cluster.servers.map((s) => new ClickhouseHttp({ url: s.url, timeoutMs: 30_000 }));
   });
   after(async () => { await cluster?.stop(); });

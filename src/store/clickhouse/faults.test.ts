@@ -44,7 +44,7 @@ describeClickhouse('ClickHouse cluster faults', () => {
   let clean: Awaited<ReturnType<typeof totals>>;
   const url = (extra = '') => clusterUrl(cluster, `faults_${process.pid}_${++dbNo}`, extra);
   before(async () => {
-    cluster = await startCluster(2);
+    cluster = await startCluster(2, { private: true }); // it stops a shard: a cluster of its own
     shard = cluster.servers[1]!;
     await generateTracking({ users: 15, days: 2, servers: 2, version: '2013', out: logs, seed: 9 });
     const s = await openClickhouse(url());

@@ -19,7 +19,7 @@ import type { UserTotals } from '../../capabilities/tracking/types.js';
 import { ClickhouseError, ClickhouseHttp } from './http.js';
 import { schemaVersion } from './migrations.js';
 import { openClickhouse } from './open.js';
-import { ClickhouseStore } from './store.js';
+import type { ClickhouseStore } from './store.js';
 import { sql } from '../../sql/sql.js';
 import { fullUriQuery } from '../../formats/iis/query.js';
 import * as tracking from '../../capabilities/tracking/queries.js';
