@@ -64,6 +64,7 @@ export interface Report<Ps extends readonly Param[] = readonly Param[], R = unkn
 
 /** any report, for lists of reports of different shapes (the registry); `any` because a list holds
  *  results of different types, each typed where its spec is written */
+// biome-ignore lint/suspicious/noExplicitAny: a list of reports holds results of different types (each typed in its own spec)
 export type AnyReport = Report<readonly Param[], any>;
 
 /** a report spec with its parameters' types inferred: `run` and `render` get typed values */

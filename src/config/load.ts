@@ -2,8 +2,8 @@
 // then each section validated on first use (config.ts says why lazily).
 import { readFileSync } from 'node:fs';
 import * as nodePath from 'node:path';
-import { LineCounter, isAlias, parseDocument, visit, type Document } from 'yaml';
-import type { Config, LoadOptions } from './config.js';
+import { LineCounter, parseDocument, visit, type Document } from 'yaml';
+import type { Config, LoadOptions } from './types.js';
 import { ConfigError, type ConfigIssue } from './errors.js';
 import type { ConfigFile } from './find.js';
 import { got } from './fields.js';

@@ -7,7 +7,7 @@
 // file is and which environment applies: parseSection() sets that load context for the duration of one
 // synchronous parse, and the transforms below read it.
 import * as z from 'zod';
-import * as nodePath from 'node:path';
+import type * as nodePath from 'node:path';
 import { inspect } from 'node:util';
 import { expected } from './fields.js';
 

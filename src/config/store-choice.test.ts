@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from './config.js';
 import { chooseStore } from './store-choice.js';
-import { ConfigError } from './errors.js';
+import type { ConfigError } from './errors.js';
 import { withStore, UsageError } from '../cli/common.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'mxray-store-choice-'));

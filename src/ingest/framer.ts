@@ -259,7 +259,7 @@ export async function frameFile(path: string, sink: LineSink, opts: FrameOptions
   if (skippingLong) {
     sink.reject(lineNo, 'too-long', `longer than ${maxLine} bytes`);
     lineNo++; lines++;
-  } else if (carry && carry.length) {
+  } else if (carry?.length) {
     unterminatedTail = { offset, nextLine: lineNo };
     handle(carry, 0, carry.length, false);
     offset -= 1; // no LF was there

@@ -5,14 +5,10 @@
 //
 // Both stores must run every rendering: DuckDB 1.x and ClickHouse from Debian's 18.16 to current
 // releases (no CTEs with subqueries, limited joins, no FILTER on 18.16).
-import { type Sql, type Value, backquote, join, node, quote, raw, sql } from './sql.js';
+import { type Spelling, type Sql, type Value, backquote, join, node, quote, raw, sql } from './sql.js';
 
-export interface Dialect {
+export interface Dialect extends Spelling {
   readonly name: 'duckdb' | 'clickhouse';
-  /** true: values are bound as $1, $2 … (DuckDB); false: written as literals (ClickHouse 18.16) */
-  readonly bind: boolean;
-  literal(v: Value | readonly Value[]): string;
-  ident(parts: readonly string[]): string;
 
   // aggregates with a condition: FILTER (WHERE …) in DuckDB, the -If combinators in ClickHouse
   countIf(cond: Sql): Sql;
@@ -197,7 +193,8 @@ export const clickhouse: Dialect = {
 
 /** a piece rendered by the dialect of the store that runs the statement */
 export function fn(render: (d: Dialect) => Sql): Sql {
-  return node((t) => render(t.dialect));
+  // every store's Target carries a whole Dialect (store/*/store.ts); compile() needs only its Spelling
+  return node((t) => render(t.dialect as unknown as Dialect));
 }
 
 /** the table a record kind is read from, and the condition its rows must meet to count */

@@ -22,9 +22,18 @@
 export type Value = string | number | bigint | boolean | null | Date;
 export type Interpolation = Value | readonly Value[] | Sql;
 
+/** what compile() needs of a store's dialect (./dialect.ts Dialect extends it): how values and
+ *  names are written. The rest of a dialect is reached by nodes (dialect.ts fn()). */
+export interface Spelling {
+  /** true: values are bound as $1, $2 … (DuckDB); false: written as literals (ClickHouse 18.16) */
+  readonly bind: boolean;
+  literal(v: Value | readonly Value[]): string;
+  ident(parts: readonly string[]): string;
+}
+
 /** what a store gives compile(): its dialect, and where a record kind is read */
 export interface Target {
-  readonly dialect: import('./dialect.js').Dialect;
+  readonly dialect: Spelling;
   /** the table to read a record kind from (ClickHouse in cluster mode: the Distributed table) */
   table(kind: string): Sql;
   /** the condition a row of that table must meet to count (ClickHouse: its batch is live; DuckDB: TRUE) */

@@ -164,7 +164,7 @@ async function readRecords(ctx: RecordContext, file: RecordFile): Promise<Record
       if (n < PREFIX + 12 || n > MAX_RECORD) {
         ctx.reject(record, n > MAX_RECORD ? 'too-long' : 'malformed', `record size ${n}`);
         record++;
-        pos += n >= PREFIX ? n : PREFIX;
+        pos += Math.max(n , PREFIX);
         continue;
       }
       if (pos + n > size) {

@@ -42,7 +42,7 @@
 // one shard and the partial states small).
 //
 // Rows come back as JSON values (text stays text: a DeviceId such as "0123456789" is no number).
-import { type Sql, ident, sql } from '../../sql/sql.js';
+import { ident, sql } from '../../sql/sql.js';
 import { f } from '../../sql/dialect.js';
 import type { Store, TimeRange } from '../../store/types.js';
 import {
@@ -131,7 +131,9 @@ export async function devices(store: Store, q: EasQuery): Promise<EasDeviceTotal
     out.push({
       user: a.u, deviceId: a.d, deviceType: a.deviceType, userAgent: a.userAgent, model: l?.model ?? '', os: l?.os ?? '', protocol: a.protocol,
       // ISO texts of one length compare as their times do
+      // biome-ignore lint/complexity/useMathMinMax: text, not numbers
       firstSeen: times.map((x) => x.first).reduce((x, y) => (y < x ? y : x)),
+      // biome-ignore lint/complexity/useMathMinMax: text, not numbers
       lastSeen: times.map((x) => x.last).reduce((x, y) => (y > x ? y : x)),
       hits: c?.hits ?? 0, bytesSent: c?.bytesSent ?? 0, bytesReceived: c?.bytesReceived ?? 0, emailsSent: c?.emailsSent ?? 0, searches: c?.searches ?? 0,
       itemsSent: l?.itemsSent ?? 0, itemsReceived: l?.itemsReceived ?? 0, oofSet: l?.oofSet ?? 0, oofGet: l?.oofGet ?? 0,

@@ -216,7 +216,7 @@ test('uri_query: an ActiveSync request\'s first Log= value is cut out (it is eas
     const parser: Parser = iis.parser({ file: 'x', out: () => out, reject() { assert.fail('reject'); }, note() {} });
     const feed = (l: string, n: number) => { const b = Buffer.from(l, 'utf8'); parser.line(b, 0, b.length, n, 0); };
     feed(fields, 1);
-    queries.forEach(([stem, q], i) => feed(`2024-03-04 10:00:00 10.0.0.1 POST ${stem} ${q} 443 jdoe 10.0.0.2 Agent 200 0 0 15`, i + 2));
+    for (const [i, [stem, q]] of queries.entries()) feed(`2024-03-04 10:00:00 10.0.0.1 POST ${stem} ${q} 443 jdoe 10.0.0.2 Agent 200 0 0 15`, i + 2);
     const rows = parseTsv(out.take(), escapes);
     const col = (name: string) => iisRequests.columns.findIndex((c) => c.name === name);
     queries.forEach(([, q, eas], i) => {

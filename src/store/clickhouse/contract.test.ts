@@ -15,7 +15,7 @@ import { generateTracking } from '../../generate/tracking/index.js';
 import { ingest } from '../../ingest/ingest.js';
 import { describeClickhouse, startClickhouse, startCluster, type ClickhouseCluster, type ClickhouseServer } from '../../testing/clickhouse.js';
 import { openClickhouse } from './open.js';
-import { ClickhouseStore } from './store.js';
+import type { ClickhouseStore } from './store.js';
 import { recordTables } from '../../schema/tables.js';
 import { TsvWriter } from '../../schema/tsv.js';
 import { clusterUrl } from './urls.fixture.js';

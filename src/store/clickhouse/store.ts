@@ -42,7 +42,7 @@
 //   batch ids); the same file at once is not supported, as with DuckDB (which locks the file).
 import { randomInt } from 'node:crypto';
 import { recordTables, type RecordKind, type RecordTable } from '../../schema/tables.js';
-import type { Batch, QueryOptions, IngestedFile, RejectExample, Store, TimeRange } from '../types.js';
+import type { Batch, QueryOptions, IngestedFile, RejectExample, Store, } from '../types.js';
 import { newBatchId, tagRows, type BatchPart } from './batches.js';
 import { insertKeyedRows } from './keyed.js';
 import { ClickhouseError, type ClickhouseHttp, type Settings } from './http.js';
@@ -51,7 +51,6 @@ import { type Sql, type Target, type Value, compile, ident, join, list, raw, sql
 import { clickhouse } from '../../sql/dialect.js';
 import { BATCH_COLUMN, layoutNames, loadColumns, storedColumns } from './tables.js';
 import { shardsNamedIn, type Topology } from './topology.js';
-import type { ReadContext } from './read.js';
 import type { StoreUrl } from './url.js';
 
 /** a committed batch of a file: which table, which lines */
@@ -358,7 +357,7 @@ export class ClickhouseStore implements Store {
     try {
       const logs = new Map<number, FileLog>();
       const found = await this.fileLogs([...ids]);
-      [...ids].forEach((id, i) => logs.set(id, found[i]!));
+      for (const [i, id] of [...ids].entries()) logs.set(id, found[i]!);
       const steps = new Map<number, Step & { added: Added[]; retracted: number[] }>();
       for (const id of ids) {
         const file = b.files.find((f) => f.id === id) ?? logs.get(id)!.latest;
@@ -439,15 +438,6 @@ export class ClickhouseStore implements Store {
         SELECT ${join(cols)}, ${copy} FROM ${read} WHERE ${ident(BATCH_COLUMN)} = ${id} AND line < ${before}`, { settings: this.insertSettings });
       return { fileId, id: copy, table: t.name, first: batch.first, last: before - 1, rows: 0 };
     });
-  }
-
-  // ---------------------------------------------------------------- reading
-
-  private readContext(kind: RecordKind): ReadContext {
-    return {
-      table: ident(layoutNames(recordTables[kind], this.topology.cluster).read),
-      live: sql`${ident(BATCH_COLUMN)} GLOBAL IN (SELECT batch FROM live_batches)`,
-    };
   }
 
   /** Settings of the queries whose inner groups are per message (QueryOptions.groupsWithinShard: the

@@ -7,7 +7,7 @@ import { rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { recordTables, type RecordKind } from '../../schema/tables.js';
-import type { Batch, BatchLane, BulkFile, BulkOutcome, IngestedFile, Store, TimeRange } from '../types.js';
+import type { Batch, BatchLane, BulkFile, BulkOutcome, IngestedFile, Store, } from '../types.js';
 import type { BulkCsv } from '../../schema/bulk.js';
 import { bulkLoad, type Conn } from './bulk.js';
 import { createTableSql, duckType, ident, loadTsvSql } from './ddl.js';
