@@ -65,8 +65,12 @@ module.exports = {
     only('schema-imports-nothing', '^src/schema/', '^src/schema/', 'schema is the bottom layer: it imports nothing of src'),
     only('sql-only-schema', '^src/sql/', '^src/(sql|schema)/', 'sql builds on schema only'),
     only('store-only-schema-sql', '^src/store/', '^src/(store|schema|sql)/', 'the store knows tables and SQL, not formats, ingest or reports'),
-    only('formats-layer', '^src/formats/', '^src/(formats|schema|sql|capabilities/[^/]+)/',
-      'formats use schema, sql types and a capability\'s decoders (formats/iis decodes Log= with capabilities/activesync)'),
+    only(
+      'formats-layer',
+      '^src/formats/',
+      '^src/(formats|schema|sql|capabilities/[^/]+)/',
+      "formats use schema, sql types and a capability's decoders (formats/iis decodes Log= with capabilities/activesync)",
+    ),
     {
       name: 'formats-sql-types-only',
       comment: 'formats may name SQL types, not build or run queries',
@@ -74,10 +78,19 @@ module.exports = {
       from: { path: '^src/formats/', pathNot: TEST },
       to: { path: '^src/sql/', dependencyTypesNot: ['type-only'] },
     },
-    only('ingest-layer', '^src/ingest/', `^src/(ingest|schema|formats)/|${STORE_TYPES}`, 'ingest reads files through formats into a store it knows by its types'),
+    only(
+      'ingest-layer',
+      '^src/ingest/',
+      `^src/(ingest|schema|formats)/|${STORE_TYPES}`,
+      'ingest reads files through formats into a store it knows by its types',
+    ),
     ...storeTypesOnly('ingest', '^src/ingest/'),
-    only('capabilities-layer', '^src/capabilities/', `^src/(capabilities|schema|sql|render)/|${STORE_TYPES}`,
-      'a capability holds its tables, queries and reports over schema, sql, store types and render'),
+    only(
+      'capabilities-layer',
+      '^src/capabilities/',
+      `^src/(capabilities|schema|sql|render)/|${STORE_TYPES}`,
+      'a capability holds its tables, queries and reports over schema, sql, store types and render',
+    ),
     ...storeTypesOnly('capabilities', '^src/capabilities/'),
     // reports/ is on its way into capabilities/: the same rule until it is gone
     only('reports-layer', '^src/reports/', `^src/(reports|capabilities|schema|sql|render)/|${STORE_TYPES}`, 'reports move into capabilities: the same layer'),

@@ -17,7 +17,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 // Off until the whole tree is formatted once (the lead's own commit, `npx biome format --write .`):
 // then true, and `check` fails on any file Biome would format differently.
-const FORMAT_CHECK = false;
+const FORMAT_CHECK = true;
 
 // A hung test fails instead of stalling CI. Node 20 applies --test-timeout to each test and also to
 // each test file as a whole (its child process), so it must exceed the slowest file: cli/eas.test.js,
@@ -80,7 +80,10 @@ function install() {
 /** tsc into a clean dist when a source is newer than the build */
 function build() {
   const built = existsSync('dist/.built') ? statSync('dist/.built').mtimeMs : 0;
-  const src = Math.max(newest('src', (p) => p.endsWith('.ts')), statSync('tsconfig.json').mtimeMs);
+  const src = Math.max(
+    newest('src', (p) => p.endsWith('.ts')),
+    statSync('tsconfig.json').mtimeMs,
+  );
   if (src > built) {
     console.error('mxray: building (tsc)…');
     // a clean build: a test file moved or removed in src must not keep running from an old dist
@@ -98,8 +101,16 @@ function check() {
   let st = sh(process.execPath, biome);
   if (st !== 0) return st;
   console.error('mxray: dependency-cruiser (layer rules, no cycles)…');
-  st = sh(process.execPath, ['node_modules/dependency-cruiser/bin/dependency-cruise.mjs', 'src', '--config', '.dependency-cruiser.cjs',
-    '--ignore-known', '.dependency-cruiser-known-violations.json', '--output-type', 'err']);
+  st = sh(process.execPath, [
+    'node_modules/dependency-cruiser/bin/dependency-cruise.mjs',
+    'src',
+    '--config',
+    '.dependency-cruiser.cjs',
+    '--ignore-known',
+    '.dependency-cruiser-known-violations.json',
+    '--output-type',
+    'err',
+  ]);
   return st;
 }
 
@@ -107,7 +118,9 @@ function check() {
 function slowest(timesFile, n = 5) {
   if (!existsSync(timesFile)) return [];
   const times = JSON.parse(readFileSync(timesFile, 'utf8'));
-  return Object.entries(times).sort((a, b) => b[1] - a[1]).slice(0, n);
+  return Object.entries(times)
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, n);
 }
 
 async function test(filters) {
@@ -146,12 +159,22 @@ async function test(filters) {
     const conc = process.env.MXRAY_TEST_CONCURRENCY ?? '2';
     const times = join('dist', 'test-times.json');
     rmSync(times, { force: true });
-    const args = ['--test', `--test-concurrency=${conc}`, `--test-timeout=${TEST_TIMEOUT_MS}`,
-      '--test-reporter=spec', '--test-reporter-destination=stdout', `--test-reporter=${pathToFileURL(join(root, 'scripts/test-times.mjs')).href}`, `--test-reporter-destination=${times}`,
-      ...tests.map((t) => relative(root, t))];
+    const args = [
+      '--test',
+      `--test-concurrency=${conc}`,
+      `--test-timeout=${TEST_TIMEOUT_MS}`,
+      '--test-reporter=spec',
+      '--test-reporter-destination=stdout',
+      `--test-reporter=${pathToFileURL(join(root, 'scripts/test-times.mjs')).href}`,
+      `--test-reporter-destination=${times}`,
+      ...tests.map((t) => relative(root, t)),
+    ];
     child = spawn(process.execPath, args, { stdio: 'inherit', env: { ...process.env, ...servers.env } });
     const code = await new Promise((resolve) => {
-      child.once('error', (e) => { console.error(e); resolve(1); });
+      child.once('error', (e) => {
+        console.error(e);
+        resolve(1);
+      });
       child.once('exit', (c, sig) => resolve(c ?? (sig ? 1 : 0)));
     });
     const slow = slowest(times);

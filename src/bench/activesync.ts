@@ -39,7 +39,11 @@ function countLines(files: readonly string[]): number {
   return n;
 }
 
-interface Measured { seconds: number; peakRssMB: number | undefined; detail?: Record<string, number> }
+interface Measured {
+  seconds: number;
+  peakRssMB: number | undefined;
+  detail?: Record<string, number>;
+}
 
 /** run a command; wall time, and its peak RSS read from /proc (VmHWM only grows: the last reading
  *  before it exits is its peak, within one polling interval) */
@@ -54,12 +58,21 @@ function measure(cmd: string, args: string[]): Promise<Measured & { stdout: stri
       try {
         const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
         if (m) peak = Math.max(peak ?? 0, Number(m[1]) / 1024);
-      } catch { /* gone, or no /proc */ }
+      } catch {
+        /* gone, or no /proc */
+      }
     };
     const timer = setInterval(poll, 50);
-    child.stdout.on('data', (d) => { stdout += d; });
-    child.stderr.on('data', (d) => { stderr += d; });
-    child.on('error', (e) => { clearInterval(timer); fail(e); });
+    child.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    child.on('error', (e) => {
+      clearInterval(timer);
+      fail(e);
+    });
     child.on('exit', () => poll());
     child.on('close', (code) => {
       clearInterval(timer);
@@ -101,7 +114,14 @@ export async function benchActiveSync(cacheDir: string, targetMB: number): Promi
   // mxray: ingest + eas export in a child of its own
   const self = fileURLToPath(import.meta.url);
   const mx = await measure(process.execPath, [self, '--child', join(work, 'bench.duckdb'), dir, join(work, 'export')]);
-  const r = JSON.parse(mx.stdout.trim().split('\n').pop()!) as { ingestSeconds: number; exportSeconds: number; maxRssMB: number; events: number; rejects: number; lines: number };
+  const r = JSON.parse(mx.stdout.trim().split('\n').pop()!) as {
+    ingestSeconds: number;
+    exportSeconds: number;
+    maxRssMB: number;
+    events: number;
+    rejects: number;
+    lines: number;
+  };
 
   // GoAccess on the same files
   let ga: (Measured & { failed?: number; valid?: number }) | undefined;
@@ -111,16 +131,21 @@ export async function benchActiveSync(cacheDir: string, targetMB: number): Promi
     const general = (JSON.parse(readFileSync(join(work, 'goaccess.json'), 'utf8')) as { general: { valid_requests: number; failed_requests: number } }).general;
     ga = { ...g, valid: general.valid_requests, failed: general.failed_requests };
   } catch (e) {
-    gaNote = (e as NodeJS.ErrnoException).code === 'ENOENT'
-      ? 'GoAccess is not installed (Debian: apt-get install goaccess): no baseline in this run'
-      : `GoAccess failed: ${(e as Error).message.split('\n')[0]}`;
+    gaNote =
+      (e as NodeJS.ErrnoException).code === 'ENOENT'
+        ? 'GoAccess is not installed (Debian: apt-get install goaccess): no baseline in this run'
+        : `GoAccess failed: ${(e as Error).message.split('\n')[0]}`;
   }
 
   const out: string[] = [];
   out.push(`ActiveSync: ${files.length} files, ${humanBytes(bytes)}, ${lines.toLocaleString('en-US')} lines of Exchange 2013 IIS logs (front end + back end)`);
   const row = (name: string, s: number, rss: number | undefined, vs: string) =>
-    `${name.padEnd(34)} ${s.toFixed(2).padStart(8)} ${(bytes / 1e6 / s).toFixed(1).padStart(8)} ${Math.round(lines / s).toLocaleString('en-US').padStart(11)} ${(rss !== undefined ? `${rss.toFixed(0)} MB` : '?').padStart(9)} ${vs.padStart(12)}`;
-  out.push(`${'job'.padEnd(34)} ${'seconds'.padStart(8)} ${'MB/s'.padStart(8)} ${'lines/s'.padStart(11)} ${'peak RSS'.padStart(9)} ${'vs GoAccess'.padStart(12)}`);
+    `${name.padEnd(34)} ${s.toFixed(2).padStart(8)} ${(bytes / 1e6 / s).toFixed(1).padStart(8)} ${Math.round(lines / s)
+      .toLocaleString('en-US')
+      .padStart(11)} ${(rss !== undefined ? `${rss.toFixed(0)} MB` : '?').padStart(9)} ${vs.padStart(12)}`;
+  out.push(
+    `${'job'.padEnd(34)} ${'seconds'.padStart(8)} ${'MB/s'.padStart(8)} ${'lines/s'.padStart(11)} ${'peak RSS'.padStart(9)} ${'vs GoAccess'.padStart(12)}`,
+  );
   const total = r.ingestSeconds + r.exportSeconds;
   const vs = (s: number) => (ga ? `${(ga.seconds / s).toFixed(2)}× speed` : '');
   out.push(row('mxray ingest (every EAS element)', r.ingestSeconds, r.maxRssMB, vs(r.ingestSeconds)));
@@ -128,10 +153,15 @@ export async function benchActiveSync(cacheDir: string, targetMB: number): Promi
   out.push(row('mxray ingest + eas export', total, r.maxRssMB, vs(total)));
   out.push(row('mxray child process, wall', mx.seconds, mx.peakRssMB, vs(mx.seconds)));
   if (ga) out.push(row('GoAccess (W3C, 17-field format)', ga.seconds, ga.peakRssMB, '1.00×'));
-  out.push(`mxray: ${r.events.toLocaleString('en-US')} requests stored, ${r.rejects} rejected; GoAccess is single-threaded, parses the request fields but decodes no ActiveSync element`);
-  if (ga) out.push(`GoAccess: ${ga.valid!.toLocaleString('en-US')} valid, ${ga.failed!.toLocaleString('en-US')} failed requests (c-ip fe80::…%zone it cannot read)`);
+  out.push(
+    `mxray: ${r.events.toLocaleString('en-US')} requests stored, ${r.rejects} rejected; GoAccess is single-threaded, parses the request fields but decodes no ActiveSync element`,
+  );
+  if (ga)
+    out.push(`GoAccess: ${ga.valid!.toLocaleString('en-US')} valid, ${ga.failed!.toLocaleString('en-US')} failed requests (c-ip fe80::…%zone it cannot read)`);
   if (gaNote) out.push(gaNote);
-  out.push(`ratio (GoAccess time / mxray ingest + export time): ${ga ? (ga.seconds / total).toFixed(2) : 'n/a'}; goal ≥ 1 with every EAS element decoded, memory bounded`);
+  out.push(
+    `ratio (GoAccess time / mxray ingest + export time): ${ga ? (ga.seconds / total).toFixed(2) : 'n/a'}; goal ≥ 1 with every EAS element decoded, memory bounded`,
+  );
   return out.join('\n') + '\n';
 }
 

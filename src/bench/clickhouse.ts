@@ -34,7 +34,11 @@ function fmt(n: number, digits = 0): string {
 /** POST a file with curl (what an operator's script would do); seconds */
 function curlPost(url: string, query: string, file: string, settings: Record<string, string> = {}): number {
   const t = performance.now();
-  const r = spawnSync('curl', ['-sS', '--fail-with-body', '--data-binary', `@${file}`, `${url}/?${new URLSearchParams({ query, wait_end_of_query: '1', ...settings })}`], { encoding: 'utf8' });
+  const r = spawnSync(
+    'curl',
+    ['-sS', '--fail-with-body', '--data-binary', `@${file}`, `${url}/?${new URLSearchParams({ query, wait_end_of_query: '1', ...settings })}`],
+    { encoding: 'utf8' },
+  );
   if (r.error || r.status !== 0) throw new Error(`curl failed: ${r.error?.message ?? r.stdout + r.stderr}`);
   return (performance.now() - t) / 1000;
 }
@@ -43,7 +47,9 @@ function curlPost(url: string, query: string, file: string, settings: Record<str
 function cpuSeconds(servers: readonly ClickhouseServer[]): number {
   let ticks = 0;
   for (const s of servers) {
-    const fields = readFileSync(`/proc/${s.pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
+    const fields = readFileSync(`/proc/${s.pid}/stat`, 'utf8')
+      .replace(/^.*\) /s, '')
+      .split(' ');
     ticks += Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15 of stat)
   }
   return ticks / 100;
@@ -66,10 +72,17 @@ async function best(n: number, fn: () => Promise<unknown>, servers: readonly Cli
 function nullStore(): Store {
   let id = 0;
   return {
-    kind: 'clickhouse', location: 'nowhere', capabilities: { tsvBackslashEscapes: true, transactions: false }, dialect: clickhouse,
+    kind: 'clickhouse',
+    location: 'nowhere',
+    capabilities: { tsvBackslashEscapes: true, transactions: false },
+    dialect: clickhouse,
     query: async () => [],
-    close: async () => {}, filesByFingerprint: async () => [], shortFingerprintLengths: async () => [],
-    addFile: async (f) => ({ ...f, id: ++id }), updateFile: async () => {}, appendBatch: async () => {},
+    close: async () => {},
+    filesByFingerprint: async () => [],
+    shortFingerprintLengths: async () => [],
+    addFile: async (f) => ({ ...f, id: ++id }),
+    updateFile: async () => {},
+    appendBatch: async () => {},
   };
 }
 
@@ -77,7 +90,7 @@ function nullStore(): Store {
  *  parser); seconds */
 async function storeOnly(s: Store, tsv: Buffer): Promise<number> {
   const t = performance.now();
-  for (let start = 0; start < tsv.length;) {
+  for (let start = 0; start < tsv.length; ) {
     const end = Math.min(tsv.length, tsv.indexOf(10, Math.min(tsv.length - 1, start + (32 << 20))) + 1 || tsv.length);
     const rows = tsv.subarray(start, end);
     const ids = new Set<number>();
@@ -87,8 +100,20 @@ async function storeOnly(s: Store, tsv: Buffer): Promise<number> {
       count++;
     }
     const files: IngestedFile[] = [...ids].map((id) => ({
-      id, path: `/bench/${id}`, size: 0, fpLen: 0, fpHash: `bench-${id}`, format: 'msgtrk', offset: 0, nextLine: 1, seekable: true,
-      state: undefined, provisionalFrom: null, complete: false, lines: 0, rejects: 0,
+      id,
+      path: `/bench/${id}`,
+      size: 0,
+      fpLen: 0,
+      fpHash: `bench-${id}`,
+      format: 'msgtrk',
+      offset: 0,
+      nextLine: 1,
+      seekable: true,
+      state: undefined,
+      provisionalFrom: null,
+      complete: false,
+      lines: 0,
+      rejects: 0,
     }));
     await s.appendBatch({ files, rows: { tracking: rows }, rowCounts: { tracking: count }, rejects: [], replace: [] });
     start = end;
@@ -107,10 +132,12 @@ async function widen(s: ClickhouseStore): Promise<number> {
   for (let round = 1; events < TEN_MILLION && round < 200; round++) {
     const copy = cols.map((c) => (c === 'message_id' ? sql`concat(message_id, ${`#${round}`})` : ident(c)));
     const share = Math.min(10_000, Math.ceil(((TEN_MILLION - events) / originals) * 10_000 * 1.01));
-    await s.ch.exec(sql`INSERT INTO ${table} (${joinSql(cols.map((c) => ident(c)))}) SELECT ${joinSql(copy)} FROM ${table}
+    await s.ch.exec(
+      sql`INSERT INTO ${table} (${joinSql(cols.map((c) => ident(c)))}) SELECT ${joinSql(copy)} FROM ${table}
       WHERE ${ident(BATCH_COLUMN)} GLOBAL IN (SELECT batch FROM live_batches) AND position(message_id, '#') = 0
         AND cityHash64(message_id, ${round}) % 10000 < ${share}`,
-      { settings: s.topology.cluster ? { insert_distributed_sync: 1 } : {}, timeoutMs: 1_800_000 });
+      { settings: s.topology.cluster ? { insert_distributed_sync: 1 } : {}, timeoutMs: 1_800_000 },
+    );
     events = await tracking.eventCount(s, {});
   }
   return events;
@@ -147,20 +174,32 @@ export async function benchClickhouse(files: string[], bytes: number): Promise<s
     await pipeline(Readable.fromWeb(res.body as never), createWriteStream(tsv));
     const tsvBytes = statSync(tsv).size;
     const ch = new ClickhouseHttp({ url: server.url, database: 'bench' });
-    const types = trackingEvents.columns.map((c) => `${ident(c.name).text} ${c.name === 'file_id' || c.name === 'line' ? 'Int32' : c.type === 'timestamp' ? 'String' : `Nullable(${({ int: 'Int32', bigint: 'Int64', tinyint: 'Int8', double: 'Float64', text: 'String' } as const)[c.type]})`}`);
+    const types = trackingEvents.columns.map(
+      (c) =>
+        `${ident(c.name).text} ${c.name === 'file_id' || c.name === 'line' ? 'Int32' : c.type === 'timestamp' ? 'String' : `Nullable(${({ int: 'Int32', bigint: 'Int64', tinyint: 'Int8', double: 'Float64', text: 'String' } as const)[c.type]})`}`,
+    );
     await ch.exec(`CREATE TABLE curl_plain (${types.join(', ')}) ENGINE = MergeTree() ORDER BY (file_id, line)`);
     const cols = trackingEvents.columns.map((c) => ident(c.name).text).join(', ');
-    const staged = stagingColumns(trackingEvents).map((c) => ident(c).text).join(', ');
+    const staged = stagingColumns(trackingEvents)
+      .map((c) => ident(c).text)
+      .join(', ');
     const curlPlain = curlPost(server.url, `INSERT INTO bench.curl_plain (${cols}) FORMAT TabSeparated`, tsv);
     const curlLoad = curlPost(server.url, `INSERT INTO bench.tracking_events_load (${staged}) FORMAT TabSeparated`, tsv);
     const rowsTsv = readFileSync(tsv);
     const storeSingle = await storeOnly(await openClickhouse(`clickhouse://127.0.0.1:${server.httpPort}/bench_store`), rowsTsv);
-    const storeCluster = await storeOnly(await openClickhouse(`clickhouse://127.0.0.1:${cluster.servers[0]!.httpPort}/bench_store?cluster=${cluster.clusterName}&shards=${shards}`), rowsTsv);
-    const curlCluster = curlPost(cluster.servers[0]!.url, `INSERT INTO bench.tracking_events_load (${staged}) FORMAT TabSeparated`, tsv, { insert_distributed_sync: '1' });
+    const storeCluster = await storeOnly(
+      await openClickhouse(`clickhouse://127.0.0.1:${cluster.servers[0]!.httpPort}/bench_store?cluster=${cluster.clusterName}&shards=${shards}`),
+      rowsTsv,
+    );
+    const curlCluster = curlPost(cluster.servers[0]!.url, `INSERT INTO bench.tracking_events_load (${staged}) FORMAT TabSeparated`, tsv, {
+      insert_distributed_sync: '1',
+    });
 
     const line = (name: string, seconds: number, n = rows, b = bytes) =>
       `${name.padEnd(44)} ${seconds.toFixed(2).padStart(8)} ${fmt(b / 1e6 / seconds).padStart(7)} ${fmt(Math.round(n / seconds)).padStart(11)}`;
-    out.push(`ClickHouse ${version} (harness servers on 127.0.0.1): ${files.length} files, ${fmt(bytes / 1e6)} MB of logs, ${fmt(rows)} events (TSV ${fmt(tsvBytes / 1e6)} MB)`);
+    out.push(
+      `ClickHouse ${version} (harness servers on 127.0.0.1): ${files.length} files, ${fmt(bytes / 1e6)} MB of logs, ${fmt(rows)} events (TSV ${fmt(tsvBytes / 1e6)} MB)`,
+    );
     out.push(`${'job'.padEnd(44)} ${'seconds'.padStart(8)} ${'MB/s'.padStart(7)} ${'rows/s'.padStart(11)}`);
     out.push(line('mxray parser alone (a store that keeps nothing)', parseSeconds));
     out.push(line('mxray ingest -> single server', singleSeconds));
@@ -170,8 +209,10 @@ export async function benchClickhouse(files: string[], bytes: number): Promise<s
     out.push(line('curl TSV -> plain MergeTree table (single)', curlPlain, rows, tsvBytes));
     out.push(line('curl TSV -> load table + view (single)', curlLoad, rows, tsvBytes));
     out.push(line('curl TSV -> Distributed load table (cluster)', curlCluster, rows, tsvBytes));
-    out.push(`mxray store / curl into the same load path: single ${(storeSingle / curlLoad).toFixed(2)}×, cluster ${(storeCluster / curlCluster).toFixed(2)}× (goal: within 2×); ` +
-      `whole ingest (parsing ${fmt(bytes / 1e6)} MB of CSV) / curl (posting ${fmt(tsvBytes / 1e6)} MB of TSV): single ${(singleSeconds / curlLoad).toFixed(2)}×, cluster ${(clusterSeconds / curlCluster).toFixed(2)}×`);
+    out.push(
+      `mxray store / curl into the same load path: single ${(storeSingle / curlLoad).toFixed(2)}×, cluster ${(storeCluster / curlCluster).toFixed(2)}× (goal: within 2×); ` +
+        `whole ingest (parsing ${fmt(bytes / 1e6)} MB of CSV) / curl (posting ${fmt(tsvBytes / 1e6)} MB of TSV): single ${(singleSeconds / curlLoad).toFixed(2)}×, cluster ${(clusterSeconds / curlCluster).toFixed(2)}×`,
+    );
 
     // reports on >= 10 million events
     const t1 = await best(1, () => classesReport(single, opts));
@@ -189,7 +230,9 @@ export async function benchClickhouse(files: string[], bytes: number): Promise<s
     const trafficCluster = await best(3, () => tracking.traffic(sharded, {}, 'day'), cluster.servers);
     const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
     const both = (x: { wall: number; cpu: number }) => `${x.wall.toFixed(3)} s (server CPU ${x.cpu.toFixed(2)} s)`;
-    out.push(`widened by copies under other message ids: single ${fmt(bigSingle)} events (${widenSingle.toFixed(0)} s), cluster ${fmt(bigCluster)} events (${widenCluster.toFixed(0)} s)`);
+    out.push(
+      `widened by copies under other message ids: single ${fmt(bigSingle)} events (${widenSingle.toFixed(0)} s), cluster ${fmt(bigCluster)} events (${widenCluster.toFixed(0)} s)`,
+    );
     out.push(`classes report over ${fmt(bigSingle)} events (best of 3): single ${both(classesSingle)}, cluster ${both(classesCluster)} (goal: < 1 s)`);
     out.push(`traffic by day over the same (best of 3): single ${both(trafficSingle)}, cluster ${both(trafficCluster)}`);
     out.push(`machine: ${(await import('node:os')).availableParallelism()} CPUs, load average ${load} at the end (wall times include waiting for the CPU)`);

@@ -10,7 +10,10 @@ import { DuckDBInstance } from '@duckdb/node-api';
 const args = process.argv.slice(2);
 const storeDb = args[0] === '--store' ? args[1]! : undefined;
 const files = storeDb ? args.slice(2) : args;
-const fields = 'date_time,client_ip,client_hostname,server_ip,server_hostname,source_context,connector_id,source,event_id,internal_message_id,message_id,network_message_id,recipient_address,recipient_status,total_bytes,recipient_count,related_recipient_address,reference,message_subject,sender_address,return_path,message_info,directionality,tenant_id,original_client_ip,original_server_ip,custom_data,transport_traffic_type,log_id,schema_version'.split(',');
+const fields =
+  'date_time,client_ip,client_hostname,server_ip,server_hostname,source_context,connector_id,source,event_id,internal_message_id,message_id,network_message_id,recipient_address,recipient_status,total_bytes,recipient_count,related_recipient_address,reference,message_subject,sender_address,return_path,message_info,directionality,tenant_id,original_client_ip,original_server_ip,custom_data,transport_traffic_type,log_id,schema_version'.split(
+    ',',
+  );
 const cols = fields.map((f) => `'${f}': 'VARCHAR'`).join(', ');
 const list = '[' + files.map((f) => `'${f.replace(/'/g, "''")}'`).join(', ') + ']';
 const csv = `read_csv(${list}, delim = ',', quote = '"', escape = '"', header = false, skip = 5, auto_detect = false, columns = {${cols}})`;

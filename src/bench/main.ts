@@ -29,7 +29,12 @@ function filesUnder(dir: string): string[] {
   return out.sort();
 }
 
-interface ChildResult { seconds: number; maxRssMB: number; rows?: number; extra?: Record<string, number> }
+interface ChildResult {
+  seconds: number;
+  maxRssMB: number;
+  rows?: number;
+  extra?: Record<string, number>;
+}
 
 function child(script: string, args: string[]): ChildResult {
   const r = spawnSync(process.execPath, [join(root, 'dist', 'bench', script), ...args], { encoding: 'utf8', maxBuffer: 64 << 20 });
@@ -98,15 +103,25 @@ async function benchTracking(dataDir: string, files: string[], bytes: number): P
     ['mxray ingest + classes', mx.extra!.ingestSeconds! + mx.extra!.classesSeconds!, mx.maxRssMB, mx.rows],
   ];
   const pad = (s: string, n: number) => s.padEnd(n);
-  process.stdout.write(`${pad('job', 30)} ${'seconds'.padStart(8)} ${'MB/s'.padStart(8)} ${'rows/s'.padStart(11)} ${'peak RSS'.padStart(9)} ${'vs DuckDB'.padStart(9)}\n`);
+  process.stdout.write(
+    `${pad('job', 30)} ${'seconds'.padStart(8)} ${'MB/s'.padStart(8)} ${'rows/s'.padStart(11)} ${'peak RSS'.padStart(9)} ${'vs DuckDB'.padStart(9)}\n`,
+  );
   for (const [name, s, rss, n] of rows) {
     const mbs = bytes / 1e6 / s;
-    process.stdout.write(`${pad(name, 30)} ${s.toFixed(2).padStart(8)} ${mbs.toFixed(0).padStart(8)} ${(n ? Math.round(n / s).toLocaleString('en-US') : '').padStart(11)} ${(rss ? rss.toFixed(0) + ' MB' : '').padStart(9)} ${(s / duck.seconds).toFixed(2).padStart(8)}×\n`);
+    process.stdout.write(
+      `${pad(name, 30)} ${s.toFixed(2).padStart(8)} ${mbs.toFixed(0).padStart(8)} ${(n ? Math.round(n / s).toLocaleString('en-US') : '').padStart(11)} ${(rss ? rss.toFixed(0) + ' MB' : '').padStart(9)} ${(s / duck.seconds).toFixed(2).padStart(8)}×\n`,
+    );
   }
-  process.stdout.write(`\nlines: ${lines.toLocaleString('en-US')}, events stored: ${mx.rows?.toLocaleString('en-US')}; files read whole by DuckDB: ${mx.extra!.wholeFiles} of ${mx.extra!.files}\n`);
+  process.stdout.write(
+    `\nlines: ${lines.toLocaleString('en-US')}, events stored: ${mx.rows?.toLocaleString('en-US')}; files read whole by DuckDB: ${mx.extra!.wholeFiles} of ${mx.extra!.files}\n`,
+  );
   process.stdout.write(`classes report over ${mx.extra!.bigEvents!.toLocaleString('en-US')} events: ${mx.extra!.bigClassesSeconds!.toFixed(3)} s\n`);
-  process.stdout.write(`DuckDB read_csv + INSERT: the same columns stored into a table of a database file by DuckDB itself (2 threads, no checks, no line numbers), the floor of any ingest that stores the events in DuckDB: ${(duckStore.seconds / duck.seconds).toFixed(2)}× the GROUP BY baseline\n`);
-  process.stdout.write(`goals: ingest ≥ 100 MB/s (${(bytes / 1e6 / mx.extra!.ingestSeconds!).toFixed(0)}), peak RSS < 500 MB (${mx.maxRssMB.toFixed(0)}), ingest + classes within 2× DuckDB (${((mx.extra!.ingestSeconds! + mx.extra!.classesSeconds!) / duck.seconds).toFixed(2)}×), classes over 10M events < 1 s (${mx.extra!.bigClassesSeconds!.toFixed(3)})\n`);
+  process.stdout.write(
+    `DuckDB read_csv + INSERT: the same columns stored into a table of a database file by DuckDB itself (2 threads, no checks, no line numbers), the floor of any ingest that stores the events in DuckDB: ${(duckStore.seconds / duck.seconds).toFixed(2)}× the GROUP BY baseline\n`,
+  );
+  process.stdout.write(
+    `goals: ingest ≥ 100 MB/s (${(bytes / 1e6 / mx.extra!.ingestSeconds!).toFixed(0)}), peak RSS < 500 MB (${mx.maxRssMB.toFixed(0)}), ingest + classes within 2× DuckDB (${((mx.extra!.ingestSeconds! + mx.extra!.classesSeconds!) / duck.seconds).toFixed(2)}×), classes over 10M events < 1 s (${mx.extra!.bigClassesSeconds!.toFixed(3)})\n`,
+  );
 }
 
 await main(process.argv.slice(2));

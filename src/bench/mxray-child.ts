@@ -19,11 +19,20 @@ const rss = process.resourceUsage().maxRSS / 1024;
 // widen to >= 10M events: copies of the data with distinct message ids
 let events = await tracking.eventCount(store, {});
 for (let k = 1; events < 10_000_000 && k < 64; k++) {
-  await store.run(`INSERT INTO tracking_events SELECT * REPLACE (message_id || '#${k}' AS message_id) FROM tracking_events WHERE file_id > 0 AND message_id NOT LIKE '%#%'`);
+  await store.run(
+    `INSERT INTO tracking_events SELECT * REPLACE (message_id || '#${k}' AS message_id) FROM tracking_events WHERE file_id > 0 AND message_id NOT LIKE '%#%'`,
+  );
   events = await tracking.eventCount(store, {});
 }
 t = performance.now();
 await classesReport(store, opts);
 const bigClassesSeconds = (performance.now() - t) / 1000;
 await store.close();
-process.stdout.write(JSON.stringify({ seconds: ingestSeconds + classesSeconds, maxRssMB: rss, rows: s.events, extra: { ingestSeconds, classesSeconds, bigEvents: events, bigClassesSeconds, rejects: s.rejects, files: s.files, wholeFiles: s.wholeFiles } }) + '\n');
+process.stdout.write(
+  JSON.stringify({
+    seconds: ingestSeconds + classesSeconds,
+    maxRssMB: rss,
+    rows: s.events,
+    extra: { ingestSeconds, classesSeconds, bigEvents: events, bigClassesSeconds, rejects: s.rejects, files: s.files, wholeFiles: s.wholeFiles },
+  }) + '\n',
+);

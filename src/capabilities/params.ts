@@ -33,13 +33,18 @@ export function parseWhen(option: string, value: string, endOfDay: boolean): str
 
 /** --from and --to as `YYYY-MM-DD HH:MM:SS` (to exclusive); an empty value is no bound */
 export const rangeParams = [
-  param.custom('from', '--from <when>', 'start of the period, ISO date or date-time, UTC (inclusive)', 'text',
-    (v) => (v ? parseWhen('--from', v, false) : undefined)),
-  param.custom('to', '--to <when>', 'end of the period, ISO date (that whole day included) or date-time, UTC', 'text',
-    (v) => (v ? parseWhen('--to', v, true) : undefined)),
+  param.custom('from', '--from <when>', 'start of the period, ISO date or date-time, UTC (inclusive)', 'text', (v) =>
+    v ? parseWhen('--from', v, false) : undefined,
+  ),
+  param.custom('to', '--to <when>', 'end of the period, ISO date (that whole day included) or date-time, UTC', 'text', (v) =>
+    v ? parseWhen('--to', v, true) : undefined,
+  ),
 ] as const;
 
-interface RangeValues { from: string | undefined; to: string | undefined }
+interface RangeValues {
+  from: string | undefined;
+  to: string | undefined;
+}
 
 /** --from before --to, quoted as the user typed them */
 export const rangeOrder: Check<RangeValues> = (v: RangeValues, input: ParamInput) =>
@@ -55,5 +60,5 @@ export const outputParams = [
 ] as const;
 
 export function outputFormat(v: { format: OutputFormat | undefined; json: boolean }): OutputFormat {
-  return v.json ? 'json' : v.format ?? 'table';
+  return v.json ? 'json' : (v.format ?? 'table');
 }

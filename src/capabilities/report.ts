@@ -87,9 +87,10 @@ function schemaOf(set: ParamSet): z.ZodType {
   if (!s) {
     const shape = Object.fromEntries(set.params.map((p) => [p.name, p.schema]));
     s = z.strictObject(shape, {
-      error: (issue) => issue.code === 'unrecognized_keys'
-        ? `unknown parameter${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}; known: ${set.params.map((p) => p.name).join(', ')}`
-        : undefined,
+      error: (issue) =>
+        issue.code === 'unrecognized_keys'
+          ? `unknown parameter${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}; known: ${set.params.map((p) => p.name).join(', ')}`
+          : undefined,
     });
     schemas.set(set, s);
   }
@@ -118,14 +119,17 @@ export function flagName(flag: string): string {
 
 /** a zod transform: the string (or its absence) to a value, or an issue with the message `parse` gives */
 function read<V>(parse: (v: string | undefined) => V | { error: string }) {
-  return z.string().optional().transform((v, ctx): V => {
-    const out = parse(v);
-    if (typeof out === 'object' && out !== null && 'error' in out) {
-      ctx.addIssue({ code: 'custom', message: out.error });
-      return z.NEVER;
-    }
-    return out as V;
-  });
+  return z
+    .string()
+    .optional()
+    .transform((v, ctx): V => {
+      const out = parse(v);
+      if (typeof out === 'object' && out !== null && 'error' in out) {
+        ctx.addIssue({ code: 'custom', message: out.error });
+        return z.NEVER;
+      }
+      return out as V;
+    });
 }
 
 type Extra = Pick<Param, 'required'>;
@@ -144,20 +148,24 @@ function int<N extends string>(name: N, flag: string, help: string): Param<N, nu
 function int<N extends string>(name: N, flag: string, help: string, o: { default: number; min?: number }): Param<N, number>;
 function int<N extends string>(name: N, flag: string, help: string, o: { default?: number; min?: number } = {}): Param<N, number | undefined> {
   const min = o.min ?? 1;
-  const schema = read(orDefault(flag, o.default, undefined, (v) => {
-    const n = Number(v);
-    return Number.isInteger(n) && n >= min ? n : { error: `${flagName(flag)}: expected a whole number ≥ ${min}, got "${v}"` };
-  }));
+  const schema = read(
+    orDefault(flag, o.default, undefined, (v) => {
+      const n = Number(v);
+      return Number.isInteger(n) && n >= min ? n : { error: `${flagName(flag)}: expected a whole number ≥ ${min}, got "${v}"` };
+    }),
+  );
   return { name, flag, help, type: 'int', ...(o.default !== undefined ? { default: o.default } : {}), schema };
 }
 
 /** a number ≥ min (0 unless said) */
 function number<N extends string>(name: N, flag: string, help: string, o: { default: number; min?: number }): Param<N, number> {
   const min = o.min ?? 0;
-  const schema = read(orDefault(flag, o.default, undefined, (v) => {
-    const n = Number(v);
-    return Number.isFinite(n) && n >= min ? n : { error: `${flagName(flag)}: expected a number ≥ ${min}, got "${v}"` };
-  }));
+  const schema = read(
+    orDefault(flag, o.default, undefined, (v) => {
+      const n = Number(v);
+      return Number.isFinite(n) && n >= min ? n : { error: `${flagName(flag)}: expected a number ≥ ${min}, got "${v}"` };
+    }),
+  );
   return { name, flag, help, type: 'number', default: o.default, schema };
 }
 
@@ -165,15 +173,23 @@ function number<N extends string>(name: N, flag: string, help: string, o: { defa
 function choice<N extends string, C extends string>(name: N, flag: string, help: string, choices: readonly C[]): Param<N, C | undefined>;
 function choice<N extends string, C extends string>(name: N, flag: string, help: string, choices: readonly C[], dflt: NoInfer<C>): Param<N, C>;
 function choice<N extends string, C extends string>(name: N, flag: string, help: string, choices: readonly C[], dflt?: C): Param<N, C | undefined> {
-  const schema = read(orDefault<C | undefined>(flag, dflt, undefined, (v) =>
-    (choices as readonly string[]).includes(v) ? (v as C) : { error: `option '${flag}' argument '${v}' is invalid. Allowed choices are ${choices.join(', ')}.` }));
+  const schema = read(
+    orDefault<C | undefined>(flag, dflt, undefined, (v) =>
+      (choices as readonly string[]).includes(v)
+        ? (v as C)
+        : { error: `option '${flag}' argument '${v}' is invalid. Allowed choices are ${choices.join(', ')}.` },
+    ),
+  );
   return { name, flag, help, type: 'choice', choices, ...(dflt !== undefined ? { default: dflt } : {}), schema };
 }
 
 /** text, trimmed; `expects` names what an empty value should have been (`a user name`) */
 function text<N extends string>(name: N, flag: string, help: string, o: { expects: string } & Extra): Param<N, string | undefined> {
-  const schema = read(orDefault<string | undefined>(flag, undefined, o.required, (v) =>
-    v.trim() === '' ? { error: `${flagName(flag)}: expected ${o.expects}, got an empty value` } : v.trim()));
+  const schema = read(
+    orDefault<string | undefined>(flag, undefined, o.required, (v) =>
+      v.trim() === '' ? { error: `${flagName(flag)}: expected ${o.expects}, got an empty value` } : v.trim(),
+    ),
+  );
   return { name, flag, help, type: 'text', ...(o.required ? { required: true } : {}), schema };
 }
 
@@ -188,7 +204,14 @@ function flag<N extends string>(name: N, flagText: string, help: string): Param<
 }
 
 /** a parameter read by a function of its own (a date): `parse` returns the value or throws the message */
-function custom<N extends string, V>(name: N, flagText: string, help: string, type: ParamType, parse: (v: string | undefined) => V, o: Extra = {}): Param<N, V> {
+function custom<N extends string, V>(
+  name: N,
+  flagText: string,
+  help: string,
+  type: ParamType,
+  parse: (v: string | undefined) => V,
+  o: Extra = {},
+): Param<N, V> {
   const schema = read<V>((v) => {
     if (v === undefined && o.required) return { error: `required option '${flagText}' not specified` };
     try {

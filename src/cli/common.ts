@@ -10,13 +10,20 @@ import { chooseStore } from '../config/store-choice.js';
 /** an error in what the user asked for: printed without a stack, exit code 2 */
 export class UsageError extends Error {}
 
-export interface StoreOpts { db?: string; store?: string; config?: string }
+export interface StoreOpts {
+  db?: string;
+  store?: string;
+  config?: string;
+}
 
 export function storeOptions(cmd: Command): Command {
   return cmd
     .option('--db <path>', `DuckDB database file (default ./${DEFAULT_DB})`)
     .option('--store <url>', 'store URL instead of --db: clickhouse://host:8123/db[?cluster=NAME] (env MXRAY_STORE)')
-    .option('--config <file>', 'config file, for its store: section when neither --store, --db nor MXRAY_STORE is given (default: MXRAY_CONFIG, else ./mxray.yaml when present)');
+    .option(
+      '--config <file>',
+      'config file, for its store: section when neither --store, --db nor MXRAY_STORE is given (default: MXRAY_CONFIG, else ./mxray.yaml when present)',
+    );
 }
 
 /** open the store for a report: a missing DuckDB file is a clear error, not an empty report */

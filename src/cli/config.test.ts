@@ -15,25 +15,31 @@ const SECRET = 'Very-Secret-Smtp-9';
 
 test('config check: the effective config with secrets by reference, as text and JSON', async () => {
   const config = join(tmp, 'ok.yaml');
-  writeFileSync(config, 'notify:\n  smtp:\n    host: smtp.corp.example\n    security: tls\n    user: svc\n    passwordEnv: MXRAY_TEST_SMTP\n    from: mxray@corp.example\n');
+  writeFileSync(
+    config,
+    'notify:\n  smtp:\n    host: smtp.corp.example\n    security: tls\n    user: svc\n    passwordEnv: MXRAY_TEST_SMTP\n    from: mxray@corp.example\n',
+  );
   const env = { MXRAY_TEST_SMTP: SECRET, MXRAY_STORE: 'duckdb:x' };
   const text = await configCheck({ config }, env);
   assert.equal(text.code, 0);
-  assert.equal(text.stdout, [
-    `# ${config}: valid. What mxray makes of it: defaults filled in, paths absolute, secrets by where they come from.`,
-    'notify:',
-    '  smtp:',
-    '    host: smtp.corp.example',
-    '    port: 465',
-    '    security: tls',
-    '    user: svc',
-    '    password: (from env MXRAY_TEST_SMTP)',
-    '    from: mxray@corp.example',
-    '    tls:',
-    '      verify: true',
-    '    timeoutMs: 30000',
-    '',
-  ].join('\n'));
+  assert.equal(
+    text.stdout,
+    [
+      `# ${config}: valid. What mxray makes of it: defaults filled in, paths absolute, secrets by where they come from.`,
+      'notify:',
+      '  smtp:',
+      '    host: smtp.corp.example',
+      '    port: 465',
+      '    security: tls',
+      '    user: svc',
+      '    password: (from env MXRAY_TEST_SMTP)',
+      '    from: mxray@corp.example',
+      '    tls:',
+      '      verify: true',
+      '    timeoutMs: 30000',
+      '',
+    ].join('\n'),
+  );
   const json = await configCheck({ config, json: true }, env);
   assert.deepEqual(JSON.parse(json.stdout).config.notify.smtp.password, '(from env MXRAY_TEST_SMTP)');
   assert.ok(!text.stdout.includes(SECRET) && !json.stdout.includes(SECRET));
@@ -45,9 +51,17 @@ test('config check: the effective config with secrets by reference, as text and 
 test('config check: problems on stderr and in JSON, exit 2; no file at all is fine', async () => {
   const fixture = repoPath('fixtures', 'config', 'invalid-ldap-url.yaml');
   const r = await configCheck({ config: fixture }, {});
-  assert.deepEqual([r.code, r.stdout, r.stderr], [2, '', `${fixture}:3: directory.url: expected an ldap:// or ldaps:// URL, got "http://x"\n${fixture}: 1 problem(s)\n`]);
+  assert.deepEqual(
+    [r.code, r.stdout, r.stderr],
+    [2, '', `${fixture}:3: directory.url: expected an ldap:// or ldaps:// URL, got "http://x"\n${fixture}: 1 problem(s)\n`],
+  );
   const j = JSON.parse((await configCheck({ config: fixture, json: true }, {})).stdout);
-  assert.deepEqual(j, { file: fixture, valid: false, issues: [{ file: fixture, line: 3, path: 'directory.url', message: 'expected an ldap:// or ldaps:// URL, got "http://x"' }], config: {} });
+  assert.deepEqual(j, {
+    file: fixture,
+    valid: false,
+    issues: [{ file: fixture, line: 3, path: 'directory.url', message: 'expected an ldap:// or ldaps:// URL, got "http://x"' }],
+    config: {},
+  });
   // a file that is not YAML: the load error is reported the same way
   const flow = repoPath('fixtures', 'config', 'invalid-yaml-flow.yaml');
   assert.equal((await configCheck({ config: flow }, {})).code, 2);
@@ -65,10 +79,22 @@ test('config check: problems on stderr and in JSON, exit 2; no file at all is fi
 test('a config error stops a store command with exit 2, one line per problem', async () => {
   const written: string[] = [];
   const write = process.stderr.write;
-  process.stderr.write = ((chunk: string) => { written.push(String(chunk)); return true; }) as typeof process.stderr.write;
+  process.stderr.write = ((chunk: string) => {
+    written.push(String(chunk));
+    return true;
+  }) as typeof process.stderr.write;
   let code: number;
   try {
-    code = await run(['node', 'mxray', 'tracking', 'users', '--db', join(tmp, 'none.duckdb'), '--config', repoPath('fixtures', 'config', 'invalid-unknown-key.yaml')]);
+    code = await run([
+      'node',
+      'mxray',
+      'tracking',
+      'users',
+      '--db',
+      join(tmp, 'none.duckdb'),
+      '--config',
+      repoPath('fixtures', 'config', 'invalid-unknown-key.yaml'),
+    ]);
   } finally {
     process.stderr.write = write;
   }
@@ -78,14 +104,20 @@ test('a config error stops a store command with exit 2, one line per problem', a
   assert.equal(written.join(''), `mxray: no database at ${join(tmp, 'none.duckdb')}: run \`mxray ingest PATH…\` first, or name one with --db\n`);
   assert.ok(!written.join('').includes('serve.'), written.join(''));
   written.length = 0;
-  process.stderr.write = ((chunk: string) => { written.push(String(chunk)); return true; }) as typeof process.stderr.write;
+  process.stderr.write = ((chunk: string) => {
+    written.push(String(chunk));
+    return true;
+  }) as typeof process.stderr.write;
   try {
     code = await run(['node', 'mxray', 'tracking', 'users', '--config', repoPath('fixtures', 'config', 'invalid-unknown-section.yaml')]);
   } finally {
     process.stderr.write = write;
   }
   assert.equal(code, 2);
-  assert.equal(written.join(''), `mxray: ${repoPath('fixtures', 'config', 'invalid-unknown-section.yaml')}:3: diretory: unknown section; did you mean directory?\n`);
+  assert.equal(
+    written.join(''),
+    `mxray: ${repoPath('fixtures', 'config', 'invalid-unknown-section.yaml')}:3: diretory: unknown section; did you mean directory?\n`,
+  );
 });
 
 test('the process exits with 2 for an invalid config', async () => {

@@ -5,9 +5,15 @@ import { loadConfig, type Config } from '../config/config.js';
 import { ConfigError, formatIssue, type ConfigIssue } from '../config/errors.js';
 import { write } from './common.js';
 
-interface CheckOpts { config?: string; json?: boolean }
+interface CheckOpts {
+  config?: string;
+  json?: boolean;
+}
 
-export async function configCheck(o: CheckOpts, env: Readonly<Record<string, string | undefined>> = process.env): Promise<{ code: number; stdout: string; stderr: string }> {
+export async function configCheck(
+  o: CheckOpts,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   let config: Config | undefined;
   let issues: ConfigIssue[];
   try {
@@ -17,7 +23,7 @@ export async function configCheck(o: CheckOpts, env: Readonly<Record<string, str
     if (!(e instanceof ConfigError)) throw e;
     issues = [...e.issues];
   }
-  const file = config ? config.file?.shown ?? null : o.config ?? env.MXRAY_CONFIG ?? 'mxray.yaml';
+  const file = config ? (config.file?.shown ?? null) : (o.config ?? env.MXRAY_CONFIG ?? 'mxray.yaml');
   const effective = config?.effective() ?? {};
   const code = issues.length ? 2 : 0;
   if (o.json) {
@@ -27,7 +33,11 @@ export async function configCheck(o: CheckOpts, env: Readonly<Record<string, str
     return { code, stdout: '', stderr: issues.map((i) => `${formatIssue(i)}\n`).join('') + `${file}: ${issues.length} problem(s)\n` };
   }
   if (!config?.file) {
-    return { code, stdout: `no config file (no --config, MXRAY_CONFIG not set, no mxray.yaml in ${process.cwd()}): every section has its defaults\n`, stderr: '' };
+    return {
+      code,
+      stdout: `no config file (no --config, MXRAY_CONFIG not set, no mxray.yaml in ${process.cwd()}): every section has its defaults\n`,
+      stderr: '',
+    };
   }
   const { stringify } = await import('yaml');
   const notes = [

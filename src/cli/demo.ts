@@ -44,4 +44,6 @@ await step('ingest iis', ['ingest', iis, '--db', db]);
 await step('eas users', ['eas', 'users', '--sort', 'hits', '--limit', '10', '--db', db]);
 await step('eas runaway', ['eas', 'runaway', '--min-hits', '1000', '--per', 'hour', '--db', db]);
 await step('eas decode', ['eas', 'decode', 'V120_Ty:Em_Fid:37_Fc1_Filt2_St:S_Sk:1805_Srv:1a0c0d0s0e0r_Pk2260121383_S1_']);
-process.stdout.write(`\nThe IIS logs are in ${iis} (${generatedTruth(iisSet)}: hits, commands, Log= figures and runaway devices the reports must match); \`mxray eas export --out DIR --db ${db}\` writes Export-ActiveSyncLog's six CSV files.\n`);
+process.stdout.write(
+  `\nThe IIS logs are in ${iis} (${generatedTruth(iisSet)}: hits, commands, Log= figures and runaway devices the reports must match); \`mxray eas export --out DIR --db ${db}\` writes Export-ActiveSyncLog's six CSV files.\n`,
+);

@@ -37,7 +37,7 @@ before(async () => {
 
 // ---- eas decode: the seed's worked examples ----------------------------------------------------
 
-test('eas decode: the seed\'s four worked examples print the seed\'s translation', async () => {
+test("eas decode: the seed's four worked examples print the seed's translation", async () => {
   const decode = async (log: string) => (await mxray(['eas', 'decode', log])).stdout.split('\n');
   // Sync: protocol 12, email, folder 37, 1 folder, 3 days back, subsequent sync, sync key 1805,
   // server stats (1 add), policy key 2260121383, status 1
@@ -96,7 +96,10 @@ test('eas decode --json, a whole query string, unknown elements kept', async () 
   ]);
   const q = await mxray(['eas', 'decode', '--json', 'Cmd=Ping&User=jdoe&DeviceId=ABC&Log=V141_Hb900_Zz:what%20ever_S1&X=1']);
   const els = JSON.parse(q.stdout) as { key: string; separator: string; value: string; name: string; meaning: string }[];
-  assert.deepEqual(els.map((e) => e.key), ['V', 'Hb', 'Zz', 'S']);
+  assert.deepEqual(
+    els.map((e) => e.key),
+    ['V', 'Hb', 'Zz', 'S'],
+  );
   assert.deepEqual(els[2], { key: 'Zz', separator: ':', value: 'what%20ever', name: 'unknown', meaning: 'what ever' });
 });
 
@@ -114,9 +117,15 @@ test('--user (any case, with or without the domain) and --device select a part o
   assert.deepEqual(await json(['eas', 'users', '--user', 'mhall', '--device', one.deviceId]), [one]);
   // the filters reach every report
   const cmds = await json<{ user: string }[]>(['eas', 'commands', '--user', 'mhall']);
-  assert.deepEqual(cmds.map((c) => c.user), ['contoso\\mhall', 'contoso\\mhall']);
+  assert.deepEqual(
+    cmds.map((c) => c.user),
+    ['contoso\\mhall', 'contoso\\mhall'],
+  );
   const hours = await json<{ hits: number }[]>(['eas', 'hourly', '--device', one.deviceId]);
-  assert.equal(hours.reduce((a, h) => a + h.hits, 0), one.hits);
+  assert.equal(
+    hours.reduce((a, h) => a + h.hits, 0),
+    one.hits,
+  );
   const out = join(dir, 'export-mhall');
   await run(['eas', 'export', '--out', out, '--user', 'mhall']);
   const users = readFileSync(join(out, 'Users.csv'), 'utf8').trimEnd().split('\r\n');
@@ -127,16 +136,23 @@ test('--from/--to: whole UTC hours and days', async () => {
   const hours = await json<{ period: string; hits: number }[]>(['eas', 'hourly']);
   const nine = hours.find((h) => h.period === '2024-03-04T09')!;
   const only = await json<{ period: string; hits: number }[]>(['eas', 'hourly', '--from', '2024-03-04T09:00Z', '--to', '2024-03-04T10:00Z']);
-  assert.deepEqual(only.map((h) => [h.period, h.hits]), [[nine.period, nine.hits]]);
+  assert.deepEqual(
+    only.map((h) => [h.period, h.hits]),
+    [[nine.period, nine.hits]],
+  );
   assert.deepEqual(await json(['eas', 'users', '--from', '2024-03-05']), []);
   const day = await json<EasUserRow[]>(['eas', 'users', '--from', '2024-03-04', '--to', '2024-03-04']);
   assert.deepEqual(day, await json(['eas', 'users']));
 });
 
 test('eas runaway --per day: the device over the threshold in a UTC day, with the commands and errors of that day', async () => {
-  const days = await json<{ user: string; periods: number; peakPeriod: string; peakHits: number; commands: Record<string, number>; errors: Record<string, number> }[]>(
-    ['eas', 'runaway', '--min-hits', '5000', '--per', 'day']);
-  assert.deepEqual(days.map((d) => [d.user, d.periods, d.peakPeriod, d.peakHits]), [['contoso\\jthomas', 1, '2024-03-04', 10423]]);
+  const days = await json<
+    { user: string; periods: number; peakPeriod: string; peakHits: number; commands: Record<string, number>; errors: Record<string, number> }[]
+  >(['eas', 'runaway', '--min-hits', '5000', '--per', 'day']);
+  assert.deepEqual(
+    days.map((d) => [d.user, d.periods, d.peakPeriod, d.peakHits]),
+    [['contoso\\jthomas', 1, '2024-03-04', 10423]],
+  );
   assert.equal(Object.keys(days[0]!.commands)[0], 'Sync');
   assert.equal(Object.keys(days[0]!.errors)[0], 'MailboxQuotaExceeded');
   assert.deepEqual(await json(['eas', 'runaway', '--min-hits', '20000', '--per', 'day']), []);
@@ -188,14 +204,18 @@ for (const report of ['users', 'devices', 'commands', 'runaway', 'hourly'] as co
   });
 }
 
-test('golden: eas export writes the six files with the cmdlet\'s names, headers, BOM and CRLF', async () => {
+test("golden: eas export writes the six files with the cmdlet's names, headers, BOM and CRLF", async () => {
   const out = join(dir, 'export');
   const summary = await json<{ files: { name: string; rows: number }[]; logs: { counted: string } }>(['eas', 'export', '--out', out]);
-  assert.deepEqual(summary.files.map((f) => f.name), ['Users.csv', 'Servers.csv', 'Hourly.csv', 'StatusCodes.csv', 'PolicyCompliance.csv', 'UserAgents.csv']);
+  assert.deepEqual(
+    summary.files.map((f) => f.name),
+    ['Users.csv', 'Servers.csv', 'Hourly.csv', 'StatusCodes.csv', 'PolicyCompliance.csv', 'UserAgents.csv'],
+  );
   assert.equal(summary.logs.counted, 'front-end');
   assert.deepEqual(readdirSync(out).sort(), [...summary.files.map((f) => f.name)].sort());
   const headers: Record<string, string> = {
-    'Users.csv': 'User Name,Device ID,Device Type,Items Sent,Items Received,Hits,Total Bytes Sent,Total Bytes Received,Total Emails Sent,' +
+    'Users.csv':
+      'User Name,Device ID,Device Type,Items Sent,Items Received,Hits,Total Bytes Sent,Total Bytes Received,Total Emails Sent,' +
       'Total Emails Received,Total Calendar Sent,Total Calendar Received,Total Contacts Sent,Total Contacts Received,Total Tasks Sent,' +
       'Total Tasks Received,Total Notes Sent,Total Notes Received,Total OOF Messages Set by Client,Total OOF Messages Retrieved from Server,' +
       'Total Searches requested,Total SharePoint Access,Total UNC Access,Total Attachment Downloads,Total Attachment Size,Currently Compliant with Policy',
@@ -219,7 +239,7 @@ test('golden: eas export writes the six files with the cmdlet\'s names, headers,
   assert.match(summaryText, /in these files "Sent" is the server's side \(to the device\)/);
 });
 
-test('Users.csv: items per collection type equal the generator\'s truth (a Sync of Em and Ca is split)', async () => {
+test("Users.csv: items per collection type equal the generator's truth (a Sync of Em and Ca is split)", async () => {
   // the truth: the Srv:/Cli: counters the generator wrote, per collection type (truth.json `logValues`)
   const want = new Map(truth.logValues.devices.map((l) => [`${l.user},${l.deviceId}`, l.itemsByType]));
   let multi = 0;
@@ -234,7 +254,11 @@ test('Users.csv: items per collection type equal the generator\'s truth (a Sync 
   assert.ok(multi > 10, 'the sample has Syncs of several collections');
   const out = join(dir, 'export-types');
   await run(['eas', 'export', '--out', out]);
-  const [header, ...rows] = readFileSync(join(out, 'Users.csv'), 'utf8').slice(1).trimEnd().split('\r\n').map((l) => l.split(','));
+  const [header, ...rows] = readFileSync(join(out, 'Users.csv'), 'utf8')
+    .slice(1)
+    .trimEnd()
+    .split('\r\n')
+    .map((l) => l.split(','));
   const at = (h: string) => header!.indexOf(h);
   for (const r of rows.slice(0, -1)) {
     const t = want.get(`${r[0]},${r[1]}`) ?? {};
@@ -242,5 +266,8 @@ test('Users.csv: items per collection type equal the generator\'s truth (a Sync 
     // the cmdlet's "Sent" is to the device (Srv:), "Received" from it (Cli:)
     assert.deepEqual(got, { em: t.Em?.received ?? 0, caSent: t.Ca?.received ?? 0, caReceived: t.Ca?.sent ?? 0 }, `${r[0]} ${r[1]}`);
   }
-  assert.ok(rows.some((r) => Number(r[at('Total Calendar Sent')]) > 0), 'the sample has calendar items');
+  assert.ok(
+    rows.some((r) => Number(r[at('Total Calendar Sent')]) > 0),
+    'the sample has calendar items',
+  );
 });

@@ -25,7 +25,10 @@ function addDecode(e: Command): void {
 }
 
 function addExport(e: Command): void {
-  withParams(e.command('export').description("Export-ActiveSyncLog's six CSV files (Users, Servers, Hourly, StatusCodes, PolicyCompliance, UserAgents)"), exportParams)
+  withParams(
+    e.command('export').description("Export-ActiveSyncLog's six CSV files (Users, Servers, Hourly, StatusCodes, PolicyCompliance, UserAgents)"),
+    exportParams,
+  )
     .addHelpText('after', exportNotes)
     .action(async (_opts: unknown, c: Command) => {
       const p = paramsOf(c, exportParams);
@@ -43,8 +46,10 @@ function addExport(e: Command): void {
         return;
       }
       const files = r.files.map((f) => `  ${join(p.out, f.name)}  ${f.rows.length.toLocaleString('en-US')} row(s)`).join('\n');
-      write(`${logsLine(r.logs)}\nwrote Export-ActiveSyncLog's files:\n${files}\n` +
-        'in these files "Sent" is the server\'s side (to the device), as in the cmdlet: see `mxray eas export --help`\n');
+      write(
+        `${logsLine(r.logs)}\nwrote Export-ActiveSyncLog's files:\n${files}\n` +
+          'in these files "Sent" is the server\'s side (to the device), as in the cmdlet: see `mxray eas export --help`\n',
+      );
     });
 }
 

@@ -12,10 +12,12 @@ function emptyOut(dir: string): void {
 }
 
 export function registerGenerate(program: Command): void {
-  const g = program.command('generate').description('write realistic sample logs (in OUT/logs/, and OUT/truth.json with the exact counts) for demos, tests and benchmarks');
+  const g = program
+    .command('generate')
+    .description('write realistic sample logs (in OUT/logs/, and OUT/truth.json with the exact counts) for demos, tests and benchmarks');
 
   g.command('tracking')
-    .description('an organisation\'s message tracking logs, several servers, every Exchange generation')
+    .description("an organisation's message tracking logs, several servers, every Exchange generation")
     .option('--users <n>', 'mailboxes', positiveInt('--users'), 50)
     .option('--days <n>', 'days of logs', positiveInt('--days'), 5)
     .option('--servers <n>', 'Exchange servers', positiveInt('--servers'), 2)
@@ -26,7 +28,9 @@ export function registerGenerate(program: Command): void {
     .action(async (o: { users: number; days: number; servers: number; version: TrackingVersion; seed: number; start: string; out: string }) => {
       emptyOut(o.out);
       const truth = await generateTracking({ users: o.users, days: o.days, servers: o.servers, version: o.version, seed: o.seed, start: o.start, out: o.out });
-      write(`wrote Exchange ${o.version} tracking logs of ${Object.keys(truth.users).length} active users over ${truth.days} day(s) to ${generatedLogs(o.out)} (truth in ${generatedTruth(o.out)})\n`);
+      write(
+        `wrote Exchange ${o.version} tracking logs of ${Object.keys(truth.users).length} active users over ${truth.days} day(s) to ${generatedLogs(o.out)} (truth in ${generatedTruth(o.out)})\n`,
+      );
     });
 
   g.command('iis')
@@ -40,6 +44,8 @@ export function registerGenerate(program: Command): void {
     .action(async (o: { users: number; days: number; version: IisVersion; seed: number; start: string; out: string }) => {
       emptyOut(o.out);
       const truth = await generateIis({ users: o.users, days: o.days, version: o.version, seed: o.seed, start: o.start, out: o.out });
-      write(`wrote Exchange ${o.version} IIS logs, ${truth.devices.length} devices over ${truth.days} day(s), to ${generatedLogs(o.out)} (truth in ${generatedTruth(o.out)})\n`);
+      write(
+        `wrote Exchange ${o.version} IIS logs, ${truth.devices.length} devices over ${truth.days} day(s), to ${generatedLogs(o.out)} (truth in ${generatedTruth(o.out)})\n`,
+      );
     });
 }

@@ -7,7 +7,11 @@ import { humanBytes } from '../render/render.js';
 import { rejectReasons } from '../formats/types.js';
 import { formats } from '../formats/registry.js';
 
-interface IngestOpts extends StoreOpts { json?: boolean; as?: string; verbose?: boolean }
+interface IngestOpts extends StoreOpts {
+  json?: boolean;
+  as?: string;
+  verbose?: boolean;
+}
 
 /** the JSON contract of `ingest --json` */
 export function summaryJson(s: IngestSummary) {
@@ -33,9 +37,17 @@ export function summaryJson(s: IngestSummary) {
 export function summaryText(s: IngestSummary, verbose = false): string {
   const out: string[] = [];
   const mbs = s.seconds > 0 ? ` (${humanBytes(s.bytes / s.seconds)}/s)` : '';
-  out.push(`ingested ${s.files} file(s), ${humanBytes(s.bytes)} in ${s.seconds.toFixed(1)} s${mbs}: ${s.lines.toLocaleString('en-US')} lines, ${s.events.toLocaleString('en-US')} events, ${s.rejects.toLocaleString('en-US')} rejected`);
-  const fmts = Object.entries(s.formats).map(([f, n]) => `${f} ${n}`).join(', ');
-  const whole = !s.wholeFiles ? '' : s.wholeFiles === s.files ? ` (all read whole by the store's CSV reader)` : ` (${s.wholeFiles} read whole by the store's CSV reader, ${s.files - s.wholeFiles} line by line)`;
+  out.push(
+    `ingested ${s.files} file(s), ${humanBytes(s.bytes)} in ${s.seconds.toFixed(1)} s${mbs}: ${s.lines.toLocaleString('en-US')} lines, ${s.events.toLocaleString('en-US')} events, ${s.rejects.toLocaleString('en-US')} rejected`,
+  );
+  const fmts = Object.entries(s.formats)
+    .map(([f, n]) => `${f} ${n}`)
+    .join(', ');
+  const whole = !s.wholeFiles
+    ? ''
+    : s.wholeFiles === s.files
+      ? ` (all read whole by the store's CSV reader)`
+      : ` (${s.wholeFiles} read whole by the store's CSV reader, ${s.files - s.wholeFiles} line by line)`;
   if (fmts) out.push(`formats: ${fmts}${whole}`);
   // skipped files grouped by reason (a re-run skips every file: one line, not one per file)
   const skipped = new Map<string, string[]>();
@@ -55,7 +67,8 @@ export function summaryText(s: IngestSummary, verbose = false): string {
   }
   if (s.rejects) {
     out.push('rejected lines by reason:');
-    for (const [r, n] of Object.entries(s.rejectsByReason)) out.push(`  ${r.padEnd(18)} ${String(n).padStart(8)}  ${rejectReasons[r as keyof typeof rejectReasons]}`);
+    for (const [r, n] of Object.entries(s.rejectsByReason))
+      out.push(`  ${r.padEnd(18)} ${String(n).padStart(8)}  ${rejectReasons[r as keyof typeof rejectReasons]}`);
     out.push('first examples:');
     for (const e of s.examples) out.push(`  ${e.file}:${e.line}: ${e.reason}${e.detail ? ` (${e.detail})` : ''}`);
   }
@@ -68,7 +81,9 @@ export function registerIngest(program: Command): void {
   storeOptions(
     program
       .command('ingest')
-      .description('read log files or folders (recursive, .gz too) into the store; the format is detected per file; re-running adds nothing twice and continues grown or interrupted files')
+      .description(
+        'read log files or folders (recursive, .gz too) into the store; the format is detected per file; re-running adds nothing twice and continues grown or interrupted files',
+      )
       .argument('<paths...>', 'files or folders'),
   )
     .option('--as <format>', `read every file as this format instead of detecting it (${Object.keys(formats).join(', ')})`)
@@ -76,11 +91,16 @@ export function registerIngest(program: Command): void {
     .option('--verbose', 'list every skipped file')
     .action(async (paths: string[], o: IngestOpts) => {
       const bar = o.json ? undefined : progressBar();
-      const summary = await withStore(o, (store) => ingest(paths, {
-        store,
-        ...(o.as ? { format: o.as } : {}),
-        ...(bar ? { onProgress: (p) => bar.update(p) } : {}),
-      }), true);
+      const summary = await withStore(
+        o,
+        (store) =>
+          ingest(paths, {
+            store,
+            ...(o.as ? { format: o.as } : {}),
+            ...(bar ? { onProgress: (p) => bar.update(p) } : {}),
+          }),
+        true,
+      );
       bar?.done();
       write(o.json ? JSON.stringify(summaryJson(summary), null, 2) + '\n' : summaryText(summary, o.verbose));
       if (summary.errors.length) process.exitCode = 1;

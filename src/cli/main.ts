@@ -36,7 +36,12 @@ export async function run(argv: string[]): Promise<number> {
     if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
     if (e instanceof UsageError || e instanceof ConfigError) {
       // a config error has one line per problem, each `file:line: key: message`
-      process.stderr.write(e.message.split('\n').map((line) => `mxray: ${line}\n`).join(''));
+      process.stderr.write(
+        e.message
+          .split('\n')
+          .map((line) => `mxray: ${line}\n`)
+          .join(''),
+      );
       return 2;
     }
     process.stderr.write(`mxray: ${(e as Error).message}\n`);

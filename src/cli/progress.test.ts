@@ -11,7 +11,9 @@ import { mxray } from '../testing/cli.js';
 
 const logs = repoPath('fixtures', 'reports', 'two-servers');
 
-test('ingest draws a progress line on a terminal, and none on a pipe', { skip: !existsSync('/usr/bin/script') && 'util-linux script is not installed' }, async () => {
+test('ingest draws a progress line on a terminal, and none on a pipe', {
+  skip: !existsSync('/usr/bin/script') && 'util-linux script is not installed',
+}, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'mxray-progress-'));
   const cmd = `${process.execPath} ${repoPath('bin', 'mxray.js')} ingest ${logs} --db ${join(dir, 'tty.duckdb')}`;
   const r = spawnSync('script', ['-qec', cmd, '/dev/null'], { encoding: 'utf8', timeout: 60_000 });

@@ -49,11 +49,16 @@ function goodValue(p: Param): string {
   if (p.name === 'from') return '2024-03-04';
   if (p.name === 'to') return '2024-03-05T10:00Z';
   switch (p.type) {
-    case 'int': return '7';
-    case 'number': return '2.5';
-    case 'choice': return p.choices![p.choices!.length - 1]!;
-    case 'flag': return 'true';
-    default: return ' Some Name ';
+    case 'int':
+      return '7';
+    case 'number':
+      return '2.5';
+    case 'choice':
+      return p.choices![p.choices!.length - 1]!;
+    case 'flag':
+      return 'true';
+    default:
+      return ' Some Name ';
   }
 }
 
@@ -61,11 +66,16 @@ function goodValue(p: Param): string {
 function badValues(p: Param): string[] {
   if (p.name === 'from' || p.name === 'to') return ['2024-02-30', 'soon', '2024-03-04T25:00'];
   switch (p.type) {
-    case 'int': return ['0', 'x', '1.5', ''];
-    case 'number': return ['many', '-1'];
-    case 'choice': return ['nope'];
-    case 'text': return p.name === 'out' ? [] : ['', '  '];
-    default: return [];
+    case 'int':
+      return ['0', 'x', '1.5', ''];
+    case 'number':
+      return ['many', '-1'];
+    case 'choice':
+      return ['nope'];
+    case 'text':
+      return p.name === 'out' ? [] : ['', '  '];
+    default:
+      return [];
   }
 }
 
@@ -77,11 +87,11 @@ function argsOf(input: Record<string, string>, report: AnyReport): string[] {
   });
 }
 
-test('the registry: every report once, under its capability\'s command group', () => {
-  assert.deepEqual(all.map((r) => r.id), [
-    'tracking.users', 'tracking.classes', 'tracking.traffic', 'tracking.top',
-    'eas.users', 'eas.devices', 'eas.commands', 'eas.runaway', 'eas.hourly',
-  ]);
+test("the registry: every report once, under its capability's command group", () => {
+  assert.deepEqual(
+    all.map((r) => r.id),
+    ['tracking.users', 'tracking.classes', 'tracking.traffic', 'tracking.top', 'eas.users', 'eas.devices', 'eas.commands', 'eas.runaway', 'eas.hourly'],
+  );
   assert.equal(reports.size, all.length);
   for (const r of all) assert.deepEqual(r.id.split('.'), [...r.command], r.id);
 });
@@ -129,14 +139,31 @@ test('every report: each bad value, and each broken rule between options, is the
 test('typed values: dates to UTC bounds (a --to date includes its day), trimmed text, numbers, defaults', () => {
   // a parameter not given and without a default is absent; an empty date is given, and no bound
   assert.deepEqual(validate(reports.get('eas.runaway')!, { from: '2024-03-04', to: '2024-03-04', user: ' Contoso\\MHall ', minHits: '500', per: 'day' }), {
-    from: '2024-03-04 00:00:00', to: '2024-03-05 00:00:00', json: false, user: 'Contoso\\MHall', minHits: 500, per: 'day',
+    from: '2024-03-04 00:00:00',
+    to: '2024-03-05 00:00:00',
+    json: false,
+    user: 'Contoso\\MHall',
+    minHits: 500,
+    per: 'day',
   });
   assert.deepEqual(validate(reports.get('tracking.top')!, { to: '2024-05-06T09:30Z', json: '' }), {
-    to: '2024-05-06 09:30:00', json: true,
-    lightMax: 48, heavyMin: 78, mode: 'combined', recipients: 'once', by: 'sent', limit: 20,
+    to: '2024-05-06 09:30:00',
+    json: true,
+    lightMax: 48,
+    heavyMin: 78,
+    mode: 'combined',
+    recipients: 'once',
+    by: 'sent',
+    limit: 20,
   });
   assert.deepEqual(validate(reports.get('tracking.classes')!, { lightMax: '0.6', heavyMin: '1', mode: 'sent', format: 'csv', from: '' }), {
-    from: undefined, format: 'csv', json: false, lightMax: 0.6, heavyMin: 1, mode: 'sent', recipients: 'once',
+    from: undefined,
+    format: 'csv',
+    json: false,
+    lightMax: 0.6,
+    heavyMin: 1,
+    mode: 'sent',
+    recipients: 'once',
   });
 });
 
@@ -153,7 +180,10 @@ test('messages: the ones the CLI has always printed, and unknown keys of a query
   assert.equal(message('tracking.classes', { lightMax: '50', heavyMin: '40' }), '--light-max (50) must not be above --heavy-min (40)');
   assert.equal(message('tracking.classes', { lightMax: 'many' }), '--light-max: expected a number ≥ 0, got "many"');
   assert.equal(message('tracking.users', { from: '2024-13-01' }), '--from: "2024-13-01" is not a valid date');
-  assert.equal(message('tracking.users', { to: 'yesterday' }), '--to: expected an ISO date (2024-03-04) or date-time (2024-03-04T09:00Z) in UTC, got "yesterday"');
+  assert.equal(
+    message('tracking.users', { to: 'yesterday' }),
+    '--to: expected an ISO date (2024-03-04) or date-time (2024-03-04T09:00Z) in UTC, got "yesterday"',
+  );
   assert.equal(message('tracking.users', { from: '2024-05-08', to: '2024-05-01' }), '--from (2024-05-08) must be before --to (2024-05-01)');
   assert.equal(message('eas.hourly', { json: 'maybe' }), '--json: expected true or false, got "maybe"');
   assert.equal(message('tracking.traffic', { by: 'hour', limit: '3' }), 'unknown parameter "limit"; known: from, to, format, json, by');

@@ -32,12 +32,21 @@ before(async () => {
 // DUPLICATEDELIVER that does not count.
 test('per-user counts: each message once across servers, shadows and duplicates excluded', async () => {
   const users = await json(['tracking', 'users']);
-  assert.deepEqual(users.map((u: { user: string; sent: number; received: number; sentBytes: number; receivedBytes: number }) => [u.user, u.sent, u.received, u.sentBytes, u.receivedBytes]), [
-    ['alice@contoso.com', 1, 2, 5000, 11200],
-    ['bob@contoso.com', 1, 1, 2000, 5200],
-    ['carol@contoso.com', 0, 1, 0, 5200],
-    ['dave@contoso.com', 0, 2, 0, 14200],
-  ]);
+  assert.deepEqual(
+    users.map((u: { user: string; sent: number; received: number; sentBytes: number; receivedBytes: number }) => [
+      u.user,
+      u.sent,
+      u.received,
+      u.sentBytes,
+      u.receivedBytes,
+    ]),
+    [
+      ['alice@contoso.com', 1, 2, 5000, 11200],
+      ['bob@contoso.com', 1, 1, 2000, 5200],
+      ['carol@contoso.com', 0, 1, 0, 5200],
+      ['dave@contoso.com', 0, 2, 0, 14200],
+    ],
+  );
   // 2 days with events: per day rates and n
   const alice = users[0];
   assert.equal(alice.sentPerDay, 0.5);
@@ -48,12 +57,26 @@ test('per-user counts: each message once across servers, shadows and duplicates 
 
 test('--recipients each counts a message once per recipient', async () => {
   const users = await json(['tracking', 'users', '--recipients', 'each']);
-  assert.deepEqual(users.map((u: { user: string; sent: number }) => [u.user, u.sent]), [['alice@contoso.com', 3], ['bob@contoso.com', 1], ['carol@contoso.com', 0], ['dave@contoso.com', 0]]);
+  assert.deepEqual(
+    users.map((u: { user: string; sent: number }) => [u.user, u.sent]),
+    [
+      ['alice@contoso.com', 3],
+      ['bob@contoso.com', 1],
+      ['carol@contoso.com', 0],
+      ['dave@contoso.com', 0],
+    ],
+  );
 });
 
 test('--from/--to select whole UTC days; traffic per day and hour', async () => {
   const day2 = await json(['tracking', 'users', '--from', '2024-05-07', '--to', '2024-05-07']);
-  assert.deepEqual(day2.map((u: { user: string; sent: number; received: number }) => [u.user, u.sent, u.received]), [['alice@contoso.com', 0, 2], ['dave@contoso.com', 0, 1]]);
+  assert.deepEqual(
+    day2.map((u: { user: string; sent: number; received: number }) => [u.user, u.sent, u.received]),
+    [
+      ['alice@contoso.com', 0, 2],
+      ['dave@contoso.com', 0, 1],
+    ],
+  );
   const traffic = await json(['tracking', 'traffic']);
   assert.deepEqual(traffic, [
     { period: '2024-05-06', messages: 2, bytes: 7000, deliveries: 3 },
@@ -66,11 +89,21 @@ test('--from/--to select whole UTC days; traffic per day and hour', async () => 
 test('classes: boundaries and the sent-only mode', async () => {
   const c = await json(['tracking', 'classes', '--light-max', '0.6', '--heavy-min', '1']);
   // n: alice sqrt((0.25+1)/2)=0.79, bob sqrt((0.25+0.25)/2)=0.5, carol sqrt(0.25/2)=0.35, dave sqrt(1/2)=0.71
-  assert.deepEqual(c, { days: 2, mode: 'combined', lightMax: 0.6, heavyMin: 1, users: 4, classes: { light: { users: 2, percent: 50 }, medium: { users: 2, percent: 50 }, heavy: { users: 0, percent: 0 } } });
+  assert.deepEqual(c, {
+    days: 2,
+    mode: 'combined',
+    lightMax: 0.6,
+    heavyMin: 1,
+    users: 4,
+    classes: { light: { users: 2, percent: 50 }, medium: { users: 2, percent: 50 }, heavy: { users: 0, percent: 0 } },
+  });
   const s = await json(['tracking', 'classes', '--mode', 'sent', '--light-max', '0.5', '--heavy-min', '0.5']);
   assert.deepEqual(s.classes, { light: { users: 2, percent: 50 }, medium: { users: 0, percent: 0 }, heavy: { users: 2, percent: 50 } });
   const top = await json(['tracking', 'top', '--by', 'receivedBytes', '--limit', '2']);
-  assert.deepEqual(top.map((u: { user: string }) => u.user), ['dave@contoso.com', 'alice@contoso.com']);
+  assert.deepEqual(
+    top.map((u: { user: string }) => u.user),
+    ['dave@contoso.com', 'alice@contoso.com'],
+  );
 });
 
 test('bad options are clear errors with exit code 2', async () => {

@@ -34,35 +34,64 @@ const ldapEnv = { MXRAY_TEST_LDAP_PASSWORD: 'env-secret-value' };
 
 const expected: Record<string, { env?: Record<string, string>; messages: string[] }> = {
   'invalid-ldap-url.yaml': { messages: ['invalid-ldap-url.yaml:3: directory.url: expected an ldap:// or ldaps:// URL, got "http://x"'] },
-  'invalid-literal-password.yaml': { messages: ['invalid-literal-password.yaml:4: directory.password: a password does not belong in the config file: give passwordFile: PATH (a file holding it) or passwordEnv: NAME (an environment variable)'] },
+  'invalid-literal-password.yaml': {
+    messages: [
+      'invalid-literal-password.yaml:4: directory.password: a password does not belong in the config file: give passwordFile: PATH (a file holding it) or passwordEnv: NAME (an environment variable)',
+    ],
+  },
   'invalid-unknown-section.yaml': { messages: ['invalid-unknown-section.yaml:3: diretory: unknown section; did you mean directory?'] },
-  'invalid-unknown-key.yaml': { messages: [
-    'invalid-unknown-key.yaml:4: serve.listen.prot: unknown key; did you mean port?',
-    'invalid-unknown-key.yaml:5: serve.tokenFile: unknown key; known keys: listen, auth, tls',
-  ] },
-  'invalid-yaml-escape.yaml': { messages: [`invalid-yaml-escape.yaml:2: not valid YAML: Invalid escape sequence \\m (in "double quotes" a backslash starts an escape: write Windows paths without quotes or in 'single quotes')`] },
-  'invalid-yaml-flow.yaml': { messages: ['invalid-yaml-flow.yaml:4: not valid YAML: Flow sequence in block collection must be sufficiently indented and end with a ]'] },
+  'invalid-unknown-key.yaml': {
+    messages: [
+      'invalid-unknown-key.yaml:4: serve.listen.prot: unknown key; did you mean port?',
+      'invalid-unknown-key.yaml:5: serve.tokenFile: unknown key; known keys: listen, auth, tls',
+    ],
+  },
+  'invalid-yaml-escape.yaml': {
+    messages: [
+      `invalid-yaml-escape.yaml:2: not valid YAML: Invalid escape sequence \\m (in "double quotes" a backslash starts an escape: write Windows paths without quotes or in 'single quotes')`,
+    ],
+  },
+  'invalid-yaml-flow.yaml': {
+    messages: ['invalid-yaml-flow.yaml:4: not valid YAML: Flow sequence in block collection must be sufficiently indented and end with a ]'],
+  },
   'invalid-both-secrets.yaml': { env: ldapEnv, messages: ['invalid-both-secrets.yaml:5: directory.passwordEnv: give passwordFile or passwordEnv, not both'] },
-  'invalid-serve-listen.yaml': { messages: [
-    'invalid-serve-listen.yaml:4: serve.listen.host: listening on 0.0.0.0 (beyond this machine) needs auth: give auth.tokenFile or auth.user with auth.passwordFile, or listen on 127.0.0.1',
-    'invalid-serve-listen.yaml:5: serve.listen.port: expected a port number from 1 to 65535, got 70000',
-  ] },
+  'invalid-serve-listen.yaml': {
+    messages: [
+      'invalid-serve-listen.yaml:4: serve.listen.host: listening on 0.0.0.0 (beyond this machine) needs auth: give auth.tokenFile or auth.user with auth.passwordFile, or listen on 127.0.0.1',
+      'invalid-serve-listen.yaml:5: serve.listen.port: expected a port number from 1 to 65535, got 70000',
+    ],
+  },
   'invalid-top-level.yaml': { messages: ['invalid-top-level.yaml:1: expected sections at the top level (store, directory, notify, serve), got a list'] },
   'invalid-store-url.yaml': { messages: ['invalid-store-url.yaml:2: store.url: expected clickhouse://host:8123/database or duckdb:PATH, got "http://x"'] },
-  'invalid-store-password.yaml': { messages: ['invalid-store-password.yaml:2: store.url: the URL holds a password: keep it out of the file; set MXRAY_CLICKHOUSE_USER and MXRAY_CLICKHOUSE_PASSWORD_FILE in the environment instead'] },
-  'invalid-missing-keys.yaml': { env: ldapEnv, messages: [
-    'invalid-missing-keys.yaml:1: directory.url: missing: expected an ldap:// or ldaps:// URL',
-    'invalid-missing-keys.yaml:1: directory.base: missing: expected the search base DN, like DC=corp,DC=example',
-  ] },
-  'invalid-header-secret.yaml': { messages: ['invalid-header-secret.yaml:6: notify.webhook.headers.Authorization: the Authorization header carries a secret: give { valueFile: PATH } or { valueEnv: NAME } (the file or variable holds the whole value)'] },
-  'invalid-secret-refs.yaml': { messages: [
-    'invalid-secret-refs.yaml:5: notify.smtp.passwordEnv: environment variable MXRAY_TEST_UNSET is not set',
-    `invalid-secret-refs.yaml:9: serve.auth.tokenFile: cannot read ${join(fixtures, 'secrets', 'missing.token')}: no such file (ENOENT)`,
-  ] },
+  'invalid-store-password.yaml': {
+    messages: [
+      'invalid-store-password.yaml:2: store.url: the URL holds a password: keep it out of the file; set MXRAY_CLICKHOUSE_USER and MXRAY_CLICKHOUSE_PASSWORD_FILE in the environment instead',
+    ],
+  },
+  'invalid-missing-keys.yaml': {
+    env: ldapEnv,
+    messages: [
+      'invalid-missing-keys.yaml:1: directory.url: missing: expected an ldap:// or ldaps:// URL',
+      'invalid-missing-keys.yaml:1: directory.base: missing: expected the search base DN, like DC=corp,DC=example',
+    ],
+  },
+  'invalid-header-secret.yaml': {
+    messages: [
+      'invalid-header-secret.yaml:6: notify.webhook.headers.Authorization: the Authorization header carries a secret: give { valueFile: PATH } or { valueEnv: NAME } (the file or variable holds the whole value)',
+    ],
+  },
+  'invalid-secret-refs.yaml': {
+    messages: [
+      'invalid-secret-refs.yaml:5: notify.smtp.passwordEnv: environment variable MXRAY_TEST_UNSET is not set',
+      `invalid-secret-refs.yaml:9: serve.auth.tokenFile: cannot read ${join(fixtures, 'secrets', 'missing.token')}: no such file (ENOENT)`,
+    ],
+  },
 };
 
 test('every invalid-*.yaml fixture gives exactly its messages, and no secret in them', async () => {
-  const files = readdirSync(fixtures).filter((f) => /^invalid-.*\.yaml$/.test(f)).sort();
+  const files = readdirSync(fixtures)
+    .filter((f) => /^invalid-.*\.yaml$/.test(f))
+    .sort();
   assert.deepEqual(files, Object.keys(expected).sort(), 'each fixture has its expected messages here');
   for (const [file, { env, messages }] of Object.entries(expected)) {
     const got = await problems(file, { env: env ?? {} });
@@ -105,33 +134,45 @@ test('no config file: every section absent', async () => {
 
 test('an error in one section stops only the commands that read it', async () => {
   const file = join(tmp, 'lazy.yaml');
-  writeFileSync(file, [
-    'store:',
-    '  db: data.duckdb',
-    'notify:',
-    '  smtp:',
-    '    host: smtp.corp.example',
-    '    port: 0',
-    '    from: mxray@corp.example',
-    'directory:',
-    '  url: ldaps://dc1.corp.example',
-    '  base: DC=corp,DC=example',
-    '  bindDn: CN=svc-mxray,DC=corp,DC=example',
-    '  passwordFile: unreadable.password',
-    '',
-  ].join('\n'));
+  writeFileSync(
+    file,
+    [
+      'store:',
+      '  db: data.duckdb',
+      'notify:',
+      '  smtp:',
+      '    host: smtp.corp.example',
+      '    port: 0',
+      '    from: mxray@corp.example',
+      'directory:',
+      '  url: ldaps://dc1.corp.example',
+      '  base: DC=corp,DC=example',
+      '  bindDn: CN=svc-mxray,DC=corp,DC=example',
+      '  passwordFile: unreadable.password',
+      '',
+    ].join('\n'),
+  );
   const config = await loadConfig(file, { env: {} });
   // what `mxray ingest` reads works, although notify is wrong and the LDAP password file is missing
   assert.deepEqual(config.section('store'), { db: join(tmp, 'data.duckdb') });
   assert.deepEqual(config.present, ['store', 'directory', 'notify']);
-  assert.throws(() => config.section('notify'), (e: ConfigError) => {
-    assert.deepEqual(e.issues.map(formatIssue), [`${file}:6: notify.smtp.port: expected a port number from 1 to 65535, got 0`]);
-    return true;
-  });
+  assert.throws(
+    () => config.section('notify'),
+    (e: ConfigError) => {
+      assert.deepEqual(e.issues.map(formatIssue), [`${file}:6: notify.smtp.port: expected a port number from 1 to 65535, got 0`]);
+      return true;
+    },
+  );
   assert.throws(() => config.section('directory'), /:12: directory\.passwordFile: cannot read .*unreadable\.password: no such file \(ENOENT\)$/);
   assert.equal(config.section('serve'), undefined);
   // check() sees everything, in file order; effective() shows the valid sections only
-  assert.deepEqual(config.check().map((i) => [i.line, i.path]), [[6, 'notify.smtp.port'], [12, 'directory.passwordFile']]);
+  assert.deepEqual(
+    config.check().map((i) => [i.line, i.path]),
+    [
+      [6, 'notify.smtp.port'],
+      [12, 'directory.passwordFile'],
+    ],
+  );
   assert.deepEqual(Object.keys(config.effective()), ['store']);
 });
 
@@ -144,8 +185,16 @@ test('CRLF line ends, a UTF-8 byte order mark and empty files', async () => {
   assert.deepEqual(config.check().map(formatIssue), [`${crlf}:5: directory.url: expected an ldap:// or ldaps:// URL, got "http://x"`]);
   const bomOnly = join(tmp, 'bom-error.yaml');
   writeFileSync(bomOnly, '\uFEFFstor:\n  db: x\n');
-  await assert.rejects(loadConfig(bomOnly, { env: {} }), (e: ConfigError) => formatIssue(e.issues[0]!) === `${bomOnly}:1: stor: unknown section; did you mean store?`);
-  for (const [name, text] of [['empty.yaml', ''], ['comments.yaml', '# nothing yet\n#store:\n#  db: x\n'], ['bom-empty.yaml', '\uFEFF'], ['blank-section.yaml', 'directory:\n  # url: ldaps://dc1\n']] as const) {
+  await assert.rejects(
+    loadConfig(bomOnly, { env: {} }),
+    (e: ConfigError) => formatIssue(e.issues[0]!) === `${bomOnly}:1: stor: unknown section; did you mean store?`,
+  );
+  for (const [name, text] of [
+    ['empty.yaml', ''],
+    ['comments.yaml', '# nothing yet\n#store:\n#  db: x\n'],
+    ['bom-empty.yaml', '\uFEFF'],
+    ['blank-section.yaml', 'directory:\n  # url: ldaps://dc1\n'],
+  ] as const) {
     const f = join(tmp, name);
     writeFileSync(f, text);
     const c = await loadConfig(f, { env: {} });

@@ -20,9 +20,7 @@ export function expected(what: string, input: unknown): string {
 
 /** non-empty text */
 export function text(what: string) {
-  return z
-    .string({ error: (iss) => expected(what, iss.input) })
-    .min(1, { error: `expected ${what}, got empty text` });
+  return z.string({ error: (iss) => expected(what, iss.input) }).min(1, { error: `expected ${what}, got empty text` });
 }
 
 export function bool() {

@@ -16,7 +16,11 @@ export interface ConfigFile {
   readonly via: '--config' | 'MXRAY_CONFIG' | './mxray.yaml';
 }
 
-export function findConfigFile(explicit: string | undefined, env: Readonly<Record<string, string | undefined>> = process.env, cwd = process.cwd()): ConfigFile | undefined {
+export function findConfigFile(
+  explicit: string | undefined,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+  cwd = process.cwd(),
+): ConfigFile | undefined {
   if (explicit) return { path: resolve(cwd, explicit), shown: explicit, via: '--config' };
   const fromEnv = env.MXRAY_CONFIG;
   if (fromEnv) return { path: resolve(cwd, fromEnv), shown: fromEnv, via: 'MXRAY_CONFIG' };

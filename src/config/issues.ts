@@ -9,7 +9,11 @@ type Key = PropertyKey;
 
 /** finds the line of a key path in the parsed file */
 export class Locator {
-  constructor(readonly file: string, private readonly doc?: Document, private readonly lines?: LineCounter) {}
+  constructor(
+    readonly file: string,
+    private readonly doc?: Document,
+    private readonly lines?: LineCounter,
+  ) {}
 
   /** the line of the deepest key of `path` that the file has: the key itself when present, else
    *  (a missing key) its parent's; undefined without a file */
@@ -86,7 +90,16 @@ export function unknownKeyMessage(key: string, known: readonly string[], what: '
   return `unknown ${what}; ${what === 'section' ? 'sections' : 'known keys'}: ${shown.join(', ') || '(none)'}`;
 }
 
-type Def = { type: string; innerType?: z.ZodType; in?: z.ZodType; out?: z.ZodType; shape?: Record<string, z.ZodType>; valueType?: z.ZodType; element?: z.ZodType; options?: z.ZodType[] };
+type Def = {
+  type: string;
+  innerType?: z.ZodType;
+  in?: z.ZodType;
+  out?: z.ZodType;
+  shape?: Record<string, z.ZodType>;
+  valueType?: z.ZodType;
+  element?: z.ZodType;
+  options?: z.ZodType[];
+};
 const defOf = (s: z.ZodType) => (s as unknown as { _zod: { def: Def } })._zod.def;
 
 function unwrap(s: z.ZodType): z.ZodType {
@@ -120,8 +133,13 @@ export function keysAt(schema: z.ZodType, path: readonly Key[]): string[] {
 }
 
 const typeWords: Record<string, string> = {
-  string: 'text', number: 'a number', int: 'a whole number', boolean: 'true or false',
-  object: 'a mapping (key: value lines)', array: 'a list', record: 'a mapping (key: value lines)',
+  string: 'text',
+  number: 'a number',
+  int: 'a whole number',
+  boolean: 'true or false',
+  object: 'a mapping (key: value lines)',
+  array: 'a list',
+  record: 'a mapping (key: value lines)',
 };
 
 /** messages for the issues a schema did not word itself (zod's per-parse error map) */
@@ -132,9 +150,15 @@ export function plainMessage(iss: z.core.$ZodRawIssue): string | undefined {
     case 'invalid_value':
       return expected(iss.values.length === 1 ? String(iss.values[0]) : `one of ${iss.values.map(String).join(', ')}`, iss.input);
     case 'too_small':
-      return expected(`${iss.origin === 'array' ? 'a list of' : ''} at least ${String(iss.minimum)}${iss.origin === 'string' ? ' characters' : ''}`.trim(), iss.input);
+      return expected(
+        `${iss.origin === 'array' ? 'a list of' : ''} at least ${String(iss.minimum)}${iss.origin === 'string' ? ' characters' : ''}`.trim(),
+        iss.input,
+      );
     case 'too_big':
-      return expected(`${iss.origin === 'array' ? 'a list of' : ''} at most ${String(iss.maximum)}${iss.origin === 'string' ? ' characters' : ''}`.trim(), iss.input);
+      return expected(
+        `${iss.origin === 'array' ? 'a list of' : ''} at most ${String(iss.maximum)}${iss.origin === 'string' ? ' characters' : ''}`.trim(),
+        iss.input,
+      );
     case 'unrecognized_keys':
       return 'unknown key';
     case 'invalid_key':

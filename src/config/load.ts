@@ -22,7 +22,7 @@ export function readConfigFile<R extends Registry>(file: ConfigFile, sections: R
     text = readFileSync(file.path, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a folder' : code ?? (e as Error).message;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a folder' : (code ?? (e as Error).message);
     throw new ConfigError([{ file: file.shown, path: '', message: `cannot read the config file ${file.path} (named by ${file.via}): ${why}` }]);
   }
   return parseConfig(text, file, sections, opts);
@@ -46,7 +46,9 @@ function readYaml(text: string, file: ConfigFile): { doc: Document; lines: LineC
   const at = (offset: number) => Math.min(lines.linePos(offset).line, lastLine);
   if (doc.errors.length) {
     const issues = doc.errors.map((e) => ({
-      file: file.shown, line: at(e.pos[0]), path: '',
+      file: file.shown,
+      line: at(e.pos[0]),
+      path: '',
       message: `not valid YAML: ${e.message.replace(/ at line \d+, column \d+[\s\S]*$/, '')}${yamlHint(e.code)}`,
     }));
     // the same complaint twice on one line (two backslashes in one path) is said once
@@ -57,7 +59,11 @@ function readYaml(text: string, file: ConfigFile): { doc: Document; lines: LineC
     return { doc, lines, data: doc.toJS({ maxAliasCount: 100 }) };
   } catch (e) {
     let line = 1;
-    visit(doc, { Alias(_, node) { if (line === 1 && node.range && !node.resolve(doc)) line = at(node.range[0]); } });
+    visit(doc, {
+      Alias(_, node) {
+        if (line === 1 && node.range && !node.resolve(doc)) line = at(node.range[0]);
+      },
+    });
     throw new ConfigError([{ file: file.shown, line, path: '', message: `not valid YAML: ${(e as Error).message}` }]);
   }
 }
@@ -69,12 +75,19 @@ export function parseConfig<R extends Registry>(text: string, file: ConfigFile, 
   // an empty file, or one with only comments, is an empty config
   const data = raw ?? {};
   if (typeof data !== 'object' || Array.isArray(data)) {
-    throw new ConfigError([{ file: file.shown, line: loc.line([]) ?? 1, path: '', message: `expected sections at the top level (${known.join(', ')}), got ${got(data)}` }]);
+    throw new ConfigError([
+      { file: file.shown, line: loc.line([]) ?? 1, path: '', message: `expected sections at the top level (${known.join(', ')}), got ${got(data)}` },
+    ]);
   }
   const values = data as Record<string, unknown>;
-  const unknown: ConfigIssue[] = Object.keys(values).filter((k) => !known.includes(k)).map((k) => ({
-    file: file.shown, line: loc.line([k]) ?? 1, path: k, message: unknownKeyMessage(k, known, 'section'),
-  }));
+  const unknown: ConfigIssue[] = Object.keys(values)
+    .filter((k) => !known.includes(k))
+    .map((k) => ({
+      file: file.shown,
+      line: loc.line([k]) ?? 1,
+      path: k,
+      message: unknownKeyMessage(k, known, 'section'),
+    }));
   if (unknown.length) throw new ConfigError(unknown);
 
   const path = opts.path ?? nodePath;

@@ -124,14 +124,16 @@ function secretEnv(key: string) {
     });
 }
 
-type SecretShape<N extends string> =
-  { [K in `${N}File` | `${N}Env`]: z.ZodOptional<z.ZodType<Secret, string>> } &
-  { [K in N]: z.ZodOptional<z.ZodType<never, never>> };
+type SecretShape<N extends string> = { [K in `${N}File` | `${N}Env`]: z.ZodOptional<z.ZodType<Secret, string>> } & {
+  [K in N]: z.ZodOptional<z.ZodType<never, never>>;
+};
 
 /** The keys of one secret in a section's shape: `${name}File` and `${name}Env`, and `${name}` itself
  *  declared only to refuse it with a message that says what to write instead (and never echoes it). */
 export function secretKeys<const N extends string>(name: N): SecretShape<N> {
-  const refuse = z.custom<never>(() => false, { error: `a ${name} does not belong in the config file: give ${name}File: PATH (a file holding it) or ${name}Env: NAME (an environment variable)` });
+  const refuse = z.custom<never>(() => false, {
+    error: `a ${name} does not belong in the config file: give ${name}File: PATH (a file holding it) or ${name}Env: NAME (an environment variable)`,
+  });
   return {
     [`${name}File`]: secretFile(`${name}File`).optional(),
     [`${name}Env`]: secretEnv(`${name}Env`).optional(),

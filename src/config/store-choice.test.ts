@@ -38,7 +38,10 @@ test('a broken store: section matters only when it is the one that decides', asy
   const broken = await loadConfig(file('broken.yaml', 'store:\n  url: http://x\n'), { env: {} });
   assert.deepEqual(chooseStore({ db: 'x.duckdb' }, {}, broken), { db: 'x.duckdb', from: '--db' });
   assert.deepEqual(chooseStore({}, { MXRAY_STORE: 'duckdb:y' }, broken), { store: 'duckdb:y', from: 'MXRAY_STORE' });
-  assert.throws(() => chooseStore({}, {}, broken), (e: ConfigError) => e.message === `${join(tmp, 'broken.yaml')}:2: store.url: expected clickhouse://host:8123/database or duckdb:PATH, got "http://x"`);
+  assert.throws(
+    () => chooseStore({}, {}, broken),
+    (e: ConfigError) => e.message === `${join(tmp, 'broken.yaml')}:2: store.url: expected clickhouse://host:8123/database or duckdb:PATH, got "http://x"`,
+  );
 });
 
 test('withStore opens the store the config file names', async () => {
@@ -48,7 +51,12 @@ test('withStore opens the store the config file names', async () => {
   assert.equal(await withStore({ config }, async (s) => typeof s.close, true), 'function');
   assert.ok(existsSync(join(tmp, 'team.duckdb')), 'ingest created the DuckDB file the config names, beside the config');
   const missing = file('missing.yaml', 'store:\n  db: nothing-here.duckdb\n');
-  await assert.rejects(withStore({ config: missing }, async () => 0), (e: Error) => e instanceof UsageError && e.message === `no database at ${join(tmp, 'nothing-here.duckdb')} (store.db in ${missing}:2): run \`mxray ingest PATH…\` first, or name one with --db`);
+  await assert.rejects(
+    withStore({ config: missing }, async () => 0),
+    (e: Error) =>
+      e instanceof UsageError &&
+      e.message === `no database at ${join(tmp, 'nothing-here.duckdb')} (store.db in ${missing}:2): run \`mxray ingest PATH…\` first, or name one with --db`,
+  );
   // --db on the command line wins over the file
   const other = join(tmp, 'other.duckdb');
   await withStore({ config, db: other }, async () => 0, true);

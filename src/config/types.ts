@@ -32,4 +32,3 @@ export interface LoadOptions<R extends Registry = Sections> {
   /** node:path of the platform whose paths the file holds (tests pass path.win32) */
   readonly path?: nodePath.PlatformPath;
 }
-

@@ -114,10 +114,14 @@ function compile(spec: CsvDataSpec): Plan {
   // ClickHouse keeps times in columns that cannot be NULL (store/clickhouse/tables.ts), so a row
   // must always have them: an optional time belongs in a text column (with a parse of its own)
   columns.forEach((c, i) => {
-    if (c.type === 'timestamp' && !declared[i]?.required) throw new Error(`csv format ${spec.name}: ${table.name}.${c.name} is a time, which is never NULL: declare it required (an optional time belongs in a text column)`);
+    if (c.type === 'timestamp' && !declared[i]?.required)
+      throw new Error(
+        `csv format ${spec.name}: ${table.name}.${c.name} is a time, which is never NULL: declare it required (an optional time belongs in a text column)`,
+      );
   });
   const extraIndex = spec.extra === undefined ? -1 : index(spec.extra);
-  if (extraIndex >= 0 && (declared[extraIndex] || columns[extraIndex]!.type !== 'text')) throw new Error(`csv format ${spec.name}: extra column ${spec.extra} must be a text column of its own`);
+  if (extraIndex >= 0 && (declared[extraIndex] || columns[extraIndex]!.type !== 'text'))
+    throw new Error(`csv format ${spec.name}: extra column ${spec.extra} must be a text column of its own`);
   return { spec, columns, byName, declared, extraIndex, sep: (spec.delimiter ?? ',').charCodeAt(0) };
 }
 
@@ -170,16 +174,42 @@ const RANGES = { int: [-2147483648, 2147483647], tinyint: [0, 127] } as const;
 /** the default conversion of a column's type, and its reject reason */
 function byType(c: Column): { parse: (v: string) => CsvValue | undefined; invalid: RejectReason } {
   switch (c.type) {
-    case 'text': return { parse: (v) => v, invalid: 'malformed' };
-    case 'int': case 'tinyint': {
+    case 'text':
+      return { parse: (v) => v, invalid: 'malformed' };
+    case 'int':
+    case 'tinyint': {
       const [lo, hi] = RANGES[c.type];
-      return { parse: (v) => { const t = v.trim(); if (t === '') return null; const n = Number(t); return /^[+-]?\d{1,10}$/.test(t) && n >= lo && n <= hi ? n : undefined; }, invalid: 'bad-number' };
+      return {
+        parse: (v) => {
+          const t = v.trim();
+          if (t === '') return null;
+          const n = Number(t);
+          return /^[+-]?\d{1,10}$/.test(t) && n >= lo && n <= hi ? n : undefined;
+        },
+        invalid: 'bad-number',
+      };
     }
     // as digits, so values above 2^53 stay exact
-    case 'bigint': return { parse: (v) => { const t = v.trim(); return t === '' ? null : /^[+-]?\d{1,18}$/.test(t) ? t.replace(/^\+/, '') : undefined; }, invalid: 'bad-number' };
+    case 'bigint':
+      return {
+        parse: (v) => {
+          const t = v.trim();
+          return t === '' ? null : /^[+-]?\d{1,18}$/.test(t) ? t.replace(/^\+/, '') : undefined;
+        },
+        invalid: 'bad-number',
+      };
     case 'double':
-      return { parse: (v) => { const t = v.trim(); if (t === '') return null; const n = Number(t); return /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(t) && Number.isFinite(n) ? n : undefined; }, invalid: 'bad-number' };
-    case 'timestamp': return { parse: (v) => isoToStored(v), invalid: 'bad-time' };
+      return {
+        parse: (v) => {
+          const t = v.trim();
+          if (t === '') return null;
+          const n = Number(t);
+          return /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(t) && Number.isFinite(n) ? n : undefined;
+        },
+        invalid: 'bad-number',
+      };
+    case 'timestamp':
+      return { parse: (v) => isoToStored(v), invalid: 'bad-time' };
   }
 }
 
@@ -189,10 +219,16 @@ class CsvDataParser implements Parser {
   private readonly out: TsvWriter;
   private readonly convert: ({ parse: (v: string) => CsvValue | undefined; invalid: RejectReason } | undefined)[];
   /** the lines of a row still open (a quoted line break), with its first line's number and offset */
-  private open: { text: string; bytes: number; line: number; offset: number; last: number; lines: { text: string; line: number; offset: number }[] } | undefined;
+  private open:
+    | { text: string; bytes: number; line: number; offset: number; last: number; lines: { text: string; line: number; offset: number }[] }
+    | undefined;
   private noted = false;
 
-  constructor(private readonly plan: Plan, private readonly ctx: ParseContext, state?: unknown) {
+  constructor(
+    private readonly plan: Plan,
+    private readonly ctx: ParseContext,
+    state?: unknown,
+  ) {
     this.out = ctx.out(plan.spec.table);
     this.convert = plan.columns.map((c, i) => {
       const d = plan.declared[i];
@@ -213,13 +249,19 @@ class CsvDataParser implements Parser {
   /** one line: a row of its own, or the next line of the open row */
   private feed(l: { text: string; line: number; offset: number }, bounded: boolean): void {
     const o = this.open;
-    if (!o) { this.row(l.text, l.line, l.offset); return; }
+    if (!o) {
+      this.row(l.text, l.line, l.offset);
+      return;
+    }
     // lines the framer skipped as blank were empty lines inside the quoted field
     o.text += '\n'.repeat(l.line - o.last) + l.text;
     o.bytes += l.line - o.last + Buffer.byteLength(l.text);
     o.last = l.line;
     o.lines.push(l);
-    if (bounded && o.bytes > MAX_ROW_BYTES) { this.overflow(); return; }
+    if (bounded && o.bytes > MAX_ROW_BYTES) {
+      this.overflow();
+      return;
+    }
     // an open quoted field can only close on a line with a quote: others need no new split
     if (l.text.includes('"')) this.row(o.text, o.line, o.offset);
   }
@@ -232,7 +274,10 @@ class CsvDataParser implements Parser {
       return;
     }
     this.open = undefined;
-    if (fields === 'too-many') { this.ctx.reject(line, 'field-count', `more than ${MAX_FIELDS} fields`); return; }
+    if (fields === 'too-many') {
+      this.ctx.reject(line, 'field-count', `more than ${MAX_FIELDS} fields`);
+      return;
+    }
     if (!this.layout) {
       this.layout = layoutOf(this.plan, fields, line);
       if (this.layout.missing.length) {
@@ -261,7 +306,10 @@ class CsvDataParser implements Parser {
       this.ctx.reject(line, 'field-count', `${fields.length} fields, the header at line ${L.line} has ${L.names.length}`);
       return;
     }
-    if (L.missing.length) { this.ctx.reject(line, 'malformed', `the header at line ${L.line} has no ${L.missing.join(', ')} column`); return; }
+    if (L.missing.length) {
+      this.ctx.reject(line, 'malformed', `the header at line ${L.line} has no ${L.missing.join(', ')} column`);
+      return;
+    }
     const values: CsvValue[] = new Array(this.plan.columns.length).fill(null);
     for (let i = 2; i < values.length; i++) {
       const conv = this.convert[i];

@@ -54,8 +54,15 @@ export function splitCsv(buf: Buffer, start: number, end: number, f: Fields, sep
       let esc = 0;
       for (;;) {
         while (j < end && buf[j] !== QUOTE) j++;
-        if (j >= end) { f.unterminated = true; break; }
-        if (buf[j + 1] === QUOTE && j + 1 < end) { j += 2; esc = 1; continue; }
+        if (j >= end) {
+          f.unterminated = true;
+          break;
+        }
+        if (buf[j + 1] === QUOTE && j + 1 < end) {
+          j += 2;
+          esc = 1;
+          continue;
+        }
         break;
       }
       f.start[n] = i + 1;

@@ -29,8 +29,7 @@ const trackingFormats = new Set(Object.values(owners));
 /** real samples that are known not to be ingestible, with why: their own format must still be the
  *  closest match, but below the pipeline's threshold */
 const belowThreshold: Record<string, string> = {
-  'corpus/exchange55_tracking/itprotoday_1998-05-31_what-a-tracking-log-tells-you__exchange55_entries_excerpt.txt':
-    'a web page replaced the TABs with spaces',
+  'corpus/exchange55_tracking/itprotoday_1998-05-31_what-a-tracking-log-tells-you__exchange55_entries_excerpt.txt': 'a web page replaced the TABs with spaces',
 };
 
 function files(dir: string): string[] {
@@ -52,7 +51,11 @@ async function sniffAll(path: string) {
 }
 
 test('every registered tracking format is in this test', () => {
-  for (const name of trackingFormats) assert.ok(formatList.some((f) => f.name === name), name);
+  for (const name of trackingFormats)
+    assert.ok(
+      formatList.some((f) => f.name === name),
+      name,
+    );
 });
 
 for (const [folder, owner] of Object.entries(owners)) {
@@ -68,7 +71,10 @@ for (const [folder, owner] of Object.entries(owners)) {
       assert.equal(tie.length, 1, `${rel}: tie ${JSON.stringify(tie)}`);
       if (belowThreshold[rel]) {
         assert.ok(best.confidence < MIN_CONFIDENCE, `${rel}: ${belowThreshold[rel]}`);
-        assert.ok(ranked.every((r) => r.confidence < 50), `${rel}: ${JSON.stringify(ranked)}`);
+        assert.ok(
+          ranked.every((r) => r.confidence < 50),
+          `${rel}: ${JSON.stringify(ranked)}`,
+        );
       } else {
         assert.ok(best.confidence >= MIN_CONFIDENCE, `${rel}: ${JSON.stringify(best)}`);
       }
@@ -78,7 +84,10 @@ for (const [folder, owner] of Object.entries(owners)) {
 
 test('sniff: samples of other formats are not claimed by a tracking format', async () => {
   const others = files(join(fixtures, 'corpus')).filter((p) => !Object.keys(owners).some((o) => relative(fixtures, p).startsWith(`${o}/`)));
-  assert.ok(others.some((p) => p.includes('exchange_other_logs')), 'the EWS/ECP samples are in fixtures/corpus/exchange_other_logs');
+  assert.ok(
+    others.some((p) => p.includes('exchange_other_logs')),
+    'the EWS/ECP samples are in fixtures/corpus/exchange_other_logs',
+  );
   for (const path of others) {
     const claims = (await sniffAll(path)).filter((r) => trackingFormats.has(r.name) && r.confidence >= 50);
     assert.deepEqual(claims, [], relative(fixtures, path));

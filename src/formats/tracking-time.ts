@@ -8,14 +8,22 @@
 export const TS_BYTES = 23;
 
 const DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-const MINUS = 45, PLUS = 43, COLON = 58, DOT = 46, SPACE = 32, COMMA = 44;
+const MINUS = 45,
+  PLUS = 43,
+  COLON = 58,
+  DOT = 46,
+  SPACE = 32,
+  COMMA = 44;
 
 function daysIn(y: number, m: number): number {
   return m === 2 && y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0) ? 29 : DAYS[m - 1]!;
 }
 
 function put(dst: Buffer, at: number, v: number, width: number): void {
-  for (let i = at + width - 1; i >= at; i--) { dst[i] = 48 + (v % 10); v = Math.floor(v / 10); }
+  for (let i = at + width - 1; i >= at; i--) {
+    dst[i] = 48 + (v % 10);
+    v = Math.floor(v / 10);
+  }
 }
 
 /** Write `YYYY-MM-DD HH:MM:SS.fff` into dst[0, 23). False (nothing meaningful written) when a part
@@ -23,9 +31,19 @@ function put(dst: Buffer, at: number, v: number, width: number): void {
 export function putTs(dst: Buffer, y: number, mo: number, d: number, h: number, mi: number, s: number, ms: number): boolean {
   if (y < 1 || y > 9999 || mo < 1 || mo > 12 || d < 1 || d > daysIn(y, mo)) return false;
   if (h < 0 || h > 23 || mi < 0 || mi > 59 || s < 0 || s > 59 || ms < 0 || ms > 999) return false;
-  put(dst, 0, y, 4); dst[4] = MINUS; put(dst, 5, mo, 2); dst[7] = MINUS; put(dst, 8, d, 2);
-  dst[10] = SPACE; put(dst, 11, h, 2); dst[13] = COLON; put(dst, 14, mi, 2); dst[16] = COLON; put(dst, 17, s, 2);
-  dst[19] = DOT; put(dst, 20, ms, 3);
+  put(dst, 0, y, 4);
+  dst[4] = MINUS;
+  put(dst, 5, mo, 2);
+  dst[7] = MINUS;
+  put(dst, 8, d, 2);
+  dst[10] = SPACE;
+  put(dst, 11, h, 2);
+  dst[13] = COLON;
+  put(dst, 14, mi, 2);
+  dst[16] = COLON;
+  put(dst, 17, s, 2);
+  dst[19] = DOT;
+  put(dst, 20, ms, 3);
   return true;
 }
 
@@ -45,24 +63,28 @@ let at = 0;
 
 /** digits at `at` (between min and max of them), advancing; -1 when fewer than min */
 function digits(b: Buffer, e: number, min: number, max: number): number {
-  let v = 0, n = 0;
+  let v = 0,
+    n = 0;
   while (at < e && n < max) {
     const c = b[at]! - 48;
     if (c < 0 || c > 9) break;
     v = v * 10 + c;
-    at++; n++;
+    at++;
+    n++;
   }
   return n < min ? -1 : v;
 }
 
 /** a fraction of a second after the '.' at `at`: 1–9 digits, kept to milliseconds (truncated) */
 function fraction(b: Buffer, e: number): number {
-  let ms = 0, n = 0;
+  let ms = 0,
+    n = 0;
   while (at < e) {
     const c = b[at]! - 48;
     if (c < 0 || c > 9) break;
     if (n < 3) ms = ms * 10 + c;
-    n++; at++;
+    n++;
+    at++;
   }
   if (n === 0) return -1;
   for (; n < 3; n++) ms *= 10;
@@ -80,8 +102,15 @@ function clock(b: Buffer, e: number): boolean {
   const s = digits(b, e, 2, 2);
   if (s < 0) return false;
   let ms = 0;
-  if (at < e && (b[at] === DOT || b[at] === COMMA)) { at++; ms = fraction(b, e); if (ms < 0) return false; }
-  T[3] = h; T[4] = mi; T[5] = s; T[6] = ms;
+  if (at < e && (b[at] === DOT || b[at] === COMMA)) {
+    at++;
+    ms = fraction(b, e);
+    if (ms < 0) return false;
+  }
+  T[3] = h;
+  T[4] = mi;
+  T[5] = s;
+  T[6] = ms;
   return true;
 }
 
@@ -95,7 +124,8 @@ function d1(b: Buffer, i: number): number {
 
 /** two decimal digits at b[i], b[i+1]; a large negative number when either is not a digit */
 function d2(b: Buffer, i: number): number {
-  const x = b[i]! - 48, y = b[i + 1]! - 48;
+  const x = b[i]! - 48,
+    y = b[i + 1]! - 48;
   return x >= 0 && x <= 9 && y >= 0 && y <= 9 ? x * 10 + y : -10000;
 }
 
@@ -104,10 +134,23 @@ function d2(b: Buffer, i: number): number {
 export function isoTs(b: Buffer, s: number, e: number, dst: Buffer): boolean {
   if (e - s < 19) return false;
   // fast path: the exact shape Exchange writes, 2022-09-19T15:02:29.339Z
-  if (e - s === 24 && b[s + 4] === MINUS && b[s + 7] === MINUS && b[s + 10] === 84 && b[s + 13] === COLON &&
-      b[s + 16] === COLON && b[s + 19] === DOT && b[s + 23] === 90) {
-    const y = d2(b, s) * 100 + d2(b, s + 2), mo = d2(b, s + 5), d = d2(b, s + 8);
-    const h = d2(b, s + 11), mi = d2(b, s + 14), sec = d2(b, s + 17), ms = d2(b, s + 20) * 10 + d1(b, s + 22);
+  if (
+    e - s === 24 &&
+    b[s + 4] === MINUS &&
+    b[s + 7] === MINUS &&
+    b[s + 10] === 84 &&
+    b[s + 13] === COLON &&
+    b[s + 16] === COLON &&
+    b[s + 19] === DOT &&
+    b[s + 23] === 90
+  ) {
+    const y = d2(b, s) * 100 + d2(b, s + 2),
+      mo = d2(b, s + 5),
+      d = d2(b, s + 8);
+    const h = d2(b, s + 11),
+      mi = d2(b, s + 14),
+      sec = d2(b, s + 17),
+      ms = d2(b, s + 20) * 10 + d1(b, s + 22);
     return putTs(dst, y, mo, d, h, mi, sec, ms); // a non-digit made its part negative: refused there
   }
   at = s;
@@ -122,7 +165,8 @@ export function isoTs(b: Buffer, s: number, e: number, dst: Buffer): boolean {
   at++;
   if (!clock(b, e)) return false;
   let offset = 0;
-  if (at < e && (b[at] === 90 || b[at] === 122)) at++; // Z
+  if (at < e && (b[at] === 90 || b[at] === 122))
+    at++; // Z
   else if (at < e && (b[at] === PLUS || b[at] === MINUS)) {
     const sign = b[at] === MINUS ? -1 : 1;
     at++;

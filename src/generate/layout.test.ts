@@ -16,7 +16,10 @@ test('generate tracking and generate iis write DIR/logs/ and DIR/truth.json; ing
   const iis = join(root, 'iis');
   const t = await mxrayInProcess(['generate', 'tracking', '--users', '4', '--days', '1', '--servers', '1', '--out', tracking]);
   assert.equal(t.code, 0, t.stderr);
-  assert.match(t.stdout, new RegExp(`to ${join(tracking, 'logs').replace(/\\/g, '\\\\')} \\(truth in ${join(tracking, 'truth.json').replace(/\\/g, '\\\\')}\\)`));
+  assert.match(
+    t.stdout,
+    new RegExp(`to ${join(tracking, 'logs').replace(/\\/g, '\\\\')} \\(truth in ${join(tracking, 'truth.json').replace(/\\/g, '\\\\')}\\)`),
+  );
   const i = await mxrayInProcess(['generate', 'iis', '--users', '2', '--days', '1', '--out', iis]);
   assert.equal(i.code, 0, i.stderr);
   for (const dir of [tracking, iis]) {

@@ -8,20 +8,52 @@ import { parseTsv } from '../schema/tsv.js';
 
 function fakeStore(): { store: Store; batches: Batch[] } {
   const batches: Batch[] = [];
-  const store = { capabilities: { tsvBackslashEscapes: false, transactions: true }, appendBatch: async (b: Batch) => { batches.push(b); } } as unknown as Store;
+  const store = {
+    capabilities: { tsvBackslashEscapes: false, transactions: true },
+    appendBatch: async (b: Batch) => {
+      batches.push(b);
+    },
+  } as unknown as Store;
   return { store, batches };
 }
 
 function row(b: Batcher, fileId: number, line: number): void {
   const w = b.writer('tracking', fileId);
   w.begin(line);
-  w.text('2024-03-04 10:00:00.000'); w.text('EX01'); w.text('DELIVER'); w.text('STOREDRIVER'); w.int(2);
-  w.text(`<m${line}@x>`); w.text('1'); w.text('a@x'); w.text('b@x'); w.int(1); w.int(10); w.text(''); w.text('s'); w.text('');
+  w.text('2024-03-04 10:00:00.000');
+  w.text('EX01');
+  w.text('DELIVER');
+  w.text('STOREDRIVER');
+  w.int(2);
+  w.text(`<m${line}@x>`);
+  w.text('1');
+  w.text('a@x');
+  w.text('b@x');
+  w.int(1);
+  w.int(10);
+  w.text('');
+  w.text('s');
+  w.text('');
   w.end();
 }
 
 const lines = (b: Batch) => parseTsv(b.rows.tracking ?? Buffer.alloc(0), false).map((r) => `${r[0]}:${r[1]}`);
-const file = (id: number) => ({ id, path: `/f${id}`, size: 1, fpLen: 1, fpHash: 'h', format: 'msgtrk', offset: 1, nextLine: 2, seekable: true, state: undefined, provisionalFrom: null, complete: true, lines: 1, rejects: 0 });
+const file = (id: number) => ({
+  id,
+  path: `/f${id}`,
+  size: 1,
+  fpLen: 1,
+  fpHash: 'h',
+  format: 'msgtrk',
+  offset: 1,
+  nextLine: 2,
+  seekable: true,
+  state: undefined,
+  provisionalFrom: null,
+  complete: true,
+  lines: 1,
+  rejects: 0,
+});
 
 test('rollback keeps what came before the mark and drops the failed file', async () => {
   const { store, batches } = fakeStore();
@@ -36,7 +68,10 @@ test('rollback keeps what came before the mark and drops the failed file', async
   b.rollback(mark);
   await b.finish();
   assert.deepEqual(batches.map(lines), [['1:1']]);
-  assert.deepEqual(batches[0]!.files.map((f) => f.id), [1]);
+  assert.deepEqual(
+    batches[0]!.files.map((f) => f.id),
+    [1],
+  );
   assert.deepEqual(batches[0]!.rejects, []);
   assert.deepEqual(batches[0]!.replace, []);
 });
@@ -57,5 +92,8 @@ test('rollback after a flush in the middle of the failed file drops only what ca
   b.checkpoint(file(3));
   await b.finish();
   assert.deepEqual(batches.map(lines), [['1:1', '2:1'], ['3:1']]);
-  assert.deepEqual(batches[1]!.files.map((f) => f.id), [3]);
+  assert.deepEqual(
+    batches[1]!.files.map((f) => f.id),
+    [3],
+  );
 });

@@ -30,8 +30,11 @@ export class Batcher {
   private heldBytes = 0;
 
   constructor(
-    private readonly store: Store, readonly maxBytes: number, private readonly onCommit?: (b: Batch) => void,
-    private readonly lane?: BatchLane, private readonly txnBytes = maxBytes,
+    private readonly store: Store,
+    readonly maxBytes: number,
+    private readonly onCommit?: (b: Batch) => void,
+    private readonly lane?: BatchLane,
+    private readonly txnBytes = maxBytes,
   ) {}
 
   /** the shared row writer of a table, set to write rows of `fileId` */
@@ -66,7 +69,7 @@ export class Batcher {
    *  between, that batch held everything older, so all that is buffered now came after the mark. */
   rollback(m: BatchMark): void {
     const same = m.flushes === this.flushes;
-    for (const [k, w] of this.writers) w.truncate(same ? m.writers.get(k) ?? { pos: 0, rows: 0 } : { pos: 0, rows: 0 });
+    for (const [k, w] of this.writers) w.truncate(same ? (m.writers.get(k) ?? { pos: 0, rows: 0 }) : { pos: 0, rows: 0 });
     this.rejects.length = same ? m.rejects : 0;
     this.replace.length = same ? m.replace : 0;
     for (const id of [...this.files.keys()]) if (!same || !m.files.has(id)) this.files.delete(id);
@@ -107,7 +110,10 @@ export class Batcher {
     this.rejects = [];
     this.replace = [];
     this.flushes++;
-    const p = this.send(batch, Object.values(rows).reduce((a, r) => a + (r?.length ?? 0), 0));
+    const p = this.send(
+      batch,
+      Object.values(rows).reduce((a, r) => a + (r?.length ?? 0), 0),
+    );
     // a failure is rethrown by the next await of `inflight`; until then it is not "unhandled"
     p.catch(() => {});
     this.inflight = p;

@@ -17,7 +17,10 @@ import type { FoundFile } from './files.js';
 import { MAX_LINE_BYTES } from './framer.js';
 import { isFsError, type FileOutcome, type Prepared } from './types.js';
 
-const LF = 10, CR = 13, TAB = 9, NUL = 0;
+const LF = 10,
+  CR = 13,
+  TAB = 9,
+  NUL = 0;
 
 export type Prescan = { plain: true; lines: number } | { plain: false; why: string };
 
@@ -126,7 +129,10 @@ export class BulkRounds {
       const results = await this.store!.bulkLoad!(spec.bulk, files);
       results.forEach((res, k) => {
         const { p, lines } = group[k]!;
-        if (!res.loaded) { this.fallback.push(p); return; }
+        if (!res.loaded) {
+          this.fallback.push(p);
+          return;
+        }
         this.done(p, { ...p.outcome, lines, events: res.rows, whole: true });
         this.progress(p);
       });

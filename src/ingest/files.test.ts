@@ -24,9 +24,15 @@ test('a folder holding two links to itself is read once, and the loop is a note'
     symlinkSync(logs, join(logs, 'self2'));
     const r = await expandPaths([logs]);
     assert.equal(r.foldersRead, 2); // logs and logs/ex01
-    assert.deepEqual(r.files.map((f) => f.path), [join(logs, 'a.log'), join(logs, 'ex01', 'b.log')]);
+    assert.deepEqual(
+      r.files.map((f) => f.path),
+      [join(logs, 'a.log'), join(logs, 'ex01', 'b.log')],
+    );
     assert.deepEqual(r.errors, []);
-    assert.deepEqual(r.notes.map((n) => n.path), [join(logs, 'self1'), join(logs, 'self2')]);
+    assert.deepEqual(
+      r.notes.map((n) => n.path),
+      [join(logs, 'self1'), join(logs, 'self2')],
+    );
     assert.match(r.notes[0]!.message, /the same folder as .*logs \(a link back to it\): not read again/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -56,7 +62,10 @@ test('a link to a folder outside the named ones is followed once, a dangling lin
     symlinkSync(join(dir, 'missing'), join(dir, 'logs', 'zz-dangling'));
     const r = await expandPaths([join(dir, 'logs')]);
     assert.equal(r.foldersRead, 3);
-    assert.deepEqual(r.files.map((f) => f.path.slice(dir.length + 1)), ['logs/a.log', 'logs/ex01/b.log', 'logs/more/c.log'].map((p) => join(...p.split('/'))));
+    assert.deepEqual(
+      r.files.map((f) => f.path.slice(dir.length + 1)),
+      ['logs/a.log', 'logs/ex01/b.log', 'logs/more/c.log'].map((p) => join(...p.split('/'))),
+    );
     assert.deepEqual(r.errors, [{ path: join(dir, 'logs', 'zz-dangling'), message: 'no such file or folder' }]);
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -7,8 +7,15 @@
 import { readdir, realpath, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 
-export interface FoundFile { path: string; size: number; mtimeMs: number }
-export interface PathError { path: string; message: string }
+export interface FoundFile {
+  path: string;
+  size: number;
+  mtimeMs: number;
+}
+export interface PathError {
+  path: string;
+  message: string;
+}
 
 export interface Expanded {
   files: FoundFile[];
@@ -51,7 +58,10 @@ export async function expandPaths(paths: readonly string[]): Promise<Expanded> {
         return;
       }
       folders.set(id, p);
-      if (depth > 32) { errors.push({ path: p, message: 'folders nested too deep (32 levels)' }); return; }
+      if (depth > 32) {
+        errors.push({ path: p, message: 'folders nested too deep (32 levels)' });
+        return;
+      }
       let names: string[];
       try {
         names = (await readdir(p)).sort();
@@ -79,9 +89,14 @@ export async function expandPaths(paths: readonly string[]): Promise<Expanded> {
 export function describeFsError(e: unknown): string {
   const err = e as NodeJS.ErrnoException;
   switch (err.code) {
-    case 'ENOENT': return 'no such file or folder';
-    case 'EACCES': case 'EPERM': return 'permission denied';
-    case 'EISDIR': return 'is a folder';
-    default: return err.message ?? String(e);
+    case 'ENOENT':
+      return 'no such file or folder';
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    case 'EISDIR':
+      return 'is a folder';
+    default:
+      return err.message ?? String(e);
   }
 }

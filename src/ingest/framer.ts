@@ -50,7 +50,8 @@ export interface FrameResult {
   unterminatedTail?: Position;
 }
 
-const LF = 10, CR = 13;
+const LF = 10,
+  CR = 13;
 export const MAX_LINE_BYTES = 1 << 20;
 
 /** magic bytes of the start of a file */
@@ -71,9 +72,13 @@ export function detectEncoding(b: Buffer): { encoding: Encoding; skip: number } 
   if (b.length >= 2 && b[0] === 0xfe && b[1] === 0xff) return { encoding: 'utf-16be', skip: 2 };
   // UTF-16 without BOM: text whose every other byte is NUL
   if (b.length >= 16) {
-    let evenNul = 0, oddNul = 0;
+    let evenNul = 0,
+      oddNul = 0;
     const n = Math.min(b.length, 512) & ~1;
-    for (let i = 0; i < n; i += 2) { if (b[i] === 0) evenNul++; if (b[i + 1] === 0) oddNul++; }
+    for (let i = 0; i < n; i += 2) {
+      if (b[i] === 0) evenNul++;
+      if (b[i + 1] === 0) oddNul++;
+    }
     if (oddNul > n * 0.4 && evenNul < n * 0.05) return { encoding: 'utf-16le', skip: 0 };
     if (evenNul > n * 0.4 && oddNul < n * 0.05) return { encoding: 'utf-16be', skip: 0 };
   }
@@ -130,7 +135,11 @@ export async function frameFile(path: string, sink: LineSink, opts: FrameOptions
   let seekable: boolean;
   let sourceRead = 0;
   const countRead = async function* (g: AsyncGenerator<Buffer>) {
-    for await (const c of g) { sourceRead += c.length; opts.progress?.(sourceRead); yield c; }
+    for await (const c of g) {
+      sourceRead += c.length;
+      opts.progress?.(sourceRead);
+      yield c;
+    }
   };
 
   let startOffset = 0;
@@ -142,13 +151,27 @@ export async function frameFile(path: string, sink: LineSink, opts: FrameOptions
     const firstBuf = first.done ? Buffer.alloc(0) : (first.value as Buffer);
     const det = detectEncoding(firstBuf);
     encoding = det.encoding;
-    const all = (async function* () { if (firstBuf.length) yield firstBuf; yield* raw; })();
+    const all = (async function* () {
+      if (firstBuf.length) yield firstBuf;
+      yield* raw;
+    })();
     const counted = (async function* () {
       // progress for gzip counts decompressed bytes
-      for await (const c of all) { sourceRead += c.length; opts.progress?.(sourceRead); yield c; }
+      for await (const c of all) {
+        sourceRead += c.length;
+        opts.progress?.(sourceRead);
+        yield c;
+      }
     })();
     if (encoding === 'utf-16le' || encoding === 'utf-16be') source = utf16ToUtf8(counted, encoding === 'utf-16be', det.skip);
-    else source = (async function* () { let f = true; for await (const c of counted) { yield f && det.skip ? c.subarray(det.skip) : c; f = false; } })();
+    else
+      source = (async function* () {
+        let f = true;
+        for await (const c of counted) {
+          yield f && det.skip ? c.subarray(det.skip) : c;
+          f = false;
+        }
+      })();
     seekable = false;
     startOffset = encoding === 'utf-8-bom' ? 3 : 0;
   } else {
@@ -186,7 +209,10 @@ export async function frameFile(path: string, sink: LineSink, opts: FrameOptions
     lines++;
     if (end === s) return; // blank line
     if (!checked) {
-      if (buf.indexOf(0, s) !== -1 && buf.indexOf(0, s) < end) { sink.reject(n, 'binary', 'NUL byte'); return; }
+      if (buf.indexOf(0, s) !== -1 && buf.indexOf(0, s) < end) {
+        sink.reject(n, 'binary', 'NUL byte');
+        return;
+      }
       if (!isUtf8(buf.subarray(s, end))) {
         recoded++;
         const r = recodeLatin1(buf, s, end);
@@ -212,9 +238,13 @@ export async function frameFile(path: string, sink: LineSink, opts: FrameOptions
   for await (let chunk of source) {
     if (skippingLong) {
       const nl = chunk.indexOf(LF);
-      if (nl === -1) { offset += chunk.length; continue; }
+      if (nl === -1) {
+        offset += chunk.length;
+        continue;
+      }
       sink.reject(lineNo, 'too-long', `longer than ${maxLine} bytes`);
-      lineNo++; lines++;
+      lineNo++;
+      lines++;
       offset += nl + 1;
       chunk = chunk.subarray(nl + 1);
       skippingLong = false;
@@ -223,7 +253,12 @@ export async function frameFile(path: string, sink: LineSink, opts: FrameOptions
     carry = null;
     const last = buf.lastIndexOf(LF);
     if (last === -1) {
-      if (buf.length > maxLine) { skippingLong = true; longStart = lineNo; offset += buf.length; continue; }
+      if (buf.length > maxLine) {
+        skippingLong = true;
+        longStart = lineNo;
+        offset += buf.length;
+        continue;
+      }
       carry = Buffer.from(buf);
       continue;
     }
@@ -234,7 +269,11 @@ export async function frameFile(path: string, sink: LineSink, opts: FrameOptions
     const parts: [number, number][] = [];
     while (s <= last) {
       const e = buf.indexOf(LF, s);
-      if (e - s > maxLine) { parts.push([from, s]); parts.push([-1, e]); from = e + 1; }
+      if (e - s > maxLine) {
+        parts.push([from, s]);
+        parts.push([-1, e]);
+        from = e + 1;
+      }
       s = e + 1;
     }
     if (parts.length === 0) processChunk(buf.subarray(0, last + 1));
@@ -250,7 +289,12 @@ export async function frameFile(path: string, sink: LineSink, opts: FrameOptions
       }
       if (last + 1 > from) processChunk(buf.subarray(from, last + 1));
     }
-    if (carry && carry.length > maxLine) { skippingLong = true; longStart = lineNo; offset += carry.length; carry = null; }
+    if (carry && carry.length > maxLine) {
+      skippingLong = true;
+      longStart = lineNo;
+      offset += carry.length;
+      carry = null;
+    }
     await sink.afterChunk?.({ offset, nextLine: lineNo, seekable });
   }
   void longStart;
@@ -258,7 +302,8 @@ export async function frameFile(path: string, sink: LineSink, opts: FrameOptions
   let unterminatedTail: Position | undefined;
   if (skippingLong) {
     sink.reject(lineNo, 'too-long', `longer than ${maxLine} bytes`);
-    lineNo++; lines++;
+    lineNo++;
+    lines++;
   } else if (carry?.length) {
     unterminatedTail = { offset, nextLine: lineNo };
     handle(carry, 0, carry.length, false);
@@ -279,15 +324,24 @@ export async function sampleLines(path: string, max = 40): Promise<string[]> {
   let bytes = 0;
   const stop = new Error('enough');
   try {
-    await frameFile(path, {
-      line(buf, s, e) {
-        out.push(buf.toString('utf8', s, e));
-        bytes += e - s;
-        if (out.length >= max || bytes > 256 * 1024) throw stop;
+    await frameFile(
+      path,
+      {
+        line(buf, s, e) {
+          out.push(buf.toString('utf8', s, e));
+          bytes += e - s;
+          if (out.length >= max || bytes > 256 * 1024) throw stop;
+        },
+        reject() {},
+        note() {},
       },
-      reject() {},
-      note() {},
-    }, { chunkBytes: 64 * 1024, progress(read) { if (read > SAMPLE_SOURCE_BYTES) throw stop; } });
+      {
+        chunkBytes: 64 * 1024,
+        progress(read) {
+          if (read > SAMPLE_SOURCE_BYTES) throw stop;
+        },
+      },
+    );
   } catch (e) {
     if (e !== stop) throw e;
   }

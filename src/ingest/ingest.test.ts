@@ -24,12 +24,16 @@ let biggest = '';
 let content = Buffer.alloc(0);
 
 function allFiles(d: string): string[] {
-  return readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? allFiles(join(d, e.name)) : /\.log$/i.test(e.name) ? [join(d, e.name)] : []));
+  return readdirSync(d, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? allFiles(join(d, e.name)) : /\.log$/i.test(e.name) ? [join(d, e.name)] : [],
+  );
 }
 
 before(async () => {
   await generateTracking({ users: 30, days: 3, servers: 2, version: '2013', out: logs, seed: 5 });
-  const files = allFiles(logs).map((p) => ({ p, n: readFileSync(p).length })).sort((a, b) => b.n - a.n);
+  const files = allFiles(logs)
+    .map((p) => ({ p, n: readFileSync(p).length }))
+    .sort((a, b) => b.n - a.n);
   biggest = files[0]!.p;
   content = readFileSync(biggest);
 });
@@ -38,7 +42,11 @@ let dbNo = 0;
 async function withDb<T>(fn: (s: DuckdbStore, path: string) => Promise<T>): Promise<T> {
   const path = join(dir, `db${++dbNo}.duckdb`);
   const s = await DuckdbStore.open(path);
-  try { return await fn(s, path); } finally { await s.close(); }
+  try {
+    return await fn(s, path);
+  } finally {
+    await s.close();
+  }
 }
 
 async function totals(s: Store): Promise<{ events: number; users: UserTotals[] }> {
@@ -46,7 +54,10 @@ async function totals(s: Store): Promise<{ events: number; users: UserTotals[] }
 }
 
 async function fresh(path: string): Promise<{ events: number; users: UserTotals[] }> {
-  return withDb(async (s) => { await ingest([path], { store: s }); return totals(s); });
+  return withDb(async (s) => {
+    await ingest([path], { store: s });
+    return totals(s);
+  });
 }
 
 test('re-ingesting the same files adds nothing; a copy under another name adds nothing', async () => {
@@ -104,13 +115,24 @@ test('a log caught in the middle of writing a line: the partial line is read aga
 function failingOn(s: DuckdbStore, n: number, lanes: boolean): Store {
   let calls = 0;
   const failing = Object.create(s) as Store;
-  const fail = () => { if (++calls === n) throw new Error('simulated crash'); };
-  failing.appendBatch = async (b) => { fail(); return s.appendBatch(b); };
+  const fail = () => {
+    if (++calls === n) throw new Error('simulated crash');
+  };
+  failing.appendBatch = async (b) => {
+    fail();
+    return s.appendBatch(b);
+  };
   if (!lanes) failing.openLane = undefined;
   else {
     failing.openLane = async () => {
       const lane = await s.openLane();
-      return { ...lane, append: async (b) => { fail(); return lane.append(b); } };
+      return {
+        ...lane,
+        append: async (b) => {
+          fail();
+          return lane.append(b);
+        },
+      };
     };
   }
   return failing;
@@ -125,7 +147,10 @@ for (const lanes of [false, true]) {
       const partial = await tracking.eventCount(s, {});
       assert.ok(partial > 0 && partial < expected.events, `some rows were committed before the crash (${partial})`);
       const again = await ingest([logs], { store: s, ...opts });
-      assert.ok(again.details.some((d) => d.action === 'resumed' && /continuing an interrupted ingest at line [1-9]\d+/.test(d.why ?? '')), 'a file was continued from the middle');
+      assert.ok(
+        again.details.some((d) => d.action === 'resumed' && /continuing an interrupted ingest at line [1-9]\d+/.test(d.why ?? '')),
+        'a file was continued from the middle',
+      );
       assert.deepEqual(await totals(s), expected);
     });
   });
@@ -140,14 +165,21 @@ for (const txn of ['196608', '268435456']) {
     let batches = 0;
     const killed = await mxray(['ingest', logs, '--db', db], {
       env: { MXRAY_BATCH_BYTES: '65536', MXRAY_TXN_BYTES: txn, MXRAY_TRACE_BATCHES: '1', MXRAY_WHOLE_FILES: '0' },
-      onStderr: (chunk, kill) => { batches += chunk.split('batch committed').length - 1; if (batches >= 3) kill(); },
+      onStderr: (chunk, kill) => {
+        batches += chunk.split('batch committed').length - 1;
+        if (batches >= 3) kill();
+      },
     });
     assert.notEqual(killed.code, 0, 'the first run was killed');
     const resumed = await mxray(['ingest', logs, '--db', db, '--json'], { env: { MXRAY_WHOLE_FILES: '0' } });
     assert.equal(resumed.code, 0, resumed.stderr);
     assert.ok(JSON.parse(resumed.stdout).resumed.length >= 1, 'the interrupted files were continued');
     const s = await DuckdbStore.open(db);
-    try { assert.deepEqual(await totals(s), expected); } finally { await s.close(); }
+    try {
+      assert.deepEqual(await totals(s), expected);
+    } finally {
+      await s.close();
+    }
   });
 }
 
@@ -162,7 +194,10 @@ test('a copy and a grown version of a file in the same run: the copy adds nothin
   for (const wholeFiles of [true, false]) {
     await withDb(async (s) => {
       const r = await ingest([same], { store: s, wholeFiles });
-      assert.deepEqual(r.details.map((d) => d.action), ['ingested', 'skipped', 'resumed']);
+      assert.deepEqual(
+        r.details.map((d) => d.action),
+        ['ingested', 'skipped', 'resumed'],
+      );
       assert.match(r.details[1]!.why ?? '', /already ingested, unchanged \(same content as .*a-half\.log\)/);
       assert.match(r.details[2]!.why ?? '', /^grew from \d+ to \d+ bytes/);
       assert.deepEqual(await totals(s), expected);
@@ -171,7 +206,10 @@ test('a copy and a grown version of a file in the same run: the copy adds nothin
 });
 
 test('bad lines are counted with file and line, a line in the wrong encoding is read, the rest of the file is read', async () => {
-  const lines = content.toString('utf8').replace(/^\uFEFF/, '').split('\r\n');
+  const lines = content
+    .toString('utf8')
+    .replace(/^\uFEFF/, '')
+    .split('\r\n');
   const firstData = lines.findIndex((l) => !l.startsWith('#'));
   const bad = [...lines];
   bad.splice(firstData + 3, 0, '2024-03-04T10:00:00.000Z,truncated');
@@ -179,7 +217,18 @@ test('bad lines are counted with file and line, a line in the wrong encoding is 
   bad.splice(firstData + 9, 0, 'x'.repeat(1_100_000));
   // a good line written in Windows-1252 instead of UTF-8 (wrong encoding): read, not lost
   const good = new Array<string>(30).fill(''); // the 30-field 2013+ layout of the generated file
-  Object.assign(good, { 0: '2024-03-04T10:00:00.000Z', 4: 'EX01', 7: 'STOREDRIVER', 8: 'DELIVER', 10: '<latin1-line@contoso.com>', 12: 'someone@contoso.com', 14: '100', 15: '1', 18: 'R\u00e9union \u00e0 Z\u00fcrich', 19: 'x@contoso.com' });
+  Object.assign(good, {
+    0: '2024-03-04T10:00:00.000Z',
+    4: 'EX01',
+    7: 'STOREDRIVER',
+    8: 'DELIVER',
+    10: '<latin1-line@contoso.com>',
+    12: 'someone@contoso.com',
+    14: '100',
+    15: '1',
+    18: 'R\u00e9union \u00e0 Z\u00fcrich',
+    19: 'x@contoso.com',
+  });
   const p = join(dir, 'bad.log');
   writeFileSync(p, Buffer.concat([Buffer.from(bad.join('\r\n') + '\r\n'), Buffer.from(good.join(',') + '\r\n', 'latin1')]));
   const expectedEvents = (await fresh(biggest)).events + 1;
@@ -190,7 +239,14 @@ test('bad lines are counted with file and line, a line in the wrong encoding is 
     assert.equal(row!.subject, 'R\u00e9union \u00e0 Z\u00fcrich');
     assert.equal(r.rejects, 3);
     assert.deepEqual(r.rejectsByReason, { 'field-count': 1, binary: 1, 'too-long': 1 });
-    assert.deepEqual(r.examples.map((e) => [e.file, e.line, e.reason]), [[p, firstData + 4, 'field-count'], [p, firstData + 7, 'binary'], [p, firstData + 10, 'too-long']]);
+    assert.deepEqual(
+      r.examples.map((e) => [e.file, e.line, e.reason]),
+      [
+        [p, firstData + 4, 'field-count'],
+        [p, firstData + 7, 'binary'],
+        [p, firstData + 10, 'too-long'],
+      ],
+    );
     assert.equal(r.events, expectedEvents);
   });
 });
@@ -213,21 +269,43 @@ const setpriv = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p));
 /** the CLI as the unprivileged user nobody (root reads through chmod 000), with a deadline */
 function mxrayAsNobody(args: string[]): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(setpriv!, ['--reuid=nobody', '--regid=nogroup', '--clear-groups', process.execPath, repoPath('bin', 'mxray.js'), ...args],
-      { stdio: ['ignore', 'pipe', 'pipe'], cwd: tmpdir() });
-    let stdout = '', stderr = '';
-    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error('mxray as nobody timed out')); }, 60_000);
-    child.stdout.on('data', (d) => { stdout += d; });
-    child.stderr.on('data', (d) => { stderr += d; });
-    child.on('error', (e) => { clearTimeout(timer); reject(e); });
-    child.on('close', (code) => { clearTimeout(timer); resolve({ code: code ?? 1, stdout, stderr }); });
+    const child = spawn(setpriv!, ['--reuid=nobody', '--regid=nogroup', '--clear-groups', process.execPath, repoPath('bin', 'mxray.js'), ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      cwd: tmpdir(),
+    });
+    let stdout = '',
+      stderr = '';
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error('mxray as nobody timed out'));
+    }, 60_000);
+    child.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? 1, stdout, stderr });
+    });
   });
 }
 
 test('an unreadable file and an unreadable folder, read by a user without privileges: each an error naming it, the rest ingested', async (t) => {
-  if (process.platform === 'win32') { t.skip('file modes: POSIX only'); return; }
+  if (process.platform === 'win32') {
+    t.skip('file modes: POSIX only');
+    return;
+  }
   const root = process.getuid?.() === 0;
-  if (root && !setpriv) { t.skip('running as root, which reads through chmod 000, and setpriv (util-linux) is missing to drop to nobody'); return; }
+  if (root && !setpriv) {
+    t.skip('running as root, which reads through chmod 000, and setpriv (util-linux) is missing to drop to nobody');
+    return;
+  }
   // a tree nobody may enter, with one file and one folder it may not read, and a database folder it may write
   const base = mkdtempSync(join(tmpdir(), 'mxray-unreadable-'));
   chmodSync(base, 0o755);
@@ -246,8 +324,13 @@ test('an unreadable file and an unreadable folder, read by a user without privil
   const r = root ? await mxrayAsNobody(args) : await mxray(args);
   assert.equal(r.code, 1, r.stderr);
   const s = JSON.parse(r.stdout);
-  assert.deepEqual([...s.errors].sort((a: { path: string }, b: { path: string }) => (a.path < b.path ? -1 : 1)),
-    [{ path: join(input, 'locked'), message: 'permission denied' }, { path: secret, message: 'permission denied' }]);
+  assert.deepEqual(
+    [...s.errors].sort((a: { path: string }, b: { path: string }) => (a.path < b.path ? -1 : 1)),
+    [
+      { path: join(input, 'locked'), message: 'permission denied' },
+      { path: secret, message: 'permission denied' },
+    ],
+  );
   assert.equal(s.files, 1, 'good.log is ingested');
   assert.ok(s.events > 0);
 });
@@ -272,13 +355,20 @@ test('a file smaller than the fingerprint (4 KB) that grew is continued, in a la
   writeFileSync(join(d, 'a-small.log'), content.subarray(0, small));
   await withDb(async (s) => {
     const r = await ingest([d], { store: s });
-    assert.deepEqual(r.details.map((x) => x.action), ['ingested', 'resumed']);
+    assert.deepEqual(
+      r.details.map((x) => x.action),
+      ['ingested', 'resumed'],
+    );
     assert.deepEqual(await totals(s), expected);
   });
 });
 
 test('a byte size in the environment that is not a positive number is an error naming it', async () => {
-  for (const [name, value] of [['MXRAY_TXN_BYTES', 'abc'], ['MXRAY_BATCH_BYTES', '-5'], ['MXRAY_BULK_ROUND_BYTES', '1.5']] as const) {
+  for (const [name, value] of [
+    ['MXRAY_TXN_BYTES', 'abc'],
+    ['MXRAY_BATCH_BYTES', '-5'],
+    ['MXRAY_BULK_ROUND_BYTES', '1.5'],
+  ] as const) {
     const before = process.env[name];
     process.env[name] = value;
     try {
@@ -286,7 +376,8 @@ test('a byte size in the environment that is not a positive number is an error n
         await assert.rejects(ingest([biggest], { store: s }), { message: `${name}: expected a positive number of bytes, got "${value}"` });
       });
     } finally {
-      if (before === undefined) delete process.env[name]; else process.env[name] = before;
+      if (before === undefined) delete process.env[name];
+      else process.env[name] = before;
     }
   }
 });

@@ -67,7 +67,9 @@ async function fingerprint(path: string, len: number): Promise<string> {
 
 /** what identify() remembers during one run: the short fingerprint lengths in the store (asked
  *  once, then kept up to date as files are recorded) */
-interface Known { shortLens?: Set<number> }
+interface Known {
+  shortLens?: Set<number>;
+}
 
 /** the stored file with the same content at its start, if any (a re-run, a copy, or a grown log) */
 async function identify(store: Store, f: FoundFile, run: Known): Promise<{ known?: IngestedFile; fpLen: number; fpHash: string }> {
@@ -89,8 +91,20 @@ export async function ingest(paths: readonly string[], opts: IngestOptions): Pro
   const { store } = opts;
   const { files, errors, notes } = await expandPaths(paths);
   const summary: IngestSummary = {
-    files: 0, skippedFiles: 0, lines: 0, events: 0, rejects: 0, rejectsByReason: {}, examples: [], formats: {}, wholeFiles: 0,
-    errors: [...errors], notes: [...notes], bytes: 0, seconds: 0, details: [],
+    files: 0,
+    skippedFiles: 0,
+    lines: 0,
+    events: 0,
+    rejects: 0,
+    rejectsByReason: {},
+    examples: [],
+    formats: {},
+    wholeFiles: 0,
+    errors: [...errors],
+    notes: [...notes],
+    bytes: 0,
+    seconds: 0,
+    details: [],
   };
   const formats = opts.formats ?? formatList;
   let forced: Format | undefined;
@@ -130,8 +144,14 @@ function envBytes(name: string, fallback: number): number {
 }
 
 async function run(
-  files: FoundFile[], summary: IngestSummary, batchers: Batcher[], roundBytes: number, opts: IngestOptions, formats: readonly Format[],
-  forced: Format | undefined, t0: number,
+  files: FoundFile[],
+  summary: IngestSummary,
+  batchers: Batcher[],
+  roundBytes: number,
+  opts: IngestOptions,
+  formats: readonly Format[],
+  forced: Format | undefined,
+  t0: number,
 ): Promise<void> {
   const { store } = opts;
   const bytesTotal = files.reduce((a, f) => a + f.size, 0);
@@ -140,7 +160,9 @@ async function run(
   // Files of formats with keyed rows all go to the first: a lane's transaction does not see what
   // another lane has not committed yet, so two lanes could each store the same record.
   let dealt = 0;
-  const settle = async () => { for (const b of batchers) await b.finish(); };
+  const settle = async () => {
+    for (const b of batchers) await b.finish();
+  };
 
   const outcomes: (FileOutcome | undefined)[] = new Array(files.length);
   const failed = (f: FoundFile, e: unknown): FileOutcome => {
@@ -153,7 +175,8 @@ async function run(
     const mark = batcher.mark();
     try {
       return await readFile(p, batcher, summary, (done, lines, rejects) =>
-        opts.onProgress?.({ file: p.f.path, fileIndex: p.index, fileCount: files.length, bytesDone: bytesBefore + done, bytesTotal, lines, rejects }));
+        opts.onProgress?.({ file: p.f.path, fileIndex: p.index, fileCount: files.length, bytesDone: bytesBefore + done, bytesTotal, lines, rejects }),
+      );
     } catch (e) {
       // a file that cannot be read is that file's problem (its rows not yet committed are dropped);
       // anything else (the store failing) stops the ingest, and a re-run continues from the last
@@ -170,9 +193,18 @@ async function run(
   // big enough, their bytes are checked (prescan) and the store loads them while the next round
   // is gathered. Files it does not take are read by the parser at the end.
   const wholeFiles = (opts.wholeFiles ?? true) && process.env.MXRAY_WHOLE_FILES !== '0';
-  const bulk = new BulkRounds(wholeFiles ? store : undefined, roundBytes, (p, o) => { outcomes[p.index] = o; bytesBefore += p.f.size; }, failed, (p) => {
-    opts.onProgress?.({ file: p.f.path, fileIndex: p.index, fileCount: files.length, bytesDone: bytesBefore, bytesTotal, lines: 0, rejects: 0 });
-  });
+  const bulk = new BulkRounds(
+    wholeFiles ? store : undefined,
+    roundBytes,
+    (p, o) => {
+      outcomes[p.index] = o;
+      bytesBefore += p.f.size;
+    },
+    failed,
+    (p) => {
+      opts.onProgress?.({ file: p.f.path, fileIndex: p.index, fileCount: files.length, bytesDone: bytesBefore, bytesTotal, lines: 0, rejects: 0 });
+    },
+  );
 
   // Every file is identified and recorded before the parser reads any: a lane's transaction sees
   // only the records that existed when it began (snapshot isolation), and it must update the
@@ -196,8 +228,10 @@ async function run(
         p = failed(f, e);
       }
       if (p === 'later') later.push(i);
-      else if ('action' in p) { outcomes[i] = p; bytesBefore += f.size; }
-      else {
+      else if ('action' in p) {
+        outcomes[i] = p;
+        bytesBefore += f.size;
+      } else {
         if (!p.known) addedNow.add(p.file.id);
         if (!(await bulk.offer(p))) toParse.push(p);
       }
@@ -206,7 +240,10 @@ async function run(
     for (const p of await bulk.finish()) outcomes[p.index] = await parse(p);
     return later;
   };
-  const later = await pass(files.map((_, i) => i), addedNow);
+  const later = await pass(
+    files.map((_, i) => i),
+    addedNow,
+  );
   if (later.length) {
     await settle();
     await pass(later);
@@ -235,7 +272,13 @@ async function run(
 /** identify the file (new, grown, interrupted, already read) and record it; a FileOutcome when
  *  there is nothing to read */
 async function prepare(
-  f: FoundFile, index: number, store: Store, formats: readonly Format[], forced: Format | undefined, run: Known, waitFor?: ReadonlySet<number>,
+  f: FoundFile,
+  index: number,
+  store: Store,
+  formats: readonly Format[],
+  forced: Format | undefined,
+  run: Known,
+  waitFor?: ReadonlySet<number>,
 ): Promise<Prepared | FileOutcome | 'later'> {
   const outcome: FileOutcome = { path: f.path, action: 'ingested', lines: 0, events: 0, rejects: 0, notes: [] };
   if (f.size === 0) return { ...outcome, action: 'skipped', why: 'empty file' };
@@ -250,7 +293,8 @@ async function prepare(
   if (known) {
     const same = known.path === f.path ? '' : ` (same content as ${known.path})`;
     if (known.complete && f.size === known.size) return { ...outcome, action: 'skipped', why: `already ingested, unchanged${same}` };
-    if (f.size < known.size) return { ...outcome, action: 'skipped', why: `smaller than when it was ingested (${known.size} bytes): rotated or truncated? not read again${same}` };
+    if (f.size < known.size)
+      return { ...outcome, action: 'skipped', why: `smaller than when it was ingested (${known.size} bytes): rotated or truncated? not read again${same}` };
     format = formats.find((x) => x.name === known.format);
     if (!format) return { ...outcome, action: 'skipped', why: `ingested earlier as format "${known.format}", which this version does not know` };
     file = { ...known, path: f.path, size: f.size, fpLen, fpHash };
@@ -267,8 +311,19 @@ async function prepare(
       sample = s.lines;
     }
     file = await store.addFile({
-      path: f.path, size: f.size, fpLen, fpHash, format: format.name, offset: 0, nextLine: 1, seekable: true,
-      state: undefined, provisionalFrom: null, complete: false, lines: 0, rejects: 0,
+      path: f.path,
+      size: f.size,
+      fpLen,
+      fpHash,
+      format: format.name,
+      offset: 0,
+      nextLine: 1,
+      seekable: true,
+      state: undefined,
+      provisionalFrom: null,
+      complete: false,
+      lines: 0,
+      rejects: 0,
     });
     if (fpLen < FINGERPRINT_BYTES) run.shortLens?.add(fpLen);
   }

@@ -33,7 +33,8 @@ class FileRows {
     if (kinds.length === 0) throw new Error(`format ${format.name} declares no table`);
     this.writers = kinds.map((k) => batcher.writer(k, fileId));
     this.before = this.writers.map((w) => w.rows);
-    const main = kinds[0]!, mainWriter = this.writers[0]!;
+    const main = kinds[0]!,
+      mainWriter = this.writers[0]!;
     this.out = (kind) => {
       if (kind === main) return mainWriter;
       const i = kinds.indexOf(kind);
@@ -44,7 +45,10 @@ class FileRows {
 
   /** rows written since the file started (counted before each flush, which empties the writers) */
   count(): number {
-    this.writers.forEach((w, i) => { this.total += w.rows - this.before[i]!; this.before[i] = w.rows; });
+    this.writers.forEach((w, i) => {
+      this.total += w.rows - this.before[i]!;
+      this.before[i] = w.rows;
+    });
     return this.total;
   }
 
@@ -65,10 +69,13 @@ function callbacks(p: Prepared, batcher: Batcher, summary: IngestSummary): Pick<
       if (examplesKept < EXAMPLES_PER_FILE) {
         examplesKept++;
         batcher.reject({ fileId: file.id, line, reason, detail: detail ?? '' });
-        if (summary.examples.length < EXAMPLES_IN_SUMMARY) summary.examples.push(detail ? { file: f.path, line, reason, detail } : { file: f.path, line, reason });
+        if (summary.examples.length < EXAMPLES_IN_SUMMARY)
+          summary.examples.push(detail ? { file: f.path, line, reason, detail } : { file: f.path, line, reason });
       }
     },
-    note(m: string) { if (!outcome.notes.includes(m)) outcome.notes.push(m); },
+    note(m: string) {
+      if (!outcome.notes.includes(m)) outcome.notes.push(m);
+    },
   };
 }
 
@@ -84,30 +91,47 @@ async function parseLines(p: Prepared, format: TextFormat, batcher: Batcher, sum
   const rejectsAtStart = known?.rejects ?? 0;
   const checkpoint = (at: Position, complete: boolean, provisionalFrom: number | null, seekable: boolean) => {
     batcher.checkpoint({
-      ...file, offset: at.offset, nextLine: at.nextLine, state: parser.state(), seekable, provisionalFrom, complete,
-      lines: linesAtStart + outcome.lines, rejects: rejectsAtStart + outcome.rejects,
+      ...file,
+      offset: at.offset,
+      nextLine: at.nextLine,
+      state: parser.state(),
+      seekable,
+      provisionalFrom,
+      complete,
+      lines: linesAtStart + outcome.lines,
+      rejects: rejectsAtStart + outcome.rejects,
     });
   };
 
   let lines = 0;
   let lastProgress = 0;
-  const result = await frameFile(f.path, {
-    line(buf, s, e, n, off) { lines++; parser.line(buf, s, e, n, off); },
-    reject,
-    note,
-    async afterChunk(at) {
-      outcome.lines = lines;
-      const now = performance.now();
-      if (now - lastProgress > 200) { lastProgress = now; progress(at.offset, lines, outcome.rejects); }
-      if (batcher.size >= batcher.maxBytes) {
-        const pend = parser.pending?.();
-        rows.count();
-        checkpoint(pend ? { offset: pend.offset, nextLine: pend.line } : at, false, null, at.seekable ?? false);
-        await batcher.flush();
-        rows.flushed();
-      }
+  const result = await frameFile(
+    f.path,
+    {
+      line(buf, s, e, n, off) {
+        lines++;
+        parser.line(buf, s, e, n, off);
+      },
+      reject,
+      note,
+      async afterChunk(at) {
+        outcome.lines = lines;
+        const now = performance.now();
+        if (now - lastProgress > 200) {
+          lastProgress = now;
+          progress(at.offset, lines, outcome.rejects);
+        }
+        if (batcher.size >= batcher.maxBytes) {
+          const pend = parser.pending?.();
+          rows.count();
+          checkpoint(pend ? { offset: pend.offset, nextLine: pend.line } : at, false, null, at.seekable ?? false);
+          await batcher.flush();
+          rows.flushed();
+        }
+      },
     },
-  }, { ...(from ? { from } : {}), chunkBytes: Math.min(4 << 20, Math.max(64 * 1024, batcher.maxBytes)) });
+    { ...(from ? { from } : {}), chunkBytes: Math.min(4 << 20, Math.max(64 * 1024, batcher.maxBytes)) },
+  );
 
   outcome.lines = result.lines;
   // an entry still open at the end of the file, or a last line without its line end, may still be
@@ -117,7 +141,10 @@ async function parseLines(p: Prepared, format: TextFormat, batcher: Batcher, sum
   outcome.events = rows.count();
   let end = result.end;
   let provisional: number | null = null;
-  if (pending) { provisional = pending.line; end = { offset: pending.offset, nextLine: pending.line }; }
+  if (pending) {
+    provisional = pending.line;
+    end = { offset: pending.offset, nextLine: pending.line };
+  }
   if (result.unterminatedTail && (provisional === null || result.unterminatedTail.nextLine < provisional)) {
     provisional = result.unterminatedTail.nextLine;
     end = result.unterminatedTail;
@@ -141,29 +168,42 @@ async function readRecords(p: Prepared, format: BinaryFormat, batcher: Batcher, 
   const first = from?.nextLine ?? 1;
   const checkpoint = (at: RecordPosition, complete: boolean, provisionalFrom: number | null) => {
     batcher.checkpoint({
-      ...file, offset: at.offset, nextLine: at.record, state: at.state, seekable: true, provisionalFrom, complete,
-      lines: linesAtStart + outcome.lines, rejects: rejectsAtStart + outcome.rejects,
+      ...file,
+      offset: at.offset,
+      nextLine: at.record,
+      state: at.state,
+      seekable: true,
+      provisionalFrom,
+      complete,
+      lines: linesAtStart + outcome.lines,
+      rejects: rejectsAtStart + outcome.rejects,
     });
   };
 
   let lastProgress = 0;
-  const res = await format.records({
-    file: f.path,
-    out: rows.out,
-    reject,
-    note,
-    async checkpoint(at) {
-      outcome.lines = at.record - first;
-      const now = performance.now();
-      if (now - lastProgress > 200) { lastProgress = now; progress(at.offset, outcome.lines, outcome.rejects); }
-      if (batcher.size >= batcher.maxBytes) {
-        rows.count();
-        checkpoint(at, false, null);
-        await batcher.flush();
-        rows.flushed();
-      }
+  const res = await format.records(
+    {
+      file: f.path,
+      out: rows.out,
+      reject,
+      note,
+      async checkpoint(at) {
+        outcome.lines = at.record - first;
+        const now = performance.now();
+        if (now - lastProgress > 200) {
+          lastProgress = now;
+          progress(at.offset, outcome.lines, outcome.rejects);
+        }
+        if (batcher.size >= batcher.maxBytes) {
+          rows.count();
+          checkpoint(at, false, null);
+          await batcher.flush();
+          rows.flushed();
+        }
+      },
     },
-  }, { path: f.path, size: f.size, ...(from ? { from: { offset: from.offset, record: from.nextLine, state: file.state } } : {}) });
+    { path: f.path, size: f.size, ...(from ? { from: { offset: from.offset, record: from.nextLine, state: file.state } } : {}) },
+  );
 
   outcome.lines = res.records;
   outcome.events = rows.count();

@@ -29,7 +29,11 @@ registerTestTables(presenceTables);
 const dir = mkdtempSync(join(tmpdir(), 'mxray-record-formats-'));
 let fileNo = 0;
 /** a new folder for one test's files */
-const folder = () => { const d = join(dir, `t${++fileNo}`); mkdirSync(d); return d; };
+const folder = () => {
+  const d = join(dir, `t${++fileNo}`);
+  mkdirSync(d);
+  return d;
+};
 
 const formats = [recordFormat, presenceFormat];
 const records = (from: number, to: number, source = 'ex01/Security'): TestRecord[] =>
@@ -37,21 +41,28 @@ const records = (from: number, to: number, source = 'ex01/Security'): TestRecord
 
 /** the stored records: [source, record_id, message, value] sorted, and origins by key */
 async function stored(s: Store): Promise<{ rows: [string, number, string, number][]; origin: Map<string, [string, number]> }> {
-  const rows = await s.query<{ file_id: number; line: number; source: string; record_id: number; message: string; value: number }>('test records', sql`
-    SELECT file_id, line, source, record_id, message, value FROM ${table(testKinds.records)} WHERE ${live(testKinds.records)}`);
+  const rows = await s.query<{ file_id: number; line: number; source: string; record_id: number; message: string; value: number }>(
+    'test records',
+    sql`
+    SELECT file_id, line, source, record_id, message, value FROM ${table(testKinds.records)} WHERE ${live(testKinds.records)}`,
+  );
   const files = new Map((await s.query<{ id: number; path: string }>('files', sql`SELECT id, path FROM ingested_files`)).map((r) => [Number(r.id), r.path]));
-  const out = rows.map((r) => [r.source, Number(r.record_id), r.message, Number(r.value)] as [string, number, string, number])
+  const out = rows
+    .map((r) => [r.source, Number(r.record_id), r.message, Number(r.value)] as [string, number, string, number])
     .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] - b[1]));
   const origin = new Map(rows.map((r) => [`${r.source}#${Number(r.record_id)}`, [files.get(Number(r.file_id))!, Number(r.line)] as [string, number]]));
   return { rows: out, origin };
 }
 
-const truth = (rs: readonly TestRecord[]) => rs.map((r) => [r.source, r.id, r.message, r.value] as [string, number, string, number])
-  .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] - b[1]));
+const truth = (rs: readonly TestRecord[]) =>
+  rs.map((r) => [r.source, r.id, r.message, r.value] as [string, number, string, number]).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] - b[1]));
 
 async function rejectsOf(s: Store, path: string): Promise<[number, string][]> {
-  const rows = await s.query<{ line: number; reason: string }>('test rejects', sql`
-    SELECT line, reason FROM ingest_rejects WHERE file_id IN (SELECT id FROM ingested_files WHERE path = ${path}) ORDER BY line`);
+  const rows = await s.query<{ line: number; reason: string }>(
+    'test rejects',
+    sql`
+    SELECT line, reason FROM ingest_rejects WHERE file_id IN (SELECT id FROM ingested_files WHERE path = ${path}) ORDER BY line`,
+  );
   return rows.map((r) => [Number(r.line), r.reason]);
 }
 
@@ -59,12 +70,23 @@ async function rejectsOf(s: Store, path: string): Promise<[number, string][]> {
 function failingOn(s: Store, n: number): Store {
   let calls = 0;
   const failing = Object.create(s) as Store;
-  const fail = () => { if (++calls === n) throw new Error('simulated crash'); };
-  failing.appendBatch = async (b) => { fail(); return s.appendBatch(b); };
+  const fail = () => {
+    if (++calls === n) throw new Error('simulated crash');
+  };
+  failing.appendBatch = async (b) => {
+    fail();
+    return s.appendBatch(b);
+  };
   if (s.openLane) {
     failing.openLane = async () => {
       const lane = await s.openLane!();
-      return { ...lane, append: async (b) => { fail(); return lane.append(b); } };
+      return {
+        ...lane,
+        append: async (b) => {
+          fail();
+          return lane.append(b);
+        },
+      };
     };
   }
   return failing;
@@ -73,7 +95,11 @@ function failingOn(s: Store, n: number): Store {
 function suite(open: () => Promise<Store>): void {
   const withStore = async (fn: (s: Store) => Promise<void>) => {
     const s = await open();
-    try { await fn(s); } finally { await s.close(); }
+    try {
+      await fn(s);
+    } finally {
+      await s.close();
+    }
   };
   const run = (s: Store, paths: string[], more: Partial<IngestOptions> = {}) => ingest(paths, { store: s, formats, ...more });
 
@@ -105,15 +131,27 @@ function suite(open: () => Promise<Store>): void {
     // record 20: its magic overwritten; the file cut 5 bytes into record 50
     const offsets: number[] = [];
     let o = HEADER_BYTES;
-    for (const r of rs) { offsets.push(o); o += recordBytes(r).length; }
+    for (const r of rs) {
+      offsets.push(o);
+      o += recordBytes(r).length;
+    }
     const damaged = Buffer.from(whole);
     damaged.write('XXXX', offsets[19]!, 'latin1');
     writeFileSync(p, damaged.subarray(0, offsets[49]! + 5));
     await withStore(async (s) => {
       const r = await run(s, [p]);
-      assert.deepEqual(r.examples.map((e) => [e.line, e.reason]), [[20, 'malformed'], [50, 'truncated']]);
+      assert.deepEqual(
+        r.examples.map((e) => [e.line, e.reason]),
+        [
+          [20, 'malformed'],
+          [50, 'truncated'],
+        ],
+      );
       assert.deepEqual((await stored(s)).rows, truth(rs.filter((x) => x.id !== 20 && x.id < 50)));
-      assert.deepEqual(await rejectsOf(s, p), [[20, 'malformed'], [50, 'truncated']]);
+      assert.deepEqual(await rejectsOf(s, p), [
+        [20, 'malformed'],
+        [50, 'truncated'],
+      ]);
       // the writer finishes record 50 and adds ten more: its block (records 49–56, record 49 stored
       // already) is read again, replacing record 49's row, and the reject is withdrawn
       appendFileSync(p, damaged.subarray(offsets[49]! + 5));
@@ -147,7 +185,9 @@ function suite(open: () => Promise<Store>): void {
 
   test('record key: overlapping files store each record once, in one run and across runs', async () => {
     const d = folder();
-    const a = records(1, 300), b = records(201, 500), c = records(1, 100, 'ex02/Security');
+    const a = records(1, 300),
+      b = records(201, 500),
+      c = records(1, 100, 'ex02/Security');
     const [pa, pb, pc] = ['a.mxrec', 'b.mxrec', 'c.mxrec'].map((n) => join(d, n)) as [string, string, string];
     writeFileSync(pa, recordFile(a));
     writeFileSync(pb, recordFile(b));
@@ -179,23 +219,46 @@ function suite(open: () => Promise<Store>): void {
   test('two tables: ctx.out(kind) writes each; an entry read again when the file grows replaces its rows in both', async () => {
     const d = folder();
     const p = join(d, 'presence.txt');
-    const head = ['#TESTPRESENCE', 'USER jdoe Sales', '  2024-03-04 10:00:00 online', '  2024-03-04 10:05:00 away', 'garbage', 'USER asmith IT', '  2024-03-04 11:00:00 online'];
+    const head = [
+      '#TESTPRESENCE',
+      'USER jdoe Sales',
+      '  2024-03-04 10:00:00 online',
+      '  2024-03-04 10:05:00 away',
+      'garbage',
+      'USER asmith IT',
+      '  2024-03-04 11:00:00 online',
+    ];
     const tail = ['  2024-03-04 11:30:00 busy', 'USER bnew HR', '  bad time', '  2024-03-04 12:00:00 online'];
     writeFileSync(p, head.join('\n') + '\n');
-    const users = (s: Store) => s.query<{ line: number; user: string; dept: string }>('users', sql`
-      SELECT line, ${ident('user')}, dept FROM ${table(testKinds.users)} WHERE ${live(testKinds.users)} ORDER BY line`);
-    const samples = (s: Store) => s.query<{ line: number; user: string; state: string; ts: string }>('samples', sql`
-      SELECT line, ${ident('user')}, state, ${f.toText(ident('ts'))} AS ts FROM ${table(testKinds.samples)} WHERE ${live(testKinds.samples)} ORDER BY line`);
+    const users = (s: Store) =>
+      s.query<{ line: number; user: string; dept: string }>(
+        'users',
+        sql`
+      SELECT line, ${ident('user')}, dept FROM ${table(testKinds.users)} WHERE ${live(testKinds.users)} ORDER BY line`,
+      );
+    const samples = (s: Store) =>
+      s.query<{ line: number; user: string; state: string; ts: string }>(
+        'samples',
+        sql`
+      SELECT line, ${ident('user')}, state, ${f.toText(ident('ts'))} AS ts FROM ${table(testKinds.samples)} WHERE ${live(testKinds.samples)} ORDER BY line`,
+      );
     const norm = <T extends { line: number }>(rows: T[]) => rows.map((r) => ({ ...r, line: Number(r.line) }));
     await withStore(async (s) => {
       const first = await run(s, [p]);
       assert.equal(first.details[0]!.format, 'test-presence');
       assert.equal(first.events, 2 + 3);
-      assert.deepEqual(norm(await users(s)), [{ line: 2, user: 'jdoe', dept: 'Sales' }, { line: 6, user: 'asmith', dept: 'IT' }]);
+      assert.deepEqual(norm(await users(s)), [
+        { line: 2, user: 'jdoe', dept: 'Sales' },
+        { line: 6, user: 'asmith', dept: 'IT' },
+      ]);
       appendFileSync(p, tail.join('\n') + '\n');
       const grown = await run(s, [p]);
       assert.match(grown.details[0]!.why ?? '', /reading from line 6$/);
-      assert.deepEqual(norm(await users(s)), [{ line: 2, user: 'jdoe', dept: 'Sales' }, { line: 6, user: 'asmith', dept: 'IT' }, { line: 9, user: 'bnew', dept: 'HR' }]);
+      assert.deepEqual(norm(await users(s)), [
+        { line: 2, user: 'jdoe', dept: 'Sales' },
+        { line: 6, user: 'asmith', dept: 'IT' },
+        { line: 9, user: 'bnew', dept: 'HR' },
+      ]);
       assert.deepEqual(norm(await samples(s)), [
         { line: 3, user: 'jdoe', state: 'online', ts: '2024-03-04 10:00:00' },
         { line: 4, user: 'jdoe', state: 'away', ts: '2024-03-04 10:05:00' },
@@ -203,7 +266,10 @@ function suite(open: () => Promise<Store>): void {
         { line: 8, user: 'asmith', state: 'busy', ts: '2024-03-04 11:30:00' },
         { line: 11, user: 'bnew', state: 'online', ts: '2024-03-04 12:00:00' },
       ]);
-      assert.deepEqual(await rejectsOf(s, p), [[5, 'malformed'], [10, 'bad-time']]);
+      assert.deepEqual(await rejectsOf(s, p), [
+        [5, 'malformed'],
+        [10, 'bad-time'],
+      ]);
     });
   });
 }
@@ -216,8 +282,12 @@ describe('binary and multi-table formats on DuckDB', () => {
 describeClickhouse('binary and multi-table formats on ClickHouse', () => {
   let server: ClickhouseServer;
   let n = 0;
-  before(async () => { server = await startClickhouse(); });
-  after(async () => { await server?.stop(); });
+  before(async () => {
+    server = await startClickhouse();
+  });
+  after(async () => {
+    await server?.stop();
+  });
   suite(() => openClickhouse(`clickhouse://127.0.0.1:${server.httpPort}/formats_${process.pid}_${++n}`));
 });
 
@@ -236,7 +306,10 @@ test('sniffing: byte sniffers first, then text; a text log is sniffed as before'
   assert.equal(m.format, undefined);
   assert.deepEqual(m.candidates.find((c) => c.name === 'test-mxrec')?.confidence, 20);
   const text = join(d, 'MSGTRK20240304-1.LOG');
-  writeFileSync(text, '#Software: Microsoft Exchange Server\n#Version: 15.0.0.0\n#Log-type: Message Tracking Log\n#Date: 2024-03-04T00:00:00.000Z\n#Fields: date-time,event-id,source,message-id\n2024-03-04T10:00:00.000Z,RECEIVE,SMTP,<a@b>\n');
+  writeFileSync(
+    text,
+    '#Software: Microsoft Exchange Server\n#Version: 15.0.0.0\n#Log-type: Message Tracking Log\n#Date: 2024-03-04T00:00:00.000Z\n#Fields: date-time,event-id,source,message-id\n2024-03-04T10:00:00.000Z,RECEIVE,SMTP,<a@b>\n',
+  );
   const t = await sniffFile(text, all);
   const before = await sniffFile(text);
   assert.equal(t.format?.name, 'msgtrk');

@@ -14,18 +14,26 @@ export function humanBytes(n: number): string {
   const units = ['B', 'KB', 'MB', 'GB', 'TB'];
   let v = n;
   let u = 0;
-  while (Math.abs(v) >= 1024 && u < units.length - 1) { v /= 1024; u++; }
+  while (Math.abs(v) >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
   return u === 0 ? `${v} B` : `${v.toFixed(1)} ${units[u]}`;
 }
 
 function cellText(kind: ColumnSpec<unknown>['kind'], v: unknown): string {
   if (v === null || v === undefined) return '';
   switch (kind) {
-    case 'int': return Number(v).toLocaleString('en-US');
-    case 'float': return Number(v).toFixed(2);
-    case 'bytes': return humanBytes(Number(v));
-    case 'percent': return `${Number(v).toFixed(1)}%`;
-    default: return String(v);
+    case 'int':
+      return Number(v).toLocaleString('en-US');
+    case 'float':
+      return Number(v).toFixed(2);
+    case 'bytes':
+      return humanBytes(Number(v));
+    case 'percent':
+      return `${Number(v).toFixed(1)}%`;
+    default:
+      return String(v);
   }
 }
 
@@ -33,7 +41,11 @@ export function renderTable<R>(rows: readonly R[], cols: readonly ColumnSpec<R>[
   const cells = rows.map((r) => cols.map((c) => cellText(c.kind, (r as Record<string, unknown>)[c.key])));
   const widths = cols.map((c, i) => Math.max(c.title.length, ...cells.map((row) => row[i]!.length)));
   const right = cols.map((c) => c.kind !== 'text');
-  const line = (vals: string[]) => vals.map((v, i) => (right[i] ? v.padStart(widths[i]!) : v.padEnd(widths[i]!))).join('  ').trimEnd();
+  const line = (vals: string[]) =>
+    vals
+      .map((v, i) => (right[i] ? v.padStart(widths[i]!) : v.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
   const out = [line(cols.map((c) => c.title)), widths.map((w) => '-'.repeat(w)).join('  ')];
   for (const row of cells) out.push(line(row));
   return out.join('\n') + '\n';

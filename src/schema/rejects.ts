@@ -6,11 +6,11 @@ export const rejectReasons = {
   'bad-time': 'the date/time field is not a valid time',
   'bad-number': 'a numeric field (bytes, counts) is not a number',
   'unterminated-quote': 'a quoted field is not closed before the end of the line',
-  'binary': 'the line contains binary data (NUL or control bytes)',
+  binary: 'the line contains binary data (NUL or control bytes)',
   'too-long': 'the line is longer than the 1 MiB limit',
   'no-header': 'a data line came before any header and its layout cannot be inferred',
   'orphan-line': 'a continuation line without the entry it belongs to',
-  'malformed': 'the line does not match the format',
-  'truncated': 'the record is cut short: the file ends inside it (a file still being written, or cut off)',
+  malformed: 'the line does not match the format',
+  truncated: 'the record is cut short: the file ends inside it (a file still being written, or cut off)',
 } as const;
 export type RejectReason = keyof typeof rejectReasons;

@@ -30,7 +30,11 @@ export interface RecordTable {
 /** the first two columns of every record table */
 export const origin: readonly Column[] = [
   { name: 'file_id', type: 'int', doc: 'ingested_files.id of the file the row came from' },
-  { name: 'line', type: 'int', doc: 'line or record number (1-based) where the record starts in that file: the line for text logs, the record\'s position in the file for binary ones' },
+  {
+    name: 'line',
+    type: 'int',
+    doc: "line or record number (1-based) where the record starts in that file: the line for text logs, the record's position in the file for binary ones",
+  },
 ];
 
 /** Role bits of a tracking event, decided by the format from its generation's counting rules. */
@@ -81,7 +85,11 @@ export const iisRequests: RecordTable = {
     { name: 'site', type: 'text', doc: 's-sitename (W3SVC1 …); empty when not logged' },
     { name: 'method', type: 'text', doc: 'cs-method' },
     { name: 'uri_stem', type: 'text', doc: 'cs-uri-stem as logged' },
-    { name: 'uri_query', type: 'text', doc: 'cs-uri-query as logged (still URL-escaped; empty for -), except that for an ActiveSync request (eas_log not NULL) the value of its first Log= parameter is cut out and the parameter kept as `Log=`: that value is eas_log, stored once. Full query: uri_query with eas_log put back after that `Log=` (formats/iis/query.ts fullUriQuery, the one place that does it)' },
+    {
+      name: 'uri_query',
+      type: 'text',
+      doc: 'cs-uri-query as logged (still URL-escaped; empty for -), except that for an ActiveSync request (eas_log not NULL) the value of its first Log= parameter is cut out and the parameter kept as `Log=`: that value is eas_log, stored once. Full query: uri_query with eas_log put back after that `Log=` (formats/iis/query.ts fullUriQuery, the one place that does it)',
+    },
     { name: 'port', type: 'int', doc: 's-port' },
     { name: 'username', type: 'text', doc: 'cs-username, URL-decoded (%5C is \\, + is a space); empty for -' },
     { name: 'client_ip', type: 'text', doc: 'c-ip' },
@@ -92,23 +100,43 @@ export const iisRequests: RecordTable = {
     { name: 'sc_bytes', type: 'bigint', doc: 'sc-bytes: bytes the server sent' },
     { name: 'cs_bytes', type: 'bigint', doc: 'cs-bytes: bytes the client sent' },
     { name: 'time_taken', type: 'int', doc: 'time-taken, milliseconds' },
-    { name: 'eas_cmd', type: 'text', doc: 'ActiveSync command (Cmd=, or the command code of a base64-encoded query); empty when the request names none (OPTIONS)' },
+    {
+      name: 'eas_cmd',
+      type: 'text',
+      doc: 'ActiveSync command (Cmd=, or the command code of a base64-encoded query); empty when the request names none (OPTIONS)',
+    },
     { name: 'eas_user', type: 'text', lower: true, doc: 'cs-username, or the User= query value when cs-username is empty' },
     { name: 'eas_device_id', type: 'text', doc: 'DeviceId= (base64 queries: the device ID, upper-case hex when binary)' },
     { name: 'eas_device_type', type: 'text', doc: 'DeviceType=' },
     { name: 'eas_protocol', type: 'text', doc: 'protocol version 14.1 …: from a base64 query, else the Log V element; empty when unknown' },
     { name: 'eas_backend', type: 'int', doc: '1 for a back-end line (/Microsoft-Server-ActiveSync/Proxy/…, 2013+), 0 front end: count one of the two' },
-    { name: 'eas_log', type: 'text', doc: 'the Log= value as logged (raw, URL-escaped; the value of the query\'s first Log parameter, any case, up to the next &), cut out of uri_query; empty when the query has none' },
-    { name: 'eas_status', type: 'int', doc: 'Log S: the command\'s EAS status (1 success, 101–184 common errors)' },
+    {
+      name: 'eas_log',
+      type: 'text',
+      doc: "the Log= value as logged (raw, URL-escaped; the value of the query's first Log parameter, any case, up to the next &), cut out of uri_query; empty when the query has none",
+    },
+    { name: 'eas_status', type: 'int', doc: "Log S: the command's EAS status (1 success, 101–184 common errors)" },
     { name: 'eas_errors', type: 'text', doc: 'Log Error: values, URL-decoded, joined with ";"' },
-    { name: 'eas_sync_type', type: 'text', doc: 'sync types of a Sync, distinct, joined with ";" in collection order: F first, S subsequent, R recovery, I invalid (St:, or the 2003 S)' },
-    { name: 'eas_folder_types', type: 'text', doc: 'collection types of the request, distinct, joined with ";": Em;Ca (Em email, Co contacts, Ca calendar, Ta tasks, Nt notes)' },
+    {
+      name: 'eas_sync_type',
+      type: 'text',
+      doc: 'sync types of a Sync, distinct, joined with ";" in collection order: F first, S subsequent, R recovery, I invalid (St:, or the 2003 S)',
+    },
+    {
+      name: 'eas_folder_types',
+      type: 'text',
+      doc: 'collection types of the request, distinct, joined with ";": Em;Ca (Em email, Co contacts, Ca calendar, Ta tasks, Nt notes)',
+    },
     { name: 'eas_heartbeat', type: 'int', doc: 'Log Hb: heartbeat interval of a Ping, seconds' },
     { name: 'eas_client_adds', type: 'int', doc: 'items the device added (Cli: a, summed over collections); NULL when the Log has no Cli:' },
     { name: 'eas_client_changes', type: 'int', doc: 'items the device changed (Cli: c)' },
     { name: 'eas_client_deletes', type: 'int', doc: 'items the device deleted (Cli: d)' },
     { name: 'eas_client_fetches', type: 'int', doc: 'items the device fetched (Cli: f)' },
-    { name: 'eas_server_adds', type: 'int', doc: 'items the server sent to the device as adds (Srv: a, summed over collections); NULL when the Log has no Srv:' },
+    {
+      name: 'eas_server_adds',
+      type: 'int',
+      doc: 'items the server sent to the device as adds (Srv: a, summed over collections); NULL when the Log has no Srv:',
+    },
     { name: 'eas_server_changes', type: 'int', doc: 'items the server sent as changes (Srv: c)' },
     { name: 'eas_server_deletes', type: 'int', doc: 'deletes the server sent (Srv: d; soft-deletes are not counted)' },
     { name: 'eas_policy_key', type: 'bigint', doc: 'Log Pk: policy key the device sent (base64 queries: their policy key)' },
@@ -134,7 +162,8 @@ export function recordKeyColumns(t: RecordTable): readonly string[] {
   for (const k of key) {
     const c = t.columns.find((x) => x.name === k);
     if (!c) throw new Error(`record key of ${t.name}: no column ${k}`);
-    if (c.type === 'timestamp' || c.type === 'double') throw new Error(`record key of ${t.name}: ${k} is a ${c.type} column (a key is made of text and integer columns)`);
+    if (c.type === 'timestamp' || c.type === 'double')
+      throw new Error(`record key of ${t.name}: ${k} is a ${c.type} column (a key is made of text and integer columns)`);
   }
   return key;
 }

@@ -14,7 +14,12 @@
 // native copy for long values: byte loops cost several ns per byte, a native copy ~150 ns per call.
 import type { RecordTable } from './tables.js';
 
-const TAB = 9, LF = 10, CR = 13, QUOTE = 34, BACKSLASH = 92, SPACE = 32;
+const TAB = 9,
+  LF = 10,
+  CR = 13,
+  QUOTE = 34,
+  BACKSLASH = 92,
+  SPACE = 32;
 /** raw(): values up to this length are copied by a loop, longer ones natively (measured crossover) */
 const RAW_LOOP_MAX = 40;
 
@@ -37,7 +42,12 @@ export class TsvWriter {
    *  share one batch */
   fileId: number;
 
-  constructor(readonly table: RecordTable, fileId: number, backslashEscapes: boolean, initialBytes = 1 << 20) {
+  constructor(
+    readonly table: RecordTable,
+    fileId: number,
+    backslashEscapes: boolean,
+    initialBytes = 1 << 20,
+  ) {
     this.fileId = fileId;
     this.bs = backslashEscapes ? BACKSLASH : -1;
     this.buf = Buffer.allocUnsafe(initialBytes);
@@ -48,7 +58,9 @@ export class TsvWriter {
   }
 
   /** bytes buffered */
-  get size(): number { return this.pos; }
+  get size(): number {
+    return this.pos;
+  }
 
   private ensure(n: number): void {
     if (this.pos + n <= this.buf.length) return;
@@ -73,7 +85,10 @@ export class TsvWriter {
 
   /** a value copied from bytes src[start, end) */
   bytes(src: Buffer, start: number, end: number): void {
-    if (this.lowerCol[this.col]) { this.lowered(src, start, end, false); return; }
+    if (this.lowerCol[this.col]) {
+      this.lowered(src, start, end, false);
+      return;
+    }
     this.ensure(2 * (end - start) + 1);
     this.sep();
     this.pos = this.rewrite(src, start, end, this.pos);
@@ -90,12 +105,19 @@ export class TsvWriter {
   /** a value copied from bytes src[start, end) that lie inside a range plain() accepted: the same
    *  output as bytes(), copied without the byte-by-byte rewriting */
   raw(src: Buffer, start: number, end: number): void {
-    if (this.lowerCol[this.col]) { this.lowered(src, start, end, false); return; }
+    if (this.lowerCol[this.col]) {
+      this.lowered(src, start, end, false);
+      return;
+    }
     const n = end - start;
     this.ensure(n + 1);
     this.sep();
     if (n > RAW_LOOP_MAX) src.copy(this.buf, this.pos, start, end);
-    else { const b = this.buf; let p = this.pos; for (let i = start; i < end; i++) b[p++] = src[i]!; }
+    else {
+      const b = this.buf;
+      let p = this.pos;
+      for (let i = start; i < end; i++) b[p++] = src[i]!;
+    }
     this.pos += n;
   }
 
@@ -113,7 +135,11 @@ export class TsvWriter {
       const n = end - cutEnd;
       this.ensure(n);
       if (n > RAW_LOOP_MAX) src.copy(this.buf, this.pos, cutEnd, end);
-      else { const b = this.buf; let p = this.pos; for (let i = cutEnd; i < end; i++) b[p++] = src[i]!; }
+      else {
+        const b = this.buf;
+        let p = this.pos;
+        for (let i = cutEnd; i < end; i++) b[p++] = src[i]!;
+      }
       this.pos += n;
       return;
     }
@@ -129,8 +155,10 @@ export class TsvWriter {
     for (let i = start; i < end; i++) {
       const c = src[i]!;
       if (c > CR && c !== this.bs) b[p++] = c;
-      else if (c === BACKSLASH) { b[p++] = BACKSLASH; b[p++] = BACKSLASH; }
-      else b[p++] = c === TAB || c === LF || c === CR ? SPACE : c;
+      else if (c === BACKSLASH) {
+        b[p++] = BACKSLASH;
+        b[p++] = BACKSLASH;
+      } else b[p++] = c === TAB || c === LF || c === CR ? SPACE : c;
     }
     return p;
   }
@@ -154,25 +182,36 @@ export class TsvWriter {
       if (quoted && c === QUOTE && src[i + 1] === QUOTE) i++;
       if (c >= 65 && c <= 90) c += 32;
       if (c > CR && c !== this.bs) b[p++] = c;
-      else if (c === BACKSLASH) { b[p++] = BACKSLASH; b[p++] = BACKSLASH; }
-      else b[p++] = c === TAB || c === LF || c === CR ? SPACE : c;
+      else if (c === BACKSLASH) {
+        b[p++] = BACKSLASH;
+        b[p++] = BACKSLASH;
+      } else b[p++] = c === TAB || c === LF || c === CR ? SPACE : c;
     }
     this.pos = p;
   }
 
   /** a value from the inside of a CSV quoted field src[start, end): "" becomes " */
   quoted(src: Buffer, start: number, end: number): void {
-    if (this.lowerCol[this.col]) { this.lowered(src, start, end, true); return; }
+    if (this.lowerCol[this.col]) {
+      this.lowered(src, start, end, true);
+      return;
+    }
     this.ensure(2 * (end - start) + 1);
     this.sep();
     const b = this.buf;
     let p = this.pos;
     for (let i = start; i < end; i++) {
       const c = src[i]!;
-      if (c === QUOTE && src[i + 1] === QUOTE) { b[p++] = QUOTE; i++; continue; }
+      if (c === QUOTE && src[i + 1] === QUOTE) {
+        b[p++] = QUOTE;
+        i++;
+        continue;
+      }
       if (c > CR && c !== this.bs) b[p++] = c;
-      else if (c === BACKSLASH) { b[p++] = BACKSLASH; b[p++] = BACKSLASH; }
-      else b[p++] = c === TAB || c === LF || c === CR ? SPACE : c;
+      else if (c === BACKSLASH) {
+        b[p++] = BACKSLASH;
+        b[p++] = BACKSLASH;
+      } else b[p++] = c === TAB || c === LF || c === CR ? SPACE : c;
     }
     this.pos = p;
   }
@@ -199,7 +238,10 @@ export class TsvWriter {
       let p = this.pos + digits;
       this.pos = p;
       let v = n;
-      do { b[--p] = 48 + (v % 10); v = (v / 10) | 0; } while (v > 0);
+      do {
+        b[--p] = 48 + (v % 10);
+        v = (v / 10) | 0;
+      } while (v > 0);
     } else this.pos += this.buf.write(String(n), this.pos, 'latin1');
   }
 

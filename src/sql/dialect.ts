@@ -94,8 +94,10 @@ function duckLiteral(v: Value | readonly Value[]): string {
     case 'number':
       if (!Number.isFinite(v)) return Number.isNaN(v) ? "'nan'::DOUBLE" : v > 0 ? "'inf'::DOUBLE" : "'-inf'::DOUBLE";
       return v < 0 ? `(${v})` : String(v);
-    case 'bigint': return v < 0n ? `(${v})` : String(v);
-    case 'boolean': return v ? 'TRUE' : 'FALSE';
+    case 'bigint':
+      return v < 0n ? `(${v})` : String(v);
+    case 'boolean':
+      return v ? 'TRUE' : 'FALSE';
     case 'object':
       if (v instanceof Date) return `TIMESTAMP '${v.toISOString().replace('T', ' ').replace('Z', '')}'`;
       if (Array.isArray(v)) return '[' + v.map((x) => duckLiteral(x as Value)).join(', ') + ']';
@@ -149,7 +151,8 @@ function clickhouseBound(value: string, side: 'from' | 'to', column: string): Sq
   if (!m) throw new TypeError(`time range ${side}: expected 'YYYY-MM-DD HH:MM:SS', got ${JSON.stringify(value)}`);
   const at = sql`toDateTime(${m[1]!}, 'UTC')`;
   const ms = m[2] ? Number(m[2].padEnd(3, '0')) : 0;
-  const ts = raw(backquote([column])), tsMs = raw(backquote([`${column}_ms`]));
+  const ts = raw(backquote([column])),
+    tsMs = raw(backquote([`${column}_ms`]));
   if (side === 'from') return ms === 0 ? sql`${ts} >= ${at}` : sql`(${ts} > ${at} OR (${ts} = ${at} AND ${tsMs} >= ${ms}))`;
   return ms === 0 ? sql`${ts} < ${at}` : sql`(${ts} < ${at} OR (${ts} = ${at} AND ${tsMs} < ${ms}))`;
 }

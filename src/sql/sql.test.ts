@@ -57,12 +57,44 @@ describe('ident and sql``', () => {
 /** values that must come back from `SELECT ${v}` exactly as sent */
 function hostileStrings(): string[] {
   const all = Array.from({ length: 128 }, (_, i) => String.fromCharCode(i)).join('');
-  const long = Array.from({ length: 20_000 }, (_, i) => ["'", '\\', '\0', '\n', 'x', 'é', '😀', '\\\'', '`'][i % 9]).join('');
+  const long = Array.from({ length: 20_000 }, (_, i) => ["'", '\\', '\0', '\n', 'x', 'é', '😀', "\\'", '`'][i % 9]).join('');
   return [
-    '', ' ', "'", "''", '\\', '\\\\', "\\'", "'\\", '"', '`', '\0', 'a\0b', '\n', '\r\n', '\t',
-    "'; DROP TABLE users; --", "\\'; DROP TABLE users; --", "' OR '1'='1", '${x}', '?', ':p', '{p:String}',
-    '\\N', 'NULL', '\\x41', '\\0', '%00', '\u2028\u2029', '\uFEFFbom', 'Ωmega ß ÄÖÜ', 'Ⅻ 日本語 עברית العربية',
-    'e\u0301 combining', '😀👩‍👩‍👧 emoji', '\u{10FFFF}', all, long,
+    '',
+    ' ',
+    "'",
+    "''",
+    '\\',
+    '\\\\',
+    "\\'",
+    "'\\",
+    '"',
+    '`',
+    '\0',
+    'a\0b',
+    '\n',
+    '\r\n',
+    '\t',
+    "'; DROP TABLE users; --",
+    "\\'; DROP TABLE users; --",
+    "' OR '1'='1",
+    '${x}',
+    '?',
+    ':p',
+    '{p:String}',
+    '\\N',
+    'NULL',
+    '\\x41',
+    '\\0',
+    '%00',
+    '\u2028\u2029',
+    '\uFEFFbom',
+    'Ωmega ß ÄÖÜ',
+    'Ⅻ 日本語 עברית العربية',
+    'e\u0301 combining',
+    '😀👩‍👩‍👧 emoji',
+    '\u{10FFFF}',
+    all,
+    long,
   ];
 }
 
@@ -73,7 +105,9 @@ describeClickhouse('sql escaping on a real server', () => {
     server = await startClickhouse();
     ch = new ClickhouseHttp({ url: server.url, database: server.database, timeoutMs: 20_000 });
   });
-  after(async () => { await server?.stop(); });
+  after(async () => {
+    await server?.stop();
+  });
 
   it('round-trips hostile strings through SELECT ${v}', async () => {
     for (const v of hostileStrings()) {
@@ -85,7 +119,7 @@ describeClickhouse('sql escaping on a real server', () => {
   });
 
   it('round-trips a value of 1 MiB (with max_query_size raised)', async () => {
-    const v = 'ab\\\'\n'.repeat(1 << 18).slice(0, 1 << 20);
+    const v = "ab\\'\n".repeat(1 << 18).slice(0, 1 << 20);
     const rows = await ch.query<{ v: string }>(sql`SELECT ${v} AS v`, { settings: { max_query_size: 8 << 20 } });
     assert.equal(rows[0]!.v, v);
   });

@@ -63,14 +63,23 @@ export class Sql {
     }
     return out;
   }
-  toString(): string { return this.text; }
+  toString(): string {
+    return this.text;
+  }
 }
 
 /** with the u flag a valid pair is one code point, so this matches only unpaired halves */
 const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
 const CONTROL = /[\x00-\x1f\x7f\\']/g;
 const NAMED: Record<string, string> = {
-  '\\': '\\\\', "'": "\\'", '\0': '\\0', '\n': '\\n', '\r': '\\r', '\t': '\\t', '\b': '\\b', '\f': '\\f',
+  '\\': '\\\\',
+  "'": "\\'",
+  '\0': '\\0',
+  '\n': '\\n',
+  '\r': '\\r',
+  '\t': '\\t',
+  '\b': '\\b',
+  '\f': '\\f',
 };
 
 function escapeString(s: string): string {
@@ -79,26 +88,33 @@ function escapeString(s: string): string {
   return "'" + s.replace(CONTROL, (c) => NAMED[c] ?? '\\x' + c.charCodeAt(0).toString(16).padStart(2, '0')) + "'";
 }
 
-function pad(n: number, w = 2): string { return String(n).padStart(w, '0'); }
+function pad(n: number, w = 2): string {
+  return String(n).padStart(w, '0');
+}
 
 /** 'YYYY-MM-DD HH:MM:SS' in UTC (whole seconds, the fraction is dropped) */
 export function dateTimeText(d: Date): string {
   if (Number.isNaN(d.getTime())) throw new TypeError('cannot quote an invalid Date');
-  return `${pad(d.getUTCFullYear(), 4)}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ` +
-    `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}`;
+  return (
+    `${pad(d.getUTCFullYear(), 4)}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ` +
+    `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}`
+  );
 }
 
 /** a value as a ClickHouse SQL literal */
 export function quote(value: Value | readonly Value[]): string {
   if (value === null) return 'NULL';
   switch (typeof value) {
-    case 'string': return escapeString(value);
+    case 'string':
+      return escapeString(value);
     case 'number':
       if (Number.isNaN(value)) return 'nan';
       if (!Number.isFinite(value)) return value > 0 ? 'inf' : '-inf';
       return value < 0 || Object.is(value, -0) ? `(${value === 0 ? '-0.' : String(value)})` : String(value);
-    case 'bigint': return value < 0n ? `(${value})` : String(value);
-    case 'boolean': return value ? '1' : '0';
+    case 'bigint':
+      return value < 0n ? `(${value})` : String(value);
+    case 'boolean':
+      return value ? '1' : '0';
     case 'object':
       if (value instanceof Date) return `toDateTime('${dateTimeText(value)}', 'UTC')`;
       if (Array.isArray(value)) return '[' + value.map((v) => quote(v as Value)).join(', ') + ']';

@@ -12,7 +12,21 @@
 // starting one throws saying how to install it, and developers may set MXRAY_SKIP_CLICKHOUSE=1 so that
 // describeClickhouse() suites are skipped with that reason. CI (CI set) never skips.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { accessSync, chownSync, closeSync, constants, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  accessSync,
+  chownSync,
+  closeSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
@@ -75,7 +89,10 @@ const STOP_GRACE_MS = 5_000;
 // ---------------------------------------------------------------- install
 
 /** how to run the server: clickhouse-server, or `clickhouse server` (current single-binary releases) */
-export interface Binary { cmd: string; args: string[] }
+export interface Binary {
+  cmd: string;
+  args: string[];
+}
 let installed: Binary | Error | undefined;
 
 function isExecutable(p: string): boolean {
@@ -121,15 +138,18 @@ function install(): Binary {
   let found = findServer();
   if (!found) {
     if (!isRoot()) {
-      throw new Error('clickhouse-server is not installed, and only root can install it: run `sudo bash scripts/install-clickhouse.sh` ' +
-        '(Debian: apt-get install clickhouse-server clickhouse-client), or set MXRAY_SKIP_CLICKHOUSE=1 to skip the ClickHouse tests');
+      throw new Error(
+        'clickhouse-server is not installed, and only root can install it: run `sudo bash scripts/install-clickhouse.sh` ' +
+          '(Debian: apt-get install clickhouse-server clickhouse-client), or set MXRAY_SKIP_CLICKHOUSE=1 to skip the ClickHouse tests',
+      );
     }
     const script = repoPath('scripts', 'install-clickhouse.sh');
     if (!existsSync(script)) throw new Error(`clickhouse-server is not installed and ${script} is missing`);
     process.stderr.write('mxray tests: installing clickhouse-server (scripts/install-clickhouse.sh)…\n');
     // stdout of a test process belongs to the test runner: the installer's output goes to stderr
     const r = spawnSync('bash', [script], { stdio: ['ignore', 2, 2], timeout: 15 * 60_000 });
-    if (r.error || r.status !== 0) throw new Error(`installing clickhouse-server failed (${r.error?.message ?? `exit ${r.status ?? r.signal}`}); see the output above`);
+    if (r.error || r.status !== 0)
+      throw new Error(`installing clickhouse-server failed (${r.error?.message ?? `exit ${r.status ?? r.signal}`}); see the output above`);
     found = findServer();
     if (!found) throw new Error('scripts/install-clickhouse.sh succeeded but no clickhouse-server binary was found');
   }
@@ -152,11 +172,17 @@ export function clickhouseSkipReason(): string | false {
 
 /** n distinct ports that were free on 127.0.0.1 a moment ago (all held open until all are known) */
 export async function freePorts(n: number): Promise<number[]> {
-  const servers = await Promise.all(Array.from({ length: n }, () => new Promise<import('node:net').Server>((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => resolve(s));
-  })));
+  const servers = await Promise.all(
+    Array.from(
+      { length: n },
+      () =>
+        new Promise<import('node:net').Server>((resolve, reject) => {
+          const s = createServer();
+          s.once('error', reject);
+          s.listen(0, '127.0.0.1', () => resolve(s));
+        }),
+    ),
+  );
   const ports = servers.map((s) => (s.address() as import('node:net').AddressInfo).port);
   await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
   return ports;
@@ -172,7 +198,11 @@ function killAllOnExit(): void {
   exitHook = true;
   process.on('exit', () => {
     for (const c of live) {
-      try { c.kill('SIGKILL'); } catch { /* already gone */ }
+      try {
+        c.kill('SIGKILL');
+      } catch {
+        /* already gone */
+      }
     }
   });
 }
@@ -185,8 +215,7 @@ function xml(s: string): string {
 // shutdown for the whole timeout (10 s by default, 8 s measured); with 2 s stop() takes under 1 s
 // and fetch still reuses connections (it subtracts 1 s from the server's Keep-Alive hint).
 function configXml(dir: string, httpPort: number, tcpPort: number, opts: StartOptions): string {
-  const shards = (opts.clusterTcpPorts ?? []).map((p) =>
-    `<shard><replica><host>127.0.0.1</host><port>${p}</port></replica></shard>`).join('');
+  const shards = (opts.clusterTcpPorts ?? []).map((p) => `<shard><replica><host>127.0.0.1</host><port>${p}</port></replica></shard>`).join('');
   const cluster = shards ? `<remote_servers><${opts.clusterName ?? DEFAULT_CLUSTER}>${shards}</${opts.clusterName ?? DEFAULT_CLUSTER}></remote_servers>` : '';
   const d = xml(dir);
   return `<?xml version="1.0"?>
@@ -215,8 +244,7 @@ function configXml(dir: string, httpPort: number, tcpPort: number, opts: StartOp
 
 function usersXml(extra: StartOptions['users'] = []): string {
   const user = (name: string, password: string): string =>
-    `<${name}><password>${xml(password)}</password><networks><ip>127.0.0.1</ip></networks>` +
-    `<profile>default</profile><quota>default</quota></${name}>`;
+    `<${name}><password>${xml(password)}</password><networks><ip>127.0.0.1</ip></networks>` + `<profile>default</profile><quota>default</quota></${name}>`;
   for (const u of extra) if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(u.name)) throw new TypeError(`bad user name ${u.name}`);
   return `<?xml version="1.0"?>
 <yandex>
@@ -232,7 +260,9 @@ function serviceUser(dir: string): { name: string; uid: number; gid: number } | 
   if (!isRoot() || !findOnPath('setpriv')) return undefined;
   let line: string | undefined;
   try {
-    line = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith('clickhouse:'));
+    line = readFileSync('/etc/passwd', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('clickhouse:'));
   } catch {
     return undefined;
   }
@@ -261,11 +291,21 @@ function readLog(path: string): string {
 
 /** the last lines of a log, without the stack-frame lines (`12. /lib/…`) */
 function tail(text: string, lines = 12): string {
-  return text.trimEnd().split('\n').filter((l) => !/^\s*\d+\.\s/.test(l)).slice(-lines).join('\n');
+  return text
+    .trimEnd()
+    .split('\n')
+    .filter((l) => !/^\s*\d+\.\s/.test(l))
+    .slice(-lines)
+    .join('\n');
 }
 
 class StartFailure extends Error {
-  constructor(message: string, readonly portInUse: boolean) { super(message); }
+  constructor(
+    message: string,
+    readonly portInUse: boolean,
+  ) {
+    super(message);
+  }
 }
 
 function sleep(ms: number): Promise<void> {
@@ -275,7 +315,12 @@ function sleep(ms: number): Promise<void> {
 /** wait for p, at most ms (the timer is cleared, so it never holds the process open) */
 async function within(p: Promise<void>, ms: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
-  await Promise.race([p, new Promise<void>((r) => { timer = setTimeout(r, ms); })]);
+  await Promise.race([
+    p,
+    new Promise<void>((r) => {
+      timer = setTimeout(r, ms);
+    }),
+  ]);
   clearTimeout(timer);
 }
 
@@ -322,7 +367,10 @@ let swept = false;
 
 async function launch(httpPort: number, tcpPort: number, opts: StartOptions): Promise<ClickhouseServer> {
   const bin = ensureClickhouseInstalled();
-  if (!swept) { swept = true; sweepStale(); }
+  if (!swept) {
+    swept = true;
+    sweepStale();
+  }
   const dir = mkdtempSync(join(tmpdir(), DIR_PREFIX));
   writeFileSync(join(dir, 'owner.pid'), String(process.pid));
   for (const sub of ['data', 'tmp', 'log', 'user_files', 'format_schemas']) mkdirSync(join(dir, sub));
@@ -333,7 +381,8 @@ async function launch(httpPort: number, tcpPort: number, opts: StartOptions): Pr
 
   const serverArgs = [...bin.args, `--config-file=${join(dir, 'config.xml')}`];
   const setpriv = findOnPath('setpriv');
-  let cmd = bin.cmd, args = serverArgs;
+  let cmd = bin.cmd,
+    args = serverArgs;
   if (setpriv) {
     const who = runAs ? ['--reuid', runAs.name, '--regid', runAs.name, '--init-groups'] : [];
     cmd = setpriv;
@@ -364,8 +413,16 @@ async function launch(httpPort: number, tcpPort: number, opts: StartOptions): Pr
     c.unref();
     exited = false;
     exitedP = new Promise<void>((resolve) => {
-      c.once('exit', () => { exited = true; live.delete(c); resolve(); });
-      c.once('error', () => { exited = true; live.delete(c); resolve(); });
+      c.once('exit', () => {
+        exited = true;
+        live.delete(c);
+        resolve();
+      });
+      c.once('error', () => {
+        exited = true;
+        live.delete(c);
+        resolve();
+      });
     });
   };
 
@@ -384,7 +441,10 @@ async function launch(httpPort: number, tcpPort: number, opts: StartOptions): Pr
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
       await halt();
-      if (!keep) { removed = true; rmSync(dir, { recursive: true, force: true, maxRetries: 3 }); }
+      if (!keep) {
+        removed = true;
+        rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
+      }
     })();
     return stopping;
   };
@@ -395,12 +455,15 @@ async function launch(httpPort: number, tcpPort: number, opts: StartOptions): Pr
     for (;;) {
       if (await pingOnce(url)) return;
       if (exited || performance.now() > deadline) {
-        const stdout = readLog(join(dir, 'log', 'stdout.log')), errors = readLog(join(dir, 'log', 'server.err.log'));
+        const stdout = readLog(join(dir, 'log', 'stdout.log')),
+          errors = readLog(join(dir, 'log', 'server.err.log'));
         const logs = [tail(stdout), tail(errors)].filter(Boolean).join('\n');
         const why = exited ? `exited (${child.exitCode ?? child.signalCode})` : `did not answer /ping within ${opts.readyTimeoutMs ?? 30_000} ms`;
         await stop();
-        throw new StartFailure(`clickhouse-server on 127.0.0.1:${httpPort}/${tcpPort} ${why}${logs ? `:\n${logs}` : ''}`,
-          /Address already in use|EADDRINUSE/i.test(stdout + errors));
+        throw new StartFailure(
+          `clickhouse-server on 127.0.0.1:${httpPort}/${tcpPort} ${why}${logs ? `:\n${logs}` : ''}`,
+          /Address already in use|EADDRINUSE/i.test(stdout + errors),
+        );
       }
       await sleep(50);
     }
@@ -411,12 +474,20 @@ async function launch(httpPort: number, tcpPort: number, opts: StartOptions): Pr
   await waitReady(t0);
   const readyMs = Math.round(performance.now() - t0);
   return {
-    url, httpPort, tcpPort, dir, readyMs,
+    url,
+    httpPort,
+    tcpPort,
+    dir,
+    readyMs,
     shared: false,
     database: 'default',
-    get pid() { return child.pid!; },
+    get pid() {
+      return child.pid!;
+    },
     user: runAs?.name ?? userInfo().username,
-    get stopped() { return exited; },
+    get stopped() {
+      return exited;
+    },
     stop,
     async down() {
       if (exited) return;
@@ -437,7 +508,7 @@ const ATTEMPTS = 3;
 /** one server of the caller's own on free ports; retried on other ports if one was taken meanwhile */
 export async function startPrivateServer(opts: StartOptions = {}): Promise<ClickhouseServer> {
   for (let attempt = 1; ; attempt++) {
-    const [httpPort, tcpPort] = await freePorts(2) as [number, number];
+    const [httpPort, tcpPort] = (await freePorts(2)) as [number, number];
     try {
       return await launch(httpPort, tcpPort, opts);
     } catch (err) {
@@ -452,12 +523,19 @@ export async function startPrivateCluster(shards = 2, opts: Omit<StartOptions, '
   for (let attempt = 1; ; attempt++) {
     const ports = await freePorts(2 * shards);
     const tcpPorts = ports.slice(shards);
-    const results = await Promise.allSettled(Array.from({ length: shards }, (_, i) =>
-      launch(ports[i]!, tcpPorts[i]!, { ...opts, clusterName, clusterTcpPorts: tcpPorts })));
+    const results = await Promise.allSettled(
+      Array.from({ length: shards }, (_, i) => launch(ports[i]!, tcpPorts[i]!, { ...opts, clusterName, clusterTcpPorts: tcpPorts })),
+    );
     const servers = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
     const failed = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
     if (failed.length === 0) {
-      return { servers, clusterName, stop: async () => { await Promise.all(servers.map((s) => s.stop())); } };
+      return {
+        servers,
+        clusterName,
+        stop: async () => {
+          await Promise.all(servers.map((s) => s.stop()));
+        },
+      };
     }
     await Promise.all(servers.map((s) => s.stop()));
     const retry = failed.every((e) => e instanceof StartFailure && e.portInUse) && attempt < ATTEMPTS;

@@ -21,7 +21,15 @@ import {
 } from './clickhouse-process.js';
 import { sharedClickhouse, sharedCluster, type Endpoint } from './run-servers.js';
 
-export { clickhouseSkipReason, ensureClickhouseInstalled, freePorts, type Binary, type ClickhouseCluster, type ClickhouseServer, type StartOptions } from './clickhouse-process.js';
+export {
+  clickhouseSkipReason,
+  ensureClickhouseInstalled,
+  freePorts,
+  type Binary,
+  type ClickhouseCluster,
+  type ClickhouseServer,
+  type StartOptions,
+} from './clickhouse-process.js';
 
 /** describe() for suites that need a real ClickHouse: skipped with a reason when MXRAY_SKIP_CLICKHOUSE=1 */
 export function describeClickhouse(name: string, fn: () => void | Promise<void>): void {

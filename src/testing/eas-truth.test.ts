@@ -38,17 +38,48 @@ function report<T>(args: string[]): Promise<T> {
 }
 
 type Counts = Record<string, number>;
-interface UserRow { user: string; deviceId: string; hits: number; itemsSent: number; itemsReceived: number; commands: Counts; httpStatus: Counts;
-  emailsSent: number; bytesSent: number; bytesReceived: number; logs: { counted: string } }
-interface DeviceRow { user: string; deviceId: string; hits: number; policy: string }
-interface CommandsRow { user: string; deviceId: string; hits: number; commands: Counts; errors: Counts; httpErrors: Counts }
-interface HourRow { period: string; hits: number }
+interface UserRow {
+  user: string;
+  deviceId: string;
+  hits: number;
+  itemsSent: number;
+  itemsReceived: number;
+  commands: Counts;
+  httpStatus: Counts;
+  emailsSent: number;
+  bytesSent: number;
+  bytesReceived: number;
+  logs: { counted: string };
+}
+interface DeviceRow {
+  user: string;
+  deviceId: string;
+  hits: number;
+  policy: string;
+}
+interface CommandsRow {
+  user: string;
+  deviceId: string;
+  hits: number;
+  commands: Counts;
+  errors: Counts;
+  httpErrors: Counts;
+}
+interface HourRow {
+  period: string;
+  hits: number;
+}
 
 const key = (d: { user: string; deviceId: string }) => `${d.user} ${d.deviceId}`;
 /** Export-ActiveSyncLog's compliance names for Pa 1, 2, 3; no acknowledgement is Unknown */
 const policyName = (pa: number | null) => (pa === 1 ? 'Compliant' : pa === 2 ? 'Partially Compliant' : pa === 3 ? 'Not Compliant' : 'Unknown');
 
-interface EasSet { truth: IisTruth; logs: string; db: string; anonymous: number }
+interface EasSet {
+  truth: IisTruth;
+  logs: string;
+  db: string;
+  anonymous: number;
+}
 
 /** OPTIONS lines with no user, no DeviceId (an anonymous probe), in the layout of the set's own
  *  front-end files, on its first day */
@@ -57,14 +88,34 @@ function anonymousOptions(logs: string, into: string, n: number): void {
   const dir = join(logs, server, 'W3SVC1');
   const file = readdirSync(dir).sort()[0]!;
   const text = readFileSync(join(dir, file), 'latin1').split('\r\n');
-  const header = text.slice(0, text.findIndex((l) => !l.startsWith('#')));
-  const fields = header.find((l) => l.startsWith('#Fields: '))!.slice(9).split(' ');
+  const header = text.slice(
+    0,
+    text.findIndex((l) => !l.startsWith('#')),
+  );
+  const fields = header
+    .find((l) => l.startsWith('#Fields: '))!
+    .slice(9)
+    .split(' ');
   const easLine = text.find((l) => !l.startsWith('#') && / \/Microsoft-Server-ActiveSync\S* /.test(l))!.split(' ');
   const values = (i: number): Record<string, string> => ({
-    'date': easLine[fields.indexOf('date')]!, 'time': `13:0${i}:00`, 's-sitename': 'W3SVC1', 's-ip': '10.0.9.9', 'cs-method': 'OPTIONS',
-    'cs-uri-stem': easLine[fields.indexOf('cs-uri-stem')]!, 'cs-uri-query': '-', 's-port': '443', 'cs-username': '-', 'c-ip': '192.0.2.99',
-    'cs(User-Agent)': 'probe/1.0', 'cs(Referer)': '-', 'sc-status': '401', 'sc-substatus': '2', 'sc-win32-status': '5',
-    'sc-bytes': '120', 'cs-bytes': '80', 'time-taken': '2',
+    date: easLine[fields.indexOf('date')]!,
+    time: `13:0${i}:00`,
+    's-sitename': 'W3SVC1',
+    's-ip': '10.0.9.9',
+    'cs-method': 'OPTIONS',
+    'cs-uri-stem': easLine[fields.indexOf('cs-uri-stem')]!,
+    'cs-uri-query': '-',
+    's-port': '443',
+    'cs-username': '-',
+    'c-ip': '192.0.2.99',
+    'cs(User-Agent)': 'probe/1.0',
+    'cs(Referer)': '-',
+    'sc-status': '401',
+    'sc-substatus': '2',
+    'sc-win32-status': '5',
+    'sc-bytes': '120',
+    'cs-bytes': '80',
+    'time-taken': '2',
   });
   const lines = Array.from({ length: n }, (_, i) => fields.map((f) => values(i)[f]!).join(' '));
   mkdirSync(join(into, 'PROBE', 'W3SVC1'), { recursive: true });
@@ -113,7 +164,11 @@ function backEndSet(): Promise<EasSet> {
 }
 
 function csv(path: string): Record<string, string>[] {
-  const [header, ...rows] = readFileSync(path, 'utf8').replace(/^\ufeff/, '').trimEnd().split('\r\n').map(splitCsvLine);
+  const [header, ...rows] = readFileSync(path, 'utf8')
+    .replace(/^\ufeff/, '')
+    .trimEnd()
+    .split('\r\n')
+    .map(splitCsvLine);
   return rows.map((r) => Object.fromEntries(header!.map((h, i) => [h, r[i]!])));
 }
 
@@ -130,36 +185,59 @@ for (const version of ['2013', '2010', '2003'] as const) {
     const log = (d: { user: string; deviceId: string }) => logs.get(key(d))!;
 
     const users = await report<UserRow[]>(['eas', 'users', '--db', db]);
-    assert.deepEqual(users.map((u) => ({ device: key(u), hits: u.hits, itemsSent: u.itemsSent, itemsReceived: u.itemsReceived })),
-      truth.devices.map((d) => ({ device: key(d), hits: d.hits, itemsSent: log(d).itemsSent, itemsReceived: log(d).itemsReceived })));
+    assert.deepEqual(
+      users.map((u) => ({ device: key(u), hits: u.hits, itemsSent: u.itemsSent, itemsReceived: u.itemsReceived })),
+      truth.devices.map((d) => ({ device: key(d), hits: d.hits, itemsSent: log(d).itemsSent, itemsReceived: log(d).itemsReceived })),
+    );
 
     const devices = await report<DeviceRow[]>(['eas', 'devices', '--db', db]);
-    assert.deepEqual(devices.map((d) => [key(d), d.hits, d.policy]), truth.devices.map((d) => [key(d), d.hits, policyName(log(d).policyAck)]));
+    assert.deepEqual(
+      devices.map((d) => [key(d), d.hits, d.policy]),
+      truth.devices.map((d) => [key(d), d.hits, policyName(log(d).policyAck)]),
+    );
 
     const commands = await report<CommandsRow[]>(['eas', 'commands', '--db', db]);
-    assert.deepEqual(commands.map((c) => [key(c), c.hits, c.errors]), truth.devices.map((d) => [key(d), d.hits, log(d).errors]));
+    assert.deepEqual(
+      commands.map((c) => [key(c), c.hits, c.errors]),
+      truth.devices.map((d) => [key(d), d.hits, log(d).errors]),
+    );
 
     // Export-ActiveSyncLog's Users.csv: the cmdlet's headers, whose "Sent" is the server's side
     const out = join(root, `${version}-export`);
     await cli(['eas', 'export', '--out', out, '--db', db]);
     const rows = csv(join(out, 'Users.csv'));
-    const types = [['Em', 'Emails'], ['Ca', 'Calendar'], ['Co', 'Contacts'], ['Ta', 'Tasks'], ['Nt', 'Notes']] as const;
+    const types = [
+      ['Em', 'Emails'],
+      ['Ca', 'Calendar'],
+      ['Co', 'Contacts'],
+      ['Ta', 'Tasks'],
+      ['Nt', 'Notes'],
+    ] as const;
     const want = truth.devices.map((d) => {
       const l = log(d);
       const row: Record<string, number | string> = {
-        'User Name': d.user, 'Device ID': d.deviceId, 'Device Type': d.deviceType,
-        'Items Sent': l.itemsReceived, 'Items Received': l.itemsSent, 'Hits': d.hits,
-        'Total Bytes Sent': d.bytesReceived, 'Total Bytes Received': d.bytesSent,
+        'User Name': d.user,
+        'Device ID': d.deviceId,
+        'Device Type': d.deviceType,
+        'Items Sent': l.itemsReceived,
+        'Items Received': l.itemsSent,
+        Hits: d.hits,
+        'Total Bytes Sent': d.bytesReceived,
+        'Total Bytes Received': d.bytesSent,
       };
       for (const [t, name] of types) {
         row[`Total ${name} Sent`] = l.itemsByType[t]?.received ?? 0;
         // the cmdlet's "Emails Received" are the mails the device sent, not Cli: items
-        row[`Total ${name} Received`] = t === 'Em' ? d.emailsSent : l.itemsByType[t]?.sent ?? 0;
+        row[`Total ${name} Received`] = t === 'Em' ? d.emailsSent : (l.itemsByType[t]?.sent ?? 0);
       }
       Object.assign(row, {
-        'Total OOF Messages Set by Client': l.oofSet, 'Total OOF Messages Retrieved from Server': l.oofGet,
-        'Total Searches requested': d.commands.Search ?? 0, 'Total SharePoint Access': l.sharePointDocs, 'Total UNC Access': l.uncFiles,
-        'Total Attachment Downloads': l.attachments, 'Total Attachment Size': l.attachmentBytes,
+        'Total OOF Messages Set by Client': l.oofSet,
+        'Total OOF Messages Retrieved from Server': l.oofGet,
+        'Total Searches requested': d.commands.Search ?? 0,
+        'Total SharePoint Access': l.sharePointDocs,
+        'Total UNC Access': l.uncFiles,
+        'Total Attachment Downloads': l.attachments,
+        'Total Attachment Size': l.attachmentBytes,
         'Currently Compliant with Policy': policyName(l.policyAck),
       });
       return Object.fromEntries(Object.entries(row).map(([k, v]) => [k, String(v)]));
@@ -167,7 +245,12 @@ for (const version of ['2013', '2010', '2003'] as const) {
     assert.deepEqual(rows.slice(0, -1), want);
     const total = rows.at(-1)!;
     assert.equal(total['User Name'], '*** Total ***');
-    for (const h of Object.keys(want[0]!).slice(3, -1)) assert.equal(Number(total[h]), sum(want, (r) => Number(r[h])), h);
+    for (const h of Object.keys(want[0]!).slice(3, -1))
+      assert.equal(
+        Number(total[h]),
+        sum(want, (r) => Number(r[h])),
+        h,
+      );
     // the set has what those columns are about
     assert.ok(sum(want, (r) => Number(r['Total Calendar Sent'])) > 0 && sum(want, (r) => Number(r['Items Received'])) > 0);
     if (version === '2003') assert.ok(sum(want, (r) => Number(r['Total Contacts Sent'])) > 0);
@@ -175,8 +258,10 @@ for (const version of ['2013', '2010', '2003'] as const) {
 
     const policy = csv(join(out, 'PolicyCompliance.csv'));
     const perName = (n: string) => truth.devices.filter((d) => policyName(log(d).policyAck) === n).length;
-    assert.deepEqual(policy.map((r) => [r['Compliance Type'], Number(r['Total'])]),
-      ['Unknown', 'Compliant', 'Partially Compliant', 'Not Compliant'].map((n) => [n, perName(n)]));
+    assert.deepEqual(
+      policy.map((r) => [r['Compliance Type'], Number(r['Total'])]),
+      ['Unknown', 'Compliant', 'Partially Compliant', 'Not Compliant'].map((n) => [n, perName(n)]),
+    );
     if (version === '2013') assert.ok(perName('Partially Compliant') > 0, 'the set has a partially compliant device');
   });
 }
@@ -186,16 +271,18 @@ for (const version of ['2013', '2010', '2003'] as const) {
 async function sameHits(db: string, range: string[]): Promise<Map<string, UserRow>> {
   const users = await report<UserRow[]>(['eas', 'users', '--db', db, ...range]);
   const devices = await report<DeviceRow[]>(['eas', 'devices', '--db', db, ...range]);
-  assert.deepEqual(Object.fromEntries(devices.filter((d) => d.hits > 0).map((d) => [key(d), d.hits])),
-    Object.fromEntries(users.map((u) => [key(u), u.hits])), `devices and users ${range.join(' ')}`);
+  assert.deepEqual(
+    Object.fromEntries(devices.filter((d) => d.hits > 0).map((d) => [key(d), d.hits])),
+    Object.fromEntries(users.map((u) => [key(u), u.hits])),
+    `devices and users ${range.join(' ')}`,
+  );
   return new Map(users.map((u) => [key(u), u]));
 }
 
 /** per device: hits, items, commands, HTTP statuses and errors of a range (and, unless told
  *  not to, the same hits in `eas devices` as in `eas users`) */
 async function figures(db: string, range: string[], checkDevices = true) {
-  const users = checkDevices ? await sameHits(db, range)
-    : new Map((await report<UserRow[]>(['eas', 'users', '--db', db, ...range])).map((u) => [key(u), u]));
+  const users = checkDevices ? await sameHits(db, range) : new Map((await report<UserRow[]>(['eas', 'users', '--db', db, ...range])).map((u) => [key(u), u]));
   const commands = await report<CommandsRow[]>(['eas', 'commands', '--db', db, ...range]);
   const out = new Map<string, { hits: number; itemsSent: number; itemsReceived: number; commands: Counts; httpStatus: Counts; errors: Counts }>();
   for (const c of commands) {
@@ -211,8 +298,14 @@ function added(parts: Awaited<ReturnType<typeof figures>>[]) {
   for (const part of parts) {
     for (const [k, f] of part) {
       const a = all.get(k) ?? { hits: 0, itemsSent: 0, itemsReceived: 0, commands: {}, httpStatus: {}, errors: {} };
-      all.set(k, { hits: a.hits + f.hits, itemsSent: a.itemsSent + f.itemsSent, itemsReceived: a.itemsReceived + f.itemsReceived,
-        commands: addCounts(a.commands, f.commands), httpStatus: addCounts(a.httpStatus, f.httpStatus), errors: addCounts(a.errors, f.errors) });
+      all.set(k, {
+        hits: a.hits + f.hits,
+        itemsSent: a.itemsSent + f.itemsSent,
+        itemsReceived: a.itemsReceived + f.itemsReceived,
+        commands: addCounts(a.commands, f.commands),
+        httpStatus: addCounts(a.httpStatus, f.httpStatus),
+        errors: addCounts(a.errors, f.errors),
+      });
     }
   }
   return all;
@@ -232,7 +325,10 @@ async function invariants(s: EasSet, counted: 'front-end' | 'back-end', twoSides
   const hours = await report<HourRow[]>(['eas', 'hourly', '--db', db]);
   // rule 4: every counted line is in `eas hourly`; a line with neither a user nor a DeviceId
   // belongs to no device, so the devices' hits are the hourly hits minus those lines
-  assert.equal(sum(hours, (h) => h.hits) - s.anonymous, sum(users, (u) => u.hits));
+  assert.equal(
+    sum(hours, (h) => h.hits) - s.anonymous,
+    sum(users, (u) => u.hits),
+  );
 
   // a split into UTC days, and the first day split at noon, add up to the whole; a device listed
   // by `eas devices` has the hits `eas users` gives it in every part
@@ -258,8 +354,11 @@ async function invariants(s: EasSet, counted: 'front-end' | 'back-end', twoSides
     const want = truth.deviceDays.filter((d) => d.date === date && d.itemsSent + d.itemsReceived > 0);
     assert.deepEqual(items(perDay[i]!), Object.fromEntries(want.map((d) => [key(d), [d.itemsSent, d.itemsReceived]])), date);
     if (counted === 'front-end') {
-      assert.deepEqual(Object.fromEntries([...perDay[i]!].map(([k, f]) => [k, f.hits])),
-        Object.fromEntries(truth.deviceDays.filter((d) => d.date === date).map((d) => [key(d), d.hits])), `${date} hits`);
+      assert.deepEqual(
+        Object.fromEntries([...perDay[i]!].map(([k, f]) => [k, f.hits])),
+        Object.fromEntries(truth.deviceDays.filter((d) => d.date === date).map((d) => [key(d), d.hits])),
+        `${date} hits`,
+      );
     }
   });
 }
@@ -269,7 +368,10 @@ for (const version of ['2013', '2010', '2003'] as const) {
     const s = await easSet(version);
     await invariants(s, 'front-end', version === '2013');
     const hours = await report<HourRow[]>(['eas', 'hourly', '--db', s.db]);
-    assert.equal(sum(hours, (h) => h.hits), s.truth.totals.easRequests + s.anonymous);
+    assert.equal(
+      sum(hours, (h) => h.hits),
+      s.truth.totals.easRequests + s.anonymous,
+    );
   });
 }
 
@@ -278,7 +380,10 @@ test('2013, the back-end logs alone: the invariants hold; every request but the 
   await invariants(s, 'back-end', false);
   const users = await report<UserRow[]>(['eas', 'users', '--db', s.db]);
   const logs = new Map(s.truth.logValues.devices.map((l) => [key(l), l]));
-  assert.deepEqual(users.map((u) => [key(u), u.hits, u.itemsSent, u.itemsReceived]),
-    s.truth.devices.filter((d) => d.hits > (d.httpStatus['401'] ?? 0))
-      .map((d) => [key(d), d.hits - (d.httpStatus['401'] ?? 0), logs.get(key(d))!.itemsSent, logs.get(key(d))!.itemsReceived]));
+  assert.deepEqual(
+    users.map((u) => [key(u), u.hits, u.itemsSent, u.itemsReceived]),
+    s.truth.devices
+      .filter((d) => d.hits > (d.httpStatus['401'] ?? 0))
+      .map((d) => [key(d), d.hits - (d.httpStatus['401'] ?? 0), logs.get(key(d))!.itemsSent, logs.get(key(d))!.itemsReceived]),
+  );
 });

@@ -33,7 +33,10 @@ describe('assertGolden', () => {
     it(`fails on a missing golden file and does not write it (CI ${CI ?? 'unset'})`, () => {
       const path = join(dir, `missing-${CI ?? 'local'}.expected.json`);
       withEnv({ CI }, () => {
-        assert.throws(() => assertGolden(path, actual), (e: Error) => e.message.includes('golden file missing') && e.message.includes(path));
+        assert.throws(
+          () => assertGolden(path, actual),
+          (e: Error) => e.message.includes('golden file missing') && e.message.includes(path),
+        );
       });
       assert.equal(existsSync(path), false, 'a plain run must not create the golden file');
     });

@@ -50,7 +50,9 @@ export async function parseTables(format: Format, path: string): Promise<{ table
     const names = recordTables[kind].columns.map((c) => c.name);
     tables[kind] = parseTsv(w.take(), true).map((r) => {
       const o: Row = {};
-      names.forEach((n, i) => { if (n !== 'file_id') o[n] = r[i] ?? null; });
+      names.forEach((n, i) => {
+        if (n !== 'file_id') o[n] = r[i] ?? null;
+      });
       return o;
     });
   }

@@ -59,9 +59,15 @@ class PresenceParser implements Parser {
       return;
     }
     if (/^\s/.test(text)) {
-      if (!this.entry) { this.ctx.reject(lineNo, 'orphan-line', 'a sample before any USER line'); return; }
+      if (!this.entry) {
+        this.ctx.reject(lineNo, 'orphan-line', 'a sample before any USER line');
+        return;
+      }
       const m = SAMPLE.exec(text);
-      if (!m) { this.ctx.reject(lineNo, 'bad-time', text.trim()); return; }
+      if (!m) {
+        this.ctx.reject(lineNo, 'bad-time', text.trim());
+        return;
+      }
       this.entry.samples.push({ line: lineNo, ts: `${m[1]}.000`, state: m[2]! });
       return;
     }

@@ -35,8 +35,8 @@ export const testRecords: RecordTable = {
   doc: 'records of the made-up binary file of src/testing/record-file.ts',
   columns: [
     ...origin,
-    { name: 'source', type: 'text', doc: 'who logged it (the role of an event log record\'s Computer + Channel)' },
-    { name: 'record_id', type: 'bigint', doc: 'the record\'s own id (the role of EventRecordID)' },
+    { name: 'source', type: 'text', doc: "who logged it (the role of an event log record's Computer + Channel)" },
+    { name: 'record_id', type: 'bigint', doc: "the record's own id (the role of EventRecordID)" },
     { name: 'message', type: 'text', doc: 'free text' },
     { name: 'value', type: 'int', doc: 'a number' },
   ],
@@ -44,7 +44,9 @@ export const testRecords: RecordTable = {
 };
 
 /** the test tables' kinds: not kinds of schema/tables.ts until registerTestTables() adds them */
-export const testKinds = { records: 'test_records', users: 'test_users', samples: 'test_samples' } as unknown as Readonly<Record<'records' | 'users' | 'samples', RecordKind>>;
+export const testKinds = { records: 'test_records', users: 'test_users', samples: 'test_samples' } as unknown as Readonly<
+  Record<'records' | 'users' | 'samples', RecordKind>
+>;
 
 export interface TestRecord {
   id: number;
@@ -89,7 +91,10 @@ class Window {
   private start = 0;
   private end = 0;
 
-  constructor(private readonly fh: Awaited<ReturnType<typeof open>>, private readonly size: number) {}
+  constructor(
+    private readonly fh: Awaited<ReturnType<typeof open>>,
+    private readonly size: number,
+  ) {}
 
   /** the bytes [pos, pos + n) (fewer at the end of the file), valid until the next call */
   async bytes(pos: number, n: number): Promise<Buffer> {
@@ -145,7 +150,10 @@ async function readRecords(ctx: RecordContext, file: RecordFile): Promise<Record
     while (pos < size) {
       if ((record - 1) % RECORDS_PER_BLOCK === 0) {
         block = at();
-        if (++sinceCheckpoint >= CHECKPOINT_EVERY / RECORDS_PER_BLOCK) { sinceCheckpoint = 0; await ctx.checkpoint(block); }
+        if (++sinceCheckpoint >= CHECKPOINT_EVERY / RECORDS_PER_BLOCK) {
+          sinceCheckpoint = 0;
+          await ctx.checkpoint(block);
+        }
       }
       const prefix = await w.bytes(pos, PREFIX);
       if (prefix.length < PREFIX) {
@@ -156,7 +164,10 @@ async function readRecords(ctx: RecordContext, file: RecordFile): Promise<Record
         const next = await resync(w, pos + 1, size);
         ctx.reject(record, 'malformed', `no record magic at byte ${pos}; ${next < 0 ? 'none after it' : `skipped ${next - pos} bytes to the next record`}`);
         record++;
-        if (next < 0) { pos = size; break; }
+        if (next < 0) {
+          pos = size;
+          break;
+        }
         pos = next;
         continue;
       }
@@ -164,7 +175,7 @@ async function readRecords(ctx: RecordContext, file: RecordFile): Promise<Record
       if (n < PREFIX + 12 || n > MAX_RECORD) {
         ctx.reject(record, n > MAX_RECORD ? 'too-long' : 'malformed', `record size ${n}`);
         record++;
-        pos += Math.max(n , PREFIX);
+        pos += Math.max(n, PREFIX);
         continue;
       }
       if (pos + n > size) {
@@ -185,13 +196,18 @@ async function readRecords(ctx: RecordContext, file: RecordFile): Promise<Record
 /** the row of one whole record b[0, n); false when its fields do not fit */
 function writeRecord(b: Buffer, n: number, record: number, out: ReturnType<RecordContext['out']>): boolean {
   let p = PREFIX;
-  const id = b.readUInt32LE(p); p += 4;
-  const srcLen = b.readUInt16LE(p); p += 2;
+  const id = b.readUInt32LE(p);
+  p += 4;
+  const srcLen = b.readUInt16LE(p);
+  p += 2;
   if (p + srcLen + 2 > n) return false;
-  const src = p; p += srcLen;
-  const msgLen = b.readUInt16LE(p); p += 2;
+  const src = p;
+  p += srcLen;
+  const msgLen = b.readUInt16LE(p);
+  p += 2;
   if (p + msgLen + 4 !== n) return false;
-  const msg = p; p += msgLen;
+  const msg = p;
+  p += msgLen;
   out.begin(record);
   out.bytes(b, src, src + srcLen);
   out.int(id);
@@ -209,7 +225,8 @@ export const recordFormat: BinaryFormat = {
   sniff: noTextSniff,
   sniffBytes(head) {
     if (head.length >= 8 && head.subarray(0, 8).equals(MAGIC)) return { confidence: 100, reason: 'starts with the MXREC magic bytes' };
-    if (head.length >= 5 && head.subarray(0, 5).toString('latin1') === 'MXREC') return { confidence: 20, reason: 'starts with MXREC but not its whole magic (converted as text?)' };
+    if (head.length >= 5 && head.subarray(0, 5).toString('latin1') === 'MXREC')
+      return { confidence: 20, reason: 'starts with MXREC but not its whole magic (converted as text?)' };
     return undefined;
   },
   records: readRecords,

@@ -28,7 +28,8 @@ export interface Endpoint {
 
 function endpoint(url: string, tcpPort: string | undefined, what: string): Endpoint {
   const u = new URL(url);
-  const httpPort = Number(u.port), tcp = Number(tcpPort);
+  const httpPort = Number(u.port),
+    tcp = Number(tcpPort);
   if (!(httpPort > 0) || !(tcp > 0)) throw new Error(`${what}: expected http://HOST:PORT and a TCP port, got ${url} and ${tcpPort}`);
   return { url: url.replace(/\/+$/, ''), httpPort, tcpPort: tcp };
 }
@@ -45,7 +46,8 @@ export function sharedCluster(env: NodeJS.ProcessEnv = process.env): { clusterNa
   if (!name) return undefined;
   const urls = (env[runEnv.clusterUrls] ?? '').split(',').filter(Boolean);
   const ports = (env[runEnv.clusterTcpPorts] ?? '').split(',');
-  if (urls.length < 2 || ports.length !== urls.length) throw new Error(`${runEnv.clusterUrls} and ${runEnv.clusterTcpPorts} must name the same shards (2 or more)`);
+  if (urls.length < 2 || ports.length !== urls.length)
+    throw new Error(`${runEnv.clusterUrls} and ${runEnv.clusterTcpPorts} must name the same shards (2 or more)`);
   return { clusterName: name, servers: urls.map((u, i) => endpoint(u, ports[i], runEnv.clusterUrls)) };
 }
 

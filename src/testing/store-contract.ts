@@ -41,9 +41,18 @@ async function dataset(version: TrackingVersion) {
 export function storeContract(name: string, o: ContractOptions): void {
   const opts = { range: {}, ...classifyDefaults, mode: 'combined' as const, recipients: 'once' as const };
   let stores: Store[] = [];
-  const open = async () => { const s = await o.open(); stores.push(s); return s; };
-  after(async () => { for (const s of stores) await s.close().catch(() => {}); stores = []; });
-  before(async () => { await dataset('2013'); });
+  const open = async () => {
+    const s = await o.open();
+    stores.push(s);
+    return s;
+  };
+  after(async () => {
+    for (const s of stores) await s.close().catch(() => {});
+    stores = [];
+  });
+  before(async () => {
+    await dataset('2013');
+  });
 
   for (const version of ['2013', '2003', '55'] as TrackingVersion[]) {
     test(`${name}: tracking reports of Exchange ${version} logs equal the truth`, async () => {
@@ -53,7 +62,10 @@ export function storeContract(name: string, o: ContractOptions): void {
       assert.equal(r.rejects, 0);
       const { days, rows } = await usersReport(s, opts);
       assert.equal(days, truth.days);
-      assert.deepEqual(Object.fromEntries(rows.map((u) => [u.user, { sent: u.sent, received: u.received, sentBytes: u.sentBytes, receivedBytes: u.receivedBytes }])), truth.users);
+      assert.deepEqual(
+        Object.fromEntries(rows.map((u) => [u.user, { sent: u.sent, received: u.received, sentBytes: u.sentBytes, receivedBytes: u.receivedBytes }])),
+        truth.users,
+      );
       const c = await classesReport(s, opts);
       assert.deepEqual({ light: c.classes.light.users, medium: c.classes.medium.users, heavy: c.classes.heavy.users }, truth.classes);
       const traffic = await tracking.traffic(s, {}, 'day');
@@ -70,36 +82,97 @@ export function storeContract(name: string, o: ContractOptions): void {
     const range = { from: `${day} 00:00:00`, to: `${next} 00:00:00` };
     assert.equal(await tracking.activeDays(s, range), 1);
     const t = await tracking.traffic(s, range, 'day');
-    assert.deepEqual(t.map((x) => x.period), [day]);
+    assert.deepEqual(
+      t.map((x) => x.period),
+      [day],
+    );
     assert.equal(t[0]!.messages, truth.traffic[day]!.messages);
     const hours = await tracking.traffic(s, range, 'hour');
-    assert.equal(hours.reduce((a, h) => a + h.deliveries, 0), truth.traffic[day]!.deliveries);
+    assert.equal(
+      hours.reduce((a, h) => a + h.deliveries, 0),
+      truth.traffic[day]!.deliveries,
+    );
     assert.ok(hours.every((h) => h.period.startsWith(day + 'T')));
   });
 
   test(`${name}: ingest state — fingerprints, resume points, replacing provisional rows`, async () => {
     const s = await open();
-    const f = await s.addFile({ path: '/x/a.log', size: 100, fpLen: 100, fpHash: 'abc', format: 'msgtrk', offset: 0, nextLine: 1, seekable: true, state: undefined, provisionalFrom: null, complete: false, lines: 0, rejects: 0 });
-    assert.deepEqual((await s.filesByFingerprint(100, 'abc')).map((x) => x.id), [f.id]);
+    const f = await s.addFile({
+      path: '/x/a.log',
+      size: 100,
+      fpLen: 100,
+      fpHash: 'abc',
+      format: 'msgtrk',
+      offset: 0,
+      nextLine: 1,
+      seekable: true,
+      state: undefined,
+      provisionalFrom: null,
+      complete: false,
+      lines: 0,
+      rejects: 0,
+    });
+    assert.deepEqual(
+      (await s.filesByFingerprint(100, 'abc')).map((x) => x.id),
+      [f.id],
+    );
     assert.deepEqual(await s.shortFingerprintLengths(), [100]);
     const w = new TsvWriter(recordTables.tracking, f.id, s.capabilities.tsvBackslashEscapes);
     const row = (line: number, user: string) => {
       w.begin(line);
-      w.text('2024-03-04 10:00:00.000'); w.text('EX01'); w.text('RECEIVE'); w.text('STOREDRIVER'); w.int(1);
-      w.text(`<m${line}@x>`); w.text('1'); w.text(user); w.text('b@x.com'); w.int(1); w.int(100); w.text('Originating'); w.text('s\\ubject \\N'); w.nul();
+      w.text('2024-03-04 10:00:00.000');
+      w.text('EX01');
+      w.text('RECEIVE');
+      w.text('STOREDRIVER');
+      w.int(1);
+      w.text(`<m${line}@x>`);
+      w.text('1');
+      w.text(user);
+      w.text('b@x.com');
+      w.int(1);
+      w.int(100);
+      w.text('Originating');
+      w.text('s\\ubject \\N');
+      w.nul();
       w.end();
     };
-    row(1, 'A@X.COM'); row(2, 'a@x.com'); row(3, 'c@x.com');
-    await s.appendBatch({ files: [{ ...f, offset: 90, nextLine: 3, provisionalFrom: 3, state: { fields: ['a', 'b'] } }], rows: { tracking: w.take() }, rowCounts: { tracking: 3 }, rejects: [{ fileId: f.id, line: 2, reason: 'field-count', detail: 'x' }], replace: [] });
+    row(1, 'A@X.COM');
+    row(2, 'a@x.com');
+    row(3, 'c@x.com');
+    await s.appendBatch({
+      files: [{ ...f, offset: 90, nextLine: 3, provisionalFrom: 3, state: { fields: ['a', 'b'] } }],
+      rows: { tracking: w.take() },
+      rowCounts: { tracking: 3 },
+      rejects: [{ fileId: f.id, line: 2, reason: 'field-count', detail: 'x' }],
+      replace: [],
+    });
     const [again] = await s.filesByFingerprint(100, 'abc');
     assert.equal(again!.offset, 90);
     assert.equal(again!.provisionalFrom, 3);
     assert.deepEqual(again!.state, { fields: ['a', 'b'] });
-    assert.deepEqual((await tracking.userTotals(s, {}, 'once')).map((u) => [u.user, u.sent]), [['a@x.com', 2], ['c@x.com', 1]]);
+    assert.deepEqual(
+      (await tracking.userTotals(s, {}, 'once')).map((u) => [u.user, u.sent]),
+      [
+        ['a@x.com', 2],
+        ['c@x.com', 1],
+      ],
+    );
     // resume: line 3 is provisional and read again (now with another sender)
     row(3, 'd@x.com');
-    await s.appendBatch({ files: [{ ...again!, provisionalFrom: null, complete: true, offset: 100, nextLine: 4 }], rows: { tracking: w.take() }, rowCounts: { tracking: 1 }, rejects: [], replace: [{ fileId: again!.id, fromLine: 3 }] });
-    assert.deepEqual((await tracking.userTotals(s, {}, 'once')).map((u) => [u.user, u.sent]), [['a@x.com', 2], ['d@x.com', 1]]);
+    await s.appendBatch({
+      files: [{ ...again!, provisionalFrom: null, complete: true, offset: 100, nextLine: 4 }],
+      rows: { tracking: w.take() },
+      rowCounts: { tracking: 1 },
+      rejects: [],
+      replace: [{ fileId: again!.id, fromLine: 3 }],
+    });
+    assert.deepEqual(
+      (await tracking.userTotals(s, {}, 'once')).map((u) => [u.user, u.sent]),
+      [
+        ['a@x.com', 2],
+        ['d@x.com', 1],
+      ],
+    );
     assert.equal(await tracking.eventCount(s, {}), 3);
   });
 }

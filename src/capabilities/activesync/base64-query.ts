@@ -33,7 +33,8 @@ export function decodeBase64Query(text: string): Base64Request | undefined {
   if (text.length < 12 || text.length % 4 === 1 || !b64.test(text)) return undefined;
   const b = Buffer.from(text, 'base64');
   if (b.length < 8) return undefined;
-  const protocol = b[0]!, code = b[1]!;
+  const protocol = b[0]!,
+    code = b[1]!;
   if (protocol < 10 || protocol > 200) return undefined;
   const locale = b[2]! | (b[3]! << 8);
   let p = 4;
@@ -52,7 +53,8 @@ export function decodeBase64Query(text: string): Base64Request | undefined {
   let user: string | undefined;
   while (p < b.length) {
     if (p + 2 > b.length) return undefined;
-    const tag = b[p]!, len = b[p + 1]!;
+    const tag = b[p]!,
+      len = b[p + 1]!;
     p += 2;
     if (p + len > b.length) return undefined;
     if (tag === TAG_USER) user = b.toString('utf8', p, p + len);

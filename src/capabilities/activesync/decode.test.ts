@@ -11,7 +11,12 @@ const table = (els: DecodedElement[]) => els.map((e) => [e.key, e.value, e.name,
 
 /** the input without its empty elements: what joining the decoded elements must give back */
 function normalized(log: string): string {
-  return isLog2003(log) ? log : log.split('_').filter((s) => s !== '').join('_');
+  return isLog2003(log)
+    ? log
+    : log
+        .split('_')
+        .filter((s) => s !== '')
+        .join('_');
 }
 
 function rejoined(els: DecodedElement[], log: string): string {
@@ -44,7 +49,9 @@ test('seed: Sync example decodes as the seed translates it', () => {
   assert.equal(s.serverAdds, 1);
   assert.equal(s.clientAdds, undefined);
   assert.equal(s.policyKey, 2260121383);
-  assert.deepEqual(s.collections, [{ type: 'Em', folderId: '37', filter: 2, syncType: 'S', server: { adds: 1, changes: 0, deletes: 0, softDeletes: 0, errors: 0, readFlagChanges: 0 } }]);
+  assert.deepEqual(s.collections, [
+    { type: 'Em', folderId: '37', filter: 2, syncType: 'S', server: { adds: 1, changes: 0, deletes: 0, softDeletes: 0, errors: 0, readFlagChanges: 0 } },
+  ]);
 });
 
 test('seed: FolderSync example', () => {
@@ -124,10 +131,20 @@ test('2003: the SP2 Ping (V4, no collection, longer P: with a repeated S)', () =
 test('multi-collection Sync: Ty once per collection, in order; counts summed', () => {
   const log = 'V141_Ty:Em_Fid:5_Filt3_St:S_Cli:0a1c0d0f0e_Srv:3a0c1d0s0e2r_Ty:Ca_Fid:1_St:F_Srv:25a0c0d0s0e0r_Ty:Em_Fid:9_S1';
   const els = decodeLog(log);
-  assert.deepEqual(els.filter((e) => e.key === 'Ty:').map((e) => e.meaning), ['Email', 'Calendar', 'Email']);
+  assert.deepEqual(
+    els.filter((e) => e.key === 'Ty:').map((e) => e.meaning),
+    ['Email', 'Calendar', 'Email'],
+  );
   const s = summarizeLog(log);
   assert.deepEqual(s.collectionTypes, ['Em', 'Ca']);
-  assert.deepEqual(s.collections.map((c) => [c.type, c.folderId, c.syncType]), [['Em', '5', 'S'], ['Ca', '1', 'F'], ['Em', '9', undefined]]);
+  assert.deepEqual(
+    s.collections.map((c) => [c.type, c.folderId, c.syncType]),
+    [
+      ['Em', '5', 'S'],
+      ['Ca', '1', 'F'],
+      ['Em', '9', undefined],
+    ],
+  );
   assert.equal(s.syncType, 'S');
   assert.deepEqual(s.syncTypes, ['S', 'F']);
   assert.equal(s.serverAdds, 28);
@@ -179,11 +196,20 @@ test('urlDecode: the rules of url.ts', () => {
 });
 
 test('status codes and enum values get their meaning; unknown values say so', () => {
-  assert.deepEqual(table(decodeLog('S143_S132_S7_Filt9_Ty:Xx_Pa3_As:AllowedG_As:QuarantinedD_Ssnf:T')).map((r) => r[3]), [
-    '143 PolicyRefresh', '132 SyncStateNotFound', '7', '9 (not a known value)', 'Xx (not a known value)',
-    'Failed applying policy', 'allowed by the organization-wide default access level',
-    'quarantined by a device access rule (believed)', 'yes',
-  ]);
+  assert.deepEqual(
+    table(decodeLog('S143_S132_S7_Filt9_Ty:Xx_Pa3_As:AllowedG_As:QuarantinedD_Ssnf:T')).map((r) => r[3]),
+    [
+      '143 PolicyRefresh',
+      '132 SyncStateNotFound',
+      '7',
+      '9 (not a known value)',
+      'Xx (not a known value)',
+      'Failed applying policy',
+      'allowed by the organization-wide default access level',
+      'quarantined by a device access rule (believed)',
+      'yes',
+    ],
+  );
   assert.equal(decodeLog('Hb1740')[0]!.meaning, '1740 sec (29min)');
   assert.equal(decodeLog('Hb470')[0]!.meaning, '470 sec (7min 50s)');
   assert.equal(decodeLog('Hb7x')[0]!.meaning, '7x (not a number)');
@@ -224,7 +250,9 @@ test('corpus: every element of the cleaned samples is in the table', () => {
   for (const { file, log } of corpusLogs()) {
     if (!file.includes('.cleaned.') && !file.includes('pastebin') && !file.includes('techcommunity')) continue;
     if (file.includes('pastebin') && file.includes('.cleaned.')) continue; // same line as the exact copy
-    const unknown = decodeLog(log).filter((e) => e.name === 'unknown').map((e) => e.key + e.value);
+    const unknown = decodeLog(log)
+      .filter((e) => e.name === 'unknown')
+      .map((e) => e.key + e.value);
     assert.deepEqual(unknown, [], `${file}: ${log.slice(0, 60)}`);
   }
 });
@@ -271,11 +299,39 @@ function mutate(log: string, n: number, rnd: () => number): string {
 
 test('garbage and mutated corpus values: never a throw, no text lost, the fast summary equals the full one, only known elements named, counts whole and ≥ 0', () => {
   let seed = 12345;
-  const rnd = () => { seed = (Math.imul(seed, 1103515245) + 12345) >>> 0; return seed / 2 ** 32; };
+  const rnd = () => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return seed / 2 ** 32;
+  };
   const alphabet = 'V1_:%zZ+aA09TSCP-\u0000\u00e9\ud800€ ';
-  const cases = ['', '_', '___', ':::', '%zz', '%', '%%%', '_:_:_', 'V', 'VNAT', 'VNATxxSN', 'V9TNASNC:', ':', 'Ty:', '12345', '-1', 'V2TCoSSC:0A', 'A'.repeat(10240), '_'.repeat(10240), 'V120_'.repeat(2048), '%'.repeat(10240),
+  const cases = [
+    '',
+    '_',
+    '___',
+    ':::',
+    '%zz',
+    '%',
+    '%%%',
+    '_:_:_',
+    'V',
+    'VNAT',
+    'VNATxxSN',
+    'V9TNASNC:',
+    ':',
+    'Ty:',
+    '12345',
+    '-1',
+    'V2TCoSSC:0A',
+    'A'.repeat(10240),
+    '_'.repeat(10240),
+    'V120_'.repeat(2048),
+    '%'.repeat(10240),
     // signed and oversized numbers are not counts
-    'V141_Att-1_Attb-5_Ssp-2_Unc-3', 'V141_Ty:Em_Cli:-1a0c0d_Srv:-3a-1c', 'V141_Pk99999999999999999999_Fc1234567890123456', 'V4TEmSSC:-1A0C0D0FS:-2A0C0D0S'];
+    'V141_Att-1_Attb-5_Ssp-2_Unc-3',
+    'V141_Ty:Em_Cli:-1a0c0d_Srv:-3a-1c',
+    'V141_Pk99999999999999999999_Fc1234567890123456',
+    'V4TEmSSC:-1A0C0D0FS:-2A0C0D0S',
+  ];
   for (let i = 0; i < 3000; i++) {
     const len = Math.floor(rnd() * 64);
     let s = '';
@@ -303,8 +359,12 @@ test('garbage and mutated corpus values: never a throw, no text lost, the fast s
     if (!is2003) assert.equal(s.errors.length, els.filter((e) => e.key === 'Error:').length, what);
   }
   // the signed and oversized values above: not read
-  assert.deepEqual(numbersOf(summarizeLog('V141_Att-1_Attb-5_Ssp-2_Unc-3_Pk99999999999999999999_Fc1234567890123456')),
-    [['attachments', 0], ['attachmentBytes', 0], ['sharePointDocs', 0], ['uncFiles', 0]]);
+  assert.deepEqual(numbersOf(summarizeLog('V141_Att-1_Attb-5_Ssp-2_Unc-3_Pk99999999999999999999_Fc1234567890123456')), [
+    ['attachments', 0],
+    ['attachmentBytes', 0],
+    ['sharePointDocs', 0],
+    ['uncFiles', 0],
+  ]);
   assert.equal(summarizeLog('V141_Ty:Em_Cli:-1a0c0d_Srv:-3a-1c').clientAdds, undefined);
 });
 
@@ -314,10 +374,67 @@ test('element table: unique keys, names and meanings, every spec element present
   const keys = elements.map((e) => e.key);
   assert.equal(new Set(keys).size, keys.length);
   for (const e of [...elements, ...elements2003]) assert.ok(e.name && e.meaning, e.key);
-  const spec = ['V', 'Ty', 'Fid', 'Fc', 'Filt', 'St', 'Sk', 'Cli', 'Srv', 'Svr', 'E', 'Io', 'Hb', 'Ssp', 'Sspb', 'Unc', 'Uncb', 'Att', 'Attb', 'Pk', 'Pa',
-    'Oof', 'UserInfo', 'DevModel', 'DevIMEI', 'DevName', 'DevOS', 'DevLang', 'Error', 'S',
-    'Ver1', 'SC', 'HH', 'SmtpAdrs', 'PrxFrom', 'PrxTo', 'As', 'Mbx', 'Dc', 'LdapC', 'LdapL', 'RpcC', 'RpcL', 'Throttle', 'Budget', 'Rto', 'Cpo',
-    'Fet', 'Sst', 'Ssnf', 'Erq', 'Ers', 'BR', 'BPR', 'SrchP', 'ItOfd', 'ActivityContextData', 'Cafe', 'TmTr'];
+  const spec = [
+    'V',
+    'Ty',
+    'Fid',
+    'Fc',
+    'Filt',
+    'St',
+    'Sk',
+    'Cli',
+    'Srv',
+    'Svr',
+    'E',
+    'Io',
+    'Hb',
+    'Ssp',
+    'Sspb',
+    'Unc',
+    'Uncb',
+    'Att',
+    'Attb',
+    'Pk',
+    'Pa',
+    'Oof',
+    'UserInfo',
+    'DevModel',
+    'DevIMEI',
+    'DevName',
+    'DevOS',
+    'DevLang',
+    'Error',
+    'S',
+    'Ver1',
+    'SC',
+    'HH',
+    'SmtpAdrs',
+    'PrxFrom',
+    'PrxTo',
+    'As',
+    'Mbx',
+    'Dc',
+    'LdapC',
+    'LdapL',
+    'RpcC',
+    'RpcL',
+    'Throttle',
+    'Budget',
+    'Rto',
+    'Cpo',
+    'Fet',
+    'Sst',
+    'Ssnf',
+    'Erq',
+    'Ers',
+    'BR',
+    'BPR',
+    'SrchP',
+    'ItOfd',
+    'ActivityContextData',
+    'Cafe',
+    'TmTr',
+  ];
   for (const k of spec) assert.ok(elementFor(k), k);
   assert.equal(elementFor('Tm'), undefined);
 });
@@ -330,5 +447,9 @@ test('status tables: MS-ASCMD 101–177 complete but for the unassigned 157–15
   assert.equal(named[108], 'DeviceIdMissingOrInvalid');
   assert.equal(named[142], 'DeviceNotProvisioned');
   assert.equal(named[177], 'MaximumDevicesReached');
-  for (const c of [200, 401, 403, 449, 451, 500, 503, 507]) assert.ok(httpStatuses.some((h) => h.code === c), String(c));
+  for (const c of [200, 401, 403, 449, 451, 500, 503, 507])
+    assert.ok(
+      httpStatuses.some((h) => h.code === c),
+      String(c),
+    );
 });

@@ -22,8 +22,14 @@
 //
 // decodeLog and summarizeLog never throw: every input gives elements (maybe `unknown` ones).
 import {
-  clientCounters, element2003For, elementFor, easStatus, protocolVersions2003, serverCounters,
-  type CounterLetter, type ElementDef,
+  clientCounters,
+  element2003For,
+  elementFor,
+  easStatus,
+  protocolVersions2003,
+  serverCounters,
+  type CounterLetter,
+  type ElementDef,
 } from './elements.js';
 import { urlDecode } from './url.js';
 
@@ -43,10 +49,15 @@ export interface DecodedElement {
   parts?: Record<string, number>;
 }
 
-const COLON = 58, MINUS = 45;
+const COLON = 58,
+  MINUS = 45;
 
-function isLetter(c: number): boolean { return (c >= 65 && c <= 90) || (c >= 97 && c <= 122); }
-function isDigit(c: number): boolean { return c >= 48 && c <= 57; }
+function isLetter(c: number): boolean {
+  return (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+}
+function isDigit(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
 
 const shape2003 = /^V(?:\d|NA)T[A-Za-z]{2}S[A-Z](?:C:|S:|P:|$)/;
 const form2003 = /^V(\d+|NA)T([A-Za-z]{2})S([A-Z])(?:C:((?:\d+[A-Za-z])*))?(?:S:((?:\d+[A-Za-z])*))?(?:P:((?:\d+[A-Za-z])*))?/;
@@ -72,7 +83,12 @@ export function scanLog(value: string, visit: ElementVisitor): void {
       visit(p, p + keyLen, p + keyLen, p + keyLen + v.length);
       p += keyLen + v.length;
     };
-    part(1, m[1]); part(1, m[2]); part(1, m[3]); part(2, m[4]); part(2, m[5]); part(2, m[6]);
+    part(1, m[1]);
+    part(1, m[2]);
+    part(1, m[3]);
+    part(2, m[4]);
+    part(2, m[5]);
+    part(2, m[6]);
     if (p < n) visit(p, p, p, n);
     return;
   }
@@ -85,7 +101,8 @@ export function scanLog(value: string, visit: ElementVisitor): void {
       while (i < b && isLetter(value.charCodeAt(i))) i++;
       let j = i;
       while (j < b && isDigit(value.charCodeAt(j))) j++;
-      if (i > a && j < b && value.charCodeAt(j) === COLON) visit(a, j + 1, j + 1, b); // Ty:Em, Ver1:160
+      if (i > a && j < b && value.charCodeAt(j) === COLON)
+        visit(a, j + 1, j + 1, b); // Ty:Em, Ver1:160
       else visit(a, i, i, b); // Fc1, CmdHC-8137, or no letters at all: key ''
     }
     a = b + 1;
@@ -115,7 +132,10 @@ export function parseCounters(value: string, letters: Readonly<Record<string, Co
   const n = value.length;
   if (n === 0) return undefined;
   let upperOnly = true;
-  for (let i = 0; i < n && upperOnly; i++) { const c = value.charCodeAt(i); if (c >= 97 && c <= 122) upperOnly = false; }
+  for (let i = 0; i < n && upperOnly; i++) {
+    const c = value.charCodeAt(i);
+    if (c >= 97 && c <= 122) upperOnly = false;
+  }
   const parts: Record<string, number> = {};
   const named: [string, number][] = [];
   let i = 0;
@@ -145,7 +165,8 @@ const intShape = /^-?\d+$/;
 /** `780 sec (13min)`, as the seed translates Hb780 */
 function secondsText(n: number): string {
   if (n < 60) return `${n} sec`;
-  const m = Math.floor(n / 60), s = n % 60;
+  const m = Math.floor(n / 60),
+    s = n % 60;
   return `${n} sec (${m}min${s ? ` ${s}s` : ''})`;
 }
 
@@ -157,18 +178,25 @@ function describe(def: ElementDef, key: string, value: string): DecodedElement {
       el.meaning = v.values[value] ?? `${value} (not a known value)`;
       break;
     case 'int': {
-      if (!intShape.test(value)) { el.meaning = `${value} (not a number)`; break; }
+      if (!intShape.test(value)) {
+        el.meaning = `${value} (not a number)`;
+        break;
+      }
       const n = Number(value);
-      if (v.codes === 'eas-status') { const st = easStatus(n); el.meaning = st ? `${value} ${st.name}` : value; }
-      else if (v.unit === 'seconds') el.meaning = secondsText(n);
+      if (v.codes === 'eas-status') {
+        const st = easStatus(n);
+        el.meaning = st ? `${value} ${st.name}` : value;
+      } else if (v.unit === 'seconds') el.meaning = secondsText(n);
       else if (v.unit === 'bytes') el.meaning = `${value} bytes`;
       else if (v.unit === 'ms') el.meaning = `${value} ms`;
       break;
     }
     case 'counters': {
       const c = parseCounters(value, v.letters);
-      if (c) { el.meaning = c.named.map(([name, n]) => `${name} ${n}`).join(', '); el.parts = c.parts; }
-      else el.meaning = `${value} (not a counter list)`;
+      if (c) {
+        el.meaning = c.named.map(([name, n]) => `${name} ${n}`).join(', ');
+        el.parts = c.parts;
+      } else el.meaning = `${value} (not a counter list)`;
       break;
     }
     case 'url-escaped string':
@@ -193,8 +221,21 @@ export function decodeLog(value: string): DecodedElement[] {
 
 // ---- summary --------------------------------------------------------------------------------
 
-export interface ClientCounts { adds: number; changes: number; deletes: number; fetches: number; errors: number }
-export interface ServerCounts { adds: number; changes: number; deletes: number; softDeletes: number; errors: number; readFlagChanges: number }
+export interface ClientCounts {
+  adds: number;
+  changes: number;
+  deletes: number;
+  fetches: number;
+  errors: number;
+}
+export interface ServerCounts {
+  adds: number;
+  changes: number;
+  deletes: number;
+  softDeletes: number;
+  errors: number;
+  readFlagChanges: number;
+}
 
 /** one synchronized collection (a Ty element and what follows it, or the 2003 T) */
 export interface CollectionSummary {
@@ -233,13 +274,28 @@ export interface LogSummary {
   policyKey?: number;
   /** Pa: 1 applied, 2 partially, 3 failed, 0 unknown */
   policyAck?: number;
-  clientAdds?: number; clientChanges?: number; clientDeletes?: number; clientFetches?: number; clientErrors?: number;
-  serverAdds?: number; serverChanges?: number; serverDeletes?: number; serverSoftDeletes?: number; serverErrors?: number; serverReadFlagChanges?: number;
-  attachments?: number; attachmentBytes?: number;
-  sharePointDocs?: number; uncFiles?: number;
+  clientAdds?: number;
+  clientChanges?: number;
+  clientDeletes?: number;
+  clientFetches?: number;
+  clientErrors?: number;
+  serverAdds?: number;
+  serverChanges?: number;
+  serverDeletes?: number;
+  serverSoftDeletes?: number;
+  serverErrors?: number;
+  serverReadFlagChanges?: number;
+  attachments?: number;
+  attachmentBytes?: number;
+  sharePointDocs?: number;
+  uncFiles?: number;
   /** Oof: Get or Set */
   oof?: string;
-  deviceModel?: string; deviceOS?: string; deviceIMEI?: string; deviceName?: string; deviceLanguage?: string;
+  deviceModel?: string;
+  deviceOS?: string;
+  deviceIMEI?: string;
+  deviceName?: string;
+  deviceLanguage?: string;
   mailboxServer?: string;
   /** As: AllowedG … */
   accessState?: string;
@@ -269,9 +325,44 @@ function countsOf(value: string, letters: Readonly<Record<string, CounterLetter>
 /** identifiers the summary reads, with and without their `:`, to the case label of add() (a Map
  *  lookup skips the other elements with one hash, and the switch then compares constants) */
 const summaryKeys = new Map<string, string>(
-  ['V', 'Ty', 'T', 'Fid', 'Filt', 'St', 'S', 'Cli', 'C:', 'Srv', 'Svr', 'S:', 'Error', 'Hb', 'Fc', 'Pk', 'Pa', 'Att', 'Attb',
-    'Ssp', 'Unc', 'Oof', 'DevModel', 'DevOS', 'DevIMEI', 'DevName', 'DevLang', 'Mbx', 'As']
-    .flatMap((k): [string, string][] => (k.endsWith(':') ? [[k, k]] : [[k, k], [`${k}:`, k]])),
+  [
+    'V',
+    'Ty',
+    'T',
+    'Fid',
+    'Filt',
+    'St',
+    'S',
+    'Cli',
+    'C:',
+    'Srv',
+    'Svr',
+    'S:',
+    'Error',
+    'Hb',
+    'Fc',
+    'Pk',
+    'Pa',
+    'Att',
+    'Attb',
+    'Ssp',
+    'Unc',
+    'Oof',
+    'DevModel',
+    'DevOS',
+    'DevIMEI',
+    'DevName',
+    'DevLang',
+    'Mbx',
+    'As',
+  ].flatMap((k): [string, string][] =>
+    k.endsWith(':')
+      ? [[k, k]]
+      : [
+          [k, k],
+          [`${k}:`, k],
+        ],
+  ),
 );
 
 /** the letters of the 2003 C: and S: sections */
@@ -285,13 +376,41 @@ function lettersOf(key: string): Readonly<Record<string, CounterLetter>> {
 class Summarizer {
   /** every field present from the start (undefined until seen): one object shape for all */
   readonly s: LogSummary = {
-    format: '2007', protocolVersion: undefined, collectionTypes: [], collections: [], syncType: undefined, syncTypes: [],
-    status: undefined, errors: [], heartbeat: undefined, folderCount: undefined, policyKey: undefined, policyAck: undefined,
-    clientAdds: undefined, clientChanges: undefined, clientDeletes: undefined, clientFetches: undefined, clientErrors: undefined,
-    serverAdds: undefined, serverChanges: undefined, serverDeletes: undefined, serverSoftDeletes: undefined,
-    serverErrors: undefined, serverReadFlagChanges: undefined, attachments: undefined, attachmentBytes: undefined,
-    sharePointDocs: undefined, uncFiles: undefined, oof: undefined, deviceModel: undefined, deviceOS: undefined,
-    deviceIMEI: undefined, deviceName: undefined, deviceLanguage: undefined, mailboxServer: undefined, accessState: undefined,
+    format: '2007',
+    protocolVersion: undefined,
+    collectionTypes: [],
+    collections: [],
+    syncType: undefined,
+    syncTypes: [],
+    status: undefined,
+    errors: [],
+    heartbeat: undefined,
+    folderCount: undefined,
+    policyKey: undefined,
+    policyAck: undefined,
+    clientAdds: undefined,
+    clientChanges: undefined,
+    clientDeletes: undefined,
+    clientFetches: undefined,
+    clientErrors: undefined,
+    serverAdds: undefined,
+    serverChanges: undefined,
+    serverDeletes: undefined,
+    serverSoftDeletes: undefined,
+    serverErrors: undefined,
+    serverReadFlagChanges: undefined,
+    attachments: undefined,
+    attachmentBytes: undefined,
+    sharePointDocs: undefined,
+    uncFiles: undefined,
+    oof: undefined,
+    deviceModel: undefined,
+    deviceOS: undefined,
+    deviceIMEI: undefined,
+    deviceName: undefined,
+    deviceLanguage: undefined,
+    mailboxServer: undefined,
+    accessState: undefined,
   };
   private current: CollectionSummary | undefined;
 
@@ -302,21 +421,33 @@ class Summarizer {
     switch (k) {
       case 'V': {
         const v2003 = protocolVersions2003[value];
-        if (value.length <= 2 && v2003 !== undefined) { if (value !== 'NA') s.protocolVersion = v2003; break; }
+        if (value.length <= 2 && v2003 !== undefined) {
+          if (value !== 'NA') s.protocolVersion = v2003;
+          break;
+        }
         const n = toInt(value);
         if (n !== undefined && s.protocolVersion === undefined) s.protocolVersion = protocolFromNumber(n);
         break;
       }
-      case 'Ty': case 'T':
+      case 'Ty':
+      case 'T':
         if (k === 'T') s.format = '2003';
         if (value === 'NA') break;
         this.current = { type: value };
         s.collections.push(this.current);
         if (!s.collectionTypes.includes(value)) s.collectionTypes.push(value);
         break;
-      case 'Fid': if (this.current) this.current.folderId = value; break;
-      case 'Filt': { const n = toInt(value); if (n !== undefined && this.current) this.current.filter = n; break; }
-      case 'St': this.syncType(value); break;
+      case 'Fid':
+        if (this.current) this.current.folderId = value;
+        break;
+      case 'Filt': {
+        const n = toInt(value);
+        if (n !== undefined && this.current) this.current.filter = n;
+        break;
+      }
+      case 'St':
+        this.syncType(value);
+        break;
       case 'S': {
         // 2007+: the status (digits); 2003: the sync type (a letter)
         const n = toInt(value);
@@ -324,28 +455,72 @@ class Summarizer {
         else if (value !== 'N') this.syncType(value);
         break;
       }
-      case 'Cli': this.client(value, clientCounters); break;
-      case 'C:': this.client(value, client2003); break;
-      case 'Srv': case 'Svr': this.server(value, serverCounters); break;
-      case 'S:': this.server(value, server2003); break;
-      case 'Error': s.errors.push(urlDecode(value)); break;
-      case 'Hb': s.heartbeat = toInt(value) ?? s.heartbeat; break;
-      case 'Fc': s.folderCount = toInt(value) ?? s.folderCount; break;
-      case 'Pk': s.policyKey = toInt(value) ?? s.policyKey; break;
-      case 'Pa': s.policyAck = toInt(value) ?? s.policyAck; break;
-      case 'Att': s.attachments = (s.attachments ?? 0) + (toInt(value) ?? 0); break;
-      case 'Attb': s.attachmentBytes = (s.attachmentBytes ?? 0) + (toInt(value) ?? 0); break;
-      case 'Ssp': s.sharePointDocs = (s.sharePointDocs ?? 0) + (toInt(value) ?? 0); break;
-      case 'Unc': s.uncFiles = (s.uncFiles ?? 0) + (toInt(value) ?? 0); break;
-      case 'Oof': s.oof = value; break;
-      case 'DevModel': s.deviceModel = urlDecode(value); break;
-      case 'DevOS': s.deviceOS = urlDecode(value); break;
-      case 'DevIMEI': s.deviceIMEI = urlDecode(value); break;
-      case 'DevName': s.deviceName = urlDecode(value); break;
-      case 'DevLang': s.deviceLanguage = urlDecode(value); break;
-      case 'Mbx': s.mailboxServer = urlDecode(value); break;
-      case 'As': s.accessState = value; break;
-      default: break;
+      case 'Cli':
+        this.client(value, clientCounters);
+        break;
+      case 'C:':
+        this.client(value, client2003);
+        break;
+      case 'Srv':
+      case 'Svr':
+        this.server(value, serverCounters);
+        break;
+      case 'S:':
+        this.server(value, server2003);
+        break;
+      case 'Error':
+        s.errors.push(urlDecode(value));
+        break;
+      case 'Hb':
+        s.heartbeat = toInt(value) ?? s.heartbeat;
+        break;
+      case 'Fc':
+        s.folderCount = toInt(value) ?? s.folderCount;
+        break;
+      case 'Pk':
+        s.policyKey = toInt(value) ?? s.policyKey;
+        break;
+      case 'Pa':
+        s.policyAck = toInt(value) ?? s.policyAck;
+        break;
+      case 'Att':
+        s.attachments = (s.attachments ?? 0) + (toInt(value) ?? 0);
+        break;
+      case 'Attb':
+        s.attachmentBytes = (s.attachmentBytes ?? 0) + (toInt(value) ?? 0);
+        break;
+      case 'Ssp':
+        s.sharePointDocs = (s.sharePointDocs ?? 0) + (toInt(value) ?? 0);
+        break;
+      case 'Unc':
+        s.uncFiles = (s.uncFiles ?? 0) + (toInt(value) ?? 0);
+        break;
+      case 'Oof':
+        s.oof = value;
+        break;
+      case 'DevModel':
+        s.deviceModel = urlDecode(value);
+        break;
+      case 'DevOS':
+        s.deviceOS = urlDecode(value);
+        break;
+      case 'DevIMEI':
+        s.deviceIMEI = urlDecode(value);
+        break;
+      case 'DevName':
+        s.deviceName = urlDecode(value);
+        break;
+      case 'DevLang':
+        s.deviceLanguage = urlDecode(value);
+        break;
+      case 'Mbx':
+        s.mailboxServer = urlDecode(value);
+        break;
+      case 'As':
+        s.accessState = value;
+        break;
+      default:
+        break;
     }
   }
 
@@ -372,8 +547,12 @@ class Summarizer {
     const c = countsOf(value, letters);
     if (!c) return;
     const x: ServerCounts = {
-      adds: c.adds ?? 0, changes: c.changes ?? 0, deletes: c.deletes ?? 0, softDeletes: c.softDeletes ?? 0,
-      errors: c.errors ?? 0, readFlagChanges: c.readFlagChanges ?? 0,
+      adds: c.adds ?? 0,
+      changes: c.changes ?? 0,
+      deletes: c.deletes ?? 0,
+      softDeletes: c.softDeletes ?? 0,
+      errors: c.errors ?? 0,
+      readFlagChanges: c.readFlagChanges ?? 0,
     };
     if (this.current) this.current.server = x;
     const s = this.s;

@@ -18,14 +18,17 @@ test('JSON form: [{key, separator, value, name, meaning}] without parts; the key
 
 test('table form: header, rule, one line per element', () => {
   const text = describeText('V120_Hb780_S1');
-  assert.equal(text, [
-    'element  raw value  name                meaning',
-    '-------  ---------  ------------------  ---------------',
-    'V        120        Protocol Version    12',
-    'Hb       780        Heartbeat Interval  780 sec (13min)',
-    'S        1          Status              1',
-    '',
-  ].join('\n'));
+  assert.equal(
+    text,
+    [
+      'element  raw value  name                meaning',
+      '-------  ---------  ------------------  ---------------',
+      'V        120        Protocol Version    12',
+      'Hb       780        Heartbeat Interval  780 sec (13min)',
+      'S        1          Status              1',
+      '',
+    ].join('\n'),
+  );
   assert.equal(renderRows(describeRows('V120_Hb780_S1'), describeColumns, 'csv').split('\r\n')[2], 'Hb,780,Heartbeat Interval,780 sec (13min)');
   assert.match(describeText(seed), /^Ty:\s+Em\s+Type\s+Email$/m);
 });

@@ -10,7 +10,13 @@ import { decodeLog } from './decode.js';
  *  text). `key` is the element's name as the EAS documentation writes it (`Ty`, `Fid`, `Filt`);
  *  `separator` is what the log put between it and the value (`:` for `Ty:Em`, '' for `Filt2`), so
  *  key + separator + value is the element as logged. */
-export interface DescribedElement { key: string; separator: string; value: string; name: string; meaning: string }
+export interface DescribedElement {
+  key: string;
+  separator: string;
+  value: string;
+  name: string;
+  meaning: string;
+}
 
 /** the table's columns: the element as logged (`Ty:`), then its value, name and meaning */
 export const describeColumns: readonly ColumnSpec<DescribedRow>[] = [
@@ -48,7 +54,13 @@ function cut(s: string, max: number): string {
 export function describeText(log: string): string {
   const rows = describeRows(log);
   if (rows.length === 0) return 'no elements: the Log value is empty\n';
-  return renderTable(rows.map((r) => ({
-    element: cut(r.element, MAX_CELL.element), value: cut(r.value, MAX_CELL.value), name: cut(r.name, MAX_CELL.name), meaning: cut(r.meaning, MAX_CELL.meaning),
-  })), describeColumns);
+  return renderTable(
+    rows.map((r) => ({
+      element: cut(r.element, MAX_CELL.element),
+      value: cut(r.value, MAX_CELL.value),
+      name: cut(r.name, MAX_CELL.name),
+      meaning: cut(r.meaning, MAX_CELL.meaning),
+    })),
+    describeColumns,
+  );
 }

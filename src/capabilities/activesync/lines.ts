@@ -81,8 +81,8 @@ export function countedSide(store: Store, q: TimeRange): Promise<Side> {
   if (!pending) asking.set(store, (pending = new Map()));
   let side = pending.get(key);
   if (!side) {
-    side = store.query<{ x: number }>('which ActiveSync lines count',
-      sql`SELECT file_id AS x FROM ${iis} WHERE ${easLines(range)} AND eas_backend = 0 LIMIT 1`)
+    side = store
+      .query<{ x: number }>('which ActiveSync lines count', sql`SELECT file_id AS x FROM ${iis} WHERE ${easLines(range)} AND eas_backend = 0 LIMIT 1`)
       .then((rows): Side => (rows.length > 0 ? 0 : 1))
       .finally(() => pending.delete(key));
     pending.set(key, side);

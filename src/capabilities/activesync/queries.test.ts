@@ -19,7 +19,11 @@ function listening(s: Store, asked: string[]): Store {
   return new Proxy(s, {
     get(target, prop) {
       const v: unknown = Reflect.get(target, prop, target);
-      if (prop === 'query') return ((what, statement, options) => { asked.push(what); return target.query(what, statement, options); }) as Store['query'];
+      if (prop === 'query')
+        return ((what, statement, options) => {
+          asked.push(what);
+          return target.query(what, statement, options);
+        }) as Store['query'];
       return typeof v === 'function' ? v.bind(target) : v;
     },
   });
@@ -33,8 +37,16 @@ test('which side counts: asked once for queries asked at once, again afterwards,
     const sides = () => asked.filter((w) => w === 'which ActiveSync lines count').length;
     const day = { from: '2024-03-04 00:00:00', to: '2024-03-05 00:00:00' };
     // as eas export asks them: six queries that need the side
-    const answers = await Promise.all([eas.devices(s, {}), eas.folderTypeItems(s, {}), eas.servers(s, {}), eas.weekHours(s, {}),
-      eas.statusCodes(s, {}), eas.userAgents(s, {}), eas.hourly(s, {}), eas.deviceCounts(s, {}, 'command')]);
+    const answers = await Promise.all([
+      eas.devices(s, {}),
+      eas.folderTypeItems(s, {}),
+      eas.servers(s, {}),
+      eas.weekHours(s, {}),
+      eas.statusCodes(s, {}),
+      eas.userAgents(s, {}),
+      eas.hourly(s, {}),
+      eas.deviceCounts(s, {}, 'command'),
+    ]);
     assert.deepEqual(answers, [[], [], [], [], [], [], [], []]);
     assert.equal(sides(), 1);
     await eas.hourly(s, {});

@@ -46,11 +46,36 @@ import { ident, sql } from '../../sql/sql.js';
 import { f } from '../../sql/dialect.js';
 import type { Store, TimeRange } from '../../store/types.js';
 import {
-  cmd, col, countOf, counted, countedSide, device, eachPart, easLines, iis, isDevice, latest, latestNumber, logged, rangeOnly, sumOf, sumOfBoth, user,
+  cmd,
+  col,
+  countOf,
+  counted,
+  countedSide,
+  device,
+  eachPart,
+  easLines,
+  iis,
+  isDevice,
+  latest,
+  latestNumber,
+  logged,
+  rangeOnly,
+  sumOf,
+  sumOfBoth,
+  user,
 } from './lines.js';
 import type {
-  EasCountKind, EasDeviceCount, EasDeviceTotals, EasFolderTypeItems, EasHourRow, EasLogsSeen, EasQuery, EasServerRow, EasStatusRow,
-  EasUserAgentRow, EasWeekHourRow,
+  EasCountKind,
+  EasDeviceCount,
+  EasDeviceTotals,
+  EasFolderTypeItems,
+  EasHourRow,
+  EasLogsSeen,
+  EasQuery,
+  EasServerRow,
+  EasStatusRow,
+  EasUserAgentRow,
+  EasWeekHourRow,
 } from './types.js';
 
 export { runaway } from './runaway.js';
@@ -63,25 +88,59 @@ const devicesOf = f.toInt(f.uniqIf(device, sql`${device} != ''`));
 
 /** over the time range alone (the --user/--device filters do not change which lines count) */
 export async function logsSeen(store: Store, range: TimeRange): Promise<EasLogsSeen> {
-  const [r] = await store.query<{ fe: number; be: number; logs: number }>('the ActiveSync logs seen', sql`
+  const [r] = await store.query<{ fe: number; be: number; logs: number }>(
+    'the ActiveSync logs seen',
+    sql`
     SELECT ${countOf(sql`ifNull(eas_backend, -1) = 0`)} AS fe, ${countOf(sql`ifNull(eas_backend, -1) = 1`)} AS be,
            ${countOf(sql`${col('eas_log')} != ''`)} AS logs
-    FROM ${iis} WHERE ${easLines(rangeOnly(range))}`);
-  const fe = Number(r?.fe ?? 0), be = Number(r?.be ?? 0);
+    FROM ${iis} WHERE ${easLines(rangeOnly(range))}`,
+  );
+  const fe = Number(r?.fe ?? 0),
+    be = Number(r?.be ?? 0);
   return { frontEndLines: fe, backEndLines: be, logLines: Number(r?.logs ?? 0), counted: fe > 0 ? 'front-end' : be > 0 ? 'back-end' : 'none' };
 }
 
 /** a device's attributes, over every EAS line (rule 3) */
-interface AttrRow { u: string; d: string; deviceType: string; userAgent: string; protocol: string }
+interface AttrRow {
+  u: string;
+  d: string;
+  deviceType: string;
+  userAgent: string;
+  protocol: string;
+}
 /** a device's totals over its counted lines (rule 1) */
 interface RequestRow {
-  u: string; d: string; first: string; last: string; hits: number; bytesSent: number; bytesReceived: number; emailsSent: number; searches: number;
-  ttN: number; ttSum: number; ttMax: number | null;
+  u: string;
+  d: string;
+  first: string;
+  last: string;
+  hits: number;
+  bytesSent: number;
+  bytesReceived: number;
+  emailsSent: number;
+  searches: number;
+  ttN: number;
+  ttSum: number;
+  ttMax: number | null;
 }
 /** a device's totals over its lines with a Log (rule 2) */
 interface LogRow {
-  u: string; d: string; first: string; last: string; model: string; os: string; itemsSent: number; itemsReceived: number; oofSet: number; oofGet: number;
-  sharePointDocs: number; uncFiles: number; attachments: number; attachmentBytes: number; paN: number; pa: number | null;
+  u: string;
+  d: string;
+  first: string;
+  last: string;
+  model: string;
+  os: string;
+  itemsSent: number;
+  itemsReceived: number;
+  oofSet: number;
+  oofGet: number;
+  sharePointDocs: number;
+  uncFiles: number;
+  attachments: number;
+  attachmentBytes: number;
+  paN: number;
+  pa: number | null;
 }
 
 /** One device per user + DeviceId with a counted line or a line with a Log. Three groupings, each
@@ -92,23 +151,32 @@ interface LogRow {
 export async function devices(store: Store, q: EasQuery): Promise<EasDeviceTotals[]> {
   const eas = easLines(q);
   const side = counted(await countedSide(store, q));
-  const first = f.formatTime(sql`min(ts)`, ISO), last = f.formatTime(sql`max(ts)`, ISO);
+  const first = f.formatTime(sql`min(ts)`, ISO),
+    last = f.formatTime(sql`max(ts)`, ISO);
   const pa = sql`${col('eas_policy_ack')} > 0`;
   const oof = (what: string) => countOf(sql`${f.lower(col('eas_oof'))} = ${what}`);
   const [attrs, requests, logs] = await Promise.all([
-    store.query<AttrRow>('the ActiveSync device attributes', sql`
+    store.query<AttrRow>(
+      'the ActiveSync device attributes',
+      sql`
       SELECT ${user} AS u, ${device} AS d, ${latest('eas_device_type')} AS ${ident('deviceType')}, ${latest('user_agent')} AS ${ident('userAgent')},
              ${latest('eas_protocol')} AS protocol
-      FROM ${iis} WHERE ${eas} GROUP BY u, d HAVING ${isDevice}`),
-    store.query<RequestRow>('the ActiveSync device requests', sql`
+      FROM ${iis} WHERE ${eas} GROUP BY u, d HAVING ${isDevice}`,
+    ),
+    store.query<RequestRow>(
+      'the ActiveSync device requests',
+      sql`
       SELECT ${user} AS u, ${device} AS d, ${first} AS ${ident('first')}, ${last} AS ${ident('last')}, ${countOf()} AS hits,
              ${sumOf('cs_bytes')} AS ${ident('bytesSent')}, ${sumOf('sc_bytes')} AS ${ident('bytesReceived')},
              ${countOf(sql`${col('status')} = 200 AND ${col('eas_cmd')} IN ${SENDS_MAIL}`)} AS ${ident('emailsSent')},
              ${countOf(sql`${col('eas_cmd')} = 'Search'`)} AS searches,
              ${f.toInt(sql`count(time_taken)`)} AS ${ident('ttN')}, ${sumOf('time_taken')} AS ${ident('ttSum')},
              ${f.toInt(sql`max(time_taken)`)} AS ${ident('ttMax')}
-      FROM ${iis} WHERE ${eas} AND ${side} GROUP BY u, d HAVING ${isDevice}`),
-    store.query<LogRow>('the ActiveSync device Log= values', sql`
+      FROM ${iis} WHERE ${eas} AND ${side} GROUP BY u, d HAVING ${isDevice}`,
+    ),
+    store.query<LogRow>(
+      'the ActiveSync device Log= values',
+      sql`
       SELECT ${user} AS u, ${device} AS d, ${first} AS ${ident('first')}, ${last} AS ${ident('last')},
              ${latest('eas_device_model')} AS model, ${latest('eas_device_os')} AS os,
              ${sumOfBoth('eas_client_adds', 'eas_client_changes')} AS ${ident('itemsSent')},
@@ -117,7 +185,8 @@ export async function devices(store: Store, q: EasQuery): Promise<EasDeviceTotal
              ${sumOf('eas_sharepoint_docs')} AS ${ident('sharePointDocs')}, ${sumOf('eas_unc_files')} AS ${ident('uncFiles')},
              ${sumOf('eas_attachments')} AS attachments, ${sumOf('eas_attachment_bytes')} AS ${ident('attachmentBytes')},
              ${countOf(pa)} AS ${ident('paN')}, ${f.toInt(latestNumber('eas_policy_ack', pa))} AS pa
-      FROM ${iis} WHERE ${eas} AND ${logged} GROUP BY u, d HAVING ${isDevice}`),
+      FROM ${iis} WHERE ${eas} AND ${logged} GROUP BY u, d HAVING ${isDevice}`,
+    ),
   ]);
   const key = (r: { u: string; d: string }) => `${r.u}\u0000${r.d}`;
   const requestsOf = new Map(requests.map((r) => [key(r), r]));
@@ -125,22 +194,40 @@ export async function devices(store: Store, q: EasQuery): Promise<EasDeviceTotal
   const out: EasDeviceTotals[] = [];
   for (const a of attrs) {
     // every device with a counted or a logged line has EAS lines, so it is among attrs
-    const c = requestsOf.get(key(a)), l = logsOf.get(key(a));
+    const c = requestsOf.get(key(a)),
+      l = logsOf.get(key(a));
     if (!c && !l) continue;
     const times = [c, l].filter((x) => x !== undefined);
     out.push({
-      user: a.u, deviceId: a.d, deviceType: a.deviceType, userAgent: a.userAgent, model: l?.model ?? '', os: l?.os ?? '', protocol: a.protocol,
+      user: a.u,
+      deviceId: a.d,
+      deviceType: a.deviceType,
+      userAgent: a.userAgent,
+      model: l?.model ?? '',
+      os: l?.os ?? '',
+      protocol: a.protocol,
       // ISO texts of one length compare as their times do
       // biome-ignore lint/complexity/useMathMinMax: text, not numbers
       firstSeen: times.map((x) => x.first).reduce((x, y) => (y < x ? y : x)),
       // biome-ignore lint/complexity/useMathMinMax: text, not numbers
       lastSeen: times.map((x) => x.last).reduce((x, y) => (y > x ? y : x)),
-      hits: c?.hits ?? 0, bytesSent: c?.bytesSent ?? 0, bytesReceived: c?.bytesReceived ?? 0, emailsSent: c?.emailsSent ?? 0, searches: c?.searches ?? 0,
-      itemsSent: l?.itemsSent ?? 0, itemsReceived: l?.itemsReceived ?? 0, oofSet: l?.oofSet ?? 0, oofGet: l?.oofGet ?? 0,
-      sharePointDocs: l?.sharePointDocs ?? 0, uncFiles: l?.uncFiles ?? 0, attachments: l?.attachments ?? 0, attachmentBytes: l?.attachmentBytes ?? 0,
+      hits: c?.hits ?? 0,
+      bytesSent: c?.bytesSent ?? 0,
+      bytesReceived: c?.bytesReceived ?? 0,
+      emailsSent: c?.emailsSent ?? 0,
+      searches: c?.searches ?? 0,
+      itemsSent: l?.itemsSent ?? 0,
+      itemsReceived: l?.itemsReceived ?? 0,
+      oofSet: l?.oofSet ?? 0,
+      oofGet: l?.oofGet ?? 0,
+      sharePointDocs: l?.sharePointDocs ?? 0,
+      uncFiles: l?.uncFiles ?? 0,
+      attachments: l?.attachments ?? 0,
+      attachmentBytes: l?.attachmentBytes ?? 0,
       policyAck: l && l.paN > 0 ? l.pa : null,
       // the average as sum / count on both stores (not DuckDB's avg()), so both give the same double
-      avgTimeTaken: c && c.ttN > 0 ? c.ttSum / c.ttN : null, maxTimeTaken: c && c.ttN > 0 ? c.ttMax : null,
+      avgTimeTaken: c && c.ttN > 0 ? c.ttSum / c.ttN : null,
+      maxTimeTaken: c && c.ttN > 0 ? c.ttMax : null,
     });
   }
   return out;
@@ -148,13 +235,17 @@ export async function devices(store: Store, q: EasQuery): Promise<EasDeviceTotal
 
 export async function deviceCounts(store: Store, q: EasQuery, by: EasCountKind): Promise<EasDeviceCount[]> {
   // commands and HTTP statuses of the counted lines; Error: values of the lines with a Log (rule 2)
-  const [key, from, cond] = by === 'error'
-    ? [sql`err`, eachPart('eas_errors', 'err'), sql`${logged} AND eas_errors != '' AND err != ''`]
-    : [by === 'command' ? cmd : sql`ifNull(${f.toText(sql`status`)}, '')`, iis, counted(await countedSide(store, q))];
-  const rows = await store.query<{ u: string; d: string; k: string; n: number }>(`the ActiveSync counts per device (${by})`, sql`
+  const [key, from, cond] =
+    by === 'error'
+      ? [sql`err`, eachPart('eas_errors', 'err'), sql`${logged} AND eas_errors != '' AND err != ''`]
+      : [by === 'command' ? cmd : sql`ifNull(${f.toText(sql`status`)}, '')`, iis, counted(await countedSide(store, q))];
+  const rows = await store.query<{ u: string; d: string; k: string; n: number }>(
+    `the ActiveSync counts per device (${by})`,
+    sql`
     SELECT ${user} AS u, ${device} AS d, ${key} AS k, ${countOf()} AS n
     FROM ${from} WHERE ${easLines(q)} AND ${cond}
-    GROUP BY u, d, k HAVING ${isDevice}`);
+    GROUP BY u, d, k HAVING ${isDevice}`,
+  );
   return rows.map((r) => ({ user: r.u, deviceId: r.d, key: r.k, count: r.n }));
 }
 
@@ -174,7 +265,9 @@ export async function folderTypeItems(store: Store, q: EasQuery): Promise<EasFol
   };
   const types = sql`ifNull(eas_folder_types, '')`;
   const segments = f.sliceFrom(f.split(sql`concat('_', ifNull(eas_log, ''))`, '_Ty:'), 2);
-  const rows = await store.query<{ u: string; d: string; t: string; itemsSent: number; itemsReceived: number }>('the ActiveSync items per collection type', sql`
+  const rows = await store.query<{ u: string; d: string; t: string; itemsSent: number; itemsReceived: number }>(
+    'the ActiveSync items per collection type',
+    sql`
     SELECT u, d, t, ${f.toInt(sql`sum(sent)`)} AS ${ident('itemsSent')}, ${f.toInt(sql`sum(received)`)} AS ${ident('itemsReceived')}
     FROM (
       SELECT ${user} AS u, ${device} AS d, ${types} AS t,
@@ -189,7 +282,8 @@ export async function folderTypeItems(store: Store, q: EasQuery): Promise<EasFol
       FROM ${f.explode(iis, segments, 'seg')}
       WHERE ${easLines(q)} AND ${logged} AND ${types} LIKE '%;%'
       GROUP BY u, d, t)
-    GROUP BY u, d, t HAVING ${isDevice}`);
+    GROUP BY u, d, t HAVING ${isDevice}`,
+  );
   return rows.map((r) => ({ user: r.u, deviceId: r.d, folderType: r.t, itemsSent: r.itemsSent, itemsReceived: r.itemsReceived }));
 }
 
@@ -197,43 +291,58 @@ export async function hourly(store: Store, q: EasQuery): Promise<EasHourRow[]> {
   const c = counted(await countedSide(store, q));
   // grouped by the hour as a time, formatted once per hour
   const hour = f.truncTime('hour', sql`ts`);
-  return store.query<EasHourRow>('the ActiveSync requests per hour', sql`
+  return store.query<EasHourRow>(
+    'the ActiveSync requests per hour',
+    sql`
     SELECT ${f.formatTime(hour, '%Y-%m-%dT%H')} AS period, ${countOf()} AS hits, ${devicesOf} AS devices,
            ${countOf(sql`${col('eas_cmd')} IN ${SYNC_RELATED}`)} AS ${ident('syncRequests')}
-    FROM ${iis} WHERE ${easLines(q)} AND ${c} GROUP BY ${hour} ORDER BY period`);
+    FROM ${iis} WHERE ${easLines(q)} AND ${c} GROUP BY ${hour} ORDER BY period`,
+  );
 }
 
 export async function weekHours(store: Store, q: EasQuery): Promise<EasWeekHourRow[]> {
   const c = counted(await countedSide(store, q));
-  return store.query<EasWeekHourRow>('the ActiveSync requests per weekday and hour', sql`
+  return store.query<EasWeekHourRow>(
+    'the ActiveSync requests per weekday and hour',
+    sql`
     SELECT ${f.weekday(sql`ts`)} AS weekday, ${f.hour(sql`ts`)} AS ${ident('hour')}, ${countOf()} AS hits, ${devicesOf} AS devices,
            ${countOf(sql`${col('eas_cmd')} IN ${SYNC_RELATED}`)} AS ${ident('syncRequests')}
-    FROM ${iis} WHERE ${easLines(q)} AND ${c} GROUP BY weekday, ${ident('hour')} ORDER BY weekday, ${ident('hour')}`);
+    FROM ${iis} WHERE ${easLines(q)} AND ${c} GROUP BY weekday, ${ident('hour')} ORDER BY weekday, ${ident('hour')}`,
+  );
 }
 
 export async function statusCodes(store: Store, q: EasQuery): Promise<EasStatusRow[]> {
   const c = counted(await countedSide(store, q));
-  return store.query<EasStatusRow>('the ActiveSync HTTP statuses', sql`
+  return store.query<EasStatusRow>(
+    'the ActiveSync HTTP statuses',
+    sql`
     SELECT status, substatus, ${countOf()} AS hits FROM ${iis} WHERE ${easLines(q)} AND ${c}
-    GROUP BY status, substatus ORDER BY status NULLS FIRST, substatus NULLS FIRST`);
+    GROUP BY status, substatus ORDER BY status NULLS FIRST, substatus NULLS FIRST`,
+  );
 }
 
 export async function userAgents(store: Store, q: EasQuery): Promise<EasUserAgentRow[]> {
   const c = counted(await countedSide(store, q));
-  return store.query<EasUserAgentRow>('the ActiveSync user agents', sql`
+  return store.query<EasUserAgentRow>(
+    'the ActiveSync user agents',
+    sql`
     SELECT ${col('user_agent')} AS ${ident('userAgent')}, ${countOf()} AS hits, ${devicesOf} AS devices
-    FROM ${iis} WHERE ${easLines(q)} AND ${c} AND user_agent != '' GROUP BY ${ident('userAgent')}`);
+    FROM ${iis} WHERE ${easLines(q)} AND ${c} AND user_agent != '' GROUP BY ${ident('userAgent')}`,
+  );
 }
 
 export async function servers(store: Store, q: EasQuery): Promise<EasServerRow[]> {
   const c = counted(await countedSide(store, q));
   // per server and UTC day first: a server's device-days are the sum of each day's distinct devices
-  return store.query<EasServerRow>('the ActiveSync servers', sql`
+  return store.query<EasServerRow>(
+    'the ActiveSync servers',
+    sql`
     SELECT srv AS server, ${countOf()} AS days, ${f.toInt(sql`sum(day_devices)`)} AS ${ident('deviceDays')}, ${f.toInt(sql`sum(day_hits)`)} AS hits,
            ${f.toInt(sql`sum(day_sent)`)} AS ${ident('bytesFromDevices')}, ${f.toInt(sql`sum(day_received)`)} AS ${ident('bytesToDevices')}
     FROM (
       SELECT server AS srv, ${f.toDate(sql`ts`)} AS day, ${devicesOf} AS day_devices, ${countOf()} AS day_hits,
              ${sumOf('cs_bytes')} AS day_sent, ${sumOf('sc_bytes')} AS day_received
       FROM ${iis} WHERE ${easLines(q)} AND ${c} GROUP BY srv, day)
-    GROUP BY srv`);
+    GROUP BY srv`,
+  );
 }

@@ -7,9 +7,23 @@ import type { EasQuery } from './types.js';
 import { outputParams, rangeOf, rangeOrder, rangeParams } from '../params.js';
 import { defineParams, defineReport, param } from '../report.js';
 import {
-  easCommandsReport, easDevicesReport, easHourlyReport, easRunawayReport, easUsersReport, exportColumnSources,
-  logsLine, sortedCounts, topText, userSortKeys,
-  type EasCommandsRow, type EasDeviceRow, type EasHourlyRow, type EasReport, type EasRunawayRow, type EasUserRow, type ExportFile,
+  easCommandsReport,
+  easDevicesReport,
+  easHourlyReport,
+  easRunawayReport,
+  easUsersReport,
+  exportColumnSources,
+  logsLine,
+  sortedCounts,
+  topText,
+  userSortKeys,
+  type EasCommandsRow,
+  type EasDeviceRow,
+  type EasHourlyRow,
+  type EasReport,
+  type EasRunawayRow,
+  type EasUserRow,
+  type ExportFile,
 } from './reports.js';
 
 // ---- parameters every ActiveSync report takes ---------------------------------------------------
@@ -35,7 +49,10 @@ function render<R, D>(r: EasReport<R>, format: OutputFormat, display: (row: R) =
 }
 
 /** every count of a map in one CSV cell, largest first: `Sync=9962;FolderSync=4` */
-const allCounts = (c: Record<string, number>) => Object.entries(sortedCounts(c)).map(([k, n]) => `${k}=${n}`).join(';');
+const allCounts = (c: Record<string, number>) =>
+  Object.entries(sortedCounts(c))
+    .map(([k, n]) => `${k}=${n}`)
+    .join(';');
 
 // ---- eas users -------------------------------------------------------------------------------
 
@@ -62,8 +79,13 @@ const userCsvColumns: ColumnSpec<UserDisplay>[] = [
 ];
 
 function renderUsers(r: EasReport<EasUserRow>, format: OutputFormat): string {
-  const display = (all: boolean) => ({ commands, httpStatus, logs: _, ...rest }: EasUserRow): UserDisplay =>
-    ({ ...rest, commands: all ? allCounts(commands) : topText(commands), httpStatus: allCounts(httpStatus) });
+  const display =
+    (all: boolean) =>
+    ({ commands, httpStatus, logs: _, ...rest }: EasUserRow): UserDisplay => ({
+      ...rest,
+      commands: all ? allCounts(commands) : topText(commands),
+      httpStatus: allCounts(httpStatus),
+    });
   return format === 'csv' ? render(r, format, display(true), userCsvColumns) : render(r, format, display(false), userColumns);
 }
 
@@ -71,11 +93,7 @@ export const easUsers = defineReport({
   id: 'eas.users',
   command: ['eas', 'users'],
   description: 'per user + device: hits, bytes, commands, mails sent, items (Users.csv done right)',
-  params: [
-    ...easParams,
-    param.choice('sort', '--sort <key>', 'order by', userSortKeys, 'user'),
-    param.int('limit', '--limit <n>', 'only the first n rows'),
-  ],
+  params: [...easParams, param.choice('sort', '--sort <key>', 'order by', userSortKeys, 'user'), param.int('limit', '--limit <n>', 'only the first n rows')],
   checks: [rangeOrder],
   run: (store, p) => easUsersReport(store, easQuery(p), p.sort, p.limit),
   render: (r, format) => renderUsers(r, format),
@@ -137,8 +155,15 @@ function renderCommands(r: EasReport<EasCommandsRow>, format: OutputFormat): str
   ];
   if (format === 'csv') cols.splice(3, 0, { key: 'userAgent', title: 'user agent', kind: 'text' });
   const display = (row: EasCommandsRow): Flat => {
-    const f: Flat = { user: row.user, deviceId: row.deviceId, deviceType: row.deviceType, userAgent: row.userAgent, hits: row.hits,
-      avgTimeTaken: row.avgTimeTaken === null ? null : Math.round(row.avgTimeTaken), maxTimeTaken: row.maxTimeTaken };
+    const f: Flat = {
+      user: row.user,
+      deviceId: row.deviceId,
+      deviceType: row.deviceType,
+      userAgent: row.userAgent,
+      hits: row.hits,
+      avgTimeTaken: row.avgTimeTaken === null ? null : Math.round(row.avgTimeTaken),
+      maxTimeTaken: row.maxTimeTaken,
+    };
     for (const c of commands) f[c] = row.commands[c] ?? 0;
     for (const e of errors) f[`Error:${e}`] = row.errors[e] ?? 0;
     for (const h of http) f[`HTTP ${h}`] = row.httpErrors[h] ?? 0;
@@ -159,7 +184,12 @@ export const easCommands = defineReport({
 
 // ---- eas runaway -----------------------------------------------------------------------------
 
-type RunawayDisplay = Omit<EasRunawayRow, 'commands' | 'httpStatus' | 'errors' | 'logs'> & { commands: string; httpStatus: string; errors: string; why: string };
+type RunawayDisplay = Omit<EasRunawayRow, 'commands' | 'httpStatus' | 'errors' | 'logs'> & {
+  commands: string;
+  httpStatus: string;
+  errors: string;
+  why: string;
+};
 
 function runawayColumns(per: 'hour' | 'day', minHits: number, format: OutputFormat): ColumnSpec<RunawayDisplay>[] {
   const cols: ColumnSpec<RunawayDisplay>[] = [
@@ -172,8 +202,12 @@ function runawayColumns(per: 'hour' | 'day', minHits: number, format: OutputForm
     { key: 'hits', title: `hits in those ${per}s`, kind: 'int' },
   ];
   if (format === 'csv') {
-    return [...cols, ...(['userAgent', 'firstPeriod', 'lastPeriod', 'commands', 'httpStatus', 'errors'] as const)
-      .map((key): ColumnSpec<RunawayDisplay> => ({ key, title: key, kind: 'text' }))];
+    return [
+      ...cols,
+      ...(['userAgent', 'firstPeriod', 'lastPeriod', 'commands', 'httpStatus', 'errors'] as const).map(
+        (key): ColumnSpec<RunawayDisplay> => ({ key, title: key, kind: 'text' }),
+      ),
+    ];
   }
   return [...cols, { key: 'why', title: 'top commands; errors', kind: 'text' }];
 }
@@ -235,15 +269,22 @@ export const exportParams = defineParams({
   params: [
     ...easParams,
     // the folder as typed: a path is not trimmed, and one that cannot be written is the error
-    param.custom('out', '--out <dir>', 'folder for the six files (created if missing; the six files are replaced)', 'text',
-      (v) => v as string, { required: true }),
+    param.custom('out', '--out <dir>', 'folder for the six files (created if missing; the six files are replaced)', 'text', (v) => v as string, {
+      required: true,
+    }),
   ],
   checks: [rangeOrder],
 });
 
 /** the cmdlet's CSV: UTF-8 with a byte order mark, CRLF, quoted only where needed */
 export function exportCsv(f: ExportFile): string {
-  return '\ufeff' + renderCsv(f.rows, f.header.map((h): ColumnSpec<Record<string, string | number>> => ({ key: h, title: h, kind: 'text' })));
+  return (
+    '\ufeff' +
+    renderCsv(
+      f.rows,
+      f.header.map((h): ColumnSpec<Record<string, string | number>> => ({ key: h, title: h, kind: 'text' })),
+    )
+  );
 }
 
 /** what the six files hold, column by column (`mxray eas export --help`) */
@@ -253,7 +294,9 @@ server and file at once. Unlike the cmdlet, each request counts once (front end 
 log it twice on 2013+), ratios are real fractions, and Average Unique Devices is not truncated.
 The headers keep the cmdlet's meaning, which is the server's point of view: in these files
 "Sent" is from the server to the device. In Users.csv:
-${Object.entries(exportColumnSources).map(([h, s]) => `  ${h.padEnd(41)} ${s}`).join('\n')}
+${Object.entries(exportColumnSources)
+  .map(([h, s]) => `  ${h.padEnd(41)} ${s}`)
+  .join('\n')}
 Servers.csv: "Total Bytes Sent" = sc-bytes (to the devices), "Total Bytes Received" = cs-bytes.
 Hourly.csv: Day is the UTC day of the week (Sunday…Saturday), 7 × 24 rows.
 Servers.csv: Server is s-computername, or IP Address the s-ip when the log has no s-computername;

@@ -28,11 +28,12 @@ export function logsLine(l: EasLogsSeen): string {
   const n = (x: number) => x.toLocaleString('en-US');
   if (l.counted === 'none') return 'logs seen: no ActiveSync request in the selected range\n';
   const seen = `logs seen: ${n(l.frontEndLines)} front-end EAS lines, ${n(l.backEndLines)} back-end (/Proxy/) lines, ${n(l.logLines)} with Log=`;
-  const rule = l.counted === 'front-end'
-    ? l.backEndLines > 0
-      ? 'counted: the front-end lines, each request once (the back-end twins are ignored)'
-      : 'counted: the front-end lines (no back-end logs)'
-    : 'counted: the back-end lines (no front-end logs in the range)';
+  const rule =
+    l.counted === 'front-end'
+      ? l.backEndLines > 0
+        ? 'counted: the front-end lines, each request once (the back-end twins are ignored)'
+        : 'counted: the front-end lines (no back-end logs)'
+      : 'counted: the back-end lines (no front-end logs in the range)';
   return `${seen}\n${rule}; Log= values (items, errors, policy, OOF, model) from the lines that carry one\n`;
 }
 
@@ -118,16 +119,33 @@ export type UserSortKey = (typeof userSortKeys)[number];
 
 export async function easUsersReport(store: Store, q: EasQuery, sort: UserSortKey = 'user', limit?: number): Promise<EasReport<EasUserRow>> {
   const [logs, devices, commands, http] = await Promise.all([
-    eas.logsSeen(store, rangeOnly(q)), eas.devices(store, q), countsByDevice(store, q, 'command'), countsByDevice(store, q, 'httpStatus'),
+    eas.logsSeen(store, rangeOnly(q)),
+    eas.devices(store, q),
+    countsByDevice(store, q, 'command'),
+    countsByDevice(store, q, 'httpStatus'),
   ]);
-  let rows: EasUserRow[] = devices.filter((d) => d.hits > 0).map((d) => {
-    const k = deviceKey(d.user, d.deviceId);
-    return {
-      user: d.user, deviceId: d.deviceId, deviceType: d.deviceType, hits: d.hits, bytesSent: d.bytesSent, bytesReceived: d.bytesReceived,
-      commands: sortedCounts(commands.get(k) ?? {}), emailsSent: d.emailsSent, httpStatus: http.get(k) ?? {},
-      itemsSent: d.itemsSent, itemsReceived: d.itemsReceived, userAgent: d.userAgent, firstSeen: d.firstSeen, lastSeen: d.lastSeen, logs,
-    };
-  });
+  let rows: EasUserRow[] = devices
+    .filter((d) => d.hits > 0)
+    .map((d) => {
+      const k = deviceKey(d.user, d.deviceId);
+      return {
+        user: d.user,
+        deviceId: d.deviceId,
+        deviceType: d.deviceType,
+        hits: d.hits,
+        bytesSent: d.bytesSent,
+        bytesReceived: d.bytesReceived,
+        commands: sortedCounts(commands.get(k) ?? {}),
+        emailsSent: d.emailsSent,
+        httpStatus: http.get(k) ?? {},
+        itemsSent: d.itemsSent,
+        itemsReceived: d.itemsReceived,
+        userAgent: d.userAgent,
+        firstSeen: d.firstSeen,
+        lastSeen: d.lastSeen,
+        logs,
+      };
+    });
   rows.sort(sort === 'user' ? byDevice : (a, b) => b[sort] - a[sort] || byDevice(a, b));
   if (limit !== undefined) rows = rows.slice(0, limit);
   return { logs, rows };
@@ -162,8 +180,18 @@ export interface EasDeviceRow {
 export async function easDevicesReport(store: Store, q: EasQuery): Promise<EasReport<EasDeviceRow>> {
   const [logs, devices] = await Promise.all([eas.logsSeen(store, rangeOnly(q)), eas.devices(store, q)]);
   const rows = devices.map((d) => ({
-    user: d.user, deviceId: d.deviceId, deviceType: d.deviceType, model: d.model, os: d.os, userAgent: d.userAgent, protocol: d.protocol,
-    firstSeen: d.firstSeen, lastSeen: d.lastSeen, hits: d.hits, policy: compliance(d.policyAck), logs,
+    user: d.user,
+    deviceId: d.deviceId,
+    deviceType: d.deviceType,
+    model: d.model,
+    os: d.os,
+    userAgent: d.userAgent,
+    protocol: d.protocol,
+    firstSeen: d.firstSeen,
+    lastSeen: d.lastSeen,
+    hits: d.hits,
+    policy: compliance(d.policyAck),
+    logs,
   }));
   rows.sort(byDevice);
   return { logs, rows };
@@ -191,18 +219,31 @@ export interface EasCommandsRow {
 
 export async function easCommandsReport(store: Store, q: EasQuery): Promise<EasReport<EasCommandsRow>> {
   const [logs, devices, commands, errors, http] = await Promise.all([
-    eas.logsSeen(store, rangeOnly(q)), eas.devices(store, q), countsByDevice(store, q, 'command'), countsByDevice(store, q, 'error'),
+    eas.logsSeen(store, rangeOnly(q)),
+    eas.devices(store, q),
+    countsByDevice(store, q, 'command'),
+    countsByDevice(store, q, 'error'),
     countsByDevice(store, q, 'httpStatus'),
   ]);
-  const rows = devices.filter((d) => d.hits > 0).map((d) => {
-    const k = deviceKey(d.user, d.deviceId);
-    const httpErrors = Object.fromEntries(Object.entries(http.get(k) ?? {}).filter(([status]) => Number(status) >= 400));
-    return {
-      user: d.user, deviceId: d.deviceId, deviceType: d.deviceType, userAgent: d.userAgent, hits: d.hits,
-      commands: sortedCounts(commands.get(k) ?? {}), errors: sortedCounts(errors.get(k) ?? {}), httpErrors,
-      avgTimeTaken: d.avgTimeTaken === null ? null : round(d.avgTimeTaken, 1), maxTimeTaken: d.maxTimeTaken, logs,
-    };
-  });
+  const rows = devices
+    .filter((d) => d.hits > 0)
+    .map((d) => {
+      const k = deviceKey(d.user, d.deviceId);
+      const httpErrors = Object.fromEntries(Object.entries(http.get(k) ?? {}).filter(([status]) => Number(status) >= 400));
+      return {
+        user: d.user,
+        deviceId: d.deviceId,
+        deviceType: d.deviceType,
+        userAgent: d.userAgent,
+        hits: d.hits,
+        commands: sortedCounts(commands.get(k) ?? {}),
+        errors: sortedCounts(errors.get(k) ?? {}),
+        httpErrors,
+        avgTimeTaken: d.avgTimeTaken === null ? null : round(d.avgTimeTaken, 1),
+        maxTimeTaken: d.maxTimeTaken,
+        logs,
+      };
+    });
   rows.sort(byDevice);
   return { logs, rows };
 }
@@ -236,10 +277,22 @@ export async function easRunawayReport(store: Store, q: EasQuery, minHits: numbe
   const rows = devices.map((d: EasRunawayDevice) => {
     const peak = d.periods.reduce((a, b) => (b.hits > a.hits ? b : a));
     return {
-      user: d.user, deviceId: d.deviceId, deviceType: d.deviceType, userAgent: d.userAgent, per, minHits,
-      periods: d.periods.length, peakPeriod: peak.period, peakHits: peak.hits, hits: d.periods.reduce((a, p) => a + p.hits, 0),
-      firstPeriod: d.periods[0]!.period, lastPeriod: d.periods[d.periods.length - 1]!.period,
-      commands: sortedCounts(d.commands), httpStatus: d.httpStatus, errors: sortedCounts(d.errors), logs,
+      user: d.user,
+      deviceId: d.deviceId,
+      deviceType: d.deviceType,
+      userAgent: d.userAgent,
+      per,
+      minHits,
+      periods: d.periods.length,
+      peakPeriod: peak.period,
+      peakHits: peak.hits,
+      hits: d.periods.reduce((a, p) => a + p.hits, 0),
+      firstPeriod: d.periods[0]!.period,
+      lastPeriod: d.periods[d.periods.length - 1]!.period,
+      commands: sortedCounts(d.commands),
+      httpStatus: d.httpStatus,
+      errors: sortedCounts(d.errors),
+      logs,
     };
   });
   rows.sort((a, b) => b.peakHits - a.peakHits || byDevice(a, b));
@@ -276,7 +329,7 @@ export const exportColumnSources: Readonly<Record<string, string>> = {
   'Device Type': 'deviceType',
   'Items Sent': 'itemsReceived: Srv: adds + changes, to the device',
   'Items Received': 'itemsSent: Cli: adds + changes, from the device',
-  'Hits': 'hits (each request once)',
+  Hits: 'hits (each request once)',
   'Total Bytes Sent': 'bytesReceived: sc-bytes, to the device',
   'Total Bytes Received': 'bytesSent: cs-bytes, from the device',
   'Total Emails Sent': 'Srv: adds + changes of Em collections, to the device',
@@ -302,15 +355,26 @@ export const exportColumnSources: Readonly<Record<string, string>> = {
 const usersHeader = Object.keys(exportColumnSources);
 const weekdays = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'] as const;
 /** collection types of the per-type columns, in the cmdlet's column order */
-const typeColumns = [['Em', 'Emails'], ['Ca', 'Calendar'], ['Co', 'Contacts'], ['Ta', 'Tasks'], ['Nt', 'Notes']] as const;
+const typeColumns = [
+  ['Em', 'Emails'],
+  ['Ca', 'Calendar'],
+  ['Co', 'Contacts'],
+  ['Ta', 'Tasks'],
+  ['Nt', 'Notes'],
+] as const;
 
 /** ratios: real fractions, 6 decimals (the cmdlet's StatusCodes ratio was an integer division) */
 const ratio = (part: number, whole: number) => (whole > 0 ? round(part / whole, 6) : 0);
 
 export async function easExport(store: Store, q: EasQuery): Promise<{ logs: EasLogsSeen; files: ExportFile[] }> {
   const [logs, devices, types, servers, week, statuses, agents] = await Promise.all([
-    eas.logsSeen(store, rangeOnly(q)), eas.devices(store, q), eas.folderTypeItems(store, q), eas.servers(store, q), eas.weekHours(store, q),
-    eas.statusCodes(store, q), eas.userAgents(store, q),
+    eas.logsSeen(store, rangeOnly(q)),
+    eas.devices(store, q),
+    eas.folderTypeItems(store, q),
+    eas.servers(store, q),
+    eas.weekHours(store, q),
+    eas.statusCodes(store, q),
+    eas.userAgents(store, q),
   ]);
 
   // Users.csv
@@ -325,19 +389,28 @@ export async function easExport(store: Store, q: EasQuery): Promise<{ logs: EasL
   const users = sorted.map((d: EasDeviceTotals) => {
     const t = perType.get(deviceKey(d.user, d.deviceId));
     const row: Record<string, string | number> = {
-      'User Name': d.user, 'Device ID': d.deviceId, 'Device Type': d.deviceType,
-      'Items Sent': d.itemsReceived, 'Items Received': d.itemsSent, 'Hits': d.hits,
-      'Total Bytes Sent': d.bytesReceived, 'Total Bytes Received': d.bytesSent,
+      'User Name': d.user,
+      'Device ID': d.deviceId,
+      'Device Type': d.deviceType,
+      'Items Sent': d.itemsReceived,
+      'Items Received': d.itemsSent,
+      Hits: d.hits,
+      'Total Bytes Sent': d.bytesReceived,
+      'Total Bytes Received': d.bytesSent,
     };
     for (const [type, name] of typeColumns) {
       const c = t?.get(type);
       row[`Total ${name} Sent`] = c?.received ?? 0;
-      row[`Total ${name} Received`] = type === 'Em' ? d.emailsSent : c?.sent ?? 0;
+      row[`Total ${name} Received`] = type === 'Em' ? d.emailsSent : (c?.sent ?? 0);
     }
     Object.assign(row, {
-      'Total OOF Messages Set by Client': d.oofSet, 'Total OOF Messages Retrieved from Server': d.oofGet,
-      'Total Searches requested': d.searches, 'Total SharePoint Access': d.sharePointDocs, 'Total UNC Access': d.uncFiles,
-      'Total Attachment Downloads': d.attachments, 'Total Attachment Size': d.attachmentBytes,
+      'Total OOF Messages Set by Client': d.oofSet,
+      'Total OOF Messages Retrieved from Server': d.oofGet,
+      'Total Searches requested': d.searches,
+      'Total SharePoint Access': d.sharePointDocs,
+      'Total UNC Access': d.uncFiles,
+      'Total Attachment Downloads': d.attachments,
+      'Total Attachment Size': d.attachmentBytes,
       'Currently Compliant with Policy': compliance(d.policyAck),
     });
     return row;
@@ -349,11 +422,17 @@ export async function easExport(store: Store, q: EasQuery): Promise<{ logs: EasL
   users.push(total);
 
   // Servers.csv: s-computername when logged, else s-ip (the store keeps one of the two); cs-host is not stored
-  const serverRows = [...servers].sort((a, b) => ordinal(a.server.toLowerCase(), b.server.toLowerCase())).map((sv) => ({
-    'Server': isIP(sv.server) ? '' : sv.server, 'Host': '', 'IP Address': isIP(sv.server) ? sv.server : '',
-    'Average Unique Devices': sv.days > 0 ? round(sv.deviceDays / sv.days, 2) : 0,
-    'Hits': sv.hits, 'Total Bytes Sent': sv.bytesToDevices, 'Total Bytes Received': sv.bytesFromDevices,
-  }));
+  const serverRows = [...servers]
+    .sort((a, b) => ordinal(a.server.toLowerCase(), b.server.toLowerCase()))
+    .map((sv) => ({
+      Server: isIP(sv.server) ? '' : sv.server,
+      Host: '',
+      'IP Address': isIP(sv.server) ? sv.server : '',
+      'Average Unique Devices': sv.days > 0 ? round(sv.deviceDays / sv.days, 2) : 0,
+      Hits: sv.hits,
+      'Total Bytes Sent': sv.bytesToDevices,
+      'Total Bytes Received': sv.bytesFromDevices,
+    }));
 
   // Hourly.csv: 7 × 24 rows, Sunday first, UTC (the cmdlet's table by day of the week and hour)
   const cells = new Map(week.map((w) => [w.weekday * 24 + w.hour, w]));
@@ -361,24 +440,29 @@ export async function easExport(store: Store, q: EasQuery): Promise<{ logs: EasL
   for (let d = 0; d < 7; d++) {
     for (let h = 0; h < 24; h++) {
       const c = cells.get(d * 24 + h);
-      hourly.push({ 'Day': weekdays[d]!, 'Hour': h, 'Unique Devices': c?.devices ?? 0, 'Sync Related Requests': c?.syncRequests ?? 0 });
+      hourly.push({ Day: weekdays[d]!, Hour: h, 'Unique Devices': c?.devices ?? 0, 'Sync Related Requests': c?.syncRequests ?? 0 });
     }
   }
 
   // StatusCodes.csv
   const allHits = statuses.reduce((a, r) => a + Number(r.hits), 0);
-  const statusRows = statuses.map((r) => ({ 'Status': r.status ?? '', 'SubStatus': r.substatus ?? '', 'Hits': r.hits, 'Ratio': ratio(r.hits, allHits) }));
+  const statusRows = statuses.map((r) => ({ Status: r.status ?? '', SubStatus: r.substatus ?? '', Hits: r.hits, Ratio: ratio(r.hits, allHits) }));
 
   // PolicyCompliance.csv: devices by their latest policy acknowledgement
   const perCompliance = new Map<Compliance, number>(complianceNames.map((c) => [c, 0]));
   for (const d of devices) perCompliance.set(compliance(d.policyAck), perCompliance.get(compliance(d.policyAck))! + 1);
-  const policyRows = complianceNames.map((c) => ({ 'Compliance Type': c, 'Total': perCompliance.get(c)!, 'Ratio': ratio(perCompliance.get(c)!, devices.length) }));
+  const policyRows = complianceNames.map((c) => ({ 'Compliance Type': c, Total: perCompliance.get(c)!, Ratio: ratio(perCompliance.get(c)!, devices.length) }));
 
   // UserAgents.csv
-  const agentRows = [...agents].sort((a, b) => ordinal(a.userAgent, b.userAgent))
-    .map((a) => ({ 'User Agent': a.userAgent, 'Hits': a.hits, 'Unique Devices': a.devices }));
+  const agentRows = [...agents]
+    .sort((a, b) => ordinal(a.userAgent, b.userAgent))
+    .map((a) => ({ 'User Agent': a.userAgent, Hits: a.hits, 'Unique Devices': a.devices }));
 
-  const file = (name: (typeof exportFileNames)[number], header: readonly string[], rows: Record<string, string | number>[]): ExportFile => ({ name, header, rows });
+  const file = (name: (typeof exportFileNames)[number], header: readonly string[], rows: Record<string, string | number>[]): ExportFile => ({
+    name,
+    header,
+    rows,
+  });
   return {
     logs,
     files: [

@@ -19,18 +19,29 @@ export async function runaway(store: Store, q: EasQuery, minHits: number, per: '
       SELECT ${user} AS u, ${device} AS d, ${period} AS p, ${countOf()} AS n
       FROM ${iis} WHERE ${eas} AND ${c} GROUP BY u, d, p)
     WHERE n >= ${minHits} AND ${isDevice}`;
-  const periods = await store.query<RunawayPeriodRow>('the runaway ActiveSync devices', sql`
-    SELECT u, d, ${f.formatTime(sql`p`, per === 'hour' ? '%Y-%m-%dT%H' : '%Y-%m-%d')} AS period, n AS hits FROM (${over})`);
+  const periods = await store.query<RunawayPeriodRow>(
+    'the runaway ActiveSync devices',
+    sql`
+    SELECT u, d, ${f.formatTime(sql`p`, per === 'hour' ? '%Y-%m-%dT%H' : '%Y-%m-%d')} AS period, n AS hits FROM (${over})`,
+  );
   if (periods.length === 0) return [];
   const inOver = f.inSubquery(sql`(${user}, ${device}, ${period})`, sql`SELECT u, d, p FROM (${over})`);
   const perKind = (kind: RunawayCountRow['kind'], key: Sql, from: Sql, cond: Sql) =>
-    store.query<Omit<RunawayCountRow, 'kind'>>(`the runaway ActiveSync devices (${kind})`, sql`
+    store
+      .query<Omit<RunawayCountRow, 'kind'>>(
+        `the runaway ActiveSync devices (${kind})`,
+        sql`
       SELECT ${user} AS u, ${device} AS d, ${key} AS k, ${countOf()} AS n
-      FROM ${from} WHERE ${eas} AND ${cond} AND ${inOver} GROUP BY u, d, k`).then((rows) => rows.map((r) => ({ ...r, kind })));
+      FROM ${from} WHERE ${eas} AND ${cond} AND ${inOver} GROUP BY u, d, k`,
+      )
+      .then((rows) => rows.map((r) => ({ ...r, kind })));
   const [attrs, ...counts] = await Promise.all([
-    store.query<RunawayAttrRow>('the runaway ActiveSync devices', sql`
+    store.query<RunawayAttrRow>(
+      'the runaway ActiveSync devices',
+      sql`
       SELECT ${user} AS u, ${device} AS d, ${latest('eas_device_type')} AS ${ident('deviceType')}, ${latest('user_agent')} AS ${ident('userAgent')}
-      FROM ${iis} WHERE ${eas} AND ${f.inSubquery(sql`(${user}, ${device})`, sql`SELECT u, d FROM (${over})`)} GROUP BY u, d`),
+      FROM ${iis} WHERE ${eas} AND ${f.inSubquery(sql`(${user}, ${device})`, sql`SELECT u, d FROM (${over})`)} GROUP BY u, d`,
+    ),
     perKind('command', cmd, iis, c),
     perKind('httpStatus', sql`ifNull(${f.toText(sql`status`)}, '')`, iis, c),
     perKind('error', sql`err`, eachPart('eas_errors', 'err'), sql`${logged} AND eas_errors != '' AND err != ''`),
@@ -38,12 +49,32 @@ export async function runaway(store: Store, q: EasQuery, minHits: number, per: '
   return assembleRunaway(periods, attrs, counts.flat());
 }
 
-export interface RunawayPeriodRow { u: string; d: string; period: string; hits: number | string }
-export interface RunawayAttrRow { u: string; d: string; deviceType: string | null; userAgent: string | null }
-export interface RunawayCountRow { u: string; d: string; kind: 'command' | 'httpStatus' | 'error'; k: string; n: number | string }
+export interface RunawayPeriodRow {
+  u: string;
+  d: string;
+  period: string;
+  hits: number | string;
+}
+export interface RunawayAttrRow {
+  u: string;
+  d: string;
+  deviceType: string | null;
+  userAgent: string | null;
+}
+export interface RunawayCountRow {
+  u: string;
+  d: string;
+  kind: 'command' | 'httpStatus' | 'error';
+  k: string;
+  n: number | string;
+}
 
 /** the answer from the three row sets */
-export function assembleRunaway(periods: readonly RunawayPeriodRow[], attrs: readonly RunawayAttrRow[], counts: readonly RunawayCountRow[]): EasRunawayDevice[] {
+export function assembleRunaway(
+  periods: readonly RunawayPeriodRow[],
+  attrs: readonly RunawayAttrRow[],
+  counts: readonly RunawayCountRow[],
+): EasRunawayDevice[] {
   const byKey = new Map<string, EasRunawayDevice>();
   const key = (u: string, d: string) => `${u}\u0000${d}`;
   for (const p of periods) {
@@ -56,7 +87,10 @@ export function assembleRunaway(periods: readonly RunawayPeriodRow[], attrs: rea
   }
   for (const a of attrs) {
     const dev = byKey.get(key(a.u, a.d));
-    if (dev) { dev.deviceType = a.deviceType ?? ''; dev.userAgent = a.userAgent ?? ''; }
+    if (dev) {
+      dev.deviceType = a.deviceType ?? '';
+      dev.userAgent = a.userAgent ?? '';
+    }
   }
   for (const c of counts) {
     const dev = byKey.get(key(c.u, c.d));

@@ -9,7 +9,9 @@
 // values whose decoded bytes are not UTF-8.
 import { isUtf8 } from 'node:buffer';
 
-const PERCENT = 37, PLUS = 43, SPACE = 32;
+const PERCENT = 37,
+  PLUS = 43,
+  SPACE = 32;
 
 function hexVal(c: number): number {
   if (c >= 48 && c <= 57) return c - 48;
@@ -20,7 +22,10 @@ function hexVal(c: number): number {
 
 /** src[s, e) needs decoding (holds a % or, when plusIsSpace, a +) */
 export function needsUrlDecode(src: Uint8Array, s: number, e: number, plusIsSpace: boolean): boolean {
-  for (let i = s; i < e; i++) { const c = src[i]; if (c === PERCENT || (c === PLUS && plusIsSpace)) return true; }
+  for (let i = s; i < e; i++) {
+    const c = src[i];
+    if (c === PERCENT || (c === PLUS && plusIsSpace)) return true;
+  }
   return false;
 }
 
@@ -29,11 +34,19 @@ export function urlDecodeBytes(src: Uint8Array, s: number, e: number, dst: Uint8
   let p = at;
   for (let i = s; i < e; i++) {
     const c = src[i]!;
-    if (c === PLUS && plusIsSpace) { dst[p++] = SPACE; continue; }
+    if (c === PLUS && plusIsSpace) {
+      dst[p++] = SPACE;
+      continue;
+    }
     if (c === PERCENT && i + 2 < e) {
-      const h = hexVal(src[i + 1]!), l = hexVal(src[i + 2]!);
+      const h = hexVal(src[i + 1]!),
+        l = hexVal(src[i + 2]!);
       const b = (h << 4) | l;
-      if (h >= 0 && l >= 0 && b >= 32 && b !== 127) { dst[p++] = b; i += 2; continue; }
+      if (h >= 0 && l >= 0 && b >= 32 && b !== 127) {
+        dst[p++] = b;
+        i += 2;
+        continue;
+      }
     }
     dst[p++] = c;
   }

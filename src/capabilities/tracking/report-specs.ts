@@ -5,8 +5,16 @@ import type { TrafficRow } from './types.js';
 import { outputParams, rangeOf, rangeOrder, rangeParams } from '../params.js';
 import { defineReport, param, type Check } from '../report.js';
 import {
-  classesReport, classifyDefaults, topKeys, topReport, trafficReport, usersReport, userClasses,
-  type ClassesReport, type ClassifyOptions, type UserRow,
+  classesReport,
+  classifyDefaults,
+  topKeys,
+  topReport,
+  trafficReport,
+  usersReport,
+  userClasses,
+  type ClassesReport,
+  type ClassifyOptions,
+  type UserRow,
 } from './reports.js';
 
 // ---- light / medium / heavy: the parameters of users, classes and top ----------------------------
@@ -16,8 +24,20 @@ const classifyParams = [
   ...outputParams,
   param.number('lightMax', '--light-max <n>', 'n below this is light', { default: classifyDefaults.lightMax }),
   param.number('heavyMin', '--heavy-min <n>', 'n at or above this is heavy', { default: classifyDefaults.heavyMin }),
-  param.choice('mode', '--mode <mode>', 'combined: n = sqrt((sent² + received²)/2) per day; sent: sent per day alone', ['combined', 'sent'] as const, classifyDefaults.mode),
-  param.choice('recipients', '--recipients <policy>', 'a sent message counts once, or once per recipient', ['once', 'each'] as const, classifyDefaults.recipients),
+  param.choice(
+    'mode',
+    '--mode <mode>',
+    'combined: n = sqrt((sent² + received²)/2) per day; sent: sent per day alone',
+    ['combined', 'sent'] as const,
+    classifyDefaults.mode,
+  ),
+  param.choice(
+    'recipients',
+    '--recipients <policy>',
+    'a sent message counts once, or once per recipient',
+    ['once', 'each'] as const,
+    classifyDefaults.recipients,
+  ),
 ] as const;
 
 type ClassifyValues = Omit<ClassifyOptions, 'range'> & { from: string | undefined; to: string | undefined };
@@ -53,7 +73,11 @@ const trafficColumns: ColumnSpec<TrafficRow>[] = [
   { key: 'deliveries', title: 'deliveries', kind: 'int' },
 ];
 
-interface ClassRow { class: string; users: number; percent: number }
+interface ClassRow {
+  class: string;
+  users: number;
+  percent: number;
+}
 const classColumns: ColumnSpec<ClassRow>[] = [
   { key: 'class', title: 'class', kind: 'text' },
   { key: 'users', title: 'users', kind: 'int' },

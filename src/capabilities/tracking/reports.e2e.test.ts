@@ -32,7 +32,15 @@ for (const version of versions) {
     assert.equal(summary.rejects, 0, JSON.stringify(summary.examples));
     assert.ok(summary.files >= 3, 'several server logs');
 
-    const users = JSON.parse((await mxray(['tracking', 'users', '--db', db, '--json'])).stdout) as { user: string; sent: number; received: number; sentBytes: number; receivedBytes: number; n: number; class: string }[];
+    const users = JSON.parse((await mxray(['tracking', 'users', '--db', db, '--json'])).stdout) as {
+      user: string;
+      sent: number;
+      received: number;
+      sentBytes: number;
+      receivedBytes: number;
+      n: number;
+      class: string;
+    }[];
     const got = Object.fromEntries(users.map((u) => [u.user, { sent: u.sent, received: u.received, sentBytes: u.sentBytes, receivedBytes: u.receivedBytes }]));
     assert.deepEqual(got, truth.users);
 
@@ -41,7 +49,12 @@ for (const version of versions) {
     assert.deepEqual({ light: classes.classes.light.users, medium: classes.classes.medium.users, heavy: classes.classes.heavy.users }, truth.classes);
     assert.ok(truth.classes.light > 0 && truth.classes.medium + truth.classes.heavy > 0, 'the sample has a mix of classes');
 
-    const traffic = JSON.parse((await mxray(['tracking', 'traffic', '--by', 'day', '--db', db, '--json'])).stdout) as { period: string; messages: number; bytes: number; deliveries: number }[];
+    const traffic = JSON.parse((await mxray(['tracking', 'traffic', '--by', 'day', '--db', db, '--json'])).stdout) as {
+      period: string;
+      messages: number;
+      bytes: number;
+      deliveries: number;
+    }[];
     assert.deepEqual(Object.fromEntries(traffic.map((t) => [t.period, { messages: t.messages, bytes: t.bytes, deliveries: t.deliveries }])), truth.traffic);
 
     // the same logs again, and a second copy of one server's logs under another name: nothing changes

@@ -70,7 +70,11 @@ export function classesOf(rows: readonly UserRow[], days: number, o: Pick<Classi
   const total = rows.length;
   const pct = (n: number) => (total ? round((100 * n) / total, 2) : 0);
   return {
-    days, mode: o.mode, lightMax: o.lightMax, heavyMin: o.heavyMin, users: total,
+    days,
+    mode: o.mode,
+    lightMax: o.lightMax,
+    heavyMin: o.heavyMin,
+    users: total,
     classes: {
       light: { users: counts.light, percent: pct(counts.light) },
       medium: { users: counts.medium, percent: pct(counts.medium) },

@@ -60,9 +60,16 @@ export const directorySection = defineSection({
     })
     .transform((o, ctx) => joinSecret(o, 'password', ctx))
     .superRefine((o, ctx) => {
-      if (o.bindDn !== undefined && !o.password) ctx.addIssue({ code: 'custom', message: 'a bind DN needs its password: give passwordFile: PATH or passwordEnv: NAME', path: ['bindDn'] });
-      if (o.bindDn === undefined && o.password) ctx.addIssue({ code: 'custom', message: 'a password without bindDn: say whom to bind as (or remove the password for an anonymous bind)', path: [o.password.key] });
-      if (o.tls.starttls && /^ldaps:/i.test(o.url)) ctx.addIssue({ code: 'custom', message: 'starttls is for ldap:// URLs; ldaps:// is TLS from the start', path: ['tls', 'starttls'] });
+      if (o.bindDn !== undefined && !o.password)
+        ctx.addIssue({ code: 'custom', message: 'a bind DN needs its password: give passwordFile: PATH or passwordEnv: NAME', path: ['bindDn'] });
+      if (o.bindDn === undefined && o.password)
+        ctx.addIssue({
+          code: 'custom',
+          message: 'a password without bindDn: say whom to bind as (or remove the password for an anonymous bind)',
+          path: [o.password.key],
+        });
+      if (o.tls.starttls && /^ldaps:/i.test(o.url))
+        ctx.addIssue({ code: 'custom', message: 'starttls is for ldap:// URLs; ldaps:// is TLS from the start', path: ['tls', 'starttls'] });
     }),
   doc: `# The LDAP directory (Active Directory or OpenLDAP): who is who. Presence maps accounts to
 # mailboxes with it; rules test group membership (memberOf) with it.

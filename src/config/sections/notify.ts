@@ -9,15 +9,19 @@ const smtpPorts = { tls: 465, starttls: 587, none: 25 } as const;
 
 /** a sender: addr@domain or Name <addr@domain> */
 function mailbox() {
-  return text('a sender address like mxray@corp.example or "mxray <mxray@corp.example>"')
-    .refine((v) => /^([^<>]*<[^<>@\s]+@[^<>@\s]+>|[^<>@\s]+@[^<>@\s]+)$/.test(v.trim()), { error: (iss) => `expected a sender address like mxray@corp.example or "mxray <mxray@corp.example>", got ${got(iss.input)}` });
+  return text('a sender address like mxray@corp.example or "mxray <mxray@corp.example>"').refine(
+    (v) => /^([^<>]*<[^<>@\s]+@[^<>@\s]+>|[^<>@\s]+@[^<>@\s]+)$/.test(v.trim()),
+    { error: (iss) => `expected a sender address like mxray@corp.example or "mxray <mxray@corp.example>", got ${got(iss.input)}` },
+  );
 }
 
 const smtp = z
   .strictObject({
     host: hostName(),
     port: port().optional(),
-    security: z.enum(['starttls', 'tls', 'none'], { error: (iss) => `expected starttls, tls (TLS from the start) or none, got ${got(iss.input)}` }).default('starttls'),
+    security: z
+      .enum(['starttls', 'tls', 'none'], { error: (iss) => `expected starttls, tls (TLS from the start) or none, got ${got(iss.input)}` })
+      .default('starttls'),
     user: text('the account to log in as').optional(),
     ...secretKeys('password'),
     from: mailbox(),
@@ -36,9 +40,11 @@ const smtp = z
     return { host, port: port ?? smtpPorts[rest.security], ...rest };
   })
   .superRefine((o, ctx) => {
-    if (o.user !== undefined && !o.password) ctx.addIssue({ code: 'custom', message: 'a user needs its password: give passwordFile: PATH or passwordEnv: NAME', path: ['user'] });
+    if (o.user !== undefined && !o.password)
+      ctx.addIssue({ code: 'custom', message: 'a user needs its password: give passwordFile: PATH or passwordEnv: NAME', path: ['user'] });
     if (o.user === undefined && o.password) ctx.addIssue({ code: 'custom', message: 'a password without user: say whom to log in as', path: [o.password.key] });
-    if (o.password && o.security === 'none') ctx.addIssue({ code: 'custom', message: 'a password over a connection without TLS: use security: starttls or tls', path: ['security'] });
+    if (o.password && o.security === 'none')
+      ctx.addIssue({ code: 'custom', message: 'a password over a connection without TLS: use security: starttls or tls', path: ['security'] });
   });
 
 /** header names whose values are credentials: a literal value of one is refused like a password */
@@ -50,7 +56,10 @@ export const secretHeader = /^(authorization|proxy-authorization|cookie)$|token|
 const headerValue = z.preprocess(
   (v) => (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? { literal: String(v) } : v),
   z
-    .strictObject({ literal: z.string().optional(), ...secretKeys('value') }, { error: (iss) => expected('a header value, or { valueFile: PATH } / { valueEnv: NAME } for a secret one', iss.input) })
+    .strictObject(
+      { literal: z.string().optional(), ...secretKeys('value') },
+      { error: (iss) => expected('a header value, or { valueFile: PATH } / { valueEnv: NAME } for a secret one', iss.input) },
+    )
     .transform((o, ctx) => joinSecret(o, 'value', ctx))
     .transform((o, ctx) => {
       const v = o.literal ?? o.value;
@@ -66,7 +75,11 @@ const webhook = z.strictObject({
     .superRefine((h, ctx) => {
       for (const [name, v] of Object.entries(h)) {
         if (typeof v === 'string' && secretHeader.test(name)) {
-          ctx.addIssue({ code: 'custom', message: `the ${name} header carries a secret: give { valueFile: PATH } or { valueEnv: NAME } (the file or variable holds the whole value)`, path: [name] });
+          ctx.addIssue({
+            code: 'custom',
+            message: `the ${name} header carries a secret: give { valueFile: PATH } or { valueEnv: NAME } (the file or variable holds the whole value)`,
+            path: [name],
+          });
         }
       }
     })

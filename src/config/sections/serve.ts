@@ -22,9 +22,12 @@ const auth = z
   .transform((o, ctx) => joinSecret(joinSecret(o, 'token', ctx), 'password', ctx))
   .superRefine((o, ctx) => {
     const basic = o.user !== undefined || o.password !== undefined;
-    if (o.token && basic) ctx.addIssue({ code: 'custom', message: 'give a token (tokenFile/tokenEnv) or a user with a password, not both', path: [o.token.key] });
-    else if (!o.token && !basic) ctx.addIssue({ code: 'custom', message: 'give tokenFile: PATH (or tokenEnv: NAME), or user: with passwordFile: PATH (or passwordEnv: NAME)' });
-    else if (o.user !== undefined && !o.password) ctx.addIssue({ code: 'custom', message: 'a user needs its password: give passwordFile: PATH or passwordEnv: NAME', path: ['user'] });
+    if (o.token && basic)
+      ctx.addIssue({ code: 'custom', message: 'give a token (tokenFile/tokenEnv) or a user with a password, not both', path: [o.token.key] });
+    else if (!o.token && !basic)
+      ctx.addIssue({ code: 'custom', message: 'give tokenFile: PATH (or tokenEnv: NAME), or user: with passwordFile: PATH (or passwordEnv: NAME)' });
+    else if (o.user !== undefined && !o.password)
+      ctx.addIssue({ code: 'custom', message: 'a user needs its password: give passwordFile: PATH or passwordEnv: NAME', path: ['user'] });
     else if (o.user === undefined && o.password) ctx.addIssue({ code: 'custom', message: 'a password without user: say who logs in', path: [o.password.key] });
   });
 
@@ -48,7 +51,12 @@ export const serveSection = defineSection({
     })
     .superRefine((o, ctx) => {
       // the API serves mail metadata: beyond this machine only with a login
-      if (!isLoopback(o.listen.host) && !o.auth) ctx.addIssue({ code: 'custom', message: `listening on ${o.listen.host} (beyond this machine) needs auth: give auth.tokenFile or auth.user with auth.passwordFile, or listen on 127.0.0.1`, path: ['listen', 'host'] });
+      if (!isLoopback(o.listen.host) && !o.auth)
+        ctx.addIssue({
+          code: 'custom',
+          message: `listening on ${o.listen.host} (beyond this machine) needs auth: give auth.tokenFile or auth.user with auth.passwordFile, or listen on 127.0.0.1`,
+          path: ['listen', 'host'],
+        });
     }),
   doc: `# mxray serve: the one long-running process (dashboard, HTTP API, presence polling, the monitor's
 # schedule, rules on new events): where it listens, who may talk to it, its certificate.

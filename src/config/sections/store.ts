@@ -11,7 +11,10 @@ function storeUrl() {
     const shown = v.replace(/\/\/[^@/?#]*@/, '//');
     if (/^clickhouse:\/\//i.test(v)) {
       if (/\/\/[^@/?#]*:[^@/?#]*@/.test(v)) {
-        ctx.addIssue({ code: 'custom', message: 'the URL holds a password: keep it out of the file; set MXRAY_CLICKHOUSE_USER and MXRAY_CLICKHOUSE_PASSWORD_FILE in the environment instead' });
+        ctx.addIssue({
+          code: 'custom',
+          message: 'the URL holds a password: keep it out of the file; set MXRAY_CLICKHOUSE_USER and MXRAY_CLICKHOUSE_PASSWORD_FILE in the environment instead',
+        });
         return;
       }
       try {

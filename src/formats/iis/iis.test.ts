@@ -16,7 +16,10 @@ const synthDir = repoPath('fixtures', 'iis');
 
 /** sample files (not golden files) of a fixture folder */
 function samples(dir: string): string[] {
-  return readdirSync(dir).filter((f) => !f.endsWith('.json')).sort().map((f) => join(dir, f));
+  return readdirSync(dir)
+    .filter((f) => !f.endsWith('.json'))
+    .sort()
+    .map((f) => join(dir, f));
 }
 
 /** X.log, X.log.excerpt, X.LOG.excerpt → X.expected.json; X.cleaned.log → X.cleaned.expected.json */
@@ -54,12 +57,17 @@ test('corpus: exact copies that need a clean-up are rejected with reasons, never
 });
 
 test('corpus: Exchange CSV logs (HttpProxy) are not read as IIS', async () => {
-  for (const name of ['Qazeer-artefacts.help__microsoft_exchange_md__Eas_HttpProxy_example.log',
+  for (const name of [
+    'Qazeer-artefacts.help__microsoft_exchange_md__Eas_HttpProxy_example.log',
     'anquanke-MWR2016-peas__HttpProxy_Eas_HttpProxy_2016081619-1.LOG.excerpt',
-    'anquanke-MWR2016-peas__HttpProxy_Eas_HttpProxy_2016081619-1.cleaned.log']) {
+    'anquanke-MWR2016-peas__HttpProxy_Eas_HttpProxy_2016081619-1.cleaned.log',
+  ]) {
     const p = await parse(corpusDir, name);
     assert.equal(p.rows.length, 0, name);
-    assert.ok(p.rejects.every((r) => r.reason === 'no-header'), name);
+    assert.ok(
+      p.rejects.every((r) => r.reason === 'no-header'),
+      name,
+    );
   }
 });
 
@@ -96,10 +104,15 @@ test('corpus: Exchange 2003 (IIS 6 default layout, 2003 Log form)', async () => 
 test('a new header block mid-file changes the layout', async () => {
   const p = await parse(synthDir, 'header_change.log');
   assert.equal(p.rows.length, 4);
-  assert.deepEqual(p.rows.map((r) => [r.server, r.site, r.sc_bytes, r.time_taken]), [
-    ['10.0.0.21', '', null, '470012'], ['10.0.0.21', '', null, '15'],
-    ['EX01', 'W3SVC1', '1532', '187'], ['EX01', 'W3SVC1', '0', '3'],
-  ]);
+  assert.deepEqual(
+    p.rows.map((r) => [r.server, r.site, r.sc_bytes, r.time_taken]),
+    [
+      ['10.0.0.21', '', null, '470012'],
+      ['10.0.0.21', '', null, '15'],
+      ['EX01', 'W3SVC1', '1532', '187'],
+      ['EX01', 'W3SVC1', '0', '3'],
+    ],
+  );
   assert.deepEqual(reasons(p), [[13, 'field-count']]);
   assert.ok(p.notes.some((n) => /line 10 changes the layout \(15 → 21 fields\)/.test(n)));
 });
@@ -115,25 +128,31 @@ test('custom trailing fields are tolerated', async () => {
 test('usernames: URL-decoded once, + is a space, bad escapes as logged, User= when cs-username is empty', async () => {
   const p = await parse(synthDir, 'encoded_usernames.log');
   // eas_user is stored lowercased (schema: lower), username as logged
-  assert.deepEqual(p.rows.map((r) => [r.username, r.eas_user]), [
-    ['CONTOSO\\jdoe', 'contoso\\jdoe'],
-    ['Jérôme.Dupré@contoso.com', 'jérôme.dupré@contoso.com'],
-    ['CONTOSO\\Mary Jones', 'contoso\\mary jones'],
-    ['', 'contoso\\bwhite'],
-    ['bad%FFbyte', 'bad%ffbyte'],
-  ]);
+  assert.deepEqual(
+    p.rows.map((r) => [r.username, r.eas_user]),
+    [
+      ['CONTOSO\\jdoe', 'contoso\\jdoe'],
+      ['Jérôme.Dupré@contoso.com', 'jérôme.dupré@contoso.com'],
+      ['CONTOSO\\Mary Jones', 'contoso\\mary jones'],
+      ['', 'contoso\\bwhite'],
+      ['bad%FFbyte', 'bad%ffbyte'],
+    ],
+  );
   assert.equal(p.rows[3]!.eas_cmd, ''); // OPTIONS names no command
   assert.deepEqual([p.rows[4]!.eas_device_id, p.rows[4]!.eas_device_type, p.rows[4]!.user_agent], ['x%zz', 'Test%00', 'Test/agent 1.0']);
 });
 
 test('user agents: + is a space, %XX decoded, - is empty', async () => {
   const p = await parse(synthDir, 'user_agents.log');
-  assert.deepEqual(p.rows.map((r) => r.user_agent), [
-    'Outlook-iOS-Android/1.0',
-    'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/122.0.0.0 Safari/537.36 Edg/122.0.0.0',
-    'Samsung Email+/6.1.90.16',
-    '',
-  ]);
+  assert.deepEqual(
+    p.rows.map((r) => r.user_agent),
+    [
+      'Outlook-iOS-Android/1.0',
+      'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/122.0.0.0 Safari/537.36 Edg/122.0.0.0',
+      'Samsung Email+/6.1.90.16',
+      '',
+    ],
+  );
 });
 
 test('front end and back end log the same request: eas_backend tells them apart', async () => {
@@ -148,16 +167,28 @@ test('front end and back end log the same request: eas_backend tells them apart'
 test('bad lines: one reject reason each, good lines around them kept', async () => {
   const p = await parse(synthDir, 'bad_lines.log');
   assert.deepEqual(reasons(p), [
-    [1, 'no-header'], [7, 'field-count'], [8, 'bad-time'], [9, 'bad-time'], [10, 'bad-number'], [11, 'bad-number'],
-    [13, 'malformed'], [18, 'no-header'],
+    [1, 'no-header'],
+    [7, 'field-count'],
+    [8, 'bad-time'],
+    [9, 'bad-time'],
+    [10, 'bad-number'],
+    [11, 'bad-number'],
+    [13, 'malformed'],
+    [18, 'no-header'],
   ]);
-  assert.deepEqual(p.rows.map((r) => r.line), ['6', '21']);
+  assert.deepEqual(
+    p.rows.map((r) => r.line),
+    ['6', '21'],
+  );
   assert.ok(p.notes.some((n) => /line 14: '#Software: Microsoft Exchange Server' is an Exchange log/.test(n)));
 });
 
 test('a header without date takes the day from #Date', async () => {
   const p = await parse(synthDir, 'time_only.log');
-  assert.deepEqual(p.rows.map((r) => r.ts), ['2024-03-07 06:30:00.000', '2024-03-08 00:00:02.000']);
+  assert.deepEqual(
+    p.rows.map((r) => r.ts),
+    ['2024-03-07 06:30:00.000', '2024-03-08 00:00:02.000'],
+  );
   assert.equal(p.rows[0]!.eas_heartbeat, '1680');
   assert.equal(p.rows[0]!.server, '10.0.0.21');
   assert.equal(p.rows[0]!.port, null);
@@ -165,22 +196,31 @@ test('a header without date takes the day from #Date', async () => {
 
 test('base64-encoded queries: command, device, protocol, policy key, user', async () => {
   const p = await parse(synthDir, 'base64_query.log');
-  assert.deepEqual(p.rows.map((r) => [r.eas_cmd, r.eas_user, r.eas_device_id, r.eas_device_type, r.eas_protocol, r.eas_policy_key]), [
-    ['Sync', 'contoso\\robby', '350808136592FB7C5BF2250616CDF6FC', 'WP8', '14.0', '784950523'],
-    ['ItemOperations', 'jdoe@contoso.com', 'FBFE3FF7E1D2C3B4A5968778695A4B3C', 'WindowsMail', '16.1', '3166893510'],
-    ['ItemOperations', 'contoso\\jdoe', 'FBFE3FF7E1D2C3B4A5968778695A4B3C', 'WindowsMail', '16.1', '3166893510'],
-    ['FolderSync', 'contoso\\jdoe', 'ApplF17XK2QHJC6F', 'iPhone', '14.1', null],
-    ['', 'contoso\\jdoe', '', '', '', null],
-  ]);
+  assert.deepEqual(
+    p.rows.map((r) => [r.eas_cmd, r.eas_user, r.eas_device_id, r.eas_device_type, r.eas_protocol, r.eas_policy_key]),
+    [
+      ['Sync', 'contoso\\robby', '350808136592FB7C5BF2250616CDF6FC', 'WP8', '14.0', '784950523'],
+      ['ItemOperations', 'jdoe@contoso.com', 'FBFE3FF7E1D2C3B4A5968778695A4B3C', 'WindowsMail', '16.1', '3166893510'],
+      ['ItemOperations', 'contoso\\jdoe', 'FBFE3FF7E1D2C3B4A5968778695A4B3C', 'WindowsMail', '16.1', '3166893510'],
+      ['FolderSync', 'contoso\\jdoe', 'ApplF17XK2QHJC6F', 'iPhone', '14.1', null],
+      ['', 'contoso\\jdoe', '', '', '', null],
+    ],
+  );
   assert.equal(p.rows[0]!.eas_server_adds, '2');
 });
 
 test('EAS Log variants: the typed columns', async () => {
   const p = await parse(synthDir, 'eas_log_variants.log');
   const by = (line: number) => p.rows.find((r) => r.line === String(line))!;
-  assert.deepEqual([by(5).eas_sync_type, by(5).eas_folder_types, by(5).eas_server_adds, by(5).eas_status, by(5).eas_policy_key], ['S', 'Em', '1', '1', '2260121383']);
+  assert.deepEqual(
+    [by(5).eas_sync_type, by(5).eas_folder_types, by(5).eas_server_adds, by(5).eas_status, by(5).eas_policy_key],
+    ['S', 'Em', '1', '1', '2260121383'],
+  );
   assert.equal(by(8).eas_heartbeat, '780');
-  assert.deepEqual([by(9).eas_folder_types, by(9).eas_sync_type, by(9).eas_client_changes, by(9).eas_server_adds, by(9).eas_server_deletes], ['Em;Ca;Co', 'S;F', '1', '28', '1']);
+  assert.deepEqual(
+    [by(9).eas_folder_types, by(9).eas_sync_type, by(9).eas_client_changes, by(9).eas_server_adds, by(9).eas_server_deletes],
+    ['Em;Ca;Co', 'S;F', '1', '28', '1'],
+  );
   assert.deepEqual([by(10).eas_oof, by(10).eas_device_model, by(10).eas_device_os], ['Get', 'SM-G991B', 'Android 13']);
   assert.equal(by(11).eas_policy_ack, '2');
   assert.deepEqual([by(12).eas_attachments, by(12).eas_attachment_bytes, by(12).eas_sharepoint_docs], ['1', '204800', '2']);
@@ -195,7 +235,7 @@ test('EAS Log variants: the typed columns', async () => {
 
 // ---- the Log= value stored once -------------------------------------------------------------
 
-test('uri_query: an ActiveSync request\'s first Log= value is cut out (it is eas_log); fullUriQuery puts it back', () => {
+test("uri_query: an ActiveSync request's first Log= value is cut out (it is eas_log); fullUriQuery puts it back", () => {
   const queries: [string, string, boolean][] = [
     // [stem, query as logged, ActiveSync]
     ['/Microsoft-Server-ActiveSync/default.eas', 'Cmd=Ping&User=jdoe&Log=V141_Hb1680_S1', true],
@@ -210,11 +250,22 @@ test('uri_query: an ActiveSync request\'s first Log= value is cut out (it is eas
     ['/Microsoft-Server-ActiveSync/default.eas', '-', true],
     ['/owa/default.aspx', 'a=1&Log=kept', false], // not ActiveSync: the whole query
   ];
-  const fields = '#Fields: date time s-ip cs-method cs-uri-stem cs-uri-query s-port cs-username c-ip cs(User-Agent) sc-status sc-substatus sc-win32-status time-taken';
+  const fields =
+    '#Fields: date time s-ip cs-method cs-uri-stem cs-uri-query s-port cs-username c-ip cs(User-Agent) sc-status sc-substatus sc-win32-status time-taken';
   for (const escapes of [false, true]) {
     const out = new TsvWriter(iisRequests, 1, escapes);
-    const parser: Parser = iis.parser({ file: 'x', out: () => out, reject() { assert.fail('reject'); }, note() {} });
-    const feed = (l: string, n: number) => { const b = Buffer.from(l, 'utf8'); parser.line(b, 0, b.length, n, 0); };
+    const parser: Parser = iis.parser({
+      file: 'x',
+      out: () => out,
+      reject() {
+        assert.fail('reject');
+      },
+      note() {},
+    });
+    const feed = (l: string, n: number) => {
+      const b = Buffer.from(l, 'utf8');
+      parser.line(b, 0, b.length, n, 0);
+    };
     feed(fields, 1);
     for (const [i, [stem, q]] of queries.entries()) feed(`2024-03-04 10:00:00 10.0.0.1 POST ${stem} ${q} 443 jdoe 10.0.0.2 Agent 200 0 0 15`, i + 2);
     const rows = parseTsv(out.take(), escapes);
@@ -222,8 +273,13 @@ test('uri_query: an ActiveSync request\'s first Log= value is cut out (it is eas
     queries.forEach(([, q, eas], i) => {
       const stored = q === '-' ? '' : q.replace(/\t/g, ' ');
       const r = rows[i]!;
-      const uri = r[col('uri_query')]!, log = r[col('eas_log')]!;
-      if (!eas) { assert.equal(uri, stored); assert.equal(log, null); return; }
+      const uri = r[col('uri_query')]!,
+        log = r[col('eas_log')]!;
+      if (!eas) {
+        assert.equal(uri, stored);
+        assert.equal(log, null);
+        return;
+      }
       assert.equal(uri, cutLogValue(stored), q);
       assert.equal(fullUriQuery(uri, log), stored, q);
       const range = logValueRange(stored);
@@ -244,7 +300,10 @@ function parseResumed(path: string, cut: number): (string | null)[][] {
   let parser: Parser = iis.parser(ctx);
   lines.forEach((l, i) => {
     if (i === cut) parser = iis.parser(ctx, JSON.parse(JSON.stringify(parser.state())));
-    if (l) { const b = Buffer.from(l, 'utf8'); parser.line(b, 0, b.length, i + 1, 0); }
+    if (l) {
+      const b = Buffer.from(l, 'utf8');
+      parser.line(b, 0, b.length, i + 1, 0);
+    }
   });
   parser.end();
   return parseTsv(out.take(), true);
@@ -262,16 +321,26 @@ test('resume: state() carries the #Fields map and #Date across a restart', () =>
 // ---- sniffing --------------------------------------------------------------------------------
 
 function sampleOf(path: string) {
-  return { name: basename(path), lines: readFileSync(path, 'utf8').replace(/^\uFEFF/, '').split(/\r?\n/).filter((l) => l !== '').slice(0, 40) };
+  return {
+    name: basename(path),
+    lines: readFileSync(path, 'utf8')
+      .replace(/^\uFEFF/, '')
+      .split(/\r?\n/)
+      .filter((l) => l !== '')
+      .slice(0, 40),
+  };
 }
 
 test('sniff: IIS samples are claimed, with a reason', () => {
   const iisSamples = [
-    ...['anquanke-MWR2016-peas__W3SVC1_u_ex160816.cleaned.log', 'anquanke-MWR2016-peas__W3SVC2_u_ex160816.cleaned.log',
+    ...[
+      'anquanke-MWR2016-peas__W3SVC1_u_ex160816.cleaned.log',
+      'anquanke-MWR2016-peas__W3SVC2_u_ex160816.cleaned.log',
       'anquanke-MWR2016-peas__W3SVC1_u_ex160816.log.excerpt',
       'm365internals_2022-10-07_hunting-in-on-premises-exchange-server-logs__iis_webshell.log',
       'ms-qa_430572_ios-activesync-larger-attachments__iis_lines.cleaned.log',
-      'pastebin_fCbe6Wij__exchange2003_iis_activesync_excerpt.cleaned.log'].map((f) => join(corpusDir, f)),
+      'pastebin_fCbe6Wij__exchange2003_iis_activesync_excerpt.cleaned.log',
+    ].map((f) => join(corpusDir, f)),
     ...samples(synthDir),
   ];
   for (const path of iisSamples) {
@@ -297,10 +366,14 @@ test('sniff: Exchange CSV logs and other corpus files are not claimed', () => {
     }
   };
   for (const d of readdirSync(repoPath('fixtures', 'corpus'))) if (d !== 'iis_activesync') walk(repoPath('fixtures', 'corpus', d));
-  others.push(...['Qazeer-artefacts.help__microsoft_exchange_md__Eas_HttpProxy_example.log',
-    'anquanke-MWR2016-peas__HttpProxy_Eas_HttpProxy_2016081619-1.LOG.excerpt',
-    'anquanke-MWR2016-peas__HttpProxy_Eas_HttpProxy_2016081619-1.cleaned.log',
-    'MicrosoftDocs_KB2563324_current-issues-activesync-third-party-devices__iis_uri_query_example.cleaned.log'].map((f) => join(corpusDir, f)));
+  others.push(
+    ...[
+      'Qazeer-artefacts.help__microsoft_exchange_md__Eas_HttpProxy_example.log',
+      'anquanke-MWR2016-peas__HttpProxy_Eas_HttpProxy_2016081619-1.LOG.excerpt',
+      'anquanke-MWR2016-peas__HttpProxy_Eas_HttpProxy_2016081619-1.cleaned.log',
+      'MicrosoftDocs_KB2563324_current-issues-activesync-third-party-devices__iis_uri_query_example.cleaned.log',
+    ].map((f) => join(corpusDir, f)),
+  );
   assert.ok(others.length > 5);
   for (const path of others) {
     const s = iis.sniff(sampleOf(path));

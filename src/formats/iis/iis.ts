@@ -39,7 +39,13 @@ import { decodeBase64Query, type Base64Request } from '../../capabilities/active
 import { needsUrlDecode, urlDecode, urlDecodeBytes } from '../../capabilities/activesync/url.js';
 
 const EMPTY = Buffer.alloc(0);
-const HASH = 35, SPACE = 32, DASH = 45, AMP = 38, EQUALS = 61, SLASH = 47, COLON = 58;
+const HASH = 35,
+  SPACE = 32,
+  DASH = 45,
+  AMP = 38,
+  EQUALS = 61,
+  SLASH = 47,
+  COLON = 58;
 
 /** where the fields the row needs are in one layout (-1: the layout has no such field) */
 interface Layout {
@@ -65,13 +71,20 @@ const defaults: readonly Layout[] = defaultLayouts.map((d) => layoutOf(d.names, 
 
 /** numeric fields: checked before the row is written; max digits keeps int/bigint in range */
 const numeric: readonly { key: FieldKey; digits: number }[] = [
-  { key: 'port', digits: 9 }, { key: 'status', digits: 9 }, { key: 'substatus', digits: 9 },
-  { key: 'win32', digits: 18 }, { key: 'scBytes', digits: 18 }, { key: 'csBytes', digits: 18 }, { key: 'timeTaken', digits: 9 },
+  { key: 'port', digits: 9 },
+  { key: 'status', digits: 9 },
+  { key: 'substatus', digits: 9 },
+  { key: 'win32', digits: 18 },
+  { key: 'scBytes', digits: 18 },
+  { key: 'csBytes', digits: 18 },
+  { key: 'timeTaken', digits: 9 },
 ];
 
 // ---- byte tests ------------------------------------------------------------------------------
 
-function isDigit(c: number | undefined): boolean { return c !== undefined && c >= 48 && c <= 57; }
+function isDigit(c: number | undefined): boolean {
+  return c !== undefined && c >= 48 && c <= 57;
+}
 
 /** field i is exactly `-` */
 function dash(buf: Buffer, f: Fields, i: number): boolean {
@@ -106,7 +119,8 @@ function defaultLayoutFor(buf: Buffer, f: Fields, n: number): Layout | undefined
   for (const l of defaults) {
     if (l.count !== n) continue;
     const { date, time, method, stem, status } = l.at;
-    const d = f.start[date]!, t = f.start[time]!;
+    const d = f.start[date]!,
+      t = f.start[time]!;
     if (f.end[date]! - d !== 10 || buf[d + 4] !== DASH || buf[d + 7] !== DASH || !isDigit(buf[d]) || !isDigit(buf[d + 9])) continue;
     if (f.end[time]! - t < 8 || buf[t + 2] !== COLON || buf[t + 5] !== COLON || !isDigit(buf[t])) continue;
     let upper = f.end[method]! > f.start[method]!;
@@ -134,7 +148,12 @@ function excerpt(buf: Buffer, f: Fields, i: number): string {
 // ---- the parser ------------------------------------------------------------------------------
 
 /** state kept across a resume: the header in force */
-interface IisState { names: string[] | null; line: number; date: string | null; foreign: number }
+interface IisState {
+  names: string[] | null;
+  line: number;
+  date: string | null;
+  foreign: number;
+}
 
 function isState(s: unknown): s is IisState {
   if (typeof s !== 'object' || s === null) return false;
@@ -143,8 +162,19 @@ function isState(s: unknown): s is IisState {
 }
 
 /** query parameters the EAS columns read; [start, end) of their values, -1 when absent */
-const P_CMD = 0, P_USER = 2, P_DEVICE_ID = 4, P_DEVICE_TYPE = 6, P_LOG = 8, P_BASE64 = 10;
-const paramKeys: readonly [string, number][] = [['cmd', P_CMD], ['user', P_USER], ['deviceid', P_DEVICE_ID], ['devicetype', P_DEVICE_TYPE], ['log', P_LOG]];
+const P_CMD = 0,
+  P_USER = 2,
+  P_DEVICE_ID = 4,
+  P_DEVICE_TYPE = 6,
+  P_LOG = 8,
+  P_BASE64 = 10;
+const paramKeys: readonly [string, number][] = [
+  ['cmd', P_CMD],
+  ['user', P_USER],
+  ['deviceid', P_DEVICE_ID],
+  ['devicetype', P_DEVICE_TYPE],
+  ['log', P_LOG],
+];
 
 class IisParser implements Parser {
   private layout: Layout | undefined;
@@ -164,7 +194,10 @@ class IisParser implements Parser {
   private readonly out: TsvWriter;
   private readonly noted = new Set<string>();
 
-  constructor(private readonly ctx: ParseContext, state?: unknown) {
+  constructor(
+    private readonly ctx: ParseContext,
+    state?: unknown,
+  ) {
     this.out = ctx.out('iis');
     if (isState(state)) {
       if (state.names) this.layout = layoutOf(state.names, state.line);
@@ -180,16 +213,26 @@ class IisParser implements Parser {
   }
 
   line(buf: Buffer, s: number, e: number, lineNo: number): void {
-    if (buf[s] === HASH) { this.directive(buf.toString('utf8', s, e), lineNo); return; }
+    if (buf[s] === HASH) {
+      this.directive(buf.toString('utf8', s, e), lineNo);
+      return;
+    }
     const f = this.f;
     const ctx = this.ctx;
     const n = splitOn(buf, s, e, f, SPACE);
     let L = this.layout;
     if (!L) {
-      if (this.foreign) { ctx.reject(lineNo, 'no-header', `a data line under the non-IIS header of line ${this.foreign}`); return; }
+      if (this.foreign) {
+        ctx.reject(lineNo, 'no-header', `a data line under the non-IIS header of line ${this.foreign}`);
+        return;
+      }
       L = defaultLayoutFor(buf, f, n);
       if (!L) {
-        ctx.reject(lineNo, 'no-header', `${fieldCount(n, f)} before any #Fields header, not shaped like the ${defaults.map((d) => `${d.assumed} (${d.count} fields)`).join(' or ')} layout`);
+        ctx.reject(
+          lineNo,
+          'no-header',
+          `${fieldCount(n, f)} before any #Fields header, not shaped like the ${defaults.map((d) => `${d.assumed} (${d.count} fields)`).join(' or ')} layout`,
+        );
         return;
       }
       this.note(`no #Fields header: lines shaped like the ${L.assumed} field list (${L.count} fields) were read with it`);
@@ -199,7 +242,10 @@ class IisParser implements Parser {
       return;
     }
     const at = L.at;
-    if (at.time < 0) { ctx.reject(lineNo, 'malformed', `the #Fields header at line ${L.line} has no time field`); return; }
+    if (at.time < 0) {
+      ctx.reject(lineNo, 'malformed', `the #Fields header at line ${L.line} has no time field`);
+      return;
+    }
     if (!this.time(buf, at.date, at.time)) {
       const when = at.date >= 0 ? `${excerpt(buf, f, at.date)} ${excerpt(buf, f, at.time)}` : `${this.date ?? '(no #Date)'} ${excerpt(buf, f, at.time)}`;
       ctx.reject(lineNo, 'bad-time', `date/time '${when}'`);
@@ -209,10 +255,14 @@ class IisParser implements Parser {
       const { key, digits } = numeric[k]!;
       const i = at[key];
       if (i < 0 || dash(buf, f, i)) continue;
-      const fs = f.start[i]!, fe = f.end[i]!;
+      const fs = f.start[i]!,
+        fe = f.end[i]!;
       let ok = fe > fs && fe - fs <= digits;
       for (let p = fs; ok && p < fe; p++) ok = isDigit(buf[p]);
-      if (!ok) { ctx.reject(lineNo, 'bad-number', `${L.names[i]} '${excerpt(buf, f, i)}'`); return; }
+      if (!ok) {
+        ctx.reject(lineNo, 'bad-number', `${L.names[i]} '${excerpt(buf, f, i)}'`);
+        return;
+      }
     }
 
     const out = this.out;
@@ -262,7 +312,11 @@ class IisParser implements Parser {
   /** field i as logged; `-` is empty; absent: empty text or NULL */
   private text(buf: Buffer, i: number, emptyWhenAbsent: boolean): void {
     const out = this.out;
-    if (i < 0) { if (emptyWhenAbsent) out.bytes(buf, 0, 0); else out.nul(); return; }
+    if (i < 0) {
+      if (emptyWhenAbsent) out.bytes(buf, 0, 0);
+      else out.nul();
+      return;
+    }
     if (dash(buf, this.f, i)) out.raw(buf, 0, 0);
     else this.copy(buf, this.f.start[i]!, this.f.end[i]!);
   }
@@ -281,15 +335,24 @@ class IisParser implements Parser {
 
   /** field i URL-decoded (`+` is a space); `-` is empty; absent NULL */
   private decoded(buf: Buffer, i: number): void {
-    if (i < 0) { this.out.nul(); return; }
-    if (dash(buf, this.f, i)) { this.out.raw(buf, 0, 0); return; }
+    if (i < 0) {
+      this.out.nul();
+      return;
+    }
+    if (dash(buf, this.f, i)) {
+      this.out.raw(buf, 0, 0);
+      return;
+    }
     this.decodedRange(buf, this.f.start[i]!, this.f.end[i]!);
   }
 
   /** bytes buf[s, e) URL-decoded once into the row; as logged when the result is not UTF-8 */
   private decodedRange(buf: Buffer, s: number, e: number): void {
     const out = this.out;
-    if (!needsUrlDecode(buf, s, e, true)) { this.copy(buf, s, e); return; }
+    if (!needsUrlDecode(buf, s, e, true)) {
+      this.copy(buf, s, e);
+      return;
+    }
     if (this.scratch.length < e - s) this.scratch = Buffer.alloc(2 * (e - s));
     const n = urlDecodeBytes(buf, s, e, this.scratch, 0, true);
     if (isUtf8(this.scratch.subarray(0, n))) out.bytes(this.scratch, 0, n);
@@ -305,9 +368,16 @@ class IisParser implements Parser {
     while (p < qe) {
       // the name: up to `=`, or `&` for a parameter without a value
       let i = p;
-      while (i < qe) { const c = buf[i]; if (c === AMP || c === EQUALS) break; i++; }
+      while (i < qe) {
+        const c = buf[i];
+        if (c === AMP || c === EQUALS) break;
+        i++;
+      }
       if (i >= qe || buf[i] === AMP) {
-        if (p === qs) { q[P_BASE64] = qs; q[P_BASE64 + 1] = i; }
+        if (p === qs) {
+          q[P_BASE64] = qs;
+          q[P_BASE64 + 1] = i;
+        }
         p = i + 1;
         continue;
       }
@@ -315,14 +385,25 @@ class IisParser implements Parser {
       let slot = -1;
       for (let k = 0; k < paramKeys.length; k++) {
         const [key, sl] = paramKeys[k]!;
-        if (q[sl]! < 0 && equalsCi(buf, p, eq, key)) { slot = sl; break; }
+        if (q[sl]! < 0 && equalsCi(buf, p, eq, key)) {
+          slot = sl;
+          break;
+        }
       }
       // the value runs to the next `&`: a Log= value is long and searched natively (in a view
       // bounded to the query: buf.indexOf alone has no end and would run on into the chunk)
       let amp: number;
-      if (slot === P_LOG) { const a = buf.subarray(eq + 1, qe).indexOf(AMP); amp = a < 0 ? qe : eq + 1 + a; }
-      else { amp = eq + 1; while (amp < qe && buf[amp] !== AMP) amp++; }
-      if (slot >= 0) { q[slot] = eq + 1; q[slot + 1] = amp; }
+      if (slot === P_LOG) {
+        const a = buf.subarray(eq + 1, qe).indexOf(AMP);
+        amp = a < 0 ? qe : eq + 1 + a;
+      } else {
+        amp = eq + 1;
+        while (amp < qe && buf[amp] !== AMP) amp++;
+      }
+      if (slot >= 0) {
+        q[slot] = eq + 1;
+        q[slot + 1] = amp;
+      }
       p = amp + 1;
     }
     // a base64 blob may end in = padding: `jAAJ…AA==` has its first = at the end
@@ -334,7 +415,10 @@ class IisParser implements Parser {
       let end = amp;
       while (end > 0 && v[end - 1] === EQUALS) end--;
       const eq = v.indexOf(EQUALS);
-      if (end < amp && amp - end <= 2 && eq === end) { q[P_BASE64] = qs; q[P_BASE64 + 1] = qs + amp; }
+      if (end < amp && amp - end <= 2 && eq === end) {
+        q[P_BASE64] = qs;
+        q[P_BASE64 + 1] = qs + amp;
+      }
     }
   }
 
@@ -353,7 +437,7 @@ class IisParser implements Parser {
     else this.param(buf, P_USER, b64?.user);
     this.param(buf, P_DEVICE_ID, b64?.deviceId);
     this.param(buf, P_DEVICE_TYPE, b64?.deviceType);
-    this.str(b64 ? protocolFromNumber(b64.protocol) : sum?.protocolVersion ?? '');
+    this.str(b64 ? protocolFromNumber(b64.protocol) : (sum?.protocolVersion ?? ''));
     out.int(backend ? 1 : 0);
     if (q[P_LOG]! >= 0) this.copy(buf, q[P_LOG]!, q[P_LOG + 1]!);
     else out.raw(buf, 0, 0);
@@ -411,7 +495,9 @@ class IisParser implements Parser {
         if (names.length <= 1 && value.includes(',')) {
           this.foreign = lineNo;
           this.layout = undefined;
-          this.note(`line ${lineNo}: the #Fields header is comma-separated (an Exchange CSV log such as HttpProxy or message tracking), not IIS W3C: its lines are rejected`);
+          this.note(
+            `line ${lineNo}: the #Fields header is comma-separated (an Exchange CSV log such as HttpProxy or message tracking), not IIS W3C: its lines are rejected`,
+          );
           return;
         }
         const next = layoutOf(names, lineNo);
@@ -456,7 +542,8 @@ const fileName = /^(u_)?ex\d{6,8}(_x)?\.log$/i;
 function sniff(sample: Sample): Sniffed | undefined {
   const named = fileName.test(sample.name) ? ` (and ${sample.name} is an IIS log file name)` : '';
   const f = new Fields(512);
-  let data = 0, fit = 0;
+  let data = 0,
+    fit = 0;
   let assumed: string | undefined;
   for (const line of sample.lines) {
     if (line.startsWith('#Software:')) {
@@ -477,10 +564,16 @@ function sniff(sample: Sample): Sniffed | undefined {
     data++;
     const b = Buffer.from(line, 'utf8');
     const l = defaultLayoutFor(b, f, splitOn(b, 0, b.length, f, SPACE));
-    if (l) { fit++; assumed ??= l.assumed; }
+    if (l) {
+      fit++;
+      assumed ??= l.assumed;
+    }
   }
   if (fit > 0 && fit === data)
-    return { confidence: named ? 65 : 60, reason: `no header, but ${fit === 1 ? 'the line has' : `all ${fit} lines have`} the shape of the ${assumed} IIS W3C field list${named}` };
+    return {
+      confidence: named ? 65 : 60,
+      reason: `no header, but ${fit === 1 ? 'the line has' : `all ${fit} lines have`} the shape of the ${assumed} IIS W3C field list${named}`,
+    };
   if (fit > 0 && fit * 2 >= data)
     return { confidence: 45, reason: `no header; ${fit} of ${data} lines have the shape of the ${assumed} IIS W3C field list${named}` };
   if (named) return { confidence: 10, reason: `named like an IIS log (${sample.name}) but the first lines do not look like one` };

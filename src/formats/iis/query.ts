@@ -19,8 +19,14 @@ export function logValueAt(query: string): number {
   while (p < n) {
     let amp = query.indexOf('&', p);
     if (amp < 0) amp = n;
-    if (amp - p >= 4 && query.charCodeAt(p + 3) === EQUALS && (query.charCodeAt(p) | 0x20) === 108 &&
-        (query.charCodeAt(p + 1) | 0x20) === 111 && (query.charCodeAt(p + 2) | 0x20) === 103) return p + 4;
+    if (
+      amp - p >= 4 &&
+      query.charCodeAt(p + 3) === EQUALS &&
+      (query.charCodeAt(p) | 0x20) === 108 &&
+      (query.charCodeAt(p + 1) | 0x20) === 111 &&
+      (query.charCodeAt(p + 2) | 0x20) === 103
+    )
+      return p + 4;
     p = amp + 1;
   }
   return -1;

@@ -25,19 +25,58 @@ import { isCount, writeRow2007 } from '../msgtrk/row.js';
 
 /** Get-MessageTrackingLog property names (on-premises Export-Csv header, lower case) */
 const propertyNames = new Set([
-  'pscomputername', 'runspaceid', 'psshowcomputername', 'timestamp', 'clientip', 'clienthostname', 'serverip',
-  'serverhostname', 'sourcecontext', 'connectorid', 'source', 'eventid', 'internalmessageid', 'messageid',
-  'networkmessageid', 'recipients', 'recipientstatus', 'totalbytes', 'recipientcount', 'relatedrecipientaddress',
-  'reference', 'messagesubject', 'sender', 'returnpath', 'directionality', 'tenantid', 'originalclientip',
-  'originalserverip', 'messageinfo', 'messagelatency', 'messagelatencytype', 'eventdata', 'transporttraffictype',
-  'schemaversion', 'logid',
+  'pscomputername',
+  'runspaceid',
+  'psshowcomputername',
+  'timestamp',
+  'clientip',
+  'clienthostname',
+  'serverip',
+  'serverhostname',
+  'sourcecontext',
+  'connectorid',
+  'source',
+  'eventid',
+  'internalmessageid',
+  'messageid',
+  'networkmessageid',
+  'recipients',
+  'recipientstatus',
+  'totalbytes',
+  'recipientcount',
+  'relatedrecipientaddress',
+  'reference',
+  'messagesubject',
+  'sender',
+  'returnpath',
+  'directionality',
+  'tenantid',
+  'originalclientip',
+  'originalserverip',
+  'messageinfo',
+  'messagelatency',
+  'messagelatencytype',
+  'eventdata',
+  'transporttraffictype',
+  'schemaversion',
+  'logid',
 ]);
 
 /** the Get-MessageTrackingLog property names of the values a row needs */
 const columns = {
-  timestamp: 'Timestamp', server: 'ServerHostname', event: 'EventId', source: 'Source', messageId: 'MessageId',
-  internalId: 'InternalMessageId', sender: 'Sender', recipients: 'Recipients', recipientCount: 'RecipientCount',
-  bytes: 'TotalBytes', directionality: 'Directionality', subject: 'MessageSubject', clientIp: 'ClientIp',
+  timestamp: 'Timestamp',
+  server: 'ServerHostname',
+  event: 'EventId',
+  source: 'Source',
+  messageId: 'MessageId',
+  internalId: 'InternalMessageId',
+  sender: 'Sender',
+  recipients: 'Recipients',
+  recipientCount: 'RecipientCount',
+  bytes: 'TotalBytes',
+  directionality: 'Directionality',
+  subject: 'MessageSubject',
+  clientIp: 'ClientIp',
 } as const satisfies ColumnNames<string>;
 
 type Layout = ColumnMap<keyof typeof columns>;
@@ -76,7 +115,10 @@ class ExportParser implements Parser {
   private orderAssumedAt = 0;
   private arrayNoted = false;
 
-  constructor(private readonly ctx: ParseContext, state?: unknown) {
+  constructor(
+    private readonly ctx: ParseContext,
+    state?: unknown,
+  ) {
     if (isState(state)) {
       this.layout = layoutOf(state.names, state.line);
       this.order = state.order;
@@ -94,7 +136,10 @@ class ExportParser implements Parser {
     if (buf[s] === 35 && buf.toString('latin1', s, Math.min(e, s + 5)) === '#TYPE') return;
     const f = this.f;
     const n = splitCsv(buf, s, e, f);
-    if (f.unterminated) { this.ctx.reject(lineNo, 'unterminated-quote', `field ${n} opens a quote that is not closed`); return; }
+    if (f.unterminated) {
+      this.ctx.reject(lineNo, 'unterminated-quote', `field ${n} opens a quote that is not closed`);
+      return;
+    }
     if (this.isHeader(buf, n)) {
       const names: string[] = [];
       for (let i = 0; i < n; i++) names.push(f.text(buf, i));
@@ -118,9 +163,15 @@ class ExportParser implements Parser {
     }
     const when = f.text(buf, layout.timestamp).trim();
     const bad = this.time(when, lineNo);
-    if (bad) { this.ctx.reject(lineNo, 'bad-time', bad); return; }
+    if (bad) {
+      this.ctx.reject(lineNo, 'bad-time', bad);
+      return;
+    }
     for (const i of [layout.bytes, layout.recipientCount]) {
-      if (!isCount(buf, f, i)) { this.ctx.reject(lineNo, 'bad-number', `${layout.header[i]} '${f.text(buf, i).slice(0, 40)}'`); return; }
+      if (!isCount(buf, f, i)) {
+        this.ctx.reject(lineNo, 'bad-number', `${layout.header[i]} '${f.text(buf, i).slice(0, 40)}'`);
+        return;
+      }
     }
 
     writeRow2007(this.ctx.out('tracking'), buf, f, layout, this.ts, TS_BYTES, lineNo, () => this.recipients(buf, layout.recipients, lineNo));
@@ -130,7 +181,8 @@ class ExportParser implements Parser {
   private isHeader(buf: Buffer, n: number): boolean {
     const f = this.f;
     if (this.layout && !propertyNames.has(f.text(buf, 0).trim().toLowerCase())) return false;
-    let timestamp = false, event = false;
+    let timestamp = false,
+      event = false;
     for (let i = 0; i < n && i < f.max; i++) {
       const name = f.text(buf, i).trim().toLowerCase();
       if (name === 'timestamp') timestamp = true;
@@ -166,7 +218,8 @@ class ExportParser implements Parser {
     m = slashed.exec(text);
     if (m) {
       this.localTime();
-      const a = +m[1]!, b = +m[2]!;
+      const a = +m[1]!,
+        b = +m[2]!;
       let h = +m[4]!;
       const ampm = m[7]?.toUpperCase();
       if (ampm) {
@@ -189,7 +242,9 @@ class ExportParser implements Parser {
     const evidence: Order | undefined = a > 12 && b <= 12 ? 'day-first' : b > 12 && a <= 12 ? 'month-first' : undefined;
     if (evidence) {
       if (this.order && this.order !== evidence)
-        this.note(`Timestamp dates were assumed ${orderText[this.order]} from line ${this.orderAssumedAt}, but line ${lineNo} ('${text}') is ${orderText[evidence]}: the rows of ${lineNo - 1 > this.orderAssumedAt ? `lines ${this.orderAssumedAt}–${lineNo - 1}` : `line ${this.orderAssumedAt}`} may have day and month swapped (re-ingest the file to fix them)`);
+        this.note(
+          `Timestamp dates were assumed ${orderText[this.order]} from line ${this.orderAssumedAt}, but line ${lineNo} ('${text}') is ${orderText[evidence]}: the rows of ${lineNo - 1 > this.orderAssumedAt ? `lines ${this.orderAssumedAt}–${lineNo - 1}` : `line ${this.orderAssumedAt}`} may have day and month swapped (re-ingest the file to fix them)`,
+        );
       else if (this.order) this.note(`Timestamp dates are ${orderText[evidence]}, as assumed: line ${lineNo} ('${text}') confirms it`);
       else this.note(`Timestamp dates are read ${orderText[evidence]}: line ${lineNo} has '${text}'`);
       this.order = evidence;
@@ -199,27 +254,44 @@ class ExportParser implements Parser {
     if (!this.order) {
       this.order = ampm ? 'month-first' : 'day-first';
       this.orderAssumedAt = lineNo;
-      this.note(`Timestamp dates such as '${text}' are ambiguous; assumed ${orderText[this.order]} because the times ${ampm ? 'have AM/PM (the en-US culture)' : 'have no AM/PM (24-hour cultures write the day first)'}, until a date with a day above 12 settles it`);
+      this.note(
+        `Timestamp dates such as '${text}' are ambiguous; assumed ${orderText[this.order]} because the times ${ampm ? 'have AM/PM (the en-US culture)' : 'have no AM/PM (24-hour cultures write the day first)'}, until a date with a day above 12 settles it`,
+      );
     }
     return this.order;
   }
 
   private localTime(): void {
-    this.note('Timestamp values are the local time of the machine that ran Get-MessageTrackingLog | Export-Csv (the file does not say its time zone): they are stored as given, as if they were UTC');
+    this.note(
+      'Timestamp values are the local time of the machine that ran Get-MessageTrackingLog | Export-Csv (the file does not say its time zone): they are stored as given, as if they were UTC',
+    );
   }
 
   private recipients(buf: Buffer, i: number, lineNo: number): void {
     const out = this.ctx.out('tracking');
-    if (i < 0) { out.nul(); return; }
+    if (i < 0) {
+      out.nul();
+      return;
+    }
     const f = this.f;
     if (f.is(buf, i, 'System.String[]')) {
-      if (!this.arrayNoted) this.note(`Recipients holds the literal 'System.String[]' (first at line ${lineNo}): a plain Export-Csv cannot write the array, so these rows are kept with empty recipients and deliveries cannot be counted per recipient. Export again with: Get-MessageTrackingLog … | Select-Object *,@{n='Recipients';e={$_.Recipients -join ';'}} -ExcludeProperty Recipients | Export-Csv -NoTypeInformation -Encoding UTF8 tracking.csv`);
+      if (!this.arrayNoted)
+        this.note(
+          `Recipients holds the literal 'System.String[]' (first at line ${lineNo}): a plain Export-Csv cannot write the array, so these rows are kept with empty recipients and deliveries cannot be counted per recipient. Export again with: Get-MessageTrackingLog … | Select-Object *,@{n='Recipients';e={$_.Recipients -join ';'}} -ExcludeProperty Recipients | Export-Csv -NoTypeInformation -Encoding UTF8 tracking.csv`,
+        );
       this.arrayNoted = true;
       out.bytes(buf, 0, 0);
       return;
     }
     const text = f.text(buf, i);
-    out.text(/[,\s]/.test(text) ? text.split(/[;,\s]+/).filter((r) => r !== '').join(';') : text);
+    out.text(
+      /[,\s]/.test(text)
+        ? text
+            .split(/[;,\s]+/)
+            .filter((r) => r !== '')
+            .join(';')
+        : text,
+    );
   }
 
   end(): void {}
@@ -227,7 +299,8 @@ class ExportParser implements Parser {
   state(): ExportState | null {
     if (!this.layout) return null;
     return {
-      names: [...this.layout.header], line: this.layout.line,
+      names: [...this.layout.header],
+      line: this.layout.line,
       ...(this.order ? { order: this.order, orderSettled: this.orderSettled } : {}),
     };
   }
@@ -236,7 +309,8 @@ class ExportParser implements Parser {
 function sniff(sample: Sample): Sniffed | undefined {
   const f = new Fields(512);
   let typed = false;
-  for (const line of sample.lines.slice(0, 5)) { // the header is first (after #TYPE); a few stray lines are tolerated
+  for (const line of sample.lines.slice(0, 5)) {
+    // the header is first (after #TYPE); a few stray lines are tolerated
     if (line.startsWith('#TYPE')) {
       if (/MessageTrackingEvent\s*$/i.test(line)) typed = true;
       continue;

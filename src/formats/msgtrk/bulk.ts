@@ -25,8 +25,9 @@ function plan(lines: readonly string[]): BulkPlan | { refused: string } {
   for (; k < lines.length; k++) {
     const l = lines[k]!;
     if (l.startsWith('#Fields:')) header = { names: names(l.slice(8).replace(/^ +/, '')), line: k + 1 };
-    else if (l.startsWith('#Log-type:')) { if (!/^message tracking log$/i.test(l.slice(10).trim())) return { refused: 'a foreign #Log-type' }; }
-    else if (l.startsWith('date-time,')) header = { names: names(l), line: k + 1 };
+    else if (l.startsWith('#Log-type:')) {
+      if (!/^message tracking log$/i.test(l.slice(10).trim())) return { refused: 'a foreign #Log-type' };
+    } else if (l.startsWith('date-time,')) header = { names: names(l), line: k + 1 };
     else if (!l.startsWith('#')) break;
   }
   if (!header) return { refused: 'no #Fields header before the data' };

@@ -5,9 +5,26 @@ import { Role } from '../../schema/tables.js';
 import type { ColumnNames } from '../columns.js';
 
 const v2007 = [
-  'date-time', 'client-ip', 'client-hostname', 'server-ip', 'server-hostname', 'source-context', 'connector-id',
-  'source', 'event-id', 'internal-message-id', 'message-id', 'recipient-address', 'recipient-status', 'total-bytes',
-  'recipient-count', 'related-recipient-address', 'reference', 'message-subject', 'sender-address', 'return-path',
+  'date-time',
+  'client-ip',
+  'client-hostname',
+  'server-ip',
+  'server-hostname',
+  'source-context',
+  'connector-id',
+  'source',
+  'event-id',
+  'internal-message-id',
+  'message-id',
+  'recipient-address',
+  'recipient-status',
+  'total-bytes',
+  'recipient-count',
+  'related-recipient-address',
+  'reference',
+  'message-subject',
+  'sender-address',
+  'return-path',
   'message-info',
 ];
 const v2010 = [...v2007, 'directionality', 'tenant-id', 'original-client-ip', 'original-server-ip', 'custom-data'];
@@ -31,8 +48,17 @@ export const countingRoles: readonly { readonly event: string; readonly source: 
 
 /** the header names of the values a row needs */
 export const columns = {
-  dateTime: 'date-time', server: 'server-hostname', event: 'event-id', source: 'source', messageId: 'message-id',
-  internalId: 'internal-message-id', sender: 'sender-address', recipients: 'recipient-address',
-  recipientCount: 'recipient-count', bytes: 'total-bytes', directionality: 'directionality', subject: 'message-subject',
+  dateTime: 'date-time',
+  server: 'server-hostname',
+  event: 'event-id',
+  source: 'source',
+  messageId: 'message-id',
+  internalId: 'internal-message-id',
+  sender: 'sender-address',
+  recipients: 'recipient-address',
+  recipientCount: 'recipient-count',
+  bytes: 'total-bytes',
+  directionality: 'directionality',
+  subject: 'message-subject',
   clientIp: 'client-ip',
 } as const satisfies ColumnNames<string>;

@@ -18,7 +18,11 @@ const dirs = [
 ];
 
 const golden = (file: string) => file.replace(/\.[^./]+$/, '.expected.json');
-const samples = dirs.flatMap((d) => readdirSync(d).filter((n) => !n.endsWith('.expected.json')).map((n) => join(d, n)));
+const samples = dirs.flatMap((d) =>
+  readdirSync(d)
+    .filter((n) => !n.endsWith('.expected.json'))
+    .map((n) => join(d, n)),
+);
 const parsed = new Map<string, Parsed>();
 async function parse(dir: string, name: string): Promise<Parsed> {
   const path = join(dir, name);
@@ -34,7 +38,9 @@ for (const path of samples) {
   });
 }
 
-const corpus = dirs[0]!, synthetic = dirs[1]!, other = dirs[2]!;
+const corpus = dirs[0]!,
+  synthetic = dirs[1]!,
+  other = dirs[2]!;
 
 test('msgtrk: every real 2007+ sample parses without a reject', async () => {
   for (const name of readdirSync(corpus).filter((n) => !n.endsWith('.expected.json'))) {
@@ -56,9 +62,21 @@ test('msgtrk: the 2016 sample maps 30 fields by name (RECEIVE/STOREDRIVER is a S
   assert.deepEqual(
     { ...receive, line: undefined },
     {
-      line: undefined, ts: '2022-09-19 15:02:29.450', server: 'SERVER-HOSTNAME', event: 'RECEIVE', source: 'STOREDRIVER', role: '1',
-      message_id: '<XXX@domain.com>', internal_id: '438', sender: 'user.name1@domain.com', recipients: 'user.name4@gmail.com',
-      recipient_count: '1', bytes: '3750222', directionality: 'Originating', subject: 'MAIL SUBJECT', client_ip: 'fe80::1234:5678:4321:1010',
+      line: undefined,
+      ts: '2022-09-19 15:02:29.450',
+      server: 'SERVER-HOSTNAME',
+      event: 'RECEIVE',
+      source: 'STOREDRIVER',
+      role: '1',
+      message_id: '<XXX@domain.com>',
+      internal_id: '438',
+      sender: 'user.name1@domain.com',
+      recipients: 'user.name4@gmail.com',
+      recipient_count: '1',
+      bytes: '3750222',
+      directionality: 'Originating',
+      subject: 'MAIL SUBJECT',
+      client_ip: 'fe80::1234:5678:4321:1010',
     },
   );
 });
@@ -80,7 +98,10 @@ test('msgtrk: quoted commas, doubled quotes, roles of shadow and duplicate event
   assert.equal(by('HARECEIVE', 'SMTP')[0]!.role, '0');
   assert.equal(by('DUPLICATEDELIVER', 'STOREDRIVER')[0]!.role, '0');
   const delivers = by('DELIVER', 'STOREDRIVER');
-  assert.deepEqual(delivers.map((r) => r.role), ['2', '2']);
+  assert.deepEqual(
+    delivers.map((r) => r.role),
+    ['2', '2'],
+  );
   assert.equal(delivers[0]!.recipients, 'andrew.lee@contoso.test;emily.chan@contoso.test');
   assert.equal(delivers[1]!.bytes, '51200'); // leading zeros dropped
   assert.equal(by('RECEIVE', 'SMTP')[1]!.bytes, '0'); // empty total-bytes
@@ -93,12 +114,15 @@ test('msgtrk: quoted commas, doubled quotes, roles of shadow and duplicate event
 test('msgtrk: a bare CSV header and later #Fields lines change the column map', async () => {
   const p = await parse(synthetic, 'MSGTRK2016040508-1.LOG');
   assert.deepEqual(p.rejects, []);
-  assert.deepEqual(p.rows.map((r) => [r.event, r.role, r.message_id, r.subject]), [
-    ['RECEIVE', '1', '<old@contoso.test>', '2010, layout'],
-    ['DELIVER', '2', '<old@contoso.test>', '2010, layout'],
-    ['RECEIVE', '1', '<new@contoso.test>', '2016 layout'],
-    ['DELIVER', '2', '<new@contoso.test>', 'reordered columns'],
-  ]);
+  assert.deepEqual(
+    p.rows.map((r) => [r.event, r.role, r.message_id, r.subject]),
+    [
+      ['RECEIVE', '1', '<old@contoso.test>', '2010, layout'],
+      ['DELIVER', '2', '<old@contoso.test>', '2010, layout'],
+      ['RECEIVE', '1', '<new@contoso.test>', '2016 layout'],
+      ['DELIVER', '2', '<new@contoso.test>', 'reordered columns'],
+    ],
+  );
   const last = p.rows[3]!;
   assert.equal(last.ts, '2016-04-05 09:00:02.000');
   assert.equal(last.server, 'EX2016');
@@ -117,13 +141,22 @@ test('msgtrk: header-less lines of 26, 27 and 30 fields get their generation, no
     assert.deepEqual(p.rejects, [], name);
   }
   const p = await parse(synthetic, 'cut-2016-30fields.log');
-  assert.deepEqual(p.rows.map((r) => [r.role, r.subject]), [['1', 'cut, 2016'], ['2', 'cut, 2016']]);
+  assert.deepEqual(
+    p.rows.map((r) => [r.role, r.subject]),
+    [
+      ['1', 'cut, 2016'],
+      ['2', 'cut, 2016'],
+    ],
+  );
 });
 
 test('msgtrk: the BOM variant of bom8 gives the same rows as the sample without BOM', async () => {
   const withBom = await parse(synthetic, 'bom8-with-bom.log');
   const without = await parse(corpus, 'elastic-beats__filebeat_tests_files_logs_bom8.log');
-  assert.deepEqual(withBom.rows.map((r) => ({ ...r, message_id: '' })), without.rows.map((r) => ({ ...r, message_id: '' })));
+  assert.deepEqual(
+    withBom.rows.map((r) => ({ ...r, message_id: '' })),
+    without.rows.map((r) => ({ ...r, message_id: '' })),
+  );
   assert.equal(withBom.rows.length, 2);
   assert.deepEqual(withBom.rejects, []);
 });
@@ -132,10 +165,19 @@ test('msgtrk: each reject reason has a line that triggers it', async () => {
   const p = await parse(synthetic, 'MSGTRK2024010512-1.LOG');
   const reasons = p.rejects.map((r) => [r.line, r.reason]);
   assert.deepEqual(reasons, [
-    [1, 'no-header'], [8, 'field-count'], [9, 'unterminated-quote'], [10, 'bad-time'], [11, 'bad-time'],
-    [12, 'bad-number'], [13, 'bad-number'], [14, 'binary'],
+    [1, 'no-header'],
+    [8, 'field-count'],
+    [9, 'unterminated-quote'],
+    [10, 'bad-time'],
+    [11, 'bad-time'],
+    [12, 'bad-number'],
+    [13, 'bad-number'],
+    [14, 'binary'],
   ] satisfies [number, RejectReason][]);
-  assert.deepEqual(p.rows.map((r) => r.line), ['7', '15']);
+  assert.deepEqual(
+    p.rows.map((r) => r.line),
+    ['7', '15'],
+  );
 });
 
 test('msgtrk: other Exchange CSV logs (EWS, ECP) are refused with reasons, not misread', async () => {
@@ -143,7 +185,10 @@ test('msgtrk: other Exchange CSV logs (EWS, ECP) are refused with reasons, not m
     const p = await parse(other, name);
     assert.equal(p.rows.length, 0, name);
     assert.ok(p.rejects.length > 0, name);
-    assert.ok(p.notes.some((n) => n.includes('not a message tracking log')), name);
+    assert.ok(
+      p.notes.some((n) => n.includes('not a message tracking log')),
+      name,
+    );
   }
 });
 
@@ -154,7 +199,10 @@ test('msgtrk: a line longer than 1 MiB is rejected by the framer, the next one p
     const path = join(dir, 'MSGTRK2024010100-1.LOG');
     writeFileSync(path, `${header}2024-01-01T00:00:00.000Z,SEND,SMTP,"${'x'.repeat((1 << 20) + 10)}"\n2024-01-01T00:00:01.000Z,SEND,SMTP,<a@b>\n`);
     const p = await parseWith(msgtrk, path);
-    assert.deepEqual(p.rejects.map((r) => [r.line, r.reason]), [[2, 'too-long']]);
+    assert.deepEqual(
+      p.rejects.map((r) => [r.line, r.reason]),
+      [[2, 'too-long']],
+    );
     assert.equal(p.rows.length, 1);
     assert.equal(p.rows[0]!.message_id, '<a@b>');
   } finally {
@@ -172,7 +220,10 @@ test('msgtrk: state() carries the column map across a resume', () => {
   const run = (from: number, to: number, state?: unknown) => {
     const out = new TsvWriter(trackingEvents, 7, false);
     const p = msgtrk.parser({ file: 't', out: () => out, reject: () => assert.fail('reject'), note: () => {} }, state);
-    for (let i = from; i <= to; i++) { const b = Buffer.from(lines[i - 1]!); p.line(b, 0, b.length, i, 0); }
+    for (let i = from; i <= to; i++) {
+      const b = Buffer.from(lines[i - 1]!);
+      p.line(b, 0, b.length, i, 0);
+    }
     p.end();
     return { rows: parseTsv(out.take(), false), state: JSON.parse(JSON.stringify(p.state())) as unknown };
   };

@@ -27,8 +27,8 @@ import { columns, knownLayouts } from './layouts.js';
 import { isCount, writeRow2007 } from './row.js';
 import { msgtrkBulk } from './bulk.js';
 
-const HASH = 35, QUOTE = 34;
-
+const HASH = 35,
+  QUOTE = 34;
 
 /** where those values are in one layout (-1: the layout has no such field); `generation` is set
  *  when the layout was inferred from a field count */
@@ -45,7 +45,11 @@ function inferLayout(count: number): Layout | undefined {
 }
 
 /** state kept across a resume: the column names in force */
-interface MsgtrkState { names: string[]; line: number; generation?: string }
+interface MsgtrkState {
+  names: string[];
+  line: number;
+  generation?: string;
+}
 
 function isState(s: unknown): s is MsgtrkState {
   return typeof s === 'object' && s !== null && Array.isArray((s as MsgtrkState).names) && typeof (s as MsgtrkState).line === 'number';
@@ -79,7 +83,10 @@ class MsgtrkParser implements Parser {
   private readonly noted = new Set<string>();
   private unusableNoted = -1;
 
-  constructor(private readonly ctx: ParseContext, state?: unknown) {
+  constructor(
+    private readonly ctx: ParseContext,
+    state?: unknown,
+  ) {
     if (isState(state)) this.layout = layoutOf(state.names, state.line, state.generation);
   }
 
@@ -102,13 +109,17 @@ class MsgtrkParser implements Parser {
       }
       return; // #Software, #Version, #Date: nothing the rows need
     }
-    if (startsWith(buf, s, e, 'date-time,')) { // bare CSV header before the #Software block
+    if (startsWith(buf, s, e, 'date-time,')) {
+      // bare CSV header before the #Software block
       this.layout = layoutOf(headerNames(buf, s, e, f), lineNo);
       return;
     }
 
     const n = splitCsv(buf, s, e, f);
-    if (f.unterminated) { this.ctx.reject(lineNo, 'unterminated-quote', `field ${n} opens a quote that is not closed`); return; }
+    if (f.unterminated) {
+      this.ctx.reject(lineNo, 'unterminated-quote', `field ${n} opens a quote that is not closed`);
+      return;
+    }
     let layout = this.layout;
     if (!layout) {
       layout = inferLayout(n);
@@ -176,7 +187,8 @@ function sniff(sample: Sample): Sniffed | undefined {
   const f = new Fields(512);
   const ts = Buffer.alloc(TS_BYTES);
   let fields: string | undefined;
-  let data = 0, fit = 0;
+  let data = 0,
+    fit = 0;
   let generation: string | undefined;
   for (const line of sample.lines) {
     if (line.startsWith('#Log-type:')) {
@@ -184,20 +196,35 @@ function sniff(sample: Sample): Sniffed | undefined {
       if (/^message tracking log$/i.test(type)) return { confidence: 100, reason: `the header says '#Log-type: Message Tracking Log'${named}` };
       return { confidence: 0, reason: `an Exchange log, but its header says '#Log-type: ${type}', not Message Tracking Log` };
     }
-    if (line.startsWith('#Fields:')) { fields ??= line.slice(8).trim(); continue; }
+    if (line.startsWith('#Fields:')) {
+      fields ??= line.slice(8).trim();
+      continue;
+    }
     if (line.charCodeAt(0) === QUOTE || line.startsWith('#')) continue;
-    if (/^date-time,/.test(line)) { fields ??= line; continue; }
+    if (/^date-time,/.test(line)) {
+      fields ??= line;
+      continue;
+    }
     data++;
     const g = dataShape(line, f, ts);
-    if (g) { fit++; generation ??= g; }
+    if (g) {
+      fit++;
+      generation ??= g;
+    }
   }
   if (fields !== undefined) {
     const names = fields.split(',').map((n) => n.trim().toLowerCase());
     if (['date-time', 'event-id', 'message-id', 'recipient-address'].every((n) => names.includes(n)))
-      return { confidence: 95, reason: `a message tracking header (date-time, event-id, message-id, recipient-address … ${names.length} fields) without a #Log-type line${named}` };
+      return {
+        confidence: 95,
+        reason: `a message tracking header (date-time, event-id, message-id, recipient-address … ${names.length} fields) without a #Log-type line${named}`,
+      };
   }
   if (fit > 0 && fit === data)
-    return { confidence: named ? 75 : 70, reason: `no header, but ${fit === 1 ? 'the line has' : `all ${fit} lines have`} the shape of ${generation} message tracking lines (comma-separated, ISO time first, event id in field 9)${named}` };
+    return {
+      confidence: named ? 75 : 70,
+      reason: `no header, but ${fit === 1 ? 'the line has' : `all ${fit} lines have`} the shape of ${generation} message tracking lines (comma-separated, ISO time first, event id in field 9)${named}`,
+    };
   if (fit > 0 && fit * 2 >= data)
     return { confidence: 50, reason: `no header; ${fit} of ${data} lines have the shape of ${generation} message tracking lines${named}` };
   if (named) return { confidence: 10, reason: `named like a message tracking log (${sample.name}) but the first lines do not look like one` };

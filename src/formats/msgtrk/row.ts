@@ -9,7 +9,11 @@ const ZERO = 48;
 /** field i copied as logged (CSV quotes undone); a field the layout lacks (i < 0) is written as
  *  empty text or NULL, as the format's empty-versus-NULL rule says */
 export function copyField(out: TsvWriter, buf: Buffer, f: Fields, i: number, emptyWhenAbsent: boolean): void {
-  if (i < 0) { if (emptyWhenAbsent) out.bytes(buf, 0, 0); else out.nul(); return; }
+  if (i < 0) {
+    if (emptyWhenAbsent) out.bytes(buf, 0, 0);
+    else out.nul();
+    return;
+  }
   if (f.escaped[i]) out.quoted(buf, f.start[i]!, f.end[i]!);
   else out.bytes(buf, f.start[i]!, f.end[i]!);
 }
@@ -18,13 +22,19 @@ export function copyField(out: TsvWriter, buf: Buffer, f: Fields, i: number, emp
 export function isCount(buf: Buffer, f: Fields, i: number): boolean {
   if (i < 0) return true;
   const e = f.end[i]!;
-  for (let p = f.start[i]!; p < e; p++) { const c = buf[p]! - ZERO; if (c < 0 || c > 9) return false; }
+  for (let p = f.start[i]!; p < e; p++) {
+    const c = buf[p]! - ZERO;
+    if (c < 0 || c > 9) return false;
+  }
   return true;
 }
 
 /** a field isCount() accepted: its digits without leading zeros; 0 when empty or absent */
 export function writeCount(out: TsvWriter, buf: Buffer, f: Fields, i: number): void {
-  if (i < 0) { out.int(0); return; }
+  if (i < 0) {
+    out.int(0);
+    return;
+  }
   let p = f.start[i]!;
   const e = f.end[i]!;
   while (p < e - 1 && buf[p] === ZERO) p++;
@@ -56,21 +66,42 @@ export function writeMissingMessageId(out: TsvWriter, lineNo: number): void {
   let n = missingIdPrefix;
   let digits = 1;
   for (let t = lineNo; t >= 10; t = Math.floor(t / 10)) digits++;
-  for (let i = n + digits - 1, v = lineNo; i >= n; i--) { missingId[i] = ZERO + (v % 10); v = Math.floor(v / 10); }
+  for (let i = n + digits - 1, v = lineNo; i >= n; i--) {
+    missingId[i] = ZERO + (v % 10);
+    v = Math.floor(v / 10);
+  }
   n += digits;
   out.bytes(missingId, 0, n);
 }
 
 /** where a 2007+ line (native CSV or Export-Csv) holds each value of the row (-1: absent) */
 export interface Row2007Columns {
-  readonly server: number; readonly event: number; readonly source: number; readonly messageId: number;
-  readonly internalId: number; readonly sender: number; readonly recipients: number; readonly recipientCount: number;
-  readonly bytes: number; readonly directionality: number; readonly subject: number; readonly clientIp: number;
+  readonly server: number;
+  readonly event: number;
+  readonly source: number;
+  readonly messageId: number;
+  readonly internalId: number;
+  readonly sender: number;
+  readonly recipients: number;
+  readonly recipientCount: number;
+  readonly bytes: number;
+  readonly directionality: number;
+  readonly subject: number;
+  readonly clientIp: number;
 }
 
 /** the whole tracking_events row of a validated 2007+ line; `ts` holds the canonical time.
  *  `recipients`, when given, writes the recipients column (Export-Csv rewrites its separators). */
-export function writeRow2007(out: TsvWriter, buf: Buffer, f: Fields, c: Row2007Columns, ts: Buffer, tsBytes: number, lineNo: number, recipients?: () => void): void {
+export function writeRow2007(
+  out: TsvWriter,
+  buf: Buffer,
+  f: Fields,
+  c: Row2007Columns,
+  ts: Buffer,
+  tsBytes: number,
+  lineNo: number,
+  recipients?: () => void,
+): void {
   out.begin(lineNo);
   out.bytes(ts, 0, tsBytes);
   copyField(out, buf, f, c.server, true);

@@ -25,13 +25,32 @@ import { TS_BYTES, dateAndTimeTs } from '../tracking-time.js';
 import { Role } from '../../schema/tables.js';
 import { copyField, isCount, writeCount, writeMissingMessageId } from '../msgtrk/row.js';
 
-const TAB = 9, HASH = 35, DASH = 45;
+const TAB = 9,
+  HASH = 35,
+  DASH = 45;
 
 /** KB 246965 field names, in the order Exchange 2000/2003 writes them */
 export const fieldNames2003 = [
-  'Date', 'Time', 'client-ip', 'Client-hostname', 'Partner-Name', 'Server-hostname', 'Server-IP', 'Recipient-Address',
-  'Event-ID', 'MSGID', 'Priority', 'Recipient-Report-Status', 'total-bytes', 'Number-Recipients', 'Origination-Time',
-  'Encryption', 'service-Version', 'Linked-MSGID', 'Message-Subject', 'Sender-Address',
+  'Date',
+  'Time',
+  'client-ip',
+  'Client-hostname',
+  'Partner-Name',
+  'Server-hostname',
+  'Server-IP',
+  'Recipient-Address',
+  'Event-ID',
+  'MSGID',
+  'Priority',
+  'Recipient-Report-Status',
+  'total-bytes',
+  'Number-Recipients',
+  'Origination-Time',
+  'Encryption',
+  'service-Version',
+  'Linked-MSGID',
+  'Message-Subject',
+  'Sender-Address',
 ] as const;
 
 /** event ids that count (spec tracking.md, "Counting rules"); every other id is 0 */
@@ -42,9 +61,18 @@ const countingEvents: readonly { readonly event: string; readonly role: number }
 
 /** the header names (KB 246965) of the values a row needs */
 const columns = {
-  date: 'Date', time: 'Time', clientIp: 'client-ip', server: 'Server-hostname', recipients: 'Recipient-Address',
-  event: 'Event-ID', msgid: 'MSGID', bytes: 'total-bytes', recipientCount: 'Number-Recipients', linked: 'Linked-MSGID',
-  subject: 'Message-Subject', sender: 'Sender-Address',
+  date: 'Date',
+  time: 'Time',
+  clientIp: 'client-ip',
+  server: 'Server-hostname',
+  recipients: 'Recipient-Address',
+  event: 'Event-ID',
+  msgid: 'MSGID',
+  bytes: 'total-bytes',
+  recipientCount: 'Number-Recipients',
+  linked: 'Linked-MSGID',
+  subject: 'Message-Subject',
+  sender: 'Sender-Address',
 } as const satisfies ColumnNames<string>;
 
 /** where those values are (-1: absent); `line` 0 for the KB positions of a file without header */
@@ -56,7 +84,10 @@ function layoutOf(rawNames: readonly string[], line: number): Layout {
 
 const positional = layoutOf(fieldNames2003, 0);
 
-interface State2003 { names: string[]; line: number }
+interface State2003 {
+  names: string[];
+  line: number;
+}
 
 class Parser2003 implements Parser {
   private layout: Layout = positional;
@@ -65,7 +96,10 @@ class Parser2003 implements Parser {
   private readonly noted = new Set<string>();
   private extraNoted = false;
 
-  constructor(private readonly ctx: ParseContext, state?: unknown) {
+  constructor(
+    private readonly ctx: ParseContext,
+    state?: unknown,
+  ) {
     const st = state as State2003 | null | undefined;
     if (st && Array.isArray(st.names) && st.line > 0) this.layout = layoutOf(st.names, st.line);
   }
@@ -96,13 +130,19 @@ class Parser2003 implements Parser {
     const n = splitOn(buf, s, e, f, TAB);
     const layout = this.layout;
     if (n < layout.count) {
-      this.ctx.reject(lineNo, 'field-count', `${n} TAB-separated field${n === 1 ? '' : 's'}, ${layout.line ? `the header at line ${layout.line} names` : 'Exchange 2000/2003 writes'} ${layout.count}`);
+      this.ctx.reject(
+        lineNo,
+        'field-count',
+        `${n} TAB-separated field${n === 1 ? '' : 's'}, ${layout.line ? `the header at line ${layout.line} names` : 'Exchange 2000/2003 writes'} ${layout.count}`,
+      );
       return;
     }
     if (n > layout.count && !this.extraNoted) {
       this.extraNoted = true;
       const extra = f.text(buf, layout.count);
-      this.note(`lines have ${n} fields (first at line ${lineNo}), ${n - layout.count} more than the ${layout.count} ${layout.line ? 'the header names' : 'of KB 246965'} (after Sender-Address, e.g. '${extra}'): ignored`);
+      this.note(
+        `lines have ${n} fields (first at line ${lineNo}), ${n - layout.count} more than the ${layout.count} ${layout.line ? 'the header names' : 'of KB 246965'} (after Sender-Address, e.g. '${extra}'): ignored`,
+      );
     }
     if (!dateAndTimeTs(buf, f.start[layout.date]!, f.end[layout.date]!, f.start[layout.time]!, f.end[layout.time]!, this.ts)) {
       this.ctx.reject(lineNo, 'bad-time', `Date '${f.text(buf, layout.date)}' Time '${f.text(buf, layout.time)}'`);
@@ -111,7 +151,10 @@ class Parser2003 implements Parser {
     // `-` means empty: make those fields empty, so the shared copying code needs no special case
     for (let i = 0; i < n; i++) if (f.end[i]! - f.start[i]! === 1 && buf[f.start[i]!] === DASH) f.end[i] = f.start[i]!;
     for (const i of [layout.bytes, layout.recipientCount]) {
-      if (!isCount(buf, f, i)) { this.ctx.reject(lineNo, 'bad-number', `${layout.header[i]} '${f.text(buf, i).slice(0, 40)}'`); return; }
+      if (!isCount(buf, f, i)) {
+        this.ctx.reject(lineNo, 'bad-number', `${layout.header[i]} '${f.text(buf, i).slice(0, 40)}'`);
+        return;
+      }
     }
 
     const out = this.ctx.out('tracking');
@@ -154,19 +197,24 @@ const dataShape = /^\d{4}-\d{1,2}-\d{1,2}\t\d{1,2}:\d{2}:\d{2}( GMT)?\t/;
 
 function sniff(sample: Sample): Sniffed | undefined {
   const named = dateName.test(sample.name) ? `, and the file is named yyyymmdd.log` : '';
-  let data = 0, fit = 0;
+  let data = 0,
+    fit = 0;
   for (const line of sample.lines) {
-    if (/^#\s*Message Tracking Log File/i.test(line)) return { confidence: 100, reason: `the header '# Message Tracking Log File' of Exchange 2000/2003${named}` };
-    if (/^#\s*Date\tTime\tclient-ip\t/i.test(line)) return { confidence: 95, reason: `the Exchange 2000/2003 field header '# Date, Time, client-ip …'${named}` };
+    if (/^#\s*Message Tracking Log File/i.test(line))
+      return { confidence: 100, reason: `the header '# Message Tracking Log File' of Exchange 2000/2003${named}` };
+    if (/^#\s*Date\tTime\tclient-ip\t/i.test(line))
+      return { confidence: 95, reason: `the Exchange 2000/2003 field header '# Date, Time, client-ip …'${named}` };
     if (line.startsWith('#')) continue;
     data++;
     const fields = line.split('\t');
     if (fields.length >= 20 && dataShape.test(line) && /^\d{1,4}$/.test(fields[8]!)) fit++;
   }
   if (fit > 0 && fit === data)
-    return { confidence: 70, reason: `no header, but ${fit === 1 ? 'the line has' : `all ${fit} lines have`} the Exchange 2000/2003 shape: 20+ TAB-separated fields, a date, a time (GMT) and a numeric event id in field 9${named}` };
-  if (fit > 0 && fit * 2 >= data)
-    return { confidence: 50, reason: `no header; ${fit} of ${data} lines have the Exchange 2000/2003 tracking shape${named}` };
+    return {
+      confidence: 70,
+      reason: `no header, but ${fit === 1 ? 'the line has' : `all ${fit} lines have`} the Exchange 2000/2003 shape: 20+ TAB-separated fields, a date, a time (GMT) and a numeric event id in field 9${named}`,
+    };
+  if (fit > 0 && fit * 2 >= data) return { confidence: 50, reason: `no header; ${fit} of ${data} lines have the Exchange 2000/2003 tracking shape${named}` };
   return undefined;
 }
 

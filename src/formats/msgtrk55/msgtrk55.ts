@@ -79,11 +79,19 @@ class Parser55 implements Parser {
         return;
       }
     }
-    if (n === 0) { // a continuation line
-      if (this.entry) { this.recipient(buf, s, e); return; }
-      this.ctx.reject(lineNo, 'orphan-line', this.rejectedAt
-        ? `a recipient line of the entry at line ${this.rejectedAt}, which was rejected`
-        : 'a recipient line with no entry line before it (the file may start in the middle of an entry)');
+    if (n === 0) {
+      // a continuation line
+      if (this.entry) {
+        this.recipient(buf, s, e);
+        return;
+      }
+      this.ctx.reject(
+        lineNo,
+        'orphan-line',
+        this.rejectedAt
+          ? `a recipient line of the entry at line ${this.rejectedAt}, which was rejected`
+          : 'a recipient line with no entry line before it (the file may start in the middle of an entry)',
+      );
       return;
     }
 
@@ -92,9 +100,13 @@ class Parser55 implements Parser {
     this.rejectedAt = lineNo;
     if (n !== 12 && n !== 13) {
       const flattened = n === 1 && buf.indexOf(32, s) >= 0 && buf.indexOf(32, s) < e;
-      this.ctx.reject(lineNo, 'field-count', flattened
-        ? 'no TAB in the line: an Exchange 5.5 entry line has 12 or 13 TAB-separated fields (were the TABs replaced by spaces, e.g. by a web page?)'
-        : `${n} TAB-separated fields; an Exchange 5.5 entry line has 12 or 13`);
+      this.ctx.reject(
+        lineNo,
+        'field-count',
+        flattened
+          ? 'no TAB in the line: an Exchange 5.5 entry line has 12 or 13 TAB-separated fields (were the TABs replaced by spaces, e.g. by a web page?)'
+          : `${n} TAB-separated fields; an Exchange 5.5 entry line has 12 or 13`,
+      );
       return;
     }
     if (!dottedTs(buf, f.start[2]!, f.end[2]!, this.ts)) {
@@ -103,11 +115,18 @@ class Parser55 implements Parser {
     }
     const bytes = f.text(buf, 8).trim();
     const count = n === 13 ? f.text(buf, 12).trim() : '';
-    if (!digits.test(bytes)) { this.ctx.reject(lineNo, 'bad-number', `Length '${bytes.slice(0, 40)}'`); return; }
-    if (!digits.test(count)) { this.ctx.reject(lineNo, 'bad-number', `Number of recipients '${count.slice(0, 40)}'`); return; }
+    if (!digits.test(bytes)) {
+      this.ctx.reject(lineNo, 'bad-number', `Length '${bytes.slice(0, 40)}'`);
+      return;
+    }
+    if (!digits.test(count)) {
+      this.ctx.reject(lineNo, 'bad-number', `Number of recipients '${count.slice(0, 40)}'`);
+      return;
+    }
     this.rejectedAt = 0;
     this.entry = {
-      line: lineNo, offset,
+      line: lineNo,
+      offset,
       ts: this.ts.toString('latin1'),
       messageId: f.text(buf, 0),
       event: f.text(buf, 1).trim(),
@@ -171,9 +190,15 @@ const flatWhen = /\b\d{4}\.\d{1,2}\.\d{1,2} \d{1,2}:\d{2}:\d{2}/;
 
 function sniff(sample: Sample): Sniffed | undefined {
   const named = dateName.test(sample.name) ? ', and the file is named yyyymmdd.log' : '';
-  let first = 0, cont = 0, other = 0, flat = 0;
+  let first = 0,
+    cont = 0,
+    other = 0,
+    flat = 0;
   for (const line of sample.lines) {
-    if (line.startsWith('\t') || /^\/o=/i.test(line)) { cont++; continue; }
+    if (line.startsWith('\t') || /^\/o=/i.test(line)) {
+      cont++;
+      continue;
+    }
     const fields = line.split('\t');
     let n = fields.length;
     while (n > 13 && fields[n - 1] === '') n--;
@@ -189,7 +214,10 @@ function sniff(sample: Sample): Sniffed | undefined {
   if (first > 0 && first * 2 >= first + other)
     return { confidence: 50, reason: `${first} of ${first + other} entry lines have the Exchange 4.0–5.5 tracking shape${named}` };
   if (flat > 0 && first === 0)
-    return { confidence: 25, reason: `looks like Exchange 5.5 tracking entries (a '1998.3.4 11:14:10' time, /o= names) but has no TABs: they were probably replaced by spaces (text copied from a web page), so it cannot be parsed` };
+    return {
+      confidence: 25,
+      reason: `looks like Exchange 5.5 tracking entries (a '1998.3.4 11:14:10' time, /o= names) but has no TABs: they were probably replaced by spaces (text copied from a web page), so it cannot be parsed`,
+    };
   return undefined;
 }
 

@@ -7,7 +7,6 @@ import { C, NON_EAS, O, commands, site, type VersionInfo } from './tables.js';
 import type { Device, Population, User } from './population.js';
 import { DAY, HOUR, MINUTE, SECOND } from './time.js';
 
-
 /** Sync argument bits: the low byte is the number of items the server sends */
 export const SYNC_CALENDAR = 1 << 8;
 export const SYNC_CLIENT_CHANGE = 1 << 9;
@@ -29,11 +28,20 @@ const actionsPerHour = [0.02, 0.01, 0.01, 0.01, 0.02, 0.05, 0.3, 0.8, 1.2, 1.2, 
 const otherPerHour = [0, 0, 0, 0, 0, 0.02, 0.1, 0.3, 0.5, 0.5, 0.5, 0.4, 0.4, 0.5, 0.5, 0.4, 0.3, 0.2, 0.1, 0.05, 0.05, 0.05, 0.02, 0];
 const WEEKEND = 0.3;
 
-interface Action { readonly cmd: number; readonly w: number }
+interface Action {
+  readonly cmd: number;
+  readonly w: number;
+}
 const userActions: readonly Action[] = [
-  { cmd: C.SendMail, w: 18 }, { cmd: C.SmartReply, w: 14 }, { cmd: C.SmartForward, w: 4 },
-  { cmd: C.ItemOperations, w: 22 }, { cmd: C.Search, w: 8 }, { cmd: C.MeetingResponse, w: 3 },
-  { cmd: C.MoveItems, w: 7 }, { cmd: C.Sync, w: 22 }, { cmd: C.FolderSync, w: 2 },
+  { cmd: C.SendMail, w: 18 },
+  { cmd: C.SmartReply, w: 14 },
+  { cmd: C.SmartForward, w: 4 },
+  { cmd: C.ItemOperations, w: 22 },
+  { cmd: C.Search, w: 8 },
+  { cmd: C.MeetingResponse, w: 3 },
+  { cmd: C.MoveItems, w: 7 },
+  { cmd: C.Sync, w: 22 },
+  { cmd: C.FolderSync, w: 2 },
 ];
 
 /** the events of one day; times are ms since the start of that UTC day */
@@ -73,7 +81,10 @@ export class DayEvents {
 
   private grow(): void {
     const m = this.t.length * 2;
-    const g = <T extends Int32Array | Uint8Array>(a: T, b: T): T => { b.set(a); return b; };
+    const g = <T extends Int32Array | Uint8Array>(a: T, b: T): T => {
+      b.set(a);
+      return b;
+    };
     this.t = g(this.t, new Int32Array(m));
     this.dev = g(this.dev, new Int32Array(m));
     this.cmd = g(this.cmd, new Uint8Array(m));
@@ -181,7 +192,10 @@ class DeviceDay {
       const moved = d.user.movedAt;
       if (moved !== undefined && t >= moved) {
         // HTTP 451 to everything; the device keeps trying for one to three hours, then is re-pointed
-        if (t >= moved + HOUR + (d.index % 3) * HOUR) { d.gone = true; break; }
+        if (t >= moved + HOUR + (d.index % 3) * HOUR) {
+          d.gone = true;
+          break;
+        }
         this.request(t, r.pick([C.Ping, C.Sync, C.FolderSync, C.Options]), O.ok, 0);
         t += r.range(20, 240) * SECOND;
         continue;
@@ -300,7 +314,9 @@ class DeviceDay {
     const d = this.d;
     const at = () => this.start + r.int(DAY);
     const alive = (t: number) => d.user.movedAt === undefined || t < d.user.movedAt;
-    const emitIf = (t: number, cmd: number, arg: number) => { if (alive(t)) this.request(t, cmd, O.ok, arg); };
+    const emitIf = (t: number, cmd: number, arg: number) => {
+      if (alive(t)) this.request(t, cmd, O.ok, arg);
+    };
     for (let k = 1 + r.poisson(1.5); k > 0; k--) emitIf(at(), C.FolderSync, 0);
     if (this.has(C.Settings)) {
       emitIf(at(), C.Settings, SETTINGS_DEVICE);

@@ -48,8 +48,13 @@ function commandElements(x: LogInput, e: string[]): void {
       for (const c of cols) {
         const sk = first ? 0 : d.syncKeys[c]!;
         const adds = c === EM ? arg & 255 : r.chance(0.5) ? 1 : 0;
-        e.push(`Ty:${c === EM ? 'Em' : 'Ca'}`, `Fid:${c === EM ? d.folders.em : d.folders.ca}`,
-          `Filt${c === EM ? d.folders.emFilter : d.folders.caFilter}`, `St:${first ? 'F' : out === O.invalidSyncKey ? 'I' : 'S'}`, `Sk:${sk}`);
+        e.push(
+          `Ty:${c === EM ? 'Em' : 'Ca'}`,
+          `Fid:${c === EM ? d.folders.em : d.folders.ca}`,
+          `Filt${c === EM ? d.folders.emFilter : d.folders.caFilter}`,
+          `St:${first ? 'F' : out === O.invalidSyncKey ? 'I' : 'S'}`,
+          `Sk:${sk}`,
+        );
         if (ok) {
           const reads = c === EM && adds === 0 && r.chance(0.2) ? 1 : 0;
           e.push(`Srv:${adds}a0c0d0s0e${reads}r0A0sd`);
@@ -130,10 +135,16 @@ function commandPart(x: LogInput): string {
 }
 
 /** the parts of a 2013+ back-end Log= that only depend on the device */
-interface CafeParts { readonly head: string; readonly headNoVersion: string; readonly tail: string; readonly owner: string }
+interface CafeParts {
+  readonly head: string;
+  readonly headNoVersion: string;
+  readonly tail: string;
+  readonly owner: string;
+}
 const cafeParts = new WeakMap<Device, CafeParts>();
 const BUDGET = '%2cMaxConn%3a10%2cMaxBurst%3a240000%2cBalance%3a';
-const BUDGET_POLICY = '%2cCutoff%3a600000%2cRechargeRate%3a360000%2cPolicy%3aGlobalThrottlingPolicy%5F3c8a1e0d-5e2a-4b6f-9f4c-2d1e7a9b0c55' +
+const BUDGET_POLICY =
+  '%2cCutoff%3a600000%2cRechargeRate%3a360000%2cPolicy%3aGlobalThrottlingPolicy%5F3c8a1e0d-5e2a-4b6f-9f4c-2d1e7a9b0c55' +
   '%2cIsServiceAccount%3aFalse%2cLiveTime%3a00%3a';
 const pad2 = (n: number) => (n < 10 ? '0' : '') + n;
 
@@ -143,7 +154,8 @@ function cafe(x: LogInput): string {
   if (!p) {
     const hh = `_HH:${site.host}_SmtpAdrs:${d.user.sam}%40${site.smtpDomain}`;
     p = {
-      head: `_V${d.protocol.log}${hh}`, headNoVersion: hh,
+      head: `_V${d.protocol.log}${hh}`,
+      headNoVersion: hh,
       tail: `_As:AllowedG_Mbx:${x.mailboxServer.name}.${site.adDomain}_Dc:DC0${1 + (d.user.index % 2)}.${site.adDomain}_Throttle0_DBL1_CmdHC`,
       owner: `_Budget:(D)Owner%3aSid%7e${site.netbios}%5c${d.user.sam}%7eEas%7efalse%2cConn%3a`,
     };
@@ -151,9 +163,11 @@ function cafe(x: LogInput): string {
   }
   const live = x.ms + r.int(20);
   const ms = live % 1000;
-  return `PrxFrom:${x.proxyFrom}${x.cmd === C.Options ? p.headNoVersion : p.head}${commandPart(x)}${statusElements(x)}_Cpo${x.ms}_Fet${x.ms}` +
+  return (
+    `PrxFrom:${x.proxyFrom}${x.cmd === C.Options ? p.headNoVersion : p.head}${commandPart(x)}${statusElements(x)}_Cpo${x.ms}_Fet${x.ms}` +
     `${p.tail}${r.u32() | 0}${p.owner}${1 + r.int(2)}${BUDGET}${240000 - r.int(2000)}${BUDGET_POLICY}` +
-    `${pad2(Math.floor(live / 60000) % 60)}%3a${pad2(Math.floor(live / 1000) % 60)}.${ms < 10 ? '00' : ms < 100 ? '0' : ''}${ms}0000_`;
+    `${pad2(Math.floor(live / 60000) % 60)}%3a${pad2(Math.floor(live / 1000) % 60)}.${ms < 10 ? '00' : ms < 100 ? '0' : ''}${ms}0000_`
+  );
 }
 
 const e2010Tail = new WeakMap<Device, string>();
@@ -168,8 +182,7 @@ function e2010(x: LogInput): string {
   }
   // OPTIONS carries no protocol version; its Log starts with the counters
   const head = x.cmd === C.Options ? '' : `V${d.protocol.log}${commandPart(x)}_`;
-  return head +
-    `Sst${1 + r.int(30)}_LdapC${r.int(3)}_LdapL${r.int(4)}_RpcC${2 + r.int(40)}_RpcL${r.int(30)}${statusElements(x)}${tail}${x.ms}_Fet${x.ms}_`;
+  return head + `Sst${1 + r.int(30)}_LdapC${r.int(3)}_LdapL${r.int(4)}_RpcC${2 + r.int(40)}_RpcL${r.int(30)}${statusElements(x)}${tail}${x.ms}_Fet${x.ms}_`;
 }
 
 /** Exchange 2003: V<ver>T<type>S<sync type>C:<a>A<c>C<d>D<f>FS:<a>A<c>C<d>D<s>SP:<counters> */
@@ -200,9 +213,10 @@ function e2003(x: LogInput): string {
     type = 'NA';
   }
   const calls = 1 + r.int(4);
-  const perf = d.protocol.eas >= 2.5
-    ? `${calls}C${r.int(30)}I${x.ms + r.int(50)}S${x.ms * 20 + r.int(5000)}R0S0L${cmd === C.Ping ? d.heartbeat : 0}H0P`
-    : `${calls}C${r.int(30)}I${x.ms + r.int(50)}S${x.ms * 20 + r.int(5000)}R`;
+  const perf =
+    d.protocol.eas >= 2.5
+      ? `${calls}C${r.int(30)}I${x.ms + r.int(50)}S${x.ms * 20 + r.int(5000)}R0S0L${cmd === C.Ping ? d.heartbeat : 0}H0P`
+      : `${calls}C${r.int(30)}I${x.ms + r.int(50)}S${x.ms * 20 + r.int(5000)}R`;
   return `V${d.protocol.log}T${type}S${syncType}C:${client}S:${server}P:${perf}`;
 }
 

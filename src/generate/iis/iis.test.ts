@@ -8,8 +8,12 @@ import { join, relative } from 'node:path';
 import { generateIis, RUNAWAY_HITS_PER_HOUR, type IisGenOptions, type IisTruth, type IisVersion } from './index.js';
 
 let root = '';
-before(async () => { root = await mkdtemp(join(tmpdir(), 'mxray-iisgen-')); });
-after(async () => { await rm(root, { recursive: true, force: true }); });
+before(async () => {
+  root = await mkdtemp(join(tmpdir(), 'mxray-iisgen-'));
+});
+after(async () => {
+  await rm(root, { recursive: true, force: true });
+});
 
 const runs = new Map<string, Promise<{ dir: string; truth: IisTruth }>>();
 /** one generated site per option set, shared by the tests */
@@ -32,10 +36,15 @@ async function files(dir: string): Promise<string[]> {
   }
   return out.sort();
 }
-const logFiles = async (dir: string, site: 'W3SVC1' | 'W3SVC2') =>
-  (await files(dir)).filter((f) => f.includes(`/${site}/`) && /u_ex\d{6}\.log$/.test(f));
+const logFiles = async (dir: string, site: 'W3SVC1' | 'W3SVC2') => (await files(dir)).filter((f) => f.includes(`/${site}/`) && /u_ex\d{6}\.log$/.test(f));
 
-interface Line { file: string; line: number; at: number; v: Record<string, string>; headerBlocks: number }
+interface Line {
+  file: string;
+  line: number;
+  at: number;
+  v: Record<string, string>;
+  headerBlocks: number;
+}
 
 /** every data line of a W3C file, as field name → value, read through its own #Fields headers */
 async function readW3c(file: string): Promise<{ lines: Line[]; errors: string[]; headerBlocks: number }> {
@@ -52,10 +61,18 @@ async function readW3c(file: string): Promise<{ lines: Line[]; errors: string[];
       return;
     }
     const parts = raw.split(' ');
-    if (!fields) { errors.push(`${file}:${i + 1}: data before #Fields`); return; }
-    if (parts.length !== fields.length) { errors.push(`${file}:${i + 1}: ${parts.length} fields, header has ${fields.length}`); return; }
+    if (!fields) {
+      errors.push(`${file}:${i + 1}: data before #Fields`);
+      return;
+    }
+    if (parts.length !== fields.length) {
+      errors.push(`${file}:${i + 1}: ${parts.length} fields, header has ${fields.length}`);
+      return;
+    }
     const v: Record<string, string> = {};
-    fields.forEach((f, k) => { v[f] = parts[k]!; });
+    fields.forEach((f, k) => {
+      v[f] = parts[k]!;
+    });
     lines.push({ file, line: i + 1, at: Date.parse(`${v.date}T${v.time}Z`), v, headerBlocks: blocks });
   });
   return { lines, errors, headerBlocks: blocks };
@@ -81,7 +98,10 @@ async function recount(dir: string): Promise<Pick<IisTruth, 'devices' | 'totals'
   const sends = new Set(['SendMail', 'SmartReply', 'SmartForward']);
   for (const f of await logFiles(dir, 'W3SVC1')) {
     for (const { v } of (await readW3c(f)).lines) {
-      if (!isEas(v['cs-uri-stem']!)) { other++; continue; }
+      if (!isEas(v['cs-uri-stem']!)) {
+        other++;
+        continue;
+      }
       assert.ok(!v['cs-uri-stem']!.includes('/Proxy/'), 'no back-end line in a front-end file');
       eas++;
       const q = query(v['cs-uri-query']!);
@@ -89,8 +109,18 @@ async function recount(dir: string): Promise<Pick<IisTruth, 'devices' | 'totals'
       const key = `${user}|${q.DeviceId}`;
       let d = devices.get(key);
       if (!d) {
-        d = { user, deviceId: q.DeviceId!, deviceType: q.DeviceType!, hits: 0, commands: {}, emailsSent: 0, httpStatus: {},
-          bytesSent: 0, bytesReceived: 0, runaway: false };
+        d = {
+          user,
+          deviceId: q.DeviceId!,
+          deviceType: q.DeviceType!,
+          hits: 0,
+          commands: {},
+          emailsSent: 0,
+          httpStatus: {},
+          bytesSent: 0,
+          bytesReceived: 0,
+          runaway: false,
+        };
         devices.set(key, d);
       }
       d.hits++;
@@ -127,7 +157,10 @@ for (const version of ['2013', '2010', '2003'] as const) {
       const r = await readW3c(f);
       assert.deepEqual(r.errors.slice(0, 5), [], relative(dir, f));
       n += r.lines.length;
-      assert.match(await readFile(f, 'latin1'), /^#Software: Microsoft Internet Information Services [\d.]+\r\n#Version: 1\.0\r\n#Date: \d{4}-\d\d-\d\d \d\d:\d\d:\d\d\r\n#Fields: date time /);
+      assert.match(
+        await readFile(f, 'latin1'),
+        /^#Software: Microsoft Internet Information Services [\d.]+\r\n#Version: 1\.0\r\n#Date: \d{4}-\d\d-\d\d \d\d:\d\d:\d\d\r\n#Fields: date time /,
+      );
     }
     assert.ok(n > 1000, `only ${n} lines`);
   });
@@ -142,12 +175,17 @@ for (const version of ['2013', '2010', '2003'] as const) {
     assert.equal(truth.to, '2024-03-05');
     // the run exercises what the reports must get right
     const status = new Set(truth.devices.flatMap((d) => Object.keys(d.httpStatus)));
-    const expected = { 2013: ['200', '401', '451', '503', '507'], 2010: ['200', '401', '449', '451', '503', '507'], 2003: ['200', '401', '449', '503'] }[version];
+    const expected = { 2013: ['200', '401', '451', '503', '507'], 2010: ['200', '401', '449', '451', '503', '507'], 2003: ['200', '401', '449', '503'] }[
+      version
+    ];
     for (const s of expected) assert.ok(status.has(s), `no HTTP ${s}`);
     assert.ok(truth.devices.some((d) => d.emailsSent > 0));
     assert.ok(truth.totals.nonEasRequests > 0);
     const withBytes = version === '2013';
-    assert.equal(truth.devices.every((d) => d.bytesSent > 0 && d.bytesReceived > 0), withBytes);
+    assert.equal(
+      truth.devices.every((d) => d.bytesSent > 0 && d.bytesReceived > 0),
+      withBytes,
+    );
     // users with more than one device are told apart from their devices
     const perUser = new Map<string, number>();
     for (const d of truth.devices) perUser.set(d.user, (perUser.get(d.user) ?? 0) + 1);
@@ -179,7 +217,10 @@ for (const version of ['2013', '2010', '2003'] as const) {
 
 test('2013: every proxied front-end EAS request has exactly one back-end twin within a second', async () => {
   const { dir, truth } = await small('2013');
-  const key = (v: Record<string, string>) => { const q = query(v['cs-uri-query']!); return `${q.Cmd}|${q.User}|${q.DeviceId}`; };
+  const key = (v: Record<string, string>) => {
+    const q = query(v['cs-uri-query']!);
+    return `${q.Cmd}|${q.User}|${q.DeviceId}`;
+  };
   const fe = new Map<string, number[]>();
   const be = new Map<string, number[]>();
   let anonymous = 0;
@@ -191,7 +232,10 @@ test('2013: every proxied front-end EAS request has exactly one back-end twin wi
       assert.equal(v['s-port'], '443');
       assert.match(v['cs-uri-query']!, /&CorrelationID=<empty>;&cafeReqId=[0-9a-f-]{36};$/);
       // the anonymous leg of an authentication is refused by the front end and never proxied
-      if (v['cs-username'] === '-') { anonymous++; continue; }
+      if (v['cs-username'] === '-') {
+        anonymous++;
+        continue;
+      }
       fe.set(key(v), [...(fe.get(key(v)) ?? []), at]);
     }
   }
@@ -214,14 +258,18 @@ test('2013: every proxied front-end EAS request has exactly one back-end twin wi
     assert.equal(twins.length, times.length, k);
     const a = [...times].sort((x, y) => x - y);
     const b = [...twins].sort((x, y) => x - y);
-    for (const [i, t] of a.entries()) assert.ok(Math.abs(t - b[i]!) <= 1000, `${k}: front end ${new Date(t).toISOString()}, back end ${new Date(b[i]!).toISOString()}`);
+    for (const [i, t] of a.entries())
+      assert.ok(Math.abs(t - b[i]!) <= 1000, `${k}: front end ${new Date(t).toISOString()}, back end ${new Date(b[i]!).toISOString()}`);
   }
 });
 
 test('2013: IIS restarts leave a second header block in the middle of a file', async () => {
   const { dir } = await small('2013');
   const blocks = await Promise.all((await logFiles(dir, 'W3SVC1')).map(async (f) => (await readW3c(f)).headerBlocks));
-  assert.ok(blocks.some((n) => n >= 2), `header blocks per file: ${blocks}`);
+  assert.ok(
+    blocks.some((n) => n >= 2),
+    `header blocks per file: ${blocks}`,
+  );
 });
 
 test('the same seed writes the same bytes; another seed does not', async () => {
@@ -231,7 +279,10 @@ test('the same seed writes the same bytes; another seed does not', async () => {
   const c = await generated({ ...o, seed: 43 });
   const fa = await files(a.dir);
   const fb = await files(join(root, 'again'));
-  assert.deepEqual(fa.map((f) => relative(a.dir, f)), fb.map((f) => relative(join(root, 'again'), f)));
+  assert.deepEqual(
+    fa.map((f) => relative(a.dir, f)),
+    fb.map((f) => relative(join(root, 'again'), f)),
+  );
   assert.ok(fa.length >= 3);
   for (let i = 0; i < fa.length; i++) assert.ok((await readFile(fa[i]!)).equals(await readFile(fb[i]!)), relative(a.dir, fa[i]!));
   assert.deepEqual(b, a.truth);

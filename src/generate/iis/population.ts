@@ -75,18 +75,150 @@ export interface Population {
   readonly devices: readonly Device[];
 }
 
-const firstNames = ['james', 'mary', 'john', 'patricia', 'robert', 'jennifer', 'michael', 'linda', 'william', 'elizabeth',
-  'david', 'barbara', 'richard', 'susan', 'joseph', 'jessica', 'thomas', 'sarah', 'charles', 'karen', 'daniel', 'nancy',
-  'matthew', 'lisa', 'anthony', 'betty', 'mark', 'margaret', 'paul', 'sandra', 'steven', 'ashley', 'andrew', 'kimberly',
-  'kenneth', 'emily', 'joshua', 'donna', 'kevin', 'michelle', 'brian', 'carol', 'george', 'amanda', 'timothy', 'melissa',
-  'ronald', 'deborah', 'edward', 'stephanie', 'jason', 'rebecca', 'jeffrey', 'sharon', 'ryan', 'laura', 'jacob', 'cynthia',
-  'gary', 'kathleen', 'nicholas', 'amy', 'eric', 'angela', 'jonathan', 'shirley', 'stephen', 'anna', 'larry', 'brenda'];
-const lastNames = ['smith', 'johnson', 'williams', 'brown', 'jones', 'garcia', 'miller', 'davis', 'rodriguez', 'martinez',
-  'hernandez', 'lopez', 'gonzalez', 'wilson', 'anderson', 'thomas', 'taylor', 'moore', 'jackson', 'martin', 'lee', 'perez',
-  'thompson', 'white', 'harris', 'sanchez', 'clark', 'ramirez', 'lewis', 'robinson', 'walker', 'young', 'allen', 'king',
-  'wright', 'scott', 'torres', 'nguyen', 'hill', 'flores', 'green', 'adams', 'nelson', 'baker', 'hall', 'rivera',
-  'campbell', 'mitchell', 'carter', 'roberts', 'gomez', 'phillips', 'evans', 'turner', 'diaz', 'parker', 'cruz', 'edwards',
-  'collins', 'reyes', 'stewart', 'morris', 'morales', 'murphy', 'cook', 'rogers', 'gutierrez', 'ortiz', 'morgan', 'cooper'];
+const firstNames = [
+  'james',
+  'mary',
+  'john',
+  'patricia',
+  'robert',
+  'jennifer',
+  'michael',
+  'linda',
+  'william',
+  'elizabeth',
+  'david',
+  'barbara',
+  'richard',
+  'susan',
+  'joseph',
+  'jessica',
+  'thomas',
+  'sarah',
+  'charles',
+  'karen',
+  'daniel',
+  'nancy',
+  'matthew',
+  'lisa',
+  'anthony',
+  'betty',
+  'mark',
+  'margaret',
+  'paul',
+  'sandra',
+  'steven',
+  'ashley',
+  'andrew',
+  'kimberly',
+  'kenneth',
+  'emily',
+  'joshua',
+  'donna',
+  'kevin',
+  'michelle',
+  'brian',
+  'carol',
+  'george',
+  'amanda',
+  'timothy',
+  'melissa',
+  'ronald',
+  'deborah',
+  'edward',
+  'stephanie',
+  'jason',
+  'rebecca',
+  'jeffrey',
+  'sharon',
+  'ryan',
+  'laura',
+  'jacob',
+  'cynthia',
+  'gary',
+  'kathleen',
+  'nicholas',
+  'amy',
+  'eric',
+  'angela',
+  'jonathan',
+  'shirley',
+  'stephen',
+  'anna',
+  'larry',
+  'brenda',
+];
+const lastNames = [
+  'smith',
+  'johnson',
+  'williams',
+  'brown',
+  'jones',
+  'garcia',
+  'miller',
+  'davis',
+  'rodriguez',
+  'martinez',
+  'hernandez',
+  'lopez',
+  'gonzalez',
+  'wilson',
+  'anderson',
+  'thomas',
+  'taylor',
+  'moore',
+  'jackson',
+  'martin',
+  'lee',
+  'perez',
+  'thompson',
+  'white',
+  'harris',
+  'sanchez',
+  'clark',
+  'ramirez',
+  'lewis',
+  'robinson',
+  'walker',
+  'young',
+  'allen',
+  'king',
+  'wright',
+  'scott',
+  'torres',
+  'nguyen',
+  'hill',
+  'flores',
+  'green',
+  'adams',
+  'nelson',
+  'baker',
+  'hall',
+  'rivera',
+  'campbell',
+  'mitchell',
+  'carter',
+  'roberts',
+  'gomez',
+  'phillips',
+  'evans',
+  'turner',
+  'diaz',
+  'parker',
+  'cruz',
+  'edwards',
+  'collins',
+  'reyes',
+  'stewart',
+  'morris',
+  'morales',
+  'murphy',
+  'cook',
+  'rogers',
+  'gutierrez',
+  'ortiz',
+  'morgan',
+  'cooper',
+];
 
 const UPPER_ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
 const HEX = '0123456789ABCDEF';
@@ -94,18 +226,27 @@ const DIGITS = '0123456789';
 
 function deviceId(r: Prng, style: DeviceIdStyle): string {
   switch (style) {
-    case 'ios': return r.chars(UPPER_ALNUM, 26);
-    case 'iosSerial': return 'Appl' + r.chars(UPPER_ALNUM, 11);
-    case 'samsung': return 'SEC' + r.chars(HEX, 13);
-    case 'androidMs': return 'android' + String(1500000000000 + r.int(200000000000));
-    case 'androidc': return 'androidc' + r.chars(DIGITS, 10);
-    case 'hex32': return r.chars(HEX, 32);
+    case 'ios':
+      return r.chars(UPPER_ALNUM, 26);
+    case 'iosSerial':
+      return 'Appl' + r.chars(UPPER_ALNUM, 11);
+    case 'samsung':
+      return 'SEC' + r.chars(HEX, 13);
+    case 'androidMs':
+      return 'android' + String(1500000000000 + r.int(200000000000));
+    case 'androidc':
+      return 'androidc' + r.chars(DIGITS, 10);
+    case 'hex32':
+      return r.chars(HEX, 32);
   }
 }
 
 /** a Log= string value: URL-escaped, spaces as +, `_` escaped too (it separates elements) */
 function logEscape(s: string): string {
-  return encodeURIComponent(s).replace(/%20/g, '+').replace(/_/g, '%5F').replace(/[!'()*]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase());
+  return encodeURIComponent(s)
+    .replace(/%20/g, '+')
+    .replace(/_/g, '%5F')
+    .replace(/[!'()*]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase());
 }
 
 function imei(r: Prng): string {
@@ -143,12 +284,21 @@ export function buildPopulation(o: { seed: number; users: number; days: number; 
     taken.add(sam);
     const activity = Math.min(3, Math.max(0.25, r.logNormal(1, 0.5)));
     const user: User = {
-      index: u, sam, mailbox: r.int(o.servers), activity, mailboxFull: u === fullUser, devices: [],
+      index: u,
+      sam,
+      mailbox: r.int(o.servers),
+      activity,
+      mailboxFull: u === fullUser,
+      devices: [],
       // moved in the afternoon of the second day (or the first, for one-day runs), local time
       ...(u === movedUser ? { movedAt: Math.min(1, o.days - 1) * DAY + (15 - site.utcOffsetHours) * HOUR + r.int(HOUR) } : {}),
     };
     users.push(user);
-    const n = r.weighted([{ n: 1, w: 60 }, { n: 2, w: 30 }, { n: 3, w: 10 }]).n;
+    const n = r.weighted([
+      { n: 1, w: 60 },
+      { n: 2, w: 30 },
+      { n: 3, w: 10 },
+    ]).n;
     for (let k = 0; k < n; k++) {
       const profile = r.weighted(o.version.profiles.map((p) => ({ p, w: k === 0 ? p.primary : p.secondary }))).p;
       const model = r.pick(profile.models);
@@ -156,25 +306,49 @@ export function buildPopulation(o: { seed: number; users: number; days: number; 
       let id = deviceId(r, r.weighted(profile.ids).style);
       while (ids.has(id)) id = deviceId(r, r.weighted(profile.ids).style);
       ids.add(id);
-      const domain = r.weighted([{ d: site.netbios, w: 80 }, { d: site.netbios.toLowerCase(), w: 20 }]).d;
+      const domain = r.weighted([
+        { d: site.netbios, w: 80 },
+        { d: site.netbios.toLowerCase(), w: 20 },
+      ]).d;
       const account = r.chance(0.05) ? sam[0]!.toUpperCase() + sam.slice(1) : sam;
       const logon = `${domain}\\${account}`;
       const settings = [`DevModel:${logEscape(model.devModel)}`];
       if (profile.imei) settings.push(`DevIMEI:${imei(r)}`);
       settings.push(`DevName:${logEscape(`${first[0]!.toUpperCase()}${first.slice(1)}'s ${model.deviceType}`)}`);
-      settings.push(`DevOS:${logEscape(model.devOs)}`, `DevLang:${r.weighted([{ l: 'en', w: 8 }, { l: 'es', w: 1 }, { l: 'fr', w: 1 }]).l}`);
+      settings.push(
+        `DevOS:${logEscape(model.devOs)}`,
+        `DevLang:${
+          r.weighted([
+            { l: 'en', w: 8 },
+            { l: 'es', w: 1 },
+            { l: 'fr', w: 1 },
+          ]).l
+        }`,
+      );
       devices.push({
-        index: devices.length, user, profile, model, protocol, deviceId: id, logon,
+        index: devices.length,
+        user,
+        profile,
+        model,
+        protocol,
+        deviceId: id,
+        logon,
         idParams: `User=${encodeURIComponent(logon)}&DeviceId=${id}&DeviceType=${model.deviceType}`,
         activity: activity * (k === 0 ? 1 : 0.35),
         heartbeat: profile.heartbeats.length ? r.pick(profile.heartbeats) : 0,
         policyMinute: r.int(24 * 60),
-        policyAck: r.weighted([{ a: 1 as const, w: profile.imei ? 85 : 97 }, { a: 2 as const, w: profile.imei ? 13 : 2 }, { a: 3 as const, w: 1 }]).a,
+        policyAck: r.weighted([
+          { a: 1 as const, w: profile.imei ? 85 : 97 },
+          { a: 2 as const, w: profile.imei ? 13 : 2 },
+          { a: 3 as const, w: 1 },
+        ]).a,
         settingsLog: settings.join('_'),
         homeIp: `${r.pick(['192.0.2', '198.51.100', '203.0.113'])}.${1 + r.int(254)}`,
         officeIp: `10.20.${r.int(8)}.${10 + r.int(240)}`,
         folders: { em: 3 + r.int(12), ca: 16 + r.int(10), co: 26 + r.int(10), emFilter: r.pick([2, 3, 3, 4, 5]), caFilter: r.pick([4, 5, 6, 7]) },
-        clock: r.int(10 * MINUTE), carry: [], gone: false,
+        clock: r.int(10 * MINUTE),
+        carry: [],
+        gone: false,
         syncKeys: new Int32Array([1 + r.int(3000), 1 + r.int(300), 1 + r.int(100)]),
         folderKey: 1 + r.int(20),
         policyKey: r.u32() || 1,

@@ -60,13 +60,23 @@ function duration(cmd: number, out: number, arg: number, r: Prng): number {
   if (http === 401) return r.int(16);
   if (http !== 200) return 5 + r.int(60);
   switch (cmd) {
-    case C.Sync: return (arg & SYNC_FIRST ? 400 : 40) + r.int(600) + (arg & 255) * 30;
-    case C.SendMail: case C.SmartReply: case C.SmartForward: return 150 + r.int(1500) + Math.round(arg / 4);
-    case C.ItemOperations: case C.GetAttachment: return 60 + r.int(900) + Math.round(arg / 3);
-    case C.Search: return 200 + r.int(1800);
-    case C.MeetingResponse: return 150 + r.int(1200);
-    case C.Options: return r.int(16);
-    default: return 15 + r.int(300);
+    case C.Sync:
+      return (arg & SYNC_FIRST ? 400 : 40) + r.int(600) + (arg & 255) * 30;
+    case C.SendMail:
+    case C.SmartReply:
+    case C.SmartForward:
+      return 150 + r.int(1500) + Math.round(arg / 4);
+    case C.ItemOperations:
+    case C.GetAttachment:
+      return 60 + r.int(900) + Math.round(arg / 3);
+    case C.Search:
+      return 200 + r.int(1800);
+    case C.MeetingResponse:
+      return 150 + r.int(1200);
+    case C.Options:
+      return r.int(16);
+    default:
+      return 15 + r.int(300);
   }
 }
 
@@ -83,16 +93,47 @@ function bytes(cmd: number, out: number, arg: number, d: Device, r: Prng): [numb
       cs += 60 + r.int(140) + (arg & SYNC_CLIENT_CHANGE ? 150 + r.int(250) : 0);
       if (http === 200) sc += 40 + (arg & 255) * (1500 + r.int(24000));
       break;
-    case C.Ping: cs += 40 + r.int(50); sc += out === O.pingChanges ? 40 + r.int(80) : 13; break;
-    case C.FolderSync: cs += 30 + r.int(10); sc += d.folderKey === 0 ? 2000 + r.int(13000) : 40 + r.int(40); break;
-    case C.SendMail: case C.SmartReply: case C.SmartForward: cs += arg * 1024 + r.int(1024); break;
-    case C.ItemOperations: cs += 120 + r.int(130); sc += arg ? Math.round(arg * 1370) : 2000 + r.int(38000); break;
-    case C.GetAttachment: cs += 60; sc += arg * 1024 + r.int(1024); break;
-    case C.Search: cs += 150 + r.int(150); sc += 500 + r.int(5500); break;
-    case C.Settings: cs += 60 + r.int(540); sc += 80 + r.int(220); break;
-    case C.Provision: cs += 80 + r.int(220); sc += arg === 0 ? 600 + r.int(900) : 80; break;
-    case C.Options: cs -= 100; sc += 350; break;
-    default: cs += 100 + r.int(300); sc += 60 + r.int(240); break;
+    case C.Ping:
+      cs += 40 + r.int(50);
+      sc += out === O.pingChanges ? 40 + r.int(80) : 13;
+      break;
+    case C.FolderSync:
+      cs += 30 + r.int(10);
+      sc += d.folderKey === 0 ? 2000 + r.int(13000) : 40 + r.int(40);
+      break;
+    case C.SendMail:
+    case C.SmartReply:
+    case C.SmartForward:
+      cs += arg * 1024 + r.int(1024);
+      break;
+    case C.ItemOperations:
+      cs += 120 + r.int(130);
+      sc += arg ? Math.round(arg * 1370) : 2000 + r.int(38000);
+      break;
+    case C.GetAttachment:
+      cs += 60;
+      sc += arg * 1024 + r.int(1024);
+      break;
+    case C.Search:
+      cs += 150 + r.int(150);
+      sc += 500 + r.int(5500);
+      break;
+    case C.Settings:
+      cs += 60 + r.int(540);
+      sc += 80 + r.int(220);
+      break;
+    case C.Provision:
+      cs += 80 + r.int(220);
+      sc += arg === 0 ? 600 + r.int(900) : 80;
+      break;
+    case C.Options:
+      cs -= 100;
+      sc += 350;
+      break;
+    default:
+      cs += 100 + r.int(300);
+      sc += 60 + r.int(240);
+      break;
   }
   if (http === 500) sc += 1200 + r.int(1800);
   return [cs, sc];
@@ -111,7 +152,10 @@ export async function renderDay(o: RenderOptions, day: number, date: string, ev:
   const header = { software: v.software, fields: v.fields, date };
   const name = `u_ex${yymmdd(date)}.log`;
   // IIS writes a new header block after a restart: now and then, and always once on the first day
-  const restart = servers.map((_, s) => { const r = new Prng(o.seed, 7, s, day); return r.chance(0.12) || (day === 0 && s === 0) ? r.int(DAY) : -1; });
+  const restart = servers.map((_, s) => {
+    const r = new Prng(o.seed, 7, s, day);
+    return r.chance(0.12) || (day === 0 && s === 0) ? r.int(DAY) : -1;
+  });
   const fe = servers.map((s, i) => new W3cFile(join(o.out, s.name, 'W3SVC1', name), header, restart[i]!));
   const be = v.backEndStem ? servers.map((s, i) => new W3cFile(join(o.out, s.name, 'W3SVC2', name), header, restart[i]!)) : [];
   const withBytes = v.fields.includes('cs-bytes');
@@ -119,8 +163,23 @@ export async function renderDay(o: RenderOptions, day: number, date: string, ev:
   const r = new Prng(o.seed, 3, day);
   const dayStart = day * DAY;
   const row: Row = {
-    date, time: '', site: 'W3SVC1', sIp: '', method: '', stem: '', query: '', port: 443, username: '', cIp: '',
-    userAgent: '', status: 200, substatus: 0, win32: 0, scBytes: 0, csBytes: 0, timeTaken: 0,
+    date,
+    time: '',
+    site: 'W3SVC1',
+    sIp: '',
+    method: '',
+    stem: '',
+    query: '',
+    port: 443,
+    username: '',
+    cIp: '',
+    userAgent: '',
+    status: 200,
+    substatus: 0,
+    win32: 0,
+    scBytes: 0,
+    csBytes: 0,
+    timeTaken: 0,
   };
 
   /** turn `row`, a front-end line at time t, into its 2013+ back-end copy on the mailbox's server:
@@ -157,7 +216,10 @@ export async function renderDay(o: RenderOptions, day: number, date: string, ev:
       const line = v.nonEas[ev.arg[i]!]!.lines[ev.out[i]!]!;
       row.method = line.method;
       row.stem = line.stem.replace('{smtp}', `${d.user.sam}@${site.smtpDomain}`);
-      row.query = line.query.replace(/\{guid\}/g, () => r.guid()).replace('{smtpDomain}', site.smtpDomain).replace('{adDomain}', site.adDomain);
+      row.query = line.query
+        .replace(/\{guid\}/g, () => r.guid())
+        .replace('{smtpDomain}', site.smtpDomain)
+        .replace('{adDomain}', site.adDomain);
       row.port = line.local ? 80 : 443;
       row.sIp = feServer.ip;
       row.cIp = line.local ? feServer.ip : deviceIp(o.seed, d, 'desk', dayStart + t, r);

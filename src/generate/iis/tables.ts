@@ -24,8 +24,13 @@ export interface Protocol {
 }
 const p = (log: string, eas: number): Protocol => ({ log, eas });
 export const protocols = {
-  v161: p('161', 16.1), v160: p('160', 16.0), v141: p('141', 14.1), v140: p('140', 14.0),
-  v121: p('121', 12.1), v25: p('4', 2.5), v21: p('3', 2.1),
+  v161: p('161', 16.1),
+  v160: p('160', 16.0),
+  v141: p('141', 14.1),
+  v140: p('140', 14.0),
+  v121: p('121', 12.1),
+  v25: p('4', 2.5),
+  v21: p('3', 2.1),
 } as const;
 
 // ---------------------------------------------------------------------------------------------
@@ -40,14 +45,23 @@ export interface CommandInfo {
   readonly minEas: number;
   readonly maxEas: number;
 }
-const cmd = (name: string, o: Partial<CommandInfo> = {}): CommandInfo =>
-  ({ name, method: 'POST', sendsMail: false, minEas: 1, maxEas: 99, ...o });
+const cmd = (name: string, o: Partial<CommandInfo> = {}): CommandInfo => ({ name, method: 'POST', sendsMail: false, minEas: 1, maxEas: 99, ...o });
 export const commands = [
-  cmd('Sync'), cmd('Ping', { minEas: 2.5 }), cmd('FolderSync'),
-  cmd('SendMail', { sendsMail: true }), cmd('SmartReply', { sendsMail: true }), cmd('SmartForward', { sendsMail: true }),
-  cmd('Settings', { minEas: 12 }), cmd('Provision', { minEas: 2.5 }), cmd('GetItemEstimate'),
-  cmd('ItemOperations', { minEas: 12 }), cmd('MeetingResponse'), cmd('Search'),
-  cmd('Options', { method: 'OPTIONS' }), cmd('MoveItems'), cmd('GetAttachment', { maxEas: 14.1 }),
+  cmd('Sync'),
+  cmd('Ping', { minEas: 2.5 }),
+  cmd('FolderSync'),
+  cmd('SendMail', { sendsMail: true }),
+  cmd('SmartReply', { sendsMail: true }),
+  cmd('SmartForward', { sendsMail: true }),
+  cmd('Settings', { minEas: 12 }),
+  cmd('Provision', { minEas: 2.5 }),
+  cmd('GetItemEstimate'),
+  cmd('ItemOperations', { minEas: 12 }),
+  cmd('MeetingResponse'),
+  cmd('Search'),
+  cmd('Options', { method: 'OPTIONS' }),
+  cmd('MoveItems'),
+  cmd('GetAttachment', { maxEas: 14.1 }),
 ] as const satisfies readonly CommandInfo[];
 export type CommandName = (typeof commands)[number]['name'];
 /** command code by name */
@@ -129,79 +143,273 @@ export interface DeviceProfile {
   readonly imei: boolean;
 }
 
-const ios = (deviceType: string, hw: string, build: string, os: string): DeviceModel =>
-  ({ deviceType, userAgent: `Apple-${hw}/${build}`, devModel: hw, devOs: `iOS ${os}` });
-const samsung = (model: string, ua: string, os: string): DeviceModel =>
-  ({ deviceType: `SAMSUNG${model.replace(/-/g, '')}`, userAgent: `SAMSUNG-${model}/${ua}`, devModel: model, devOs: `Android ${os}` });
+const ios = (deviceType: string, hw: string, build: string, os: string): DeviceModel => ({
+  deviceType,
+  userAgent: `Apple-${hw}/${build}`,
+  devModel: hw,
+  devOs: `iOS ${os}`,
+});
+const samsung = (model: string, ua: string, os: string): DeviceModel => ({
+  deviceType: `SAMSUNG${model.replace(/-/g, '')}`,
+  userAgent: `SAMSUNG-${model}/${ua}`,
+  devModel: model,
+  devOs: `Android ${os}`,
+});
 const one = (p: Protocol) => [{ p, w: 1 }];
 const base = { userFirst: false, push: true, challengeRate: 0.003, estimatesPerDay: 0, network: 'mobile', imei: false } as const;
 
 const profiles2013: readonly DeviceProfile[] = [
-  { ...base, name: 'iPhone', primary: 45, secondary: 8, userFirst: true, heartbeats: [900, 1200, 1500, 1740],
-    protocols: [{ p: protocols.v161, w: 9 }, { p: protocols.v160, w: 1 }], ids: [{ style: 'ios', w: 85 }, { style: 'iosSerial', w: 15 }],
-    models: [ios('iPhone', 'iPhone15C2', '2104.61', '17.3.1 21D61'), ios('iPhone', 'iPhone14C5', '2103.66', '17.2.1 21C66'),
-      ios('iPhone', 'iPhone16C1', '2104.61', '17.3.1 21D61'), ios('iPhone', 'iPhone13C2', '2008.307', '16.7.5 20H307'),
-      ios('iPhone', 'iPhone12C8', '2104.50', '17.3 21D50'), ios('iPhone', 'iPhone14C2', '2105.219', '17.4 21E219')] },
-  { ...base, name: 'iPad', primary: 2, secondary: 24, userFirst: true, heartbeats: [900, 1740],
-    protocols: one(protocols.v161), ids: [{ style: 'ios', w: 1 }],
-    models: [ios('iPad', 'iPad13C16', '2104.61', '17.3.1 21D61'), ios('iPad', 'iPad14C1', '2103.66', '17.2.1 21C66'),
-      ios('iPad', 'iPad7C5', '2104.61', '17.3.1 21D61')] },
-  { ...base, name: 'Samsung Email', primary: 14, secondary: 3, heartbeats: [480, 900, 1680], estimatesPerDay: 6, imei: true,
-    protocols: [{ p: protocols.v161, w: 6 }, { p: protocols.v141, w: 4 }], ids: [{ style: 'samsung', w: 1 }],
-    models: [samsung('SM-S911B', '101.140000', '14'), samsung('SM-A546B', '101.140000', '14'), samsung('SM-G991B', '101.130000', '13')] },
-  { ...base, name: 'Gmail', primary: 8, secondary: 2, heartbeats: [480, 1500], imei: true,
-    protocols: [{ p: protocols.v160, w: 6 }, { p: protocols.v141, w: 4 }], ids: [{ style: 'androidMs', w: 1 }],
-    models: [{ deviceType: 'Android', userAgent: 'Android-Mail/2024.02.04.606126839.Release', devModel: 'Pixel 7', devOs: 'Android 14' },
-      { deviceType: 'Android', userAgent: 'Android-Mail/2023.12.10.590207421.Release', devModel: 'moto g32', devOs: 'Android 13' }] },
-  { ...base, name: 'Outlook mobile', primary: 22, secondary: 25, heartbeats: [900], network: 'cloud', challengeRate: 0,
-    protocols: one(protocols.v161), ids: [{ style: 'hex32', w: 1 }],
-    models: [{ deviceType: 'Outlook', userAgent: 'Outlook-iOS-Android/1.0', devModel: 'Outlook for iOS and Android', devOs: 'OutlookBasicAuth' }] },
-  { ...base, name: 'Windows Mail', primary: 3, secondary: 30, heartbeats: [470, 1800], network: 'desk', challengeRate: 0.05,
-    protocols: [{ p: protocols.v161, w: 7 }, { p: protocols.v141, w: 3 }], ids: [{ style: 'hex32', w: 1 }],
-    models: [{ deviceType: 'WindowsMail', userAgent: 'MSFT-WIN-3/10.0.19045', devModel: 'Latitude 5420', devOs: 'Windows 10.0.19045' },
-      { deviceType: 'WindowsMail', userAgent: 'MSFT-WIN-3/10.0.22631', devModel: 'Surface Laptop 5', devOs: 'Windows 10.0.22631' }] },
-  { ...base, name: 'legacy Android', primary: 3, secondary: 4, heartbeats: [540], estimatesPerDay: 10, imei: true,
-    protocols: one(protocols.v121), ids: [{ style: 'androidc', w: 1 }],
-    models: [{ deviceType: 'Android', userAgent: 'Android/4.4.4-EAS-2.0', devModel: 'GT-I9195', devOs: 'Android 4.4.4' }] },
+  {
+    ...base,
+    name: 'iPhone',
+    primary: 45,
+    secondary: 8,
+    userFirst: true,
+    heartbeats: [900, 1200, 1500, 1740],
+    protocols: [
+      { p: protocols.v161, w: 9 },
+      { p: protocols.v160, w: 1 },
+    ],
+    ids: [
+      { style: 'ios', w: 85 },
+      { style: 'iosSerial', w: 15 },
+    ],
+    models: [
+      ios('iPhone', 'iPhone15C2', '2104.61', '17.3.1 21D61'),
+      ios('iPhone', 'iPhone14C5', '2103.66', '17.2.1 21C66'),
+      ios('iPhone', 'iPhone16C1', '2104.61', '17.3.1 21D61'),
+      ios('iPhone', 'iPhone13C2', '2008.307', '16.7.5 20H307'),
+      ios('iPhone', 'iPhone12C8', '2104.50', '17.3 21D50'),
+      ios('iPhone', 'iPhone14C2', '2105.219', '17.4 21E219'),
+    ],
+  },
+  {
+    ...base,
+    name: 'iPad',
+    primary: 2,
+    secondary: 24,
+    userFirst: true,
+    heartbeats: [900, 1740],
+    protocols: one(protocols.v161),
+    ids: [{ style: 'ios', w: 1 }],
+    models: [
+      ios('iPad', 'iPad13C16', '2104.61', '17.3.1 21D61'),
+      ios('iPad', 'iPad14C1', '2103.66', '17.2.1 21C66'),
+      ios('iPad', 'iPad7C5', '2104.61', '17.3.1 21D61'),
+    ],
+  },
+  {
+    ...base,
+    name: 'Samsung Email',
+    primary: 14,
+    secondary: 3,
+    heartbeats: [480, 900, 1680],
+    estimatesPerDay: 6,
+    imei: true,
+    protocols: [
+      { p: protocols.v161, w: 6 },
+      { p: protocols.v141, w: 4 },
+    ],
+    ids: [{ style: 'samsung', w: 1 }],
+    models: [samsung('SM-S911B', '101.140000', '14'), samsung('SM-A546B', '101.140000', '14'), samsung('SM-G991B', '101.130000', '13')],
+  },
+  {
+    ...base,
+    name: 'Gmail',
+    primary: 8,
+    secondary: 2,
+    heartbeats: [480, 1500],
+    imei: true,
+    protocols: [
+      { p: protocols.v160, w: 6 },
+      { p: protocols.v141, w: 4 },
+    ],
+    ids: [{ style: 'androidMs', w: 1 }],
+    models: [
+      { deviceType: 'Android', userAgent: 'Android-Mail/2024.02.04.606126839.Release', devModel: 'Pixel 7', devOs: 'Android 14' },
+      { deviceType: 'Android', userAgent: 'Android-Mail/2023.12.10.590207421.Release', devModel: 'moto g32', devOs: 'Android 13' },
+    ],
+  },
+  {
+    ...base,
+    name: 'Outlook mobile',
+    primary: 22,
+    secondary: 25,
+    heartbeats: [900],
+    network: 'cloud',
+    challengeRate: 0,
+    protocols: one(protocols.v161),
+    ids: [{ style: 'hex32', w: 1 }],
+    models: [{ deviceType: 'Outlook', userAgent: 'Outlook-iOS-Android/1.0', devModel: 'Outlook for iOS and Android', devOs: 'OutlookBasicAuth' }],
+  },
+  {
+    ...base,
+    name: 'Windows Mail',
+    primary: 3,
+    secondary: 30,
+    heartbeats: [470, 1800],
+    network: 'desk',
+    challengeRate: 0.05,
+    protocols: [
+      { p: protocols.v161, w: 7 },
+      { p: protocols.v141, w: 3 },
+    ],
+    ids: [{ style: 'hex32', w: 1 }],
+    models: [
+      { deviceType: 'WindowsMail', userAgent: 'MSFT-WIN-3/10.0.19045', devModel: 'Latitude 5420', devOs: 'Windows 10.0.19045' },
+      { deviceType: 'WindowsMail', userAgent: 'MSFT-WIN-3/10.0.22631', devModel: 'Surface Laptop 5', devOs: 'Windows 10.0.22631' },
+    ],
+  },
+  {
+    ...base,
+    name: 'legacy Android',
+    primary: 3,
+    secondary: 4,
+    heartbeats: [540],
+    estimatesPerDay: 10,
+    imei: true,
+    protocols: one(protocols.v121),
+    ids: [{ style: 'androidc', w: 1 }],
+    models: [{ deviceType: 'Android', userAgent: 'Android/4.4.4-EAS-2.0', devModel: 'GT-I9195', devOs: 'Android 4.4.4' }],
+  },
 ];
 
 const profiles2010: readonly DeviceProfile[] = [
-  { ...base, name: 'iPhone', primary: 50, secondary: 8, userFirst: true, heartbeats: [900, 1500, 1740],
-    protocols: one(protocols.v140), ids: [{ style: 'iosSerial', w: 1 }],
-    models: [ios('iPhone', 'iPhone5C2', '1104.201', '7.1.1 11D201'), ios('iPhone', 'iPhone6C2', '1104.201', '7.1.1 11D201'),
-      ios('iPhone', 'iPhone4C1', '1002.329', '6.1.3 10B329')] },
-  { ...base, name: 'iPad', primary: 3, secondary: 35, userFirst: true, heartbeats: [1740],
-    protocols: one(protocols.v140), ids: [{ style: 'iosSerial', w: 1 }],
-    models: [ios('iPad', 'iPad3C3', '1104.201', '7.1.1 11D201'), ios('iPad', 'iPad2C5', '1104.201', '7.1.1 11D201')] },
-  { ...base, name: 'Samsung', primary: 20, secondary: 4, heartbeats: [480, 1680], estimatesPerDay: 8, imei: true,
-    protocols: [{ p: protocols.v140, w: 7 }, { p: protocols.v121, w: 3 }], ids: [{ style: 'samsung', w: 1 }],
-    models: [samsung('GT-I9505', '101.403', '4.3'), samsung('SM-N9005', '101.403', '4.3')] },
-  { ...base, name: 'Android', primary: 12, secondary: 3, heartbeats: [540, 1500], estimatesPerDay: 10, imei: true,
-    protocols: one(protocols.v121), ids: [{ style: 'androidc', w: 1 }],
-    models: [{ deviceType: 'Android', userAgent: 'Android/4.1.2-EAS-1.3', devModel: 'Nexus 4', devOs: 'Android 4.1.2' },
-      { deviceType: 'Android', userAgent: 'Android/4.2.2-EAS-1.3', devModel: 'HTC One', devOs: 'Android 4.2.2' }] },
-  { ...base, name: 'Windows Phone', primary: 12, secondary: 6, heartbeats: [1500], challengeRate: 0.01,
-    protocols: one(protocols.v140), ids: [{ style: 'hex32', w: 1 }],
-    models: [{ deviceType: 'WP8', userAgent: 'MSFT-WP/8.0.10521', devModel: 'Lumia 920', devOs: 'Windows Phone 8.0.10521' }] },
-  { ...base, name: 'Nokia Mail for Exchange', primary: 3, secondary: 2, push: false, pollMinutes: 30, heartbeats: [],
-    protocols: one(protocols.v121), ids: [{ style: 'hex32', w: 1 }], imei: true,
-    models: [{ deviceType: 'NokiaE72', userAgent: 'NokiaE72-1/3.02(0)MailforExchange', devModel: 'E72-1', devOs: 'S60 3.2' }] },
+  {
+    ...base,
+    name: 'iPhone',
+    primary: 50,
+    secondary: 8,
+    userFirst: true,
+    heartbeats: [900, 1500, 1740],
+    protocols: one(protocols.v140),
+    ids: [{ style: 'iosSerial', w: 1 }],
+    models: [
+      ios('iPhone', 'iPhone5C2', '1104.201', '7.1.1 11D201'),
+      ios('iPhone', 'iPhone6C2', '1104.201', '7.1.1 11D201'),
+      ios('iPhone', 'iPhone4C1', '1002.329', '6.1.3 10B329'),
+    ],
+  },
+  {
+    ...base,
+    name: 'iPad',
+    primary: 3,
+    secondary: 35,
+    userFirst: true,
+    heartbeats: [1740],
+    protocols: one(protocols.v140),
+    ids: [{ style: 'iosSerial', w: 1 }],
+    models: [ios('iPad', 'iPad3C3', '1104.201', '7.1.1 11D201'), ios('iPad', 'iPad2C5', '1104.201', '7.1.1 11D201')],
+  },
+  {
+    ...base,
+    name: 'Samsung',
+    primary: 20,
+    secondary: 4,
+    heartbeats: [480, 1680],
+    estimatesPerDay: 8,
+    imei: true,
+    protocols: [
+      { p: protocols.v140, w: 7 },
+      { p: protocols.v121, w: 3 },
+    ],
+    ids: [{ style: 'samsung', w: 1 }],
+    models: [samsung('GT-I9505', '101.403', '4.3'), samsung('SM-N9005', '101.403', '4.3')],
+  },
+  {
+    ...base,
+    name: 'Android',
+    primary: 12,
+    secondary: 3,
+    heartbeats: [540, 1500],
+    estimatesPerDay: 10,
+    imei: true,
+    protocols: one(protocols.v121),
+    ids: [{ style: 'androidc', w: 1 }],
+    models: [
+      { deviceType: 'Android', userAgent: 'Android/4.1.2-EAS-1.3', devModel: 'Nexus 4', devOs: 'Android 4.1.2' },
+      { deviceType: 'Android', userAgent: 'Android/4.2.2-EAS-1.3', devModel: 'HTC One', devOs: 'Android 4.2.2' },
+    ],
+  },
+  {
+    ...base,
+    name: 'Windows Phone',
+    primary: 12,
+    secondary: 6,
+    heartbeats: [1500],
+    challengeRate: 0.01,
+    protocols: one(protocols.v140),
+    ids: [{ style: 'hex32', w: 1 }],
+    models: [{ deviceType: 'WP8', userAgent: 'MSFT-WP/8.0.10521', devModel: 'Lumia 920', devOs: 'Windows Phone 8.0.10521' }],
+  },
+  {
+    ...base,
+    name: 'Nokia Mail for Exchange',
+    primary: 3,
+    secondary: 2,
+    push: false,
+    pollMinutes: 30,
+    heartbeats: [],
+    protocols: one(protocols.v121),
+    ids: [{ style: 'hex32', w: 1 }],
+    imei: true,
+    models: [{ deviceType: 'NokiaE72', userAgent: 'NokiaE72-1/3.02(0)MailforExchange', devModel: 'E72-1', devOs: 'S60 3.2' }],
+  },
 ];
 
 const profiles2003: readonly DeviceProfile[] = [
-  { ...base, name: 'iPhone', primary: 40, secondary: 10, userFirst: true, heartbeats: [1740],
-    protocols: one(protocols.v25), ids: [{ style: 'iosSerial', w: 1 }],
-    models: [{ deviceType: 'iPhone', userAgent: 'Apple-iPhone/705.18', devModel: 'iPhone', devOs: 'iPhone OS 3.1.3' },
-      { deviceType: 'iPhone', userAgent: 'Apple-iPhone/704.11', devModel: 'iPhone', devOs: 'iPhone OS 3.1.2' }] },
-  { ...base, name: 'Pocket PC', primary: 30, secondary: 10, userFirst: true, heartbeats: [900, 1680], estimatesPerDay: 12,
-    protocols: one(protocols.v25), ids: [{ style: 'hex32', w: 1 }],
-    models: [{ deviceType: 'PocketPC', userAgent: 'MSFT-PPC/5.2.5082', devModel: 'HTC Touch Pro', devOs: 'Windows Mobile 6.1' }] },
-  { ...base, name: 'Smartphone', primary: 20, secondary: 5, userFirst: true, heartbeats: [900, 1680], estimatesPerDay: 12,
-    protocols: one(protocols.v25), ids: [{ style: 'hex32', w: 1 }],
-    models: [{ deviceType: 'SmartPhone', userAgent: 'MSFT-SPhone/5.2.1620', devModel: 'BlackJack II', devOs: 'Windows Mobile 6.1' }] },
-  { ...base, name: 'old Pocket PC', primary: 10, secondary: 5, userFirst: true, push: false, pollMinutes: 15, heartbeats: [],
-    estimatesPerDay: 20, protocols: one(protocols.v21), ids: [{ style: 'hex32', w: 1 }],
-    models: [{ deviceType: 'PocketPC', userAgent: 'MSFT-PPC/5.1.2005', devModel: 'iPAQ hw6915', devOs: 'Windows Mobile 5.0' }] },
+  {
+    ...base,
+    name: 'iPhone',
+    primary: 40,
+    secondary: 10,
+    userFirst: true,
+    heartbeats: [1740],
+    protocols: one(protocols.v25),
+    ids: [{ style: 'iosSerial', w: 1 }],
+    models: [
+      { deviceType: 'iPhone', userAgent: 'Apple-iPhone/705.18', devModel: 'iPhone', devOs: 'iPhone OS 3.1.3' },
+      { deviceType: 'iPhone', userAgent: 'Apple-iPhone/704.11', devModel: 'iPhone', devOs: 'iPhone OS 3.1.2' },
+    ],
+  },
+  {
+    ...base,
+    name: 'Pocket PC',
+    primary: 30,
+    secondary: 10,
+    userFirst: true,
+    heartbeats: [900, 1680],
+    estimatesPerDay: 12,
+    protocols: one(protocols.v25),
+    ids: [{ style: 'hex32', w: 1 }],
+    models: [{ deviceType: 'PocketPC', userAgent: 'MSFT-PPC/5.2.5082', devModel: 'HTC Touch Pro', devOs: 'Windows Mobile 6.1' }],
+  },
+  {
+    ...base,
+    name: 'Smartphone',
+    primary: 20,
+    secondary: 5,
+    userFirst: true,
+    heartbeats: [900, 1680],
+    estimatesPerDay: 12,
+    protocols: one(protocols.v25),
+    ids: [{ style: 'hex32', w: 1 }],
+    models: [{ deviceType: 'SmartPhone', userAgent: 'MSFT-SPhone/5.2.1620', devModel: 'BlackJack II', devOs: 'Windows Mobile 6.1' }],
+  },
+  {
+    ...base,
+    name: 'old Pocket PC',
+    primary: 10,
+    secondary: 5,
+    userFirst: true,
+    push: false,
+    pollMinutes: 15,
+    heartbeats: [],
+    estimatesPerDay: 20,
+    protocols: one(protocols.v21),
+    ids: [{ style: 'hex32', w: 1 }],
+    models: [{ deviceType: 'PocketPC', userAgent: 'MSFT-PPC/5.1.2005', devModel: 'iPAQ hw6915', devOs: 'Windows Mobile 5.0' }],
+  },
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -222,43 +430,106 @@ export interface NonEasLine {
   /** DAV requests the 2003 ActiveSync server makes to its own /exchange/ on port 80 */
   readonly local?: boolean;
 }
-export interface NonEasTemplate { readonly w: number; readonly lines: readonly NonEasLine[] }
+export interface NonEasTemplate {
+  readonly w: number;
+  readonly lines: readonly NonEasLine[];
+}
 
 const edge = 'Mozilla/5.0+(Windows+NT+10.0;+Win64;+x64)+AppleWebKit/537.36+(KHTML,+like+Gecko)+Chrome/122.0.0.0+Safari/537.36+Edg/122.0.2365.66';
 const outlook16 = 'Microsoft+Office/16.0+(Windows+NT+10.0;+Microsoft+Outlook+16.0.17231;+Pro)';
 const macOutlook = 'Microsoft+Office/16.0+(Macintosh;+Mac+OS+X+14.3;+Microsoft+Outlook+16.82.24021116;+Pro)';
-const l = (method: string, stem: string, query: string, ua: string, status: readonly [number, number, number],
-  authenticated: boolean, ms: readonly [number, number], local = false): NonEasLine =>
-  ({ method, stem, query, ua, status, authenticated, ms, ...(local ? { local } : {}) });
+const l = (
+  method: string,
+  stem: string,
+  query: string,
+  ua: string,
+  status: readonly [number, number, number],
+  authenticated: boolean,
+  ms: readonly [number, number],
+  local = false,
+): NonEasLine => ({ method, stem, query, ua, status, authenticated, ms, ...(local ? { local } : {}) });
 const ok = [200, 0, 0] as const;
 const anon = [401, 1, 2148074254] as const;
 
 const nonEas2013: readonly NonEasTemplate[] = [
-  { w: 3, lines: [l('GET', '/owa/', '&CorrelationID=<empty>;&cafeReqId={guid};&encoding=;', edge, [302, 0, 0], false, [2, 20]),
-    l('POST', '/owa/auth.owa', '&CorrelationID=<empty>;&cafeReqId={guid};&encoding=;', edge, [302, 0, 0], true, [20, 120]),
-    l('POST', '/owa/service.svc', 'action=GetFolderChangeDigest&app=Mail&n=1&CorrelationID=<empty>;&cafeReqId={guid};', edge, ok, true, [15, 90])] },
+  {
+    w: 3,
+    lines: [
+      l('GET', '/owa/', '&CorrelationID=<empty>;&cafeReqId={guid};&encoding=;', edge, [302, 0, 0], false, [2, 20]),
+      l('POST', '/owa/auth.owa', '&CorrelationID=<empty>;&cafeReqId={guid};&encoding=;', edge, [302, 0, 0], true, [20, 120]),
+      l('POST', '/owa/service.svc', 'action=GetFolderChangeDigest&app=Mail&n=1&CorrelationID=<empty>;&cafeReqId={guid};', edge, ok, true, [15, 90]),
+    ],
+  },
   { w: 3, lines: [l('POST', '/EWS/Exchange.asmx', '&CorrelationID=<empty>;&cafeReqId={guid};', macOutlook, ok, true, [8, 300])] },
-  { w: 2, lines: [l('POST', '/Autodiscover/Autodiscover.xml', '&CorrelationID=<empty>;&cafeReqId={guid};', outlook16, anon, false, [1, 6]),
-    l('POST', '/Autodiscover/Autodiscover.xml', '&CorrelationID=<empty>;&cafeReqId={guid};', outlook16, ok, true, [20, 160])] },
+  {
+    w: 2,
+    lines: [
+      l('POST', '/Autodiscover/Autodiscover.xml', '&CorrelationID=<empty>;&cafeReqId={guid};', outlook16, anon, false, [1, 6]),
+      l('POST', '/Autodiscover/Autodiscover.xml', '&CorrelationID=<empty>;&cafeReqId={guid};', outlook16, ok, true, [20, 160]),
+    ],
+  },
   { w: 4, lines: [l('POST', '/mapi/emsmdb/', 'mailboxId={guid}@{smtpDomain}&CorrelationID=<empty>;&cafeReqId={guid};', outlook16, ok, true, [5, 900])] },
 ];
 const nonEas2010: readonly NonEasTemplate[] = [
-  { w: 3, lines: [l('GET', '/owa/', '-', edge, [302, 0, 0], false, [2, 20]),
-    l('POST', '/owa/auth/owaauth.dll', '-', edge, [302, 0, 0], true, [20, 120]),
-    l('GET', '/owa/', 'ae=Folder&t=IPF.Note', edge, ok, true, [30, 250])] },
+  {
+    w: 3,
+    lines: [
+      l('GET', '/owa/', '-', edge, [302, 0, 0], false, [2, 20]),
+      l('POST', '/owa/auth/owaauth.dll', '-', edge, [302, 0, 0], true, [20, 120]),
+      l('GET', '/owa/', 'ae=Folder&t=IPF.Note', edge, ok, true, [30, 250]),
+    ],
+  },
   { w: 3, lines: [l('POST', '/EWS/Exchange.asmx', '-', macOutlook, ok, true, [8, 300])] },
-  { w: 2, lines: [l('POST', '/Autodiscover/Autodiscover.xml', '-', outlook16, anon, false, [1, 6]),
-    l('POST', '/Autodiscover/Autodiscover.xml', '-', outlook16, ok, true, [20, 160])] },
+  {
+    w: 2,
+    lines: [
+      l('POST', '/Autodiscover/Autodiscover.xml', '-', outlook16, anon, false, [1, 6]),
+      l('POST', '/Autodiscover/Autodiscover.xml', '-', outlook16, ok, true, [20, 160]),
+    ],
+  },
   { w: 3, lines: [l('RPC_IN_DATA', '/rpc/rpcproxy.dll', 'MBX01.{adDomain}:6001', 'MSRPC', ok, true, [60000, 900000])] },
 ];
 const nonEas2003: readonly NonEasTemplate[] = [
   { w: 2, lines: [l('GET', '/exchange/', '-', 'Mozilla/4.0+(compatible;+MSIE+7.0;+Windows+NT+5.1;+.NET+CLR+2.0.50727)', ok, true, [15, 200])] },
-  { w: 1, lines: [l('POST', '/exchweb/bin/auth/owaauth.dll', '-', 'Mozilla/4.0+(compatible;+MSIE+7.0;+Windows+NT+5.1;+.NET+CLR+2.0.50727)', [302, 0, 0], false, [20, 120])] },
-  { w: 4, lines: [l('UNSUBSCRIBE', '/exchange/{smtp}/', '-', 'Microsoft-Server-ActiveSync/6.5.7638.1', [401, 2, 2148074254], false, [0, 3], true),
-    l('UNSUBSCRIBE', '/exchange/{smtp}/', '-', 'Microsoft-Server-ActiveSync/6.5.7638.1', [401, 1, 0], false, [0, 3], true),
-    l('UNSUBSCRIBE', '/exchange/{smtp}/', '-', 'Microsoft-Server-ActiveSync/6.5.7638.1', [207, 0, 0], true, [5, 40], true)] },
-  { w: 2, lines: [l('PROPFIND', '/exchange/{smtp}/NON_IPM_SUBTREE/Microsoft-Server-ActiveSync/', '-', 'Microsoft-Server-ActiveSync/6.5.7638.1', [401, 1, 0], false, [0, 3], true),
-    l('PROPFIND', '/exchange/{smtp}/NON_IPM_SUBTREE/Microsoft-Server-ActiveSync/', '-', 'Microsoft-Server-ActiveSync/6.5.7638.1', [207, 0, 0], true, [5, 60], true)] },
+  {
+    w: 1,
+    lines: [
+      l('POST', '/exchweb/bin/auth/owaauth.dll', '-', 'Mozilla/4.0+(compatible;+MSIE+7.0;+Windows+NT+5.1;+.NET+CLR+2.0.50727)', [302, 0, 0], false, [20, 120]),
+    ],
+  },
+  {
+    w: 4,
+    lines: [
+      l('UNSUBSCRIBE', '/exchange/{smtp}/', '-', 'Microsoft-Server-ActiveSync/6.5.7638.1', [401, 2, 2148074254], false, [0, 3], true),
+      l('UNSUBSCRIBE', '/exchange/{smtp}/', '-', 'Microsoft-Server-ActiveSync/6.5.7638.1', [401, 1, 0], false, [0, 3], true),
+      l('UNSUBSCRIBE', '/exchange/{smtp}/', '-', 'Microsoft-Server-ActiveSync/6.5.7638.1', [207, 0, 0], true, [5, 40], true),
+    ],
+  },
+  {
+    w: 2,
+    lines: [
+      l(
+        'PROPFIND',
+        '/exchange/{smtp}/NON_IPM_SUBTREE/Microsoft-Server-ActiveSync/',
+        '-',
+        'Microsoft-Server-ActiveSync/6.5.7638.1',
+        [401, 1, 0],
+        false,
+        [0, 3],
+        true,
+      ),
+      l(
+        'PROPFIND',
+        '/exchange/{smtp}/NON_IPM_SUBTREE/Microsoft-Server-ActiveSync/',
+        '-',
+        'Microsoft-Server-ActiveSync/6.5.7638.1',
+        [207, 0, 0],
+        true,
+        [5, 60],
+        true,
+      ),
+    ],
+  },
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -283,8 +554,23 @@ export interface VersionInfo {
   readonly redirects: boolean;
 }
 
-const w3cDefault = ['date', 'time', 's-ip', 'cs-method', 'cs-uri-stem', 'cs-uri-query', 's-port', 'cs-username',
-  'c-ip', 'cs(User-Agent)', 'cs(Referer)', 'sc-status', 'sc-substatus', 'sc-win32-status', 'time-taken'];
+const w3cDefault = [
+  'date',
+  'time',
+  's-ip',
+  'cs-method',
+  'cs-uri-stem',
+  'cs-uri-query',
+  's-port',
+  'cs-username',
+  'c-ip',
+  'cs(User-Agent)',
+  'cs(Referer)',
+  'sc-status',
+  'sc-substatus',
+  'sc-win32-status',
+  'time-taken',
+];
 
 export const iisVersions = {
   '2013': {
@@ -294,22 +580,48 @@ export const iisVersions = {
     fields: [...w3cDefault.slice(0, 14), 'sc-bytes', 'cs-bytes', 'time-taken'],
     stem: '/Microsoft-Server-ActiveSync/default.eas',
     backEndStem: '/Microsoft-Server-ActiveSync/Proxy/default.eas',
-    logStyle: 'cafe', serverPrefix: 'EXCH', profiles: profiles2013, nonEas: nonEas2013, redirects: true,
+    logStyle: 'cafe',
+    serverPrefix: 'EXCH',
+    profiles: profiles2013,
+    nonEas: nonEas2013,
+    redirects: true,
   },
   '2010': {
     title: 'Exchange 2010 Client Access, IIS 7.5',
     software: 'Microsoft Internet Information Services 7.5',
     fields: w3cDefault,
     stem: '/Microsoft-Server-ActiveSync/default.eas',
-    logStyle: 'e2010', serverPrefix: 'CAS', profiles: profiles2010, nonEas: nonEas2010, redirects: true,
+    logStyle: 'e2010',
+    serverPrefix: 'CAS',
+    profiles: profiles2010,
+    nonEas: nonEas2010,
+    redirects: true,
   },
   '2003': {
     title: 'Exchange 2003 front end, IIS 6.0',
     software: 'Microsoft Internet Information Services 6.0',
-    fields: ['date', 'time', 's-sitename', 's-ip', 'cs-method', 'cs-uri-stem', 'cs-uri-query', 's-port', 'cs-username',
-      'c-ip', 'cs(User-Agent)', 'sc-status', 'sc-substatus', 'sc-win32-status'],
+    fields: [
+      'date',
+      'time',
+      's-sitename',
+      's-ip',
+      'cs-method',
+      'cs-uri-stem',
+      'cs-uri-query',
+      's-port',
+      'cs-username',
+      'c-ip',
+      'cs(User-Agent)',
+      'sc-status',
+      'sc-substatus',
+      'sc-win32-status',
+    ],
     stem: '/Microsoft-Server-ActiveSync',
-    logStyle: 'e2003', serverPrefix: 'EXFE', profiles: profiles2003, nonEas: nonEas2003, redirects: false,
+    logStyle: 'e2003',
+    serverPrefix: 'EXFE',
+    profiles: profiles2003,
+    nonEas: nonEas2003,
+    redirects: false,
   },
 } as const satisfies Record<string, VersionInfo>;
 export type IisVersion = keyof typeof iisVersions;

@@ -20,7 +20,12 @@ function files(dir: string): string[] {
     .sort();
 }
 
-interface W3cLine { date: string; stem: string; query: string; username: string }
+interface W3cLine {
+  date: string;
+  stem: string;
+  query: string;
+  username: string;
+}
 
 /** the data lines of one W3C file, read through its own #Fields lines */
 function w3cLines(file: string): W3cLine[] {
@@ -28,7 +33,10 @@ function w3cLines(file: string): W3cLine[] {
   let fields: string[] = [];
   for (const raw of readFileSync(file, 'latin1').split('\r\n')) {
     if (raw === '') continue;
-    if (raw.startsWith('#Fields: ')) { fields = raw.slice(9).split(' '); continue; }
+    if (raw.startsWith('#Fields: ')) {
+      fields = raw.slice(9).split(' ');
+      continue;
+    }
     if (raw.startsWith('#')) continue;
     const v = raw.split(' ');
     const at = (f: string) => v[fields.indexOf(f)]!;
@@ -63,8 +71,26 @@ function recount(logs: string) {
       lines++;
       let d = devices.get(`${user} ${id}`);
       if (!d) {
-        devices.set(`${user} ${id}`, (d = { user, deviceId: id, logLines: 0, itemsSent: 0, itemsReceived: 0, itemsByType: {}, errors: {},
-          policyAck: null, oofSet: 0, oofGet: 0, attachments: 0, attachmentBytes: 0, sharePointDocs: 0, uncFiles: 0, pa: new Set() }));
+        devices.set(
+          `${user} ${id}`,
+          (d = {
+            user,
+            deviceId: id,
+            logLines: 0,
+            itemsSent: 0,
+            itemsReceived: 0,
+            itemsByType: {},
+            errors: {},
+            policyAck: null,
+            oofSet: 0,
+            oofGet: 0,
+            attachments: 0,
+            attachmentBytes: 0,
+            sharePointDocs: 0,
+            uncFiles: 0,
+            pa: new Set(),
+          }),
+        );
       }
       d.logLines++;
       // [collection type or '', items from the device, items to the device] of each part of the Log
@@ -118,16 +144,26 @@ for (const version of ['2013', '2010', '2003'] as const) {
     const { out, truth } = await generated(version);
     const c = recount(generatedLogs(out));
     assert.equal(truth.logValues.lines, c.lines);
-    assert.deepEqual(truth.logValues.devices.map((d) => `${d.user} ${d.deviceId}`), truth.devices.map((d) => `${d.user} ${d.deviceId}`));
+    assert.deepEqual(
+      truth.logValues.devices.map((d) => `${d.user} ${d.deviceId}`),
+      truth.devices.map((d) => `${d.user} ${d.deviceId}`),
+    );
     for (const d of truth.logValues.devices) {
       const { pa, ...counted } = c.devices.get(`${d.user} ${d.deviceId}`)!;
       // the generator gives each device one way of acknowledging the policy: the latest Pa is that one
       assert.ok(pa.size <= 1, `${d.deviceId}: Pa ${[...pa]}`);
       assert.deepEqual(d, { ...counted, policyAck: pa.size ? [...pa][0]! : null }, `${d.user} ${d.deviceId}`);
     }
-    assert.deepEqual(Object.fromEntries(truth.deviceDays.map((x) => [`${x.date} ${x.user} ${x.deviceId}`, { hits: x.hits, itemsSent: x.itemsSent, itemsReceived: x.itemsReceived }])),
-      Object.fromEntries(c.days));
-    assert.equal(truth.deviceDays.reduce((a, x) => a + x.hits, 0), truth.totals.easRequests);
+    assert.deepEqual(
+      Object.fromEntries(
+        truth.deviceDays.map((x) => [`${x.date} ${x.user} ${x.deviceId}`, { hits: x.hits, itemsSent: x.itemsSent, itemsReceived: x.itemsReceived }]),
+      ),
+      Object.fromEntries(c.days),
+    );
+    assert.equal(
+      truth.deviceDays.reduce((a, x) => a + x.hits, 0),
+      truth.totals.easRequests,
+    );
 
     // the set exercises each figure the reports must get right
     const all = truth.logValues.devices;

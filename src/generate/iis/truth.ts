@@ -193,7 +193,10 @@ export class TruthBuilder {
       this.daySent[dev]! += f.sent[t]!;
       this.dayReceived[dev]! += f.received[t]!;
     }
-    if (f.error) { const m = this.errors[dev]!; m.set(f.error, (m.get(f.error) ?? 0) + 1); }
+    if (f.error) {
+      const m = this.errors[dev]!;
+      m.set(f.error, (m.get(f.error) ?? 0) + 1);
+    }
     if (f.policyAck) this.policyAck[dev] = f.policyAck;
     if (f.oof === 'Set') this.oofSet[dev]!++;
     if (f.oof === 'Get') this.oofGet[dev]!++;
@@ -216,20 +219,32 @@ export class TruthBuilder {
 
   build(meta: { version: IisVersion; seed: number; from: string; to: string; days: number }): IisTruth {
     const order: number[] = [];
-    this.devices.forEach((_, i) => { if (this.hits[i]) order.push(i); });
+    this.devices.forEach((_, i) => {
+      if (this.hits[i]) order.push(i);
+    });
     const user = (i: number) => this.devices[i]!.logon.toLowerCase();
     const byDevice = (a: number, b: number) => ordinal(user(a), user(b)) || ordinal(this.devices[a]!.deviceId, this.devices[b]!.deviceId);
     order.sort(byDevice);
     const devices: IisDeviceTruth[] = order.map((i) => {
       const d = this.devices[i]!;
       const cmds: Record<string, number> = {};
-      commands.forEach((c, k) => { const v = this.perCommand[i * NC + k]!; if (v) cmds[c.name] = v; });
+      commands.forEach((c, k) => {
+        const v = this.perCommand[i * NC + k]!;
+        if (v) cmds[c.name] = v;
+      });
       const status: Record<string, number> = {};
       for (const [k, v] of [...this.status[i]!].sort((a, b) => a[0] - b[0])) status[String(k)] = v;
       return {
-        user: user(i), deviceId: d.deviceId, deviceType: d.model.deviceType,
-        hits: this.hits[i]!, commands: cmds, emailsSent: this.emails[i]!, httpStatus: status,
-        bytesSent: this.sent[i]!, bytesReceived: this.received[i]!, runaway: d.runaway !== undefined,
+        user: user(i),
+        deviceId: d.deviceId,
+        deviceType: d.model.deviceType,
+        hits: this.hits[i]!,
+        commands: cmds,
+        emailsSent: this.emails[i]!,
+        httpStatus: status,
+        bytesSent: this.sent[i]!,
+        bytesReceived: this.received[i]!,
+        runaway: d.runaway !== undefined,
       };
     });
     let lines = 0;
@@ -237,25 +252,45 @@ export class TruthBuilder {
       lines += this.logLines[i]!;
       const at = i * (NT + 1);
       const byType: IisDeviceLogTruth['itemsByType'] = {};
-      let sent = 0, received = 0;
+      let sent = 0,
+        received = 0;
       for (let t = 0; t <= NT; t++) {
-        const s = this.itemsSent[at + t]!, r = this.itemsReceived[at + t]!;
+        const s = this.itemsSent[at + t]!,
+          r = this.itemsReceived[at + t]!;
         sent += s;
         received += r;
         if (t < NT && (s || r)) byType[collectionTypes[t]!] = { sent: s, received: r };
       }
       return {
-        user: user(i), deviceId: this.devices[i]!.deviceId, logLines: this.logLines[i]!, itemsSent: sent, itemsReceived: received,
-        itemsByType: byType, errors: Object.fromEntries([...this.errors[i]!].sort((a, b) => ordinal(a[0], b[0]))),
-        policyAck: this.policyAck[i] || null, oofSet: this.oofSet[i]!, oofGet: this.oofGet[i]!,
-        attachments: this.attachments[i]!, attachmentBytes: this.attachmentBytes[i]!, sharePointDocs: 0, uncFiles: 0,
+        user: user(i),
+        deviceId: this.devices[i]!.deviceId,
+        logLines: this.logLines[i]!,
+        itemsSent: sent,
+        itemsReceived: received,
+        itemsByType: byType,
+        errors: Object.fromEntries([...this.errors[i]!].sort((a, b) => ordinal(a[0], b[0]))),
+        policyAck: this.policyAck[i] || null,
+        oofSet: this.oofSet[i]!,
+        oofGet: this.oofGet[i]!,
+        attachments: this.attachments[i]!,
+        attachmentBytes: this.attachmentBytes[i]!,
+        sharePointDocs: 0,
+        uncFiles: 0,
       };
     });
     const deviceDays = [...this.deviceDays]
       .sort((a, b) => ordinal(a.date, b.date) || byDevice(a.dev, b.dev))
-      .map(({ dev, ...x }) => ({ date: x.date, user: user(dev), deviceId: this.devices[dev]!.deviceId, hits: x.hits, itemsSent: x.itemsSent, itemsReceived: x.itemsReceived }));
+      .map(({ dev, ...x }) => ({
+        date: x.date,
+        user: user(dev),
+        deviceId: this.devices[dev]!.deviceId,
+        hits: x.hits,
+        itemsSent: x.itemsSent,
+        itemsReceived: x.itemsReceived,
+      }));
     return {
-      ...meta, devices,
+      ...meta,
+      devices,
       totals: { easRequests: this.easRequests, nonEasRequests: this.nonEasRequests, backendDuplicates: this.backendDuplicates },
       hourly: this.hourly,
       logValues: { lines, devices: logs },

@@ -26,8 +26,8 @@ export interface Row {
 }
 
 const fieldValues: Record<string, (r: Row) => string | number> = {
-  'date': (r) => r.date,
-  'time': (r) => r.time,
+  date: (r) => r.date,
+  time: (r) => r.time,
   's-sitename': (r) => r.site,
   's-ip': (r) => r.sIp,
   'cs-method': (r) => r.method,
@@ -98,8 +98,9 @@ export class W3cFile {
   ) {}
 
   private block(t: number): void {
-    this.append(`#Software: ${this.header.software}\r\n#Version: 1.0\r\n#Date: ${this.header.date} ${clock(t)}\r\n` +
-      `#Fields: ${this.header.fields.join(' ')}\r\n`);
+    this.append(
+      `#Software: ${this.header.software}\r\n#Version: 1.0\r\n#Date: ${this.header.date} ${clock(t)}\r\n` + `#Fields: ${this.header.fields.join(' ')}\r\n`,
+    );
   }
 
   /** s, then CRLF when `line` */

@@ -13,9 +13,26 @@ import { groupBy, iso, stamp, type Generation, type RenderContext, type Renderer
 import { organisation } from './tables.js';
 
 const fields2003 = [
-  'Date', 'Time', 'client-ip', 'Client-hostname', 'Partner-Name', 'Server-hostname', 'server-IP', 'Recipient-Address',
-  'Event-ID', 'MSGID', 'Priority', 'Recipient-Report-Status', 'total-bytes', 'Number-Recipients', 'Origination-Time',
-  'Encryption', 'service-Version', 'Linked-MSGID', 'Message-Subject', 'Sender-Address',
+  'Date',
+  'Time',
+  'client-ip',
+  'Client-hostname',
+  'Partner-Name',
+  'Server-hostname',
+  'server-IP',
+  'Recipient-Address',
+  'Event-ID',
+  'MSGID',
+  'Priority',
+  'Recipient-Report-Status',
+  'total-bytes',
+  'Number-Recipients',
+  'Origination-Time',
+  'Encryption',
+  'service-Version',
+  'Linked-MSGID',
+  'Message-Subject',
+  'Sender-Address',
 ] as const;
 
 /** the SMTP service version logged on SMTP events (Windows Server 2003 SP2) */
@@ -56,7 +73,11 @@ interface Message2003 {
   readonly sender: string;
 }
 
-const clean = (s: string): string => s.replace(/[\t\r\n]/g, ' ').normalize('NFD').replace(/[^\x20-\x7e]/g, '') || '-';
+const clean = (s: string): string =>
+  s
+    .replace(/[\t\r\n]/g, ' ')
+    .normalize('NFD')
+    .replace(/[^\x20-\x7e]/g, '') || '-';
 
 class Renderer2003 implements Renderer {
   private readonly slots: Slot[];
@@ -91,8 +112,14 @@ class Renderer2003 implements Renderer {
     t = this.route(t, msg, home, m);
     if (m.failures.length) {
       // the NDR, from the postmaster, delivered to the sender's mailbox
-      const ndr = this.describe(m, home, `postmaster@${organisation.domain}`, `${rng.hex(36).toUpperCase()}@${home.fqdn.toLowerCase()}`,
-        5_500 + rng.int(0, 4_000) + Math.min(m.size, 20_000), `Undeliverable: ${m.subject}`);
+      const ndr = this.describe(
+        m,
+        home,
+        `postmaster@${organisation.domain}`,
+        `${rng.hex(36).toUpperCase()}@${home.fqdn.toLowerCase()}`,
+        5_500 + rng.int(0, 4_000) + Math.min(m.size, 20_000),
+        `Undeliverable: ${m.subject}`,
+      );
       t += rng.int(1000, 3000);
       this.line(t, sender.address, 1036, ndr, { server: home, serverIp: home.ipv4, count: 1, version: smtpVersion });
       this.line(t, sender.address, 1028, ndr, { server: home, count: 1 });
@@ -108,7 +135,12 @@ class Renderer2003 implements Renderer {
     const addressed = m.addressees.map(addressOf);
     for (const a of addressed) {
       this.line(t, a, 1019, msg, {
-        clientIp: from.domain.ip, clientHost: from.domain.mx, server: entry, serverIp: entry.ipv4, count: addressed.length, version: smtpVersion,
+        clientIp: from.domain.ip,
+        clientHost: from.domain.mx,
+        server: entry,
+        serverIp: entry.ipv4,
+        count: addressed.length,
+        version: smtpVersion,
       });
     }
     t += rng.int(1000, 2000);
@@ -121,8 +153,11 @@ class Renderer2003 implements Renderer {
     const smtp: Line = { clientIp: server.ipv4, clientHost: server.fqdn, server, serverIp: server.ipv4, count: addressed.length, version: smtpVersion };
     for (const a of addressed) this.line(t, a, 1025, msg, smtp);
     for (const a of addressed) this.line(t, a, 1024, msg, smtp);
-    const resolved = [...m.deliveries.map((d) => d.mailbox.address), ...m.externals.map((c) => c.address),
-      ...m.failures.filter((x) => x.remote).map((x) => x.address)];
+    const resolved = [
+      ...m.deliveries.map((d) => d.mailbox.address),
+      ...m.externals.map((c) => c.address),
+      ...m.failures.filter((x) => x.remote).map((x) => x.address),
+    ];
     for (const r of resolved) this.line(t + 1000, r, 1033, msg, { ...smtp, count: resolved.length });
     for (const x of m.failures) if (!x.remote) this.line(t + 1000, x.address, 1030, msg, { ...smtp, count: 1, status: 1 });
   }
@@ -185,7 +220,11 @@ class Renderer2003 implements Renderer {
     const s = iso(t);
     const x = organisation.x400;
     return {
-      msgid, bytes, sender, subject: clean(subject), priority: m.priority,
+      msgid,
+      bytes,
+      sender,
+      subject: clean(subject),
+      priority: m.priority,
       origin: `${s.slice(0, 10)} ${s.slice(11, 19)} GMT`,
       linked: `c=${x.c};a=${x.a};p=${x.p};l=${server.name}-${s.slice(2, 4)}${s.slice(5, 7)}${s.slice(8, 10)}${s.slice(11, 13)}${s.slice(14, 16)}${s.slice(17, 19)}Z-${counter}`,
     };
@@ -194,9 +233,26 @@ class Renderer2003 implements Renderer {
   private line(t: number, recipient: string, event: number, msg: Message2003, l: Line): void {
     const s = iso(t);
     const text = [
-      s.slice(0, 10), `${s.slice(11, 19)} GMT`, l.clientIp ?? '-', l.clientHost ?? '-', l.partner ?? '-', l.server.name,
-      l.serverIp ?? '-', recipient, event, msg.msgid, msg.priority, l.status ?? 0, msg.bytes, l.count, msg.origin, 0,
-      l.version ?? '-', msg.linked, msg.subject, msg.sender,
+      s.slice(0, 10),
+      `${s.slice(11, 19)} GMT`,
+      l.clientIp ?? '-',
+      l.clientHost ?? '-',
+      l.partner ?? '-',
+      l.server.name,
+      l.serverIp ?? '-',
+      recipient,
+      event,
+      msg.msgid,
+      msg.priority,
+      l.status ?? 0,
+      msg.bytes,
+      l.count,
+      msg.origin,
+      0,
+      l.version ?? '-',
+      msg.linked,
+      msg.subject,
+      msg.sender,
     ].join('\t');
     this.ctx.sink.emit(t, this.slots[l.server.index]!, text);
   }

@@ -72,16 +72,28 @@ class Renderer55 implements Renderer {
     const e: Entry55 = { id: this.mtsId(home, m.time), originator: sender.dn, priority: m.priority, length: this.length(m.size) };
     let t = m.time;
     const localDirect = m.deliveries.filter((d) => !d.via && d.mailbox.server === home).map((d) => d.mailbox);
-    const others = m.addressees.filter((a) => !(a.kind === 'mailbox' && a.mailbox.server === home)).map((a): Recipient55 => {
-      switch (a.kind) {
-        case 'mailbox': return { name: a.mailbox.dn, status: '' };
-        case 'group': return { name: a.group.dn, status: '' };
-        default: return { name: proxy(a.address), status: '' };
-      }
-    });
+    const others = m.addressees
+      .filter((a) => !(a.kind === 'mailbox' && a.mailbox.server === home))
+      .map((a): Recipient55 => {
+        switch (a.kind) {
+          case 'mailbox':
+            return { name: a.mailbox.dn, status: '' };
+          case 'group':
+            return { name: a.group.dn, status: '' };
+          default:
+            return { name: proxy(a.address), status: '' };
+        }
+      });
     if (others.length) this.entry(t, home, e, 4, { partner: mdbOf(home) }, others);
     if (localDirect.length) {
-      this.entry(t, home, e, 1000, { partner: mdbOf(home) }, localDirect.map((x) => ({ name: x.dn, status: '' })));
+      this.entry(
+        t,
+        home,
+        e,
+        1000,
+        { partner: mdbOf(home) },
+        localDirect.map((x) => ({ name: x.dn, status: '' })),
+      );
       for (const x of localDirect) truth.deliver(key(x), e.length, t);
     }
     truth.submit(key(sender), e.length, t);
@@ -98,7 +110,14 @@ class Renderer55 implements Renderer {
       const accepted = internet.flatMap((c) => c.accepted);
       t += rng.int(1000, 8000);
       if (accepted.length) {
-        this.entry(t, ims, e, 1011, { gateway: imsOf(ims), remote: `<${rng.hex(32).toUpperCase()}@${ims.fqdn}>` }, accepted.map((a) => ({ name: proxy(a), status: '' })));
+        this.entry(
+          t,
+          ims,
+          e,
+          1011,
+          { gateway: imsOf(ims), remote: `<${rng.hex(32).toUpperCase()}@${ims.fqdn}>` },
+          accepted.map((a) => ({ name: proxy(a), status: '' })),
+        );
       }
     }
     if (m.failures.length) {
@@ -107,7 +126,14 @@ class Renderer55 implements Renderer {
       const report: Entry55 = { ...e, originator: mtaOf(at) };
       const reportId = this.mtsId(at, t);
       t += rng.int(1000, 3000);
-      this.entry(t, at, report, 34, { partner: mtaOf(at), subject: reportId }, m.failures.map((x) => ({ name: proxy(x.address), status: '1' })));
+      this.entry(
+        t,
+        at,
+        report,
+        34,
+        { partner: mtaOf(at), subject: reportId },
+        m.failures.map((x) => ({ name: proxy(x.address), status: '1' })),
+      );
       const to = [{ name: sender.dn, status: '0' }];
       if (at !== home) {
         this.entry(t, at, report, 8, { partner: mtaOf(home), subject: reportId }, to);
@@ -122,9 +148,12 @@ class Renderer55 implements Renderer {
     const { rng } = this.ctx;
     const ims = this.ctx.org.servers[0]!;
     const e: Entry55 = { id: this.mtsId(ims, m.time), originator: proxy(from.address), priority: m.priority, length: this.length(m.size) };
-    const addressed = m.addressees.map((a): Recipient55 => ({
-      name: a.kind === 'mailbox' ? a.mailbox.dn : a.kind === 'group' ? a.group.dn : proxy(addressOf(a)), status: '',
-    }));
+    const addressed = m.addressees.map(
+      (a): Recipient55 => ({
+        name: a.kind === 'mailbox' ? a.mailbox.dn : a.kind === 'group' ? a.group.dn : proxy(addressOf(a)),
+        status: '',
+      }),
+    );
     let t = m.time;
     this.entry(t, ims, e, 1012, { gateway: imsOf(ims), remote: `<${stamp(t, true)}.${rng.hex(12)}@${from.domain.mx}>` }, addressed);
     t += rng.int(1000, 3000);
@@ -137,7 +166,14 @@ class Renderer55 implements Renderer {
   private expandAndDeliver(t: number, server: Server, e: Entry55, m: PlannedMessage, done: readonly Mailbox[]): number {
     const { rng, truth, org } = this.ctx;
     for (const g of m.expansions) {
-      this.entry(t, server, e, 26, { partner: mtaOf(server) }, g.members.map((x) => ({ name: x.dn, status: '' })));
+      this.entry(
+        t,
+        server,
+        e,
+        26,
+        { partner: mtaOf(server) },
+        g.members.map((x) => ({ name: x.dn, status: '' })),
+      );
       t += rng.int(0, 1000);
     }
     let end = t;
@@ -177,15 +213,29 @@ class Renderer55 implements Renderer {
   }
 
   private entry(
-    t: number, server: Server, e: Entry55, event: number,
+    t: number,
+    server: Server,
+    e: Entry55,
+    event: number,
     f: { gateway?: string; partner?: string; remote?: string; subject?: string },
     recipients: readonly Recipient55[],
   ): void {
     const d = new Date(t);
     const time = iso(t).slice(11, 19);
     let text = [
-      e.id, event, `${d.getUTCFullYear()}.${d.getUTCMonth() + 1}.${d.getUTCDate()} ${time}`, f.gateway ?? '', f.partner ?? '',
-      f.remote ?? '', e.originator, e.priority, e.length, 0, 0, f.subject ?? '', recipients.length,
+      e.id,
+      event,
+      `${d.getUTCFullYear()}.${d.getUTCMonth() + 1}.${d.getUTCDate()} ${time}`,
+      f.gateway ?? '',
+      f.partner ?? '',
+      f.remote ?? '',
+      e.originator,
+      e.priority,
+      e.length,
+      0,
+      0,
+      f.subject ?? '',
+      recipients.length,
     ].join('\t');
     for (const r of recipients) text += `\r\n\t${r.name}\t${r.status}`;
     this.ctx.sink.emit(t, this.slots[server.index]!, text);

@@ -36,7 +36,10 @@ let isoPrefix = '';
 /** 2024-03-04T10:12:09.123Z (what Date.toISOString gives, for years 0–9999, several times faster) */
 export function iso(t: number): string {
   const day = Math.floor(t / DAY);
-  if (day !== isoDay) { isoDay = day; isoPrefix = new Date(day * DAY).toISOString().slice(0, 11); }
+  if (day !== isoDay) {
+    isoDay = day;
+    isoPrefix = new Date(day * DAY).toISOString().slice(0, 11);
+  }
   let ms = t - day * DAY;
   const h = Math.floor(ms / 3_600_000);
   ms -= h * 3_600_000;
@@ -45,7 +48,6 @@ export function iso(t: number): string {
   const s = Math.floor(ms / 1000);
   return `${isoPrefix}${pad2[h]}:${pad2[m]}:${pad2[s]}.${pad3[ms - s * 1000]}Z`;
 }
-
 
 /** whole milliseconds as seconds with three decimals, as Exchange writes latencies */
 export function secs(ms: number): string {

@@ -65,8 +65,12 @@ export function checkTrackingOptions(o: TrackingGenOptions): void {
     throw new RangeError(`--version: expected one of ${trackingVersions.join(', ')}, got ${String(o.version)}`);
   }
   if (o.seed !== undefined) whole('seed', o.seed, 0, 0xffffffff);
-  if (o.start !== undefined && (!/^\d{4}-\d{2}-\d{2}$/.test(o.start) || Number.isNaN(Date.parse(`${o.start}T00:00:00Z`))
-    || new Date(`${o.start}T00:00:00Z`).toISOString().slice(0, 10) !== o.start)) {
+  if (
+    o.start !== undefined &&
+    (!/^\d{4}-\d{2}-\d{2}$/.test(o.start) ||
+      Number.isNaN(Date.parse(`${o.start}T00:00:00Z`)) ||
+      new Date(`${o.start}T00:00:00Z`).toISOString().slice(0, 10) !== o.start)
+  ) {
     throw new RangeError(`--start: expected a date YYYY-MM-DD, got ${o.start}`);
   }
   if (o.targetBytes !== undefined && !(o.targetBytes > 0)) throw new RangeError(`targetBytes: expected a positive number, got ${o.targetBytes}`);

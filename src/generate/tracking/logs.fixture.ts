@@ -37,7 +37,11 @@ export function splitCsvLine(line: string): string[] {
         const q = line.indexOf('"', i);
         if (q < 0) throw new Error(`unterminated quote: ${line.slice(0, 80)}`);
         v += line.slice(i, q);
-        if (line[q + 1] === '"') { v += '"'; i = q + 2; continue; }
+        if (line[q + 1] === '"') {
+          v += '"';
+          i = q + 2;
+          continue;
+        }
         i = q + 1;
         break;
       }
@@ -47,7 +51,10 @@ export function splitCsvLine(line: string): string[] {
       i++;
     } else {
       const c = line.indexOf(',', i);
-      if (c < 0) { out.push(line.slice(i)); return out; }
+      if (c < 0) {
+        out.push(line.slice(i));
+        return out;
+      }
       out.push(line.slice(i, c));
       i = c + 1;
     }
@@ -85,9 +92,14 @@ export function readCsvLog(dir: string, file: string): CsvLog {
   for (const line of lines) {
     if (line.startsWith('#')) continue;
     const values = splitCsvLine(line);
-    if (values.length !== fields.length) { badLines.push(line); continue; }
+    if (values.length !== fields.length) {
+      badLines.push(line);
+      continue;
+    }
     const r: Record<string, string> = {};
-    fields.forEach((f, i) => { r[f] = values[i]!; });
+    fields.forEach((f, i) => {
+      r[f] = values[i]!;
+    });
     records.push(r);
   }
   return { file, header, fields, records, badLines };
@@ -121,7 +133,10 @@ export function read55(dir: string, file: string): { entries: Entry55[]; orphans
   for (const line of lines) {
     if (line.startsWith('\t')) {
       const last = entries[entries.length - 1];
-      if (!last) { orphans++; continue; }
+      if (!last) {
+        orphans++;
+        continue;
+      }
       const [, name = '', status = ''] = line.split('\t');
       last.recipients.push({ name, status });
     } else {

@@ -17,15 +17,30 @@ import { groupBy, iso, secs, stamp, type Generation, type RenderContext, type Re
 import { organisation } from './tables.js';
 
 const fields2007 = [
-  'date-time', 'client-ip', 'client-hostname', 'server-ip', 'server-hostname', 'source-context', 'connector-id',
-  'source', 'event-id', 'internal-message-id', 'message-id', 'recipient-address', 'recipient-status', 'total-bytes',
-  'recipient-count', 'related-recipient-address', 'reference', 'message-subject', 'sender-address', 'return-path',
+  'date-time',
+  'client-ip',
+  'client-hostname',
+  'server-ip',
+  'server-hostname',
+  'source-context',
+  'connector-id',
+  'source',
+  'event-id',
+  'internal-message-id',
+  'message-id',
+  'recipient-address',
+  'recipient-status',
+  'total-bytes',
+  'recipient-count',
+  'related-recipient-address',
+  'reference',
+  'message-subject',
+  'sender-address',
+  'return-path',
   'message-info',
 ] as const;
 const fields2010 = [...fields2007, 'directionality', 'tenant-id', 'original-client-ip', 'original-server-ip', 'custom-data'] as const;
-const fields2013 = [
-  ...fields2010.slice(0, 11), 'network-message-id', ...fields2010.slice(11), 'transport-traffic-type', 'log-id', 'schema-version',
-] as const;
+const fields2013 = [...fields2010.slice(0, 11), 'network-message-id', ...fields2010.slice(11), 'transport-traffic-type', 'log-id', 'schema-version'] as const;
 type MsgtrkField = (typeof fields2013)[number];
 
 /** column positions of an entry (the 2013 order) */
@@ -73,36 +88,60 @@ const forest = `S:DeliveryPriority=Normal;S:AccountForest=${domain}`;
 export const msgtrkProfiles = {
   '2013': {
     title: 'Exchange 2013 CU and later: 2016, 2019, SE (CSV, 30 fields; MSGTRK, MSGTRKMS, MSGTRKMD)',
-    fields: fields2013, version: '15.01.2507.006', hourlyNames: true,
+    fields: fields2013,
+    version: '15.01.2507.006',
+    hourlyNames: true,
     streams: { transport: 'MSGTRK', submission: 'MSGTRKMS', delivery: 'MSGTRKMD' },
-    submission: 'mailbox-transport', shadow: true, agentInfo: 'always', duplicateDeliver: true, transfer: false,
+    submission: 'mailbox-transport',
+    shadow: true,
+    agentInfo: 'always',
+    duplicateDeliver: true,
+    transfer: false,
     quotaWarnings: true,
     messageId: (rng, s) => `<${rng.hex(32)}@${s.fqdn}>`,
-    ndrSender: `MicrosoftExchange329e71ec88ae4615bbc36ab6ce41109e@${domain}`, clientType: 'type2013',
+    ndrSender: `MicrosoftExchange329e71ec88ae4615bbc36ab6ce41109e@${domain}`,
+    clientType: 'type2013',
     unknownRecipient: '550 5.1.1 RESOLVER.ADR.RecipNotFound; not found',
-    internetConnector: (s) => `${s}\\Default Frontend ${s}`, sessionPrefix: '08DC',
+    internetConnector: (s) => `${s}\\Default Frontend ${s}`,
+    sessionPrefix: '08DC',
   },
   '2010': {
     title: 'Exchange 2010 (CSV, 26 fields)',
-    fields: fields2010, version: '14.03.0513.000', hourlyNames: false,
+    fields: fields2010,
+    version: '14.03.0513.000',
+    hourlyNames: false,
     streams: { transport: 'MSGTRK', submission: 'MSGTRK', delivery: 'MSGTRK' },
-    submission: 'hub-store-driver', shadow: false, agentInfo: 'rules', duplicateDeliver: false, transfer: true,
+    submission: 'hub-store-driver',
+    shadow: false,
+    agentInfo: 'rules',
+    duplicateDeliver: false,
+    transfer: true,
     quotaWarnings: true,
     messageId: (rng, s) => `<${rng.hex(36).toUpperCase()}@${s.fqdn.toLowerCase()}>`,
-    ndrSender: `MicrosoftExchange329e71ec88ae4615bbc36ab6ce41109e@${domain}`, clientType: 'type2010',
+    ndrSender: `MicrosoftExchange329e71ec88ae4615bbc36ab6ce41109e@${domain}`,
+    clientType: 'type2010',
     unknownRecipient: '550 5.1.1 RESOLVER.ADR.RecipNotFound; not found',
-    internetConnector: (s) => `${s}\\Default ${s}`, sessionPrefix: '08D1',
+    internetConnector: (s) => `${s}\\Default ${s}`,
+    sessionPrefix: '08D1',
   },
   '2007': {
     title: 'Exchange 2007 (CSV, 21 fields)',
-    fields: fields2007, version: '08.03.0485.001', hourlyNames: false,
+    fields: fields2007,
+    version: '08.03.0485.001',
+    hourlyNames: false,
     streams: { transport: 'MSGTRK', submission: 'MSGTRK', delivery: 'MSGTRK' },
-    submission: 'hub-store-driver', shadow: false, agentInfo: 'never', duplicateDeliver: false, transfer: true,
+    submission: 'hub-store-driver',
+    shadow: false,
+    agentInfo: 'never',
+    duplicateDeliver: false,
+    transfer: true,
     quotaWarnings: false,
     messageId: (rng, s) => `<${rng.hex(36).toUpperCase()}@${s.fqdn.toLowerCase()}>`,
-    ndrSender: `postmaster@${domain}`, clientType: 'type2010',
+    ndrSender: `postmaster@${domain}`,
+    clientType: 'type2010',
     unknownRecipient: '550 5.1.1 User unknown',
-    internetConnector: (s) => `${s}\\Default ${s}`, sessionPrefix: '08CD',
+    internetConnector: (s) => `${s}\\Default ${s}`,
+    sessionPrefix: '08CD',
   },
 } as const satisfies Record<string, MsgtrkProfile>;
 
@@ -126,8 +165,11 @@ export function msgtrkGeneration(p: MsgtrkProfile): Generation {
       stem: (server, stream, t) => `${server.name}/${stream}${stamp(t, p.hourlyNames)}`,
       name: (stem, seq) => `${stem}-${seq}.LOG`,
       header: (t) => [
-        '#Software: Microsoft Exchange Server', `#Version: ${p.version}`, '#Log-type: Message Tracking Log',
-        `#Date: ${iso(t)}`, `#Fields: ${p.fields.join(',')}`,
+        '#Software: Microsoft Exchange Server',
+        `#Version: ${p.version}`,
+        '#Log-type: Message Tracking Log',
+        `#Date: ${iso(t)}`,
+        `#Fields: ${p.fields.join(',')}`,
       ],
       bom: true,
       maxBytes: 10 * 1024 * 1024,
@@ -166,7 +208,10 @@ class MsgtrkRenderer implements Renderer {
   /** the profile has log-id and schema-version (2013+) */
   private readonly stamped: boolean;
 
-  constructor(private readonly p: MsgtrkProfile, private readonly ctx: RenderContext) {
+  constructor(
+    private readonly p: MsgtrkProfile,
+    private readonly ctx: RenderContext,
+  ) {
     const { sink, org, rng } = ctx;
     this.transportSlots = org.servers.map((s) => sink.slot(s, p.streams.transport));
     this.submissionSlots = org.servers.map((s) => sink.slot(s, p.streams.submission));
@@ -183,8 +228,10 @@ class MsgtrkRenderer implements Renderer {
     const { rng } = this.ctx;
     const m = q.mailbox;
     const e: Entry = new Array(COLUMNS);
-    e[col['source-context']] = csv(`MDB:${m.database.guid}, Mailbox:${m.guid}, Event:${this.mapiEvent(m.server)}, `
-      + `MessageClass:IPM.Note.StorageQuotaWarning.Warning, CreationTime:${iso(q.time - rng.int(900, 1100))}, ClientType:System`);
+    e[col['source-context']] = csv(
+      `MDB:${m.database.guid}, Mailbox:${m.guid}, Event:${this.mapiEvent(m.server)}, ` +
+        `MessageClass:IPM.Note.StorageQuotaWarning.Warning, CreationTime:${iso(q.time - rng.int(900, 1100))}, ClientType:System`,
+    );
     e[col.source] = 'STOREDRIVER';
     e[col['event-id']] = 'NOTIFYMAPI';
     e[col['custom-data']] = `S:ItemEntryId=${rng.bytesDashed(70)}`;
@@ -218,8 +265,9 @@ class MsgtrkRenderer implements Renderer {
     const addressed = m.addressees.map(addressOf).join(';');
     const types = m.addressees.map((a) => a.type).join(';');
     const count = m.addressees.length;
-    const mdb = `MDB:${sender.database.guid}, Mailbox:${sender.guid}, Event:${this.mapiEvent(home)}, MessageClass:IPM.Note, `
-      + `CreationTime:${iso(created)}, ClientType:${m.client[p.clientType]}`;
+    const mdb =
+      `MDB:${sender.database.guid}, Mailbox:${sender.guid}, Event:${this.mapiEvent(home)}, MessageClass:IPM.Note, ` +
+      `CreationTime:${iso(created)}, ClientType:${m.client[p.clientType]}`;
     const item = `S:ItemEntryId=${rng.bytesDashed(46)}`;
     const scoped = `${home.ipv6}%${home.scope}`;
     let hub: Server;
@@ -243,41 +291,153 @@ class MsgtrkRenderer implements Renderer {
       notify[col['custom-data']] = item;
       this.emit(t, slot, notify);
       t += rng.int(40, 180);
-      this.emit(t, slot, edit(base,
-        col['client-ip'], home.ipv6, col['client-hostname'], home.fqdn, col['server-ip'], scoped, col['server-hostname'], home.name,
-        col['source-context'], csv(`${context}, ServerMdbConnectionId:${this.session()}`), col.source, 'STOREDRIVER',
-        col['event-id'], 'RECEIVE', col['internal-message-id'], ++this.mailboxIds[home.index]!,
-        col['recipient-address'], addressed, col['recipient-status'], types, col['total-bytes'], m.size,
-        col['recipient-count'], count, col['message-info'], '04I: ', col['original-server-ip'], scoped,
-        col['custom-data'], `S:MailboxDatabaseGuid=${sender.database.guid};${item};${forest}`));
+      this.emit(
+        t,
+        slot,
+        edit(
+          base,
+          col['client-ip'],
+          home.ipv6,
+          col['client-hostname'],
+          home.fqdn,
+          col['server-ip'],
+          scoped,
+          col['server-hostname'],
+          home.name,
+          col['source-context'],
+          csv(`${context}, ServerMdbConnectionId:${this.session()}`),
+          col.source,
+          'STOREDRIVER',
+          col['event-id'],
+          'RECEIVE',
+          col['internal-message-id'],
+          ++this.mailboxIds[home.index]!,
+          col['recipient-address'],
+          addressed,
+          col['recipient-status'],
+          types,
+          col['total-bytes'],
+          m.size,
+          col['recipient-count'],
+          count,
+          col['message-info'],
+          '04I: ',
+          col['original-server-ip'],
+          scoped,
+          col['custom-data'],
+          `S:MailboxDatabaseGuid=${sender.database.guid};${item};${forest}`,
+        ),
+      );
       truth.submit(sender.address, m.size, t);
       const sa = rng.int(60, 140);
       t += rng.int(5, 40);
       trail = `${iso(created)};LSRV=${home.fqdn}:TOTAL-SUB=${secs(t - created)}|SA=${secs(sa)}|MTSS-EXT=0.000|MTSS-PEN=${secs(t - created - sa)}|MTSS-RSS=0.001`;
-      this.emit(t, slot, edit(base,
-        col['client-ip'], home.ipv4, col['client-hostname'], home.fqdn, col['server-ip'], hub.ipv4, col['server-hostname'], hub.fqdn,
-        col['source-context'], assistant, col.source, 'STOREDRIVER', col['event-id'], 'SUBMIT', col['return-path'], undefined,
-        col['message-info'], trail, col['custom-data'], item));
+      this.emit(
+        t,
+        slot,
+        edit(
+          base,
+          col['client-ip'],
+          home.ipv4,
+          col['client-hostname'],
+          home.fqdn,
+          col['server-ip'],
+          hub.ipv4,
+          col['server-hostname'],
+          hub.fqdn,
+          col['source-context'],
+          assistant,
+          col.source,
+          'STOREDRIVER',
+          col['event-id'],
+          'SUBMIT',
+          col['return-path'],
+          undefined,
+          col['message-info'],
+          trail,
+          col['custom-data'],
+          item,
+        ),
+      );
     } else {
       hub = home;
       transportId = this.transportId(hub);
-      this.emit(t, this.transportSlots[home.index]!, edit(base,
-        col['client-ip'], home.ipv4, col['client-hostname'], home.name, col['server-hostname'], home.name,
-        col['source-context'], csv(mdb), col.source, 'STOREDRIVER', col['event-id'], 'SUBMIT', col['return-path'], undefined));
+      this.emit(
+        t,
+        this.transportSlots[home.index]!,
+        edit(
+          base,
+          col['client-ip'],
+          home.ipv4,
+          col['client-hostname'],
+          home.name,
+          col['server-hostname'],
+          home.name,
+          col['source-context'],
+          csv(mdb),
+          col.source,
+          'STOREDRIVER',
+          col['event-id'],
+          'SUBMIT',
+          col['return-path'],
+          undefined,
+        ),
+      );
       t += rng.int(150, 900);
-      this.emit(t, this.transportSlots[hub.index]!, edit(base,
-        col['client-ip'], home.ipv4, col['client-hostname'], home.fqdn, col['server-ip'], hub.ipv4, col['server-hostname'], hub.name,
-        col['source-context'], csv(mdb), col.source, 'STOREDRIVER', col['event-id'], 'RECEIVE',
-        col['internal-message-id'], transportId, col['recipient-address'], addressed, col['recipient-status'], types,
-        col['total-bytes'], m.size, col['recipient-count'], count));
+      this.emit(
+        t,
+        this.transportSlots[hub.index]!,
+        edit(
+          base,
+          col['client-ip'],
+          home.ipv4,
+          col['client-hostname'],
+          home.fqdn,
+          col['server-ip'],
+          hub.ipv4,
+          col['server-hostname'],
+          hub.name,
+          col['source-context'],
+          csv(mdb),
+          col.source,
+          'STOREDRIVER',
+          col['event-id'],
+          'RECEIVE',
+          col['internal-message-id'],
+          transportId,
+          col['recipient-address'],
+          addressed,
+          col['recipient-status'],
+          types,
+          col['total-bytes'],
+          m.size,
+          col['recipient-count'],
+          count,
+        ),
+      );
       truth.submit(sender.address, m.size, t);
       trail = iso(created);
     }
 
     const f: Flight = {
-      t, created, hub, messageId, trail,
-      hop: edit(base, col['recipient-address'], addressed, col['recipient-count'], count,
-        col['internal-message-id'], transportId ?? this.transportId(hub), col['original-server-ip'], home.ipv4, col['custom-data'], forest),
+      t,
+      created,
+      hub,
+      messageId,
+      trail,
+      hop: edit(
+        base,
+        col['recipient-address'],
+        addressed,
+        col['recipient-count'],
+        count,
+        col['internal-message-id'],
+        transportId ?? this.transportId(hub),
+        col['original-server-ip'],
+        home.ipv4,
+        col['custom-data'],
+        forest,
+      ),
       transportBytes: m.size + rng.int(300, 900),
     };
     if (p.submission === 'mailbox-transport') {
@@ -311,8 +471,13 @@ class MsgtrkRenderer implements Renderer {
     hop[col['internal-message-id']] = this.transportId(hub);
     hop[col['custom-data']] = forest;
     const f: Flight = { t: m.time, created, hub, messageId, trail: iso(created), hop, transportBytes: m.size };
-    this.receive(f, from.domain.ip, from.domain.mx, p.internetConnector(hub.name),
-      `S:ProxiedClientIPAddress=${from.domain.ip};S:ProxiedClientHostname=${from.domain.mx};${forest}`);
+    this.receive(
+      f,
+      from.domain.ip,
+      from.domain.mx,
+      p.internetConnector(hub.name),
+      `S:ProxiedClientIPAddress=${from.domain.ip};S:ProxiedClientHostname=${from.domain.mx};${forest}`,
+    );
     this.agentInfo(f, m, from);
     this.route(f, m);
   }
@@ -328,14 +493,50 @@ class MsgtrkRenderer implements Renderer {
     const shadow = org.servers[(hub.index + rng.int(1, org.servers.length - 1)) % org.servers.length]!;
     const shadowId = this.transportId(shadow);
     f.t += rng.int(60, 250);
-    this.emit(f.t, this.transportSlots[hub.index]!, edit(f.hop,
-      col['server-hostname'], hub.name, col.source, 'SMTP', col['event-id'], 'HAREDIRECT', col['total-bytes'], f.transportBytes,
-      col['source-context'], csv(`${shadow.fqdn}=250 2.6.0 ${f.messageId} [InternalId=${shadowId}, Hostname=${shadow.fqdn}] Queued mail for redundancy`)));
-    this.emit(f.t + rng.int(2, 15), this.transportSlots[shadow.index]!, edit(f.hop,
-      col['internal-message-id'], shadowId, col['client-ip'], hub.ipv4, col['client-hostname'], hub.fqdn,
-      col['server-ip'], shadow.ipv4, col['server-hostname'], shadow.name, col['source-context'], `${this.session()};${iso(f.t)};0`,
-      col['connector-id'], `${shadow.name}\\Default ${shadow.name}`, col.source, 'SMTP', col['event-id'], 'HARECEIVE',
-      col['total-bytes'], f.transportBytes));
+    this.emit(
+      f.t,
+      this.transportSlots[hub.index]!,
+      edit(
+        f.hop,
+        col['server-hostname'],
+        hub.name,
+        col.source,
+        'SMTP',
+        col['event-id'],
+        'HAREDIRECT',
+        col['total-bytes'],
+        f.transportBytes,
+        col['source-context'],
+        csv(`${shadow.fqdn}=250 2.6.0 ${f.messageId} [InternalId=${shadowId}, Hostname=${shadow.fqdn}] Queued mail for redundancy`),
+      ),
+    );
+    this.emit(
+      f.t + rng.int(2, 15),
+      this.transportSlots[shadow.index]!,
+      edit(
+        f.hop,
+        col['internal-message-id'],
+        shadowId,
+        col['client-ip'],
+        hub.ipv4,
+        col['client-hostname'],
+        hub.fqdn,
+        col['server-ip'],
+        shadow.ipv4,
+        col['server-hostname'],
+        shadow.name,
+        col['source-context'],
+        `${this.session()};${iso(f.t)};0`,
+        col['connector-id'],
+        `${shadow.name}\\Default ${shadow.name}`,
+        col.source,
+        'SMTP',
+        col['event-id'],
+        'HARECEIVE',
+        col['total-bytes'],
+        f.transportBytes,
+      ),
+    );
   }
 
   /** the shadow copy, then RECEIVE over SMTP on the hub from `clientIp` / `clientHost` */
@@ -343,12 +544,35 @@ class MsgtrkRenderer implements Renderer {
     const { rng } = this.ctx;
     this.shadow(f);
     f.t += rng.int(1, 20);
-    this.emit(f.t, this.transportSlots[f.hub.index]!, edit(f.hop,
-      col['client-ip'], clientIp, col['client-hostname'], clientHost, col['server-ip'], f.hub.ipv4, col['server-hostname'], f.hub.name,
-      col['source-context'], `${this.session()};${iso(f.t - rng.int(20, 400))};0`, col['connector-id'], connector,
-      col.source, 'SMTP', col['event-id'], 'RECEIVE', col['total-bytes'], f.transportBytes,
-      col['message-info'], `${f.trail};SRV=${f.hub.fqdn}:TOTAL-FE=${secs(rng.int(10, 60))}|SMR=${secs(rng.int(5, 30))}`,
-      col['custom-data'], customData));
+    this.emit(
+      f.t,
+      this.transportSlots[f.hub.index]!,
+      edit(
+        f.hop,
+        col['client-ip'],
+        clientIp,
+        col['client-hostname'],
+        clientHost,
+        col['server-ip'],
+        f.hub.ipv4,
+        col['server-hostname'],
+        f.hub.name,
+        col['source-context'],
+        `${this.session()};${iso(f.t - rng.int(20, 400))};0`,
+        col['connector-id'],
+        connector,
+        col.source,
+        'SMTP',
+        col['event-id'],
+        'RECEIVE',
+        col['total-bytes'],
+        f.transportBytes,
+        col['message-info'],
+        `${f.trail};SRV=${f.hub.fqdn}:TOTAL-FE=${secs(rng.int(10, 60))}|SMR=${secs(rng.int(5, 30))}`,
+        col['custom-data'],
+        customData,
+      ),
+    );
   }
 
   private agentInfo(f: Flight, m: PlannedMessage, from: ExternalContact | undefined): void {
@@ -361,14 +585,31 @@ class MsgtrkRenderer implements Renderer {
         ? `S:CFA=SUM|SCL=${rng.int(0, 4)}|PCL=${rng.int(1, 3)}|CTRY=US|LANG=en;${forest}`
         : `S:TRA=ETR|ruleId=4c1f2b7e-5a2d-4f3e-9c7b-0d1e2f3a4b5c|st=${iso(f.created)}|action=ApplyHtmlDisclaimer|sev=1|mode=Enforce;${forest}`;
     } else {
-      data = `S:AMA=SUM|action=p|error=|atch=${m.attachment ? 1 : 0};S:CompCost=|ETR=0`
-        + (from ? `;S:SFA=SUM|SFV=NSPM|SCL=${rng.int(-1, 4)}|SCORE=-${rng.int(1, 9)}|LIST=0|DI=SN|RD=${from.domain.mx}|H=${from.domain.mx}|CIP=${from.domain.ip}` : '')
-        + `;${forest}`;
+      data =
+        `S:AMA=SUM|action=p|error=|atch=${m.attachment ? 1 : 0};S:CompCost=|ETR=0` +
+        (from
+          ? `;S:SFA=SUM|SFV=NSPM|SCL=${rng.int(-1, 4)}|SCORE=-${rng.int(1, 9)}|LIST=0|DI=SN|RD=${from.domain.mx}|H=${from.domain.mx}|CIP=${from.domain.ip}`
+          : '') +
+        `;${forest}`;
     }
     f.t += rng.int(0, 12);
-    this.emit(f.t, this.transportSlots[f.hub.index]!, edit(f.hop,
-      col['client-hostname'], f.hub.name, col.source, 'AGENT', col['event-id'], 'AGENTINFO', col['total-bytes'], f.transportBytes,
-      col['custom-data'], data));
+    this.emit(
+      f.t,
+      this.transportSlots[f.hub.index]!,
+      edit(
+        f.hop,
+        col['client-hostname'],
+        f.hub.name,
+        col.source,
+        'AGENT',
+        col['event-id'],
+        'AGENTINFO',
+        col['total-bytes'],
+        f.transportBytes,
+        col['custom-data'],
+        data,
+      ),
+    );
   }
 
   /** expansion, unknown recipients, delivery per mailbox server, the internet */
@@ -381,50 +622,154 @@ class MsgtrkRenderer implements Renderer {
     for (const g of m.expansions) {
       f.t += rng.int(2, 20);
       const members = g.members.map((x) => x.address).join(';');
-      this.emit(f.t, slot, edit(routed, col.source, 'ROUTING', col['event-id'], 'EXPAND', col['recipient-address'], members,
-        col['recipient-count'], g.members.length, col['related-recipient-address'], g.address));
+      this.emit(
+        f.t,
+        slot,
+        edit(
+          routed,
+          col.source,
+          'ROUTING',
+          col['event-id'],
+          'EXPAND',
+          col['recipient-address'],
+          members,
+          col['recipient-count'],
+          g.members.length,
+          col['related-recipient-address'],
+          g.address,
+        ),
+      );
       if (p.transfer) {
-        this.emit(f.t, slot, edit(routed, col.source, 'ROUTING', col['event-id'], 'TRANSFER', col['recipient-address'], members,
-          col['recipient-count'], g.members.length, col['internal-message-id'], this.transportId(hub),
-          col.reference, f.hop[col['internal-message-id']]));
+        this.emit(
+          f.t,
+          slot,
+          edit(
+            routed,
+            col.source,
+            'ROUTING',
+            col['event-id'],
+            'TRANSFER',
+            col['recipient-address'],
+            members,
+            col['recipient-count'],
+            g.members.length,
+            col['internal-message-id'],
+            this.transportId(hub),
+            col.reference,
+            f.hop[col['internal-message-id']],
+          ),
+        );
       }
     }
     for (const x of m.failures) {
       if (x.remote) continue;
       f.t += rng.int(2, 10);
-      this.emit(f.t, slot, edit(routed, col.source, 'ROUTING', col['event-id'], 'FAIL', col['recipient-address'], x.address,
-        col['recipient-count'], 1, col['recipient-status'], p.unknownRecipient));
+      this.emit(
+        f.t,
+        slot,
+        edit(
+          routed,
+          col.source,
+          'ROUTING',
+          col['event-id'],
+          'FAIL',
+          col['recipient-address'],
+          x.address,
+          col['recipient-count'],
+          1,
+          col['recipient-status'],
+          p.unknownRecipient,
+        ),
+      );
     }
 
     let copy = 0;
     for (const [serverIndex, list] of groupBy(m.deliveries, (d) => d.mailbox.server.index)) {
       const target = org.servers[serverIndex]!;
       const id = copy++ === 0 ? f.hop[col['internal-message-id']] : this.transportId(hub);
-      const delivered = this.deliver(f, edit(routed, col['recipient-address'], list.map((d) => d.mailbox.address).join(';'),
-        col['recipient-count'], list.length, col['internal-message-id'], id), target);
+      const delivered = this.deliver(
+        f,
+        edit(
+          routed,
+          col['recipient-address'],
+          list.map((d) => d.mailbox.address).join(';'),
+          col['recipient-count'],
+          list.length,
+          col['internal-message-id'],
+          id,
+        ),
+        target,
+      );
       for (const d of list) truth.deliver(d.mailbox.address, delivered.bytes, delivered.t);
       if (!p.duplicateDeliver) continue;
-      const again = (t: number, x: Mailbox): void => this.emit(t, this.deliverySlots[serverIndex]!, edit(delivered.entry,
-        col['event-id'], 'DUPLICATEDELIVER', col['recipient-address'], x.address, col['recipient-count'], 1));
+      const again = (t: number, x: Mailbox): void =>
+        this.emit(
+          t,
+          this.deliverySlots[serverIndex]!,
+          edit(delivered.entry, col['event-id'], 'DUPLICATEDELIVER', col['recipient-address'], x.address, col['recipient-count'], 1),
+        );
       for (const dup of m.duplicates) if (dup.server === target) again(delivered.t + rng.int(1, 40), dup);
       if (m.redelivered?.server === target) again(delivered.t + rng.int(2_000, 20_000), m.redelivered);
     }
 
     for (const { domain: d, accepted, rejected } of internetCopies(m)) {
       const t = f.t + rng.int(300, 2500);
-      const remote = edit(routed, col['client-ip'], hub.ipv4, col['client-hostname'], hub.name, col['server-ip'], d.ip,
-        col['server-hostname'], d.mx, col['connector-id'], 'Internet Mail', col.source, 'SMTP',
-        col['total-bytes'], f.transportBytes + rng.int(150, 600));
+      const remote = edit(
+        routed,
+        col['client-ip'],
+        hub.ipv4,
+        col['client-hostname'],
+        hub.name,
+        col['server-ip'],
+        d.ip,
+        col['server-hostname'],
+        d.mx,
+        col['connector-id'],
+        'Internet Mail',
+        col.source,
+        'SMTP',
+        col['total-bytes'],
+        f.transportBytes + rng.int(150, 600),
+      );
       if (accepted.length) {
-        this.emit(t, slot, edit(remote, col['event-id'], 'SEND', col['recipient-address'], accepted.join(';'),
-          col['recipient-count'], accepted.length, col['recipient-status'], accepted.map(() => '250 2.1.5 Ok').join(';'),
-          col['source-context'], `${this.session()};250 2.0.0 OK ${Math.floor(t / 1000)} ${rng.hex(12)} - queued;ClientSubmitTime:${iso(f.created)}`,
-          col['message-info'], f.trail,
-          col['custom-data'], `S:E2ELatency=${secs(t - f.created)};S:ExternalSendLatency=${secs(rng.int(150, 1800))};S:ToEntity=Internet;S:FromEntity=Hosted;S:MsgRecipCount=${accepted.length};S:IncludeInSla=True;${forest}`));
+        this.emit(
+          t,
+          slot,
+          edit(
+            remote,
+            col['event-id'],
+            'SEND',
+            col['recipient-address'],
+            accepted.join(';'),
+            col['recipient-count'],
+            accepted.length,
+            col['recipient-status'],
+            accepted.map(() => '250 2.1.5 Ok').join(';'),
+            col['source-context'],
+            `${this.session()};250 2.0.0 OK ${Math.floor(t / 1000)} ${rng.hex(12)} - queued;ClientSubmitTime:${iso(f.created)}`,
+            col['message-info'],
+            f.trail,
+            col['custom-data'],
+            `S:E2ELatency=${secs(t - f.created)};S:ExternalSendLatency=${secs(rng.int(150, 1800))};S:ToEntity=Internet;S:FromEntity=Hosted;S:MsgRecipCount=${accepted.length};S:IncludeInSla=True;${forest}`,
+          ),
+        );
       }
       for (const address of rejected) {
-        this.emit(t + 1, slot, edit(remote, col['event-id'], 'FAIL', col['recipient-address'], address, col['recipient-count'], 1,
-          col['recipient-status'], `550 5.1.1 <${address}>: Recipient address rejected: User unknown in virtual mailbox table`));
+        this.emit(
+          t + 1,
+          slot,
+          edit(
+            remote,
+            col['event-id'],
+            'FAIL',
+            col['recipient-address'],
+            address,
+            col['recipient-count'],
+            1,
+            col['recipient-status'],
+            `550 5.1.1 <${address}>: Recipient address rejected: User unknown in virtual mailbox table`,
+          ),
+        );
       }
       f.t = Math.max(f.t, t + 1);
     }
@@ -436,34 +781,84 @@ class MsgtrkRenderer implements Renderer {
     const hub = f.hub;
     const n = Number(copy[col['recipient-count']]);
     f.t += rng.int(20, 300);
-    const send = edit(copy, col['client-ip'], hub.ipv4, col['client-hostname'], hub.name, col['server-ip'], target.ipv4,
-      col['server-hostname'], target.fqdn, col.source, 'SMTP', col['event-id'], 'SEND',
-      col['connector-id'], 'Intra-Organization SMTP Send Connector',
-      col['recipient-status'], n === 1 ? '250 2.1.5 Recipient OK' : Array(n).fill('250 2.1.5 Recipient OK').join(';'),
-      col['source-context'], `${this.session()};250 2.1.5 Recipient OK;ClientSubmitTime:${iso(f.created)}`,
-      col['message-info'], f.trail);
+    const send = edit(
+      copy,
+      col['client-ip'],
+      hub.ipv4,
+      col['client-hostname'],
+      hub.name,
+      col['server-ip'],
+      target.ipv4,
+      col['server-hostname'],
+      target.fqdn,
+      col.source,
+      'SMTP',
+      col['event-id'],
+      'SEND',
+      col['connector-id'],
+      'Intra-Organization SMTP Send Connector',
+      col['recipient-status'],
+      n === 1 ? '250 2.1.5 Recipient OK' : Array(n).fill('250 2.1.5 Recipient OK').join(';'),
+      col['source-context'],
+      `${this.session()};250 2.1.5 Recipient OK;ClientSubmitTime:${iso(f.created)}`,
+      col['message-info'],
+      f.trail,
+    );
     let bytes = f.transportBytes;
     let from = hub;
     const mailboxTransport = this.p.submission === 'mailbox-transport';
     if (mailboxTransport) {
-      send[col['custom-data']] = `S:E2ELatency=${secs(f.t - f.created)};S:ToEntity=Hosted;S:FromEntity=Hosted;S:MsgRecipCount=${n};S:IncludeInSla=True;${forest}`;
+      send[col['custom-data']] =
+        `S:E2ELatency=${secs(f.t - f.created)};S:ToEntity=Hosted;S:FromEntity=Hosted;S:MsgRecipCount=${n};S:IncludeInSla=True;${forest}`;
       this.emit(f.t, this.transportSlots[hub.index]!, send);
     } else if (target !== hub) {
       this.emit(f.t, this.transportSlots[hub.index]!, send);
       f.t += rng.int(20, 250);
       bytes += rng.int(150, 400);
-      this.emit(f.t, this.transportSlots[target.index]!, edit(copy,
-        col['internal-message-id'], this.transportId(target), col['client-ip'], hub.ipv4, col['client-hostname'], hub.fqdn,
-        col['server-ip'], target.ipv4, col['server-hostname'], target.name,
-        col['source-context'], `${this.session()};${iso(f.t - rng.int(10, 90))};0`,
-        col['connector-id'], `${target.name}\\Default ${target.name}`, col.source, 'SMTP', col['event-id'], 'RECEIVE',
-        col['total-bytes'], bytes));
+      this.emit(
+        f.t,
+        this.transportSlots[target.index]!,
+        edit(
+          copy,
+          col['internal-message-id'],
+          this.transportId(target),
+          col['client-ip'],
+          hub.ipv4,
+          col['client-hostname'],
+          hub.fqdn,
+          col['server-ip'],
+          target.ipv4,
+          col['server-hostname'],
+          target.name,
+          col['source-context'],
+          `${this.session()};${iso(f.t - rng.int(10, 90))};0`,
+          col['connector-id'],
+          `${target.name}\\Default ${target.name}`,
+          col.source,
+          'SMTP',
+          col['event-id'],
+          'RECEIVE',
+          col['total-bytes'],
+          bytes,
+        ),
+      );
       from = target;
     }
     const t = f.t + rng.int(30, 600);
     bytes += rng.int(1200, 3800);
-    const entry = edit(copy, col['server-hostname'], target.name, col.source, 'STOREDRIVER', col['event-id'], 'DELIVER',
-      col['total-bytes'], bytes, col['message-info'], f.trail);
+    const entry = edit(
+      copy,
+      col['server-hostname'],
+      target.name,
+      col.source,
+      'STOREDRIVER',
+      col['event-id'],
+      'DELIVER',
+      col['total-bytes'],
+      bytes,
+      col['message-info'],
+      f.trail,
+    );
     if (mailboxTransport) {
       entry[col['internal-message-id']] = ++this.mailboxIds[target.index]!;
       entry[col['client-ip']] = from.ipv4;
@@ -496,9 +891,25 @@ class MsgtrkRenderer implements Renderer {
     ndr[col.directionality] = 'Originating';
     ndr[col['transport-traffic-type']] = 'Email';
     ndr[col['custom-data']] = forest;
-    this.emit(f.t, this.transportSlots[hub.index]!, edit(ndr, col['server-hostname'], hub.name, col.source, 'DSN',
-      col['event-id'], 'DSN', col['total-bytes'], size, col.reference, f.messageId,
-      col['related-recipient-address'], m.failures.map((x) => x.address).join(';')));
+    this.emit(
+      f.t,
+      this.transportSlots[hub.index]!,
+      edit(
+        ndr,
+        col['server-hostname'],
+        hub.name,
+        col.source,
+        'DSN',
+        col['event-id'],
+        'DSN',
+        col['total-bytes'],
+        size,
+        col.reference,
+        f.messageId,
+        col['related-recipient-address'],
+        m.failures.map((x) => x.address).join(';'),
+      ),
+    );
     const flight: Flight = { t: f.t, created: f.t, hub, hop: ndr, transportBytes: size, messageId, trail: iso(f.t) };
     const delivered = this.deliver(flight, edit(ndr, col['server-hostname'], hub.name, col['total-bytes'], size), sender.server);
     truth.deliver(sender.address, delivered.bytes, delivered.t);
@@ -520,7 +931,7 @@ class MsgtrkRenderer implements Renderer {
   /** the next internal-message-id of `s`'s transport service (14 digits: kept as text, numbers that
    *  large are slow to format) */
   private transportId(s: Server): string {
-    return String(this.transportIds[s.index]! += this.ctx.rng.int(1, 4));
+    return String((this.transportIds[s.index]! += this.ctx.rng.int(1, 4)));
   }
 
   private mapiEvent(s: Server): number {

@@ -3,8 +3,20 @@
 // contacts. Built once from the seed; every generation renders the same organisation.
 import { Random, cumulativeSums } from './random.js';
 import {
-  allStaffMax, behaviours, contactsPerPartner, externalDomains, firstNames, lastNames, membersPerTeam,
-  organisation, rates, sharedFrom, sharedMailboxes, teams, type Behaviour, type ExternalDomain,
+  allStaffMax,
+  behaviours,
+  contactsPerPartner,
+  externalDomains,
+  firstNames,
+  lastNames,
+  membersPerTeam,
+  organisation,
+  rates,
+  sharedFrom,
+  sharedMailboxes,
+  teams,
+  type Behaviour,
+  type ExternalDomain,
 } from './tables.js';
 
 export interface Database {
@@ -133,8 +145,13 @@ export function buildOrg(seed: number, users: number, serverCount: number): Org 
     for (let d = 0; d < dbs; d++) databases.push({ name: `DB${pad2(i * dbs + d + 1)}`, guid: rng.guid() });
     const h = rng.hex(16);
     servers.push({
-      index: i, name, fqdn: `${name}.${domain}`, ipv4: `${organisation.ipv4Prefix}${11 + i}`,
-      ipv6: `fe80::${h.slice(0, 4)}:${h.slice(4, 8)}:${h.slice(8, 12)}:${h.slice(12, 16)}`, scope: rng.int(2, 14), databases,
+      index: i,
+      name,
+      fqdn: `${name}.${domain}`,
+      ipv4: `${organisation.ipv4Prefix}${11 + i}`,
+      ipv6: `fe80::${h.slice(0, 4)}:${h.slice(4, 8)}:${h.slice(8, 12)}:${h.slice(12, 16)}`,
+      scope: rng.int(2, 14),
+      databases,
     });
   }
 
@@ -175,7 +192,8 @@ export function buildOrg(seed: number, users: number, serverCount: number): Org 
       r = { sent: sharedDef.sentPerDay, received: sharedDef.receivedPerDay, external: sharedDef.externalShare };
       behaviour = 'shared';
     } else {
-      const first = rng.pick(firstNames), last = rng.pick(lastNames);
+      const first = rng.pick(firstNames),
+        last = rng.pick(lastNames);
       name = `${first} ${last}`;
       local = unique(usedSmtp, `${first}.${ascii(last)}`);
       alias = unique(usedAlias, (ascii(first) + ascii(last)[0]).toUpperCase());
@@ -184,8 +202,19 @@ export function buildOrg(seed: number, users: number, serverCount: number): Org 
     }
     const smtp = `${local}@${domain}`;
     mailboxes.push({
-      index: i, name, smtp, address: smtp.toLowerCase(), alias, dn: legacyDn(alias), guid: rng.guid(),
-      server, database, behaviour, sentPerDay: r.sent, receivedPerDay: r.received, externalShare: r.external,
+      index: i,
+      name,
+      smtp,
+      address: smtp.toLowerCase(),
+      alias,
+      dn: legacyDn(alias),
+      guid: rng.guid(),
+      server,
+      database,
+      behaviour,
+      sentPerDay: r.sent,
+      receivedPerDay: r.received,
+      externalShare: r.external,
       team: sharedDef ? -1 : teamOf[i]!,
       workstation: `${organisation.workstationPrefix}${rng.int(1, 30)}.${rng.int(10, 250)}`,
       overQuota: overQuota.has(i),
@@ -205,18 +234,29 @@ export function buildOrg(seed: number, users: number, serverCount: number): Org 
     teamList.push({ name, group: group(name, k === 1 ? def.local : `${def.local}-${k}`, members), members, cumulative: cumulativeOf(members) });
   }
   const managers = group('Managers', 'managers', teamList.map((t) => t.members[0]!).filter(Boolean));
-  const allStaff = persons.length <= allStaffMax
-    ? group('All Staff', 'all-staff', persons)
-    : group('Company News', 'company-news', rng.shuffle(persons.slice()).slice(0, allStaffMax).sort((a, b) => a.index - b.index));
+  const allStaff =
+    persons.length <= allStaffMax
+      ? group('All Staff', 'all-staff', persons)
+      : group(
+          'Company News',
+          'company-news',
+          rng
+            .shuffle(persons.slice())
+            .slice(0, allStaffMax)
+            .sort((a, b) => a.index - b.index),
+        );
 
   const contacts: ExternalContact[] = [];
   for (const d of externalDomains) {
     const count = d.kind === 'newsletter' ? 2 : contactsPerPartner + Math.floor(users / 40);
     const seen = new Set<string>();
     for (let i = 0; i < count; i++) {
-      const local = d.kind === 'newsletter'
-        ? (i === 0 ? 'newsletter' : 'noreply')
-        : `${ascii(rng.pick(firstNames)).toLowerCase()}.${ascii(rng.pick(lastNames)).toLowerCase()}`;
+      const local =
+        d.kind === 'newsletter'
+          ? i === 0
+            ? 'newsletter'
+            : 'noreply'
+          : `${ascii(rng.pick(firstNames)).toLowerCase()}.${ascii(rng.pick(lastNames)).toLowerCase()}`;
       if (seen.has(local)) continue;
       seen.add(local);
       contacts.push({ address: `${local}@${d.name}`, domain: d });
@@ -226,9 +266,18 @@ export function buildOrg(seed: number, users: number, serverCount: number): Org 
 
   const shared0 = mailboxes.slice(people);
   return {
-    domain, servers, mailboxes, people: persons, teams: teamList,
-    groups: [...teamList.map((t) => t.group), managers, allStaff], managers, allStaff,
-    helpdesk: shared0[0], reports: shared0[1],
-    cumulative: cumulativeOf(mailboxes), contacts, contactCumulative,
+    domain,
+    servers,
+    mailboxes,
+    people: persons,
+    teams: teamList,
+    groups: [...teamList.map((t) => t.group), managers, allStaff],
+    managers,
+    allStaff,
+    helpdesk: shared0[0],
+    reports: shared0[1],
+    cumulative: cumulativeOf(mailboxes),
+    contacts,
+    contactCumulative,
   };
 }

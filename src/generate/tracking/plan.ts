@@ -6,8 +6,22 @@
 import { Random, cumulativeSums } from './random.js';
 import type { DistributionGroup, ExternalContact, Mailbox, Org } from './org.js';
 import {
-  announcementSubjects, clients, dayVariation, externalDomains, inboundHours, inboundSubjects, months, rates,
-  recipientCounts, sizeMix, subjects, userDayVariation, weekdayActivity, workingHours, type Client, type ExternalDomain,
+  announcementSubjects,
+  clients,
+  dayVariation,
+  externalDomains,
+  inboundHours,
+  inboundSubjects,
+  months,
+  rates,
+  recipientCounts,
+  sizeMix,
+  subjects,
+  userDayVariation,
+  weekdayActivity,
+  workingHours,
+  type Client,
+  type ExternalDomain,
 } from './tables.js';
 
 export const DAY_MS = 86_400_000;
@@ -26,9 +40,12 @@ export type Addressee =
 /** the address an addressee is written with in the logs (lower case) */
 export function addressOf(a: Addressee): string {
   switch (a.kind) {
-    case 'mailbox': return a.mailbox.address;
-    case 'group': return a.group.address;
-    default: return a.address;
+    case 'mailbox':
+      return a.mailbox.address;
+    case 'group':
+      return a.group.address;
+    default:
+      return a.address;
   }
 }
 
@@ -133,7 +150,10 @@ export class Planner {
   private readonly outboundCum: Float64Array;
   private readonly known: Set<string>;
 
-  constructor(private readonly org: Org, private readonly seed: number) {
+  constructor(
+    private readonly org: Org,
+    private readonly seed: number,
+  ) {
     this.outbound = org.contacts.filter((c) => c.domain.kind !== 'newsletter');
     this.outboundCum = cumulativeSums(this.outbound.map((c) => c.domain.w));
     this.known = new Set([...org.mailboxes.map((m) => m.address), ...org.groups.map((g) => g.address)]);
@@ -168,35 +188,58 @@ export class Planner {
       const count = rng.poisson(sender.sentPerDay * activity[sender.index]!);
       for (let i = 0; i < count; i++) {
         const time = dayStart + sampleTime(rng, workingCum);
-        addMessage(this.resolve(rng, {
-          time, order: order++, sender, from: undefined, addressees: this.addressees(rng, sender),
-          subject: fill(rng.pick(subjects)),
-        }));
+        addMessage(
+          this.resolve(rng, {
+            time,
+            order: order++,
+            sender,
+            from: undefined,
+            addressees: this.addressees(rng, sender),
+            subject: fill(rng.pick(subjects)),
+          }),
+        );
       }
     }
 
     // the daily report of the shared reports mailbox to IT, every day at six
     if (org.reports) {
-      addMessage(this.resolve(rng, {
-        time: dayStart + 6 * 3_600_000 + rng.int(0, 240_000), order: order++, sender: org.reports, from: undefined,
-        addressees: [{ kind: 'group', group: org.teams[0]!.group, type: 'To' }],
-        subject: `Daily backup report, ${date.toISOString().slice(0, 10)}: "OK", 0 warnings`,
-      }));
+      addMessage(
+        this.resolve(rng, {
+          time: dayStart + 6 * 3_600_000 + rng.int(0, 240_000),
+          order: order++,
+          sender: org.reports,
+          from: undefined,
+          addressees: [{ kind: 'group', group: org.teams[0]!.group, type: 'To' }],
+          subject: `Daily backup report, ${date.toISOString().slice(0, 10)}: "OK", 0 warnings`,
+        }),
+      );
     }
     // an organisation-wide announcement on some working days
     if (working && org.managers.members.length && org.allStaff.members.length > 1 && rng.chance(rates.announcement)) {
-      addMessage(this.resolve(rng, {
-        time: dayStart + sampleTime(rng, workingCum), order: order++, sender: rng.pick(org.managers.members), from: undefined,
-        addressees: [{ kind: 'group', group: org.allStaff, type: 'To' }], subject: fill(rng.pick(announcementSubjects)),
-      }));
+      addMessage(
+        this.resolve(rng, {
+          time: dayStart + sampleTime(rng, workingCum),
+          order: order++,
+          sender: rng.pick(org.managers.members),
+          from: undefined,
+          addressees: [{ kind: 'group', group: org.allStaff, type: 'To' }],
+          subject: fill(rng.pick(announcementSubjects)),
+        }),
+      );
     }
     // internet mail to team groups (newsletters, partner mailings)
     for (const team of org.teams) {
       if (team.members.length && rng.chance(Math.min(1, rates.teamMailings * factor))) {
-        addMessage(this.resolve(rng, {
-          time: dayStart + sampleTime(rng, inboundCum), order: order++, sender: undefined, from: this.contact(rng),
-          addressees: [{ kind: 'group', group: team.group, type: 'To' }], subject: fill(rng.pick(inboundSubjects)),
-        }));
+        addMessage(
+          this.resolve(rng, {
+            time: dayStart + sampleTime(rng, inboundCum),
+            order: order++,
+            sender: undefined,
+            from: this.contact(rng),
+            addressees: [{ kind: 'group', group: team.group, type: 'To' }],
+            subject: fill(rng.pick(inboundSubjects)),
+          }),
+        );
       }
     }
 
@@ -207,21 +250,30 @@ export class Planner {
       for (let i = 0; i < want; i++) tokens.push(m);
     }
     rng.shuffle(tokens);
-    for (let i = 0; i < tokens.length;) {
+    for (let i = 0; i < tokens.length; ) {
       const to: Mailbox[] = [tokens[i++]!];
       if (rng.chance(rates.inboundMulti)) {
         // a few more distinct people from the tokens still to be used, moved to the front
         const extra = rng.int(1, 3);
         for (let j = i; j < tokens.length && to.length <= extra; j++) {
           const m = tokens[j]!;
-          if (!to.includes(m)) { to.push(m); tokens[j] = tokens[i]!; tokens[i++] = m; }
+          if (!to.includes(m)) {
+            to.push(m);
+            tokens[j] = tokens[i]!;
+            tokens[i++] = m;
+          }
         }
       }
-      addMessage(this.resolve(rng, {
-        time: dayStart + sampleTime(rng, inboundCum), order: order++, sender: undefined, from: this.contact(rng),
-        addressees: to.map((mailbox, k) => ({ kind: 'mailbox', mailbox, type: k === 0 || rng.chance(0.7) ? 'To' : 'Cc' })),
-        subject: fill(rng.pick(inboundSubjects)),
-      }));
+      addMessage(
+        this.resolve(rng, {
+          time: dayStart + sampleTime(rng, inboundCum),
+          order: order++,
+          sender: undefined,
+          from: this.contact(rng),
+          addressees: to.map((mailbox, k) => ({ kind: 'mailbox', mailbox, type: k === 0 || rng.chance(0.7) ? 'To' : 'Cc' })),
+          subject: fill(rng.pick(inboundSubjects)),
+        }),
+      );
     }
 
     return byTime(items, dayStart);
@@ -256,13 +308,15 @@ export class Planner {
       }
       if (rng.chance(rates.typo)) {
         const address = typo(rng, rng.pick(org.mailboxes).address);
-        if (!this.known.has(address)) { out.push({ kind: 'unknown', address, type: type() }); continue; }
+        if (!this.known.has(address)) {
+          out.push({ kind: 'unknown', address, type: type() });
+          continue;
+        }
       }
       let picked: Mailbox | undefined;
       for (let attempt = 0; attempt < 6 && !picked; attempt++) {
-        const m = team && team.members.length >= 2 && rng.chance(0.5)
-          ? team.members[rng.cumulative(team.cumulative)]!
-          : org.mailboxes[rng.cumulative(org.cumulative)]!;
+        const m =
+          team && team.members.length >= 2 && rng.chance(0.5) ? team.members[rng.cumulative(team.cumulative)]! : org.mailboxes[rng.cumulative(org.cumulative)]!;
         if (!chosen.has(m)) picked = m;
       }
       if (!picked) break; // a tiny organisation: nobody left to add
@@ -288,7 +342,10 @@ export class Planner {
     for (const a of m.addressees) {
       if (a.kind === 'mailbox') {
         if (reached.has(a.mailbox)) duplicates.push(a.mailbox);
-        else { reached.add(a.mailbox); deliveries.push({ mailbox: a.mailbox, via: undefined }); }
+        else {
+          reached.add(a.mailbox);
+          deliveries.push({ mailbox: a.mailbox, via: undefined });
+        }
       } else if (a.kind === 'external') {
         if (a.rejects) failures.push({ address: a.address, remote: true, contact: a.contact });
         else externals.push(a.contact);
@@ -301,7 +358,10 @@ export class Planner {
       expansions.push(a.group);
       for (const member of a.group.members) {
         if (reached.has(member)) duplicates.push(member);
-        else { reached.add(member); deliveries.push({ mailbox: member, via: a.group }); }
+        else {
+          reached.add(member);
+          deliveries.push({ mailbox: member, via: a.group });
+        }
       }
     }
     const s = sizeMix[rng.cumulative(sizeCum)]!;
@@ -309,11 +369,22 @@ export class Planner {
     const r = rng.float();
     // every property written out, in one order: one object shape for all messages
     return {
-      kind: 'message', time: m.time, order: m.order, sender: m.sender, from: m.from, addressees: m.addressees,
-      size, subject: m.subject, attachment: s !== sizeMix[0],
+      kind: 'message',
+      time: m.time,
+      order: m.order,
+      sender: m.sender,
+      from: m.from,
+      addressees: m.addressees,
+      size,
+      subject: m.subject,
+      attachment: s !== sizeMix[0],
       priority: r < rates.highPriority ? 1 : r < rates.highPriority + 0.005 ? -1 : 0,
       client: clients[rng.cumulative(clientCum)]!,
-      deliveries, duplicates, expansions, externals, failures,
+      deliveries,
+      duplicates,
+      expansions,
+      externals,
+      failures,
       redelivered: deliveries.length && rng.chance(rates.duplicateDeliver) ? rng.pick(deliveries).mailbox : undefined,
     };
   }
@@ -348,12 +419,21 @@ function typo(rng: Random, address: string): string {
 function fillSubject(rng: Random, template: string, date: Date): string {
   return template.replace(/\{(\w+)\}/g, (_, k: string) => {
     switch (k) {
-      case 'n': return String(rng.int(100, 9999));
-      case 'q': return String(rng.int(1, 4));
-      case 'month': return months[date.getUTCMonth()]!;
-      case 'day': return `${months[(date.getUTCMonth() + (rng.chance(0.2) ? 1 : 0)) % 12]!.slice(0, 3)} ${rng.int(1, 28)}`;
-      case 'name': return rng.pick(externalDomains).name.split('.')[0]!.replace(/^./, (c) => c.toUpperCase());
-      default: return k;
+      case 'n':
+        return String(rng.int(100, 9999));
+      case 'q':
+        return String(rng.int(1, 4));
+      case 'month':
+        return months[date.getUTCMonth()]!;
+      case 'day':
+        return `${months[(date.getUTCMonth() + (rng.chance(0.2) ? 1 : 0)) % 12]!.slice(0, 3)} ${rng.int(1, 28)}`;
+      case 'name':
+        return rng
+          .pick(externalDomains)
+          .name.split('.')[0]!
+          .replace(/^./, (c) => c.toUpperCase());
+      default:
+        return k;
     }
   });
 }

@@ -17,7 +17,10 @@ function mix(seed: number, label: string): number {
 export function cumulativeSums(weights: readonly number[]): Float64Array {
   const c = new Float64Array(weights.length);
   let sum = 0;
-  weights.forEach((w, i) => { sum += w; c[i] = sum; });
+  weights.forEach((w, i) => {
+    sum += w;
+    c[i] = sum;
+  });
   return c;
 }
 
@@ -66,7 +69,8 @@ export class Random {
   cumulative(cumulative: Float64Array | readonly number[]): number {
     const n = cumulative.length;
     const r = this.float() * cumulative[n - 1]!;
-    let lo = 0, hi = n - 1;
+    let lo = 0,
+      hi = n - 1;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
       if (cumulative[mid]! > r) hi = mid;
@@ -86,7 +90,8 @@ export class Random {
     if (lambda <= 0) return 0;
     if (lambda > 40) return Math.max(0, Math.round(lambda + Math.sqrt(lambda) * this.normal()));
     const l = Math.exp(-lambda);
-    let k = 0, p = 1;
+    let k = 0,
+      p = 1;
     for (;;) {
       p *= this.float();
       if (p <= l) return k;
@@ -120,7 +125,10 @@ export class Random {
 
   /** a version-4 GUID as Exchange writes it: 8-4-4-4-12 lowercase hex */
   guid(): string {
-    const a = this.hex8(), b = this.hex8(), c = this.hex8(), d = this.hex8();
+    const a = this.hex8(),
+      b = this.hex8(),
+      c = this.hex8(),
+      d = this.hex8();
     return `${a}-${b.slice(0, 4)}-4${b.slice(5)}-${HEX[8 + (this.u32() & 3)]}${c.slice(1, 4)}-${c.slice(4)}${d}`;
   }
 

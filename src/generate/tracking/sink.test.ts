@@ -51,11 +51,17 @@ test('the sink writes each file in time order, rolls over per day and at the siz
     const events = text.slice(1).map((l) => l.slice('event at '.length));
     assert.equal(text[0], `#Date: ${events[0]}`);
     assert.deepEqual(events, [...events].sort());
-    assert.ok(events.every((e) => f.includes(e.slice(0, 10).replace(/-/g, ''))), `${f} holds one day`);
+    assert.ok(
+      events.every((e) => f.includes(e.slice(0, 10).replace(/-/g, ''))),
+      `${f} holds one day`,
+    );
     lines += events.length;
   }
   assert.equal(lines, times.length);
   assert.ok(files.includes('EX01/MSGTRK20240304-1.LOG') && files.includes('EX01/MSGTRK20240304-2.LOG'));
-  assert.equal(sink.bytes, files.reduce((a, f) => a + readFileSync(join(out, f)).length, 0));
+  assert.equal(
+    sink.bytes,
+    files.reduce((a, f) => a + readFileSync(join(out, f)).length, 0),
+  );
   assert.equal(truth.build('2013', 1).days, 2);
 });

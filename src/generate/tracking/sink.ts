@@ -35,7 +35,10 @@ export class Slot {
   lines = 0;
   pos = 0;
   readonly buf = Buffer.allocUnsafe(BUFFER_BYTES);
-  constructor(readonly server: Server, readonly stream: string) {}
+  constructor(
+    readonly server: Server,
+    readonly stream: string,
+  ) {}
 }
 
 interface Pending {
@@ -56,7 +59,11 @@ export class LogSink {
   private readonly stems = new Map<string, number>();
   private readonly dirs = new Set<string>();
 
-  constructor(private readonly out: string, private readonly layout: LogLayout, private readonly truth: TruthBuilder) {}
+  constructor(
+    private readonly out: string,
+    private readonly layout: LogLayout,
+    private readonly truth: TruthBuilder,
+  ) {}
 
   /** the slot of `server`'s `stream` (MSGTRK, MSGTRKMS …; one per generation for 2003 and 5.5) */
   slot(server: Server, stream: string): Slot {
@@ -118,8 +125,8 @@ export class LogSink {
     const s = p.slot;
     const day = Math.floor(p.t / DAY_MS);
     if (s.fd < 0 || day !== s.day) this.open(s, p.t, day);
-    else if (s.bytes + p.text.length * 3 + 2 > this.layout.maxBytes && s.lines > 0
-      && s.bytes + Buffer.byteLength(p.text) + 2 > this.layout.maxBytes) this.open(s, p.t, day);
+    else if (s.bytes + p.text.length * 3 + 2 > this.layout.maxBytes && s.lines > 0 && s.bytes + Buffer.byteLength(p.text) + 2 > this.layout.maxBytes)
+      this.open(s, p.t, day);
     this.truth.event(p.t);
     this.put(s, p.text);
     s.lines++;
@@ -152,7 +159,10 @@ export class LogSink {
     const rel = this.layout.name(stem, seq);
     const path = join(this.out, rel);
     const dir = dirname(path);
-    if (!this.dirs.has(dir)) { mkdirSync(dir, { recursive: true }); this.dirs.add(dir); }
+    if (!this.dirs.has(dir)) {
+      mkdirSync(dir, { recursive: true });
+      this.dirs.add(dir);
+    }
     s.fd = openSync(path, 'w');
     s.day = day;
     s.bytes = 0;

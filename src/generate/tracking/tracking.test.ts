@@ -4,23 +4,51 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  checkTrackingOptions, generateTracking, generatedLogs, generatedTruth, trackingVersions, type TrackingGenOptions, type TrackingTruth, type TrackingVersion,
+  checkTrackingOptions,
+  generateTracking,
+  generatedLogs,
+  generatedTruth,
+  trackingVersions,
+  type TrackingGenOptions,
+  type TrackingTruth,
+  type TrackingVersion,
 } from './index.js';
 import {
-  count2003, count55, countCsv, date55, logFiles, read2003, read55, readCsvLog, readLines, splitCsvLine, type Counts, type CsvLog,
+  count2003,
+  count55,
+  countCsv,
+  date55,
+  logFiles,
+  read2003,
+  read55,
+  readCsvLog,
+  readLines,
+  splitCsvLine,
+  type Counts,
+  type CsvLog,
 } from './logs.fixture.js';
 
 const root = mkdtempSync(join(tmpdir(), 'mxray-trackgen-'));
 after(() => rmSync(root, { recursive: true, force: true }));
 
 /** Friday to Sunday: working days and a weekend; three servers */
-const small = (version: TrackingVersion, dir: string, seed = 5): TrackingGenOptions =>
-  ({ users: 24, days: 3, servers: 3, version, out: join(root, dir), seed, start: '2024-03-08' });
+const small = (version: TrackingVersion, dir: string, seed = 5): TrackingGenOptions => ({
+  users: 24,
+  days: 3,
+  servers: 3,
+  version,
+  out: join(root, dir),
+  seed,
+  start: '2024-03-08',
+});
 
 const csvFields = {
-  '2007': 'date-time,client-ip,client-hostname,server-ip,server-hostname,source-context,connector-id,source,event-id,internal-message-id,message-id,recipient-address,recipient-status,total-bytes,recipient-count,related-recipient-address,reference,message-subject,sender-address,return-path,message-info',
-  '2010': 'date-time,client-ip,client-hostname,server-ip,server-hostname,source-context,connector-id,source,event-id,internal-message-id,message-id,recipient-address,recipient-status,total-bytes,recipient-count,related-recipient-address,reference,message-subject,sender-address,return-path,message-info,directionality,tenant-id,original-client-ip,original-server-ip,custom-data',
-  '2013': 'date-time,client-ip,client-hostname,server-ip,server-hostname,source-context,connector-id,source,event-id,internal-message-id,message-id,network-message-id,recipient-address,recipient-status,total-bytes,recipient-count,related-recipient-address,reference,message-subject,sender-address,return-path,message-info,directionality,tenant-id,original-client-ip,original-server-ip,custom-data,transport-traffic-type,log-id,schema-version',
+  '2007':
+    'date-time,client-ip,client-hostname,server-ip,server-hostname,source-context,connector-id,source,event-id,internal-message-id,message-id,recipient-address,recipient-status,total-bytes,recipient-count,related-recipient-address,reference,message-subject,sender-address,return-path,message-info',
+  '2010':
+    'date-time,client-ip,client-hostname,server-ip,server-hostname,source-context,connector-id,source,event-id,internal-message-id,message-id,recipient-address,recipient-status,total-bytes,recipient-count,related-recipient-address,reference,message-subject,sender-address,return-path,message-info,directionality,tenant-id,original-client-ip,original-server-ip,custom-data',
+  '2013':
+    'date-time,client-ip,client-hostname,server-ip,server-hostname,source-context,connector-id,source,event-id,internal-message-id,message-id,network-message-id,recipient-address,recipient-status,total-bytes,recipient-count,related-recipient-address,reference,message-subject,sender-address,return-path,message-info,directionality,tenant-id,original-client-ip,original-server-ip,custom-data,transport-traffic-type,log-id,schema-version',
 } as const;
 
 /** classes recomputed from counts, written out independently of truth.ts */
@@ -46,9 +74,18 @@ function assertTruthMatches(truth: TrackingTruth, counted: Counts): void {
   // the sums agree with each other
   const sum = (f: (u: TrackingTruth['users'][string]) => number) => Object.values(truth.users).reduce((a, u) => a + f(u), 0);
   const days = Object.values(truth.traffic);
-  assert.equal(sum((u) => u.sent), days.reduce((a, d) => a + d.messages, 0));
-  assert.equal(sum((u) => u.sentBytes), days.reduce((a, d) => a + d.bytes, 0));
-  assert.equal(sum((u) => u.received), days.reduce((a, d) => a + d.deliveries, 0));
+  assert.equal(
+    sum((u) => u.sent),
+    days.reduce((a, d) => a + d.messages, 0),
+  );
+  assert.equal(
+    sum((u) => u.sentBytes),
+    days.reduce((a, d) => a + d.bytes, 0),
+  );
+  assert.equal(
+    sum((u) => u.received),
+    days.reduce((a, d) => a + d.deliveries, 0),
+  );
 }
 
 describe('generate tracking: options', () => {
@@ -72,7 +109,9 @@ describe('generate tracking: determinism', () => {
       await generateTracking(options(`det-${version}-a`));
       await generateTracking(options(`det-${version}-b`));
       await generateTracking(options(`det-${version}-c`, 6));
-      const a = join(root, `det-${version}-a`), b = join(root, `det-${version}-b`), c = join(root, `det-${version}-c`);
+      const a = join(root, `det-${version}-a`),
+        b = join(root, `det-${version}-b`),
+        c = join(root, `det-${version}-c`);
       const files = logFiles(a);
       assert.deepEqual(logFiles(b), files);
       for (const f of [...files, 'truth.json']) assert.ok(readFileSync(join(a, f)).equals(readFileSync(join(b, f))), `${f} differs`);
@@ -113,7 +152,7 @@ for (const version of ['2013', '2010', '2007'] as const) {
       }
     });
 
-    test('every line has exactly the header\'s field count, times sorted within a file', () => {
+    test("every line has exactly the header's field count, times sorted within a file", () => {
       for (const log of logs) {
         assert.deepEqual(log.badLines, [], log.file);
         const times = log.records.map((r) => r['date-time']!);
@@ -128,23 +167,42 @@ for (const version of ['2013', '2010', '2007'] as const) {
 
     test('the events of this generation are all there', () => {
       const seen = new Set(logs.flatMap((l) => l.records.map((r) => `${r['event-id']}/${r['source']}`)));
-      const common = ['SUBMIT/STOREDRIVER', 'RECEIVE/STOREDRIVER', 'RECEIVE/SMTP', 'SEND/SMTP', 'DELIVER/STOREDRIVER',
-        'EXPAND/ROUTING', 'FAIL/ROUTING', 'FAIL/SMTP', 'DSN/DSN'];
+      const common = [
+        'SUBMIT/STOREDRIVER',
+        'RECEIVE/STOREDRIVER',
+        'RECEIVE/SMTP',
+        'SEND/SMTP',
+        'DELIVER/STOREDRIVER',
+        'EXPAND/ROUTING',
+        'FAIL/ROUTING',
+        'FAIL/SMTP',
+        'DSN/DSN',
+      ];
       const own = {
         '2013': ['NOTIFYMAPI/STOREDRIVER', 'HAREDIRECT/SMTP', 'HARECEIVE/SMTP', 'AGENTINFO/AGENT', 'DUPLICATEDELIVER/STOREDRIVER'],
         '2010': ['NOTIFYMAPI/STOREDRIVER', 'AGENTINFO/AGENT', 'TRANSFER/ROUTING'],
         '2007': ['TRANSFER/ROUTING'],
       }[version];
       for (const e of [...common, ...own]) assert.ok(seen.has(e), `${e} is logged`);
-      const absent = { '2013': ['TRANSFER/ROUTING'], '2010': ['HAREDIRECT/SMTP', 'DUPLICATEDELIVER/STOREDRIVER'], '2007': ['AGENTINFO/AGENT', 'NOTIFYMAPI/STOREDRIVER'] }[version];
+      const absent = {
+        '2013': ['TRANSFER/ROUTING'],
+        '2010': ['HAREDIRECT/SMTP', 'DUPLICATEDELIVER/STOREDRIVER'],
+        '2007': ['AGENTINFO/AGENT', 'NOTIFYMAPI/STOREDRIVER'],
+      }[version];
       for (const e of absent) assert.ok(!seen.has(e), `${e} is not logged by ${version}`);
       const records = logs.flatMap((l) => l.records);
       if (version !== '2007') {
-        assert.ok(records.some((r) => r['directionality'] === 'Incoming' && r['event-id'] === 'RECEIVE'), 'mail from the internet');
+        assert.ok(
+          records.some((r) => r['directionality'] === 'Incoming' && r['event-id'] === 'RECEIVE'),
+          'mail from the internet',
+        );
         // quota warnings: NOTIFYMAPI without a message id
         assert.ok(records.some((r) => r['event-id'] === 'NOTIFYMAPI' && r['message-id'] === '' && r['source-context']!.includes('StorageQuotaWarning')));
       }
-      assert.ok(records.some((r) => r['event-id'] === 'SEND' && r['connector-id'] === 'Internet Mail'), 'mail to the internet');
+      assert.ok(
+        records.some((r) => r['event-id'] === 'SEND' && r['connector-id'] === 'Internet Mail'),
+        'mail to the internet',
+      );
     });
 
     test('one message-id on every server, internal ids per server, DELIVER larger than the submission', () => {
@@ -161,8 +219,10 @@ for (const version of ['2013', '2010', '2007'] as const) {
         s.add(r['server']!);
         if (r['event-id'] !== 'DELIVER') continue;
         // every delivered message was received somewhere under the same message-id
-        assert.ok(received.has(r['message-id']!) || r['sender-address']!.startsWith('MicrosoftExchange') || r['sender-address']!.startsWith('postmaster'),
-          `DELIVER of ${r['message-id']} without its RECEIVE`);
+        assert.ok(
+          received.has(r['message-id']!) || r['sender-address']!.startsWith('MicrosoftExchange') || r['sender-address']!.startsWith('postmaster'),
+          `DELIVER of ${r['message-id']} without its RECEIVE`,
+        );
         const size = submitted.get(r['message-id']!);
         if (size !== undefined) assert.ok(Number(r['total-bytes']) > size, 'headers are added on the way');
       }
@@ -215,10 +275,16 @@ describe('generate tracking: Exchange 2003', () => {
       assert.ok(!bom && endsWithCrlf && bareLf === 0);
       const { header, lines } = read2003(dir, f);
       assert.deepEqual(header.slice(0, 2), ['# Message Tracking Log File', '# Exchange System Attendant Version 6.5.7638.1']);
-      assert.equal(header[2], '# Date\tTime\tclient-ip\tClient-hostname\tPartner-Name\tServer-hostname\tserver-IP\tRecipient-Address\tEvent-ID\tMSGID\tPriority\tRecipient-Report-Status\ttotal-bytes\tNumber-Recipients\tOrigination-Time\tEncryption\tservice-Version\tLinked-MSGID\tMessage-Subject\tSender-Address');
+      assert.equal(
+        header[2],
+        '# Date\tTime\tclient-ip\tClient-hostname\tPartner-Name\tServer-hostname\tserver-IP\tRecipient-Address\tEvent-ID\tMSGID\tPriority\tRecipient-Report-Status\ttotal-bytes\tNumber-Recipients\tOrigination-Time\tEncryption\tservice-Version\tLinked-MSGID\tMessage-Subject\tSender-Address',
+      );
       for (const l of lines) {
         assert.equal(l.fields.length, 20, l.fields.join('|'));
-        assert.ok(l.fields.every((v) => v !== ''), 'empty fields are written as -');
+        assert.ok(
+          l.fields.every((v) => v !== ''),
+          'empty fields are written as -',
+        );
         assert.match(l.fields[1]!, /^\d\d:\d\d:\d\d GMT$/);
         assert.equal(l.fields[5], f.slice(0, 4), 'Server-hostname is the server of the folder');
       }
@@ -288,7 +354,8 @@ describe('generate tracking: Exchange 5.5', () => {
       events.set(e.first[0]!, s);
       s.add(`${e.first[1]}@${e.file.slice(0, 4)}`);
     }
-    let both = 0, transferred = 0;
+    let both = 0,
+      transferred = 0;
     for (const s of events.values()) {
       const list = [...s];
       if (list.some((x) => x.startsWith('4@')) && list.some((x) => x.startsWith('1000@'))) both++;

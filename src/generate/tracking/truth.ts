@@ -44,7 +44,8 @@ export const classBoundaries = { lightMax: 48, heavyMin: 78 } as const;
 
 /** the class of a mailbox from its counts over `days` days: n = sqrt((S² + R²) / 2) per day */
 export function classify(sent: number, received: number, days: number, b = classBoundaries): keyof UserClasses {
-  const s = sent / days, r = received / days;
+  const s = sent / days,
+    r = received / days;
   const n = Math.sqrt((s * s + r * r) / 2);
   return n < b.lightMax ? 'light' : n >= b.heavyMin ? 'heavy' : 'medium';
 }
@@ -60,7 +61,10 @@ export class TruthBuilder {
   /** any event written at `t` (ms): its date counts as a day of the logs */
   event(t: number): void {
     const day = Math.floor(t / DAY_MS);
-    if (day !== this.lastDay) { this.eventDays.add(day); this.lastDay = day; }
+    if (day !== this.lastDay) {
+      this.eventDays.add(day);
+      this.lastDay = day;
+    }
   }
 
   /** `user` submitted one message of `bytes` at `t` (call once per message) */
@@ -95,9 +99,14 @@ export class TruthBuilder {
     const traffic: Record<string, DayTraffic> = {};
     for (const day of [...this.traffic.keys()].sort((a, b) => a - b)) traffic[dateOf(day)] = { ...this.traffic.get(day)! };
     return {
-      version, seed,
-      from: days ? dateOf(dayList[0]!) : '', to: days ? dateOf(dayList[days - 1]!) : '', days,
-      users, traffic, classes,
+      version,
+      seed,
+      from: days ? dateOf(dayList[0]!) : '',
+      to: days ? dateOf(dayList[days - 1]!) : '',
+      days,
+      users,
+      traffic,
+      classes,
     };
   }
 

@@ -11,9 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateIis, generatedLogs, RUNAWAY_HITS_PER_HOUR, type IisTruth, type IisVersion } from '../../generate/iis/index.js';
 import { ingest } from '../../ingest/ingest.js';
-import {
-  easCommandsReport, easDevicesReport, easExport, easHourlyReport, easRunawayReport, easUsersReport,
-} from '../../capabilities/activesync/reports.js';
+import { easCommandsReport, easDevicesReport, easExport, easHourlyReport, easRunawayReport, easUsersReport } from '../../capabilities/activesync/reports.js';
 import { describeClickhouse, startClickhouse, startCluster, type ClickhouseCluster, type ClickhouseServer } from '../../testing/clickhouse.js';
 import * as eas from '../../capabilities/activesync/queries.js';
 import type { EasQuery } from '../../capabilities/activesync/types.js';
@@ -92,7 +90,8 @@ const key = (x: { user: string; deviceId: string }) => `${x.user}\u0000${x.devic
 /** rows in a fixed order (the store does not order most of them) */
 function sorted<T>(rows: T[]): T[] {
   return [...rows].sort((a, b) => {
-    const x = JSON.stringify(a), y = JSON.stringify(b);
+    const x = JSON.stringify(a),
+      y = JSON.stringify(b);
     return x < y ? -1 : x > y ? 1 : 0;
   });
 }
@@ -152,7 +151,9 @@ async function everyAnswer(store: Store, queries: readonly EasQuery[]): Promise<
       [`runaway 500 per day ${i}`]: easRunawayReport(s, q, 500, 'day'),
     };
     const answers = await Promise.all(Object.values(calls));
-    Object.keys(calls).forEach((k, j) => { out[k] = answers[j]; });
+    Object.keys(calls).forEach((k, j) => {
+      out[k] = answers[j];
+    });
   }
   return out;
 }
@@ -166,18 +167,43 @@ function assertSameAnswers(got: Record<string, unknown>, want: Record<string, un
 /** the reports on a store equal the generator's truth (as the DuckDB e2e test requires) */
 async function assertTruth(s: Store, truth: IisTruth): Promise<void> {
   const users = await easUsersReport(s, {});
-  assert.deepEqual(users.rows.map((u) => ({ user: u.user, deviceId: u.deviceId, deviceType: u.deviceType, hits: u.hits, commands: u.commands,
-    emailsSent: u.emailsSent, httpStatus: u.httpStatus, bytesSent: u.bytesSent, bytesReceived: u.bytesReceived })),
-  truth.devices.map(({ runaway: _, ...d }) => d));
-  assert.equal(users.rows.reduce((a, u) => a + u.hits, 0), truth.totals.easRequests);
-  assert.deepEqual({ fe: users.logs.frontEndLines, be: users.logs.backEndLines, counted: users.logs.counted },
-    { fe: truth.totals.easRequests, be: truth.totals.backendDuplicates, counted: 'front-end' });
+  assert.deepEqual(
+    users.rows.map((u) => ({
+      user: u.user,
+      deviceId: u.deviceId,
+      deviceType: u.deviceType,
+      hits: u.hits,
+      commands: u.commands,
+      emailsSent: u.emailsSent,
+      httpStatus: u.httpStatus,
+      bytesSent: u.bytesSent,
+      bytesReceived: u.bytesReceived,
+    })),
+    truth.devices.map(({ runaway: _, ...d }) => d),
+  );
+  assert.equal(
+    users.rows.reduce((a, u) => a + u.hits, 0),
+    truth.totals.easRequests,
+  );
+  assert.deepEqual(
+    { fe: users.logs.frontEndLines, be: users.logs.backEndLines, counted: users.logs.counted },
+    { fe: truth.totals.easRequests, be: truth.totals.backendDuplicates, counted: 'front-end' },
+  );
   const hourly = await easHourlyReport(s, {});
   assert.deepEqual(Object.fromEntries(hourly.rows.map((h) => [h.period, h.hits])), truth.hourly);
   const runaway = await easRunawayReport(s, {}, RUNAWAY_HITS_PER_HOUR, 'hour');
-  assert.deepEqual(runaway.rows.map(key).sort(), truth.devices.filter((d) => d.runaway).map(key).sort());
+  assert.deepEqual(
+    runaway.rows.map(key).sort(),
+    truth.devices
+      .filter((d) => d.runaway)
+      .map(key)
+      .sort(),
+  );
   const commands = await easCommandsReport(s, {});
-  assert.deepEqual(commands.rows.map((c) => [key(c), c.hits]), truth.devices.map((d) => [key(d), d.hits]));
+  assert.deepEqual(
+    commands.rows.map((c) => [key(c), c.hits]),
+    truth.devices.map((d) => [key(d), d.hits]),
+  );
 }
 
 async function ingestInto(url: string, logs: string): Promise<Store> {
@@ -188,18 +214,25 @@ async function ingestInto(url: string, logs: string): Promise<Store> {
 
 describeClickhouse('ClickHouse ActiveSync queries: single server', () => {
   let server: ClickhouseServer;
-  before(async () => { server = await startClickhouse(); });
-  after(async () => { await server?.stop(); });
+  before(async () => {
+    server = await startClickhouse();
+  });
+  after(async () => {
+    await server?.stop();
+  });
   const url = (db: string) => `clickhouse://127.0.0.1:${server.httpPort}/${db}`;
 
   test('2013 (front end + back end): every report and query as DuckDB; the reports equal truth.json', async () => {
     const ds = await dataset('2013');
-    assert.ok(ds.truth.devices.some((d) => d.runaway), 'the sample has a runaway device');
+    assert.ok(
+      ds.truth.devices.some((d) => d.runaway),
+      'the sample has a runaway device',
+    );
     // the queries select something (and not everything), so that equal answers mean something
     const w = ds.want!;
     const rows = (k: string) => (w[k] as { rows: { user: string; hits: number }[] }).rows;
     const hits = (k: string) => rows(k).reduce((a, r) => a + r.hits, 0);
-    assert.ok(rows('users 1').length > 1 && new Set(rows('users 1').map((r) => r.user)).size === 1, 'the user query selects one user\'s devices');
+    assert.ok(rows('users 1').length > 1 && new Set(rows('users 1').map((r) => r.user)).size === 1, "the user query selects one user's devices");
     assert.equal((w['store devices 2'] as unknown[]).length, 1, 'the device query selects one device');
     assert.ok(hits('users 3') > 0 && hits('users 3') < hits('users 0'), 'the range selects a part');
     assert.ok(rows('runaway 40 per hour 0').length > 1 && rows('runaway 500 per day 0').length > 0, 'runaway devices at both thresholds');
@@ -252,8 +285,12 @@ describeClickhouse('ClickHouse ActiveSync queries: single server', () => {
 
 describeClickhouse('ClickHouse ActiveSync queries: two-shard cluster', () => {
   let cluster: ClickhouseCluster;
-  before(async () => { cluster = await startCluster(2); });
-  after(async () => { await cluster?.stop(); });
+  before(async () => {
+    cluster = await startCluster(2);
+  });
+  after(async () => {
+    await cluster?.stop();
+  });
 
   test('2013 on a cluster: every report and query as DuckDB, the truth, and both shards hold requests', async () => {
     const ds = await dataset('2013');
@@ -263,7 +300,10 @@ describeClickhouse('ClickHouse ActiveSync queries: two-shard cluster', () => {
       assertSameAnswers(await everyAnswer(s, ds.queries), ds.want!);
       await assertTruth(s, ds.truth);
       for (const server of cluster.servers) {
-        const res = await fetch(`${server.url}/?database=${db}`, { method: 'POST', body: 'SELECT count() FROM iis_requests_local WHERE eas_backend IS NOT NULL' });
+        const res = await fetch(`${server.url}/?database=${db}`, {
+          method: 'POST',
+          body: 'SELECT count() FROM iis_requests_local WHERE eas_backend IS NOT NULL',
+        });
         assert.ok(Number(await res.text()) > 0, `shard ${server.httpPort} holds no ActiveSync rows`);
       }
     } finally {

@@ -8,8 +8,15 @@ describe('batch ids on TSV rows', () => {
   it('appends one id per file, a second one from its provisional line on', () => {
     const rows = ['7\t1\ta\\tb\t\\N', '7\t2\tx', '9\t5\ty', '7\t3\tz', '9\t6\tw', '9\t7\tv'].map((r) => r + '\n').join('');
     let next = 100;
-    const t = tagRows(Buffer.from(rows), (f) => (f === 9 ? 6 : null), () => next++);
-    assert.equal(t.body.toString(), ['7\t1\ta\\tb\t\\N\t100', '7\t2\tx\t100', '9\t5\ty\t101', '7\t3\tz\t100', '9\t6\tw\t102', '9\t7\tv\t102'].map((r) => r + '\n').join(''));
+    const t = tagRows(
+      Buffer.from(rows),
+      (f) => (f === 9 ? 6 : null),
+      () => next++,
+    );
+    assert.equal(
+      t.body.toString(),
+      ['7\t1\ta\\tb\t\\N\t100', '7\t2\tx\t100', '9\t5\ty\t101', '7\t3\tz\t100', '9\t6\tw\t102', '9\t7\tv\t102'].map((r) => r + '\n').join(''),
+    );
     assert.deepEqual(t.parts, [
       { fileId: 7, id: 100, first: 1, last: 3, rows: 3 },
       { fileId: 9, id: 101, first: 5, last: 5, rows: 1 },
@@ -18,15 +25,26 @@ describe('batch ids on TSV rows', () => {
   });
 
   it('gives only a provisional part when every row is provisional, nothing for no rows', () => {
-    const t = tagRows(Buffer.from('3\t10\ta\n3\t11\tb\n'), () => 10, () => 42);
+    const t = tagRows(
+      Buffer.from('3\t10\ta\n3\t11\tb\n'),
+      () => 10,
+      () => 42,
+    );
     assert.deepEqual(t.parts, [{ fileId: 3, id: 42, first: 10, last: 11, rows: 2 }]);
     assert.deepEqual(tagRows(Buffer.alloc(0), () => null).parts, []);
   });
 
   it('never repeats an id within a call, and ids are safe non-zero numbers', () => {
     const ids = [5, 5, 5, 6];
-    const t = tagRows(Buffer.from('1\t1\ta\n2\t1\tb\n'), () => null, () => ids.shift()!);
-    assert.deepEqual(t.parts.map((p) => p.id), [5, 6]);
+    const t = tagRows(
+      Buffer.from('1\t1\ta\n2\t1\tb\n'),
+      () => null,
+      () => ids.shift()!,
+    );
+    assert.deepEqual(
+      t.parts.map((p) => p.id),
+      [5, 6],
+    );
     for (let i = 0; i < 1000; i++) {
       const id = newBatchId();
       assert.ok(Number.isSafeInteger(id) && id > 0);

@@ -26,7 +26,9 @@ export interface TaggedRows {
   readonly parts: BatchPart[];
 }
 
-const TAB = 9, LF = 10, ZERO = 48;
+const TAB = 9,
+  LF = 10,
+  ZERO = 48;
 
 /** A fresh batch id: random in [1, 2^53), so it is a safe JS number and two attempts (of any process,
  *  at any time) practically never share one (p ≈ n² / 2^54 over n batches). 0 is never used: it marks
@@ -42,7 +44,7 @@ export function newBatchId(): number {
 function field(buf: Buffer, i: number, what: string): [number, number] {
   let n = 0;
   const start = i;
-  for (;; i++) {
+  for (; ; i++) {
     const c = buf[i]!;
     if (c === TAB || c === LF) break;
     const d = c - ZERO;
@@ -53,7 +55,13 @@ function field(buf: Buffer, i: number, what: string): [number, number] {
   return [n, i];
 }
 
-interface Acc { id: number; text: Buffer; first: number; last: number; rows: number }
+interface Acc {
+  id: number;
+  text: Buffer;
+  first: number;
+  last: number;
+  rows: number;
+}
 
 /**
  * Append `\t<batch id>` to every row of `tsv` (rows end with LF, and start with file_id TAB line, as
@@ -76,7 +84,7 @@ export function tagRows(tsv: Buffer, provisionalFrom: (fileId: number) => number
     return { id, text: Buffer.from('\t' + id), first: Infinity, last: -Infinity, rows: 0 };
   };
   let out = 0;
-  for (let start = 0; start < tsv.length;) {
+  for (let start = 0; start < tsv.length; ) {
     const end = tsv.indexOf(LF, start);
     const [fileId, tab] = field(tsv, start, 'file_id');
     if (tsv[tab] !== TAB) throw new Error('TSV row without a line column');

@@ -29,7 +29,9 @@ describeClickhouse('mxray CLI with --store clickhouse://', () => {
     await generateTracking({ users: 20, days: 2, servers: 2, version: '2013', out: logs, seed: 4 });
     truth = JSON.parse(readFileSync(join(logs, 'truth.json'), 'utf8'));
   });
-  after(async () => { await Promise.all([server?.stop(), cluster?.stop()]); });
+  after(async () => {
+    await Promise.all([server?.stop(), cluster?.stop()]);
+  });
 
   for (const mode of ['single server', 'two-shard cluster'] as const) {
     test(`${mode}: ingest, re-ingest and tracking classes through the CLI`, { skip }, async () => {

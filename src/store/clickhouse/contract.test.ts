@@ -63,27 +63,59 @@ async function duckdbAnswers(): Promise<Record<string, unknown>> {
 /** Events with repeats (a message submitted twice with other recipients and bytes, delivered twice
  *  to one mailbox, "a;a" recipient lists, NULL bytes, empty lists), the same in any store. */
 async function appendRepeats(s: Store): Promise<void> {
-  const f = await s.addFile({ path: '/x/repeats.log', size: 1, fpLen: 1, fpHash: 'repeats', format: 'msgtrk', offset: 0, nextLine: 1, seekable: true,
-    state: undefined, provisionalFrom: null, complete: false, lines: 0, rejects: 0 });
+  const f = await s.addFile({
+    path: '/x/repeats.log',
+    size: 1,
+    fpLen: 1,
+    fpHash: 'repeats',
+    format: 'msgtrk',
+    offset: 0,
+    nextLine: 1,
+    seekable: true,
+    state: undefined,
+    provisionalFrom: null,
+    complete: false,
+    lines: 0,
+    rejects: 0,
+  });
   const w = new TsvWriter(recordTables.tracking, f.id, s.capabilities.tsvBackslashEscapes);
   let line = 0;
   const ev = (hour: number, role: number, msg: string, sender: string, rcpts: string, bytes: number | null) => {
     w.begin(++line);
     w.text(`2024-03-0${4 + (hour >= 24 ? 1 : 0)} ${String(hour % 24).padStart(2, '0')}:0${line % 10}:00.${String(line % 1000).padStart(3, '0')}`);
-    w.text('EX01'); w.text('X'); w.text('STOREDRIVER'); w.int(role); w.text(msg); w.text('i'); w.text(sender); w.text(rcpts); w.int(1);
-    if (bytes === null) w.nul(); else w.int(bytes);
-    w.text(''); w.text(''); w.nul();
+    w.text('EX01');
+    w.text('X');
+    w.text('STOREDRIVER');
+    w.int(role);
+    w.text(msg);
+    w.text('i');
+    w.text(sender);
+    w.text(rcpts);
+    w.int(1);
+    if (bytes === null) w.nul();
+    else w.int(bytes);
+    w.text('');
+    w.text('');
+    w.nul();
     w.end();
   };
   for (let u = 0; u < 30; u++) {
-    const me = `u${u}@x.org`, next = `u${(u + 1) % 30}@x.org`, other = `u${(u + 7) % 30}@x.org`;
+    const me = `u${u}@x.org`,
+      next = `u${(u + 1) % 30}@x.org`,
+      other = `u${(u + 7) % 30}@x.org`;
     ev(u % 30, 1, `<a${u}>`, me, `${next};${other}`, 100 + u);
-    if (u % 3 === 0) ev(u % 30 + 1, 1, `<a${u}>`, me, `${next};${next};u${(u + 2) % 30}@x.org`, 90 + u); // submitted again, other recipients and bytes
+    if (u % 3 === 0) ev((u % 30) + 1, 1, `<a${u}>`, me, `${next};${next};u${(u + 2) % 30}@x.org`, 90 + u); // submitted again, other recipients and bytes
     ev(u % 30, 2, `<a${u}>`, me, `${next};${other}`, 100 + u);
-    if (u % 4 === 0) ev(u % 30 + 2, 2, `<a${u}>`, me, next, 150 + u); // delivered to `next` again, other bytes
+    if (u % 4 === 0) ev((u % 30) + 2, 2, `<a${u}>`, me, next, 150 + u); // delivered to `next` again, other bytes
     ev(5, 3, `<b${u}>`, me, u % 5 === 0 ? '' : `${other};${other}`, u % 2 ? null : 7);
   }
-  await s.appendBatch({ files: [{ ...f, nextLine: line + 1, complete: true }], rows: { tracking: w.take() }, rowCounts: { tracking: line }, rejects: [], replace: [] });
+  await s.appendBatch({
+    files: [{ ...f, nextLine: line + 1, complete: true }],
+    rows: { tracking: w.take() },
+    rowCounts: { tracking: line },
+    rejects: [],
+    replace: [],
+  });
 }
 
 let repeatsAnswers: Record<string, unknown> | undefined;
@@ -117,8 +149,12 @@ async function assertRepeatsAsDuckdb(s: ClickhouseStore): Promise<void> {
 
 describeClickhouse('ClickHouse store contract: single server', () => {
   let server: ClickhouseServer;
-  before(async () => { server = await startClickhouse(); });
-  after(async () => { await server?.stop(); });
+  before(async () => {
+    server = await startClickhouse();
+  });
+  after(async () => {
+    await server?.stop();
+  });
 
   storeContract('clickhouse', { open: () => openClickhouse(`clickhouse://127.0.0.1:${server.httpPort}/${freshDb('contract')}`) });
 
@@ -136,8 +172,12 @@ describeClickhouse('ClickHouse store contract: single server', () => {
 
 describeClickhouse('ClickHouse store contract: two-shard cluster', () => {
   let cluster: ClickhouseCluster;
-  before(async () => { cluster = await startCluster(2); });
-  after(async () => { await cluster?.stop(); });
+  before(async () => {
+    cluster = await startCluster(2);
+  });
+  after(async () => {
+    await cluster?.stop();
+  });
 
   storeContract('clickhouse cluster', { open: () => openClickhouse(clusterUrl(cluster, freshDb('contract'))) });
 

@@ -24,7 +24,12 @@ const BATCH = 128 << 10;
 let dbNo = 0;
 
 async function totals(s: Store) {
-  return { events: await tracking.eventCount(s, {}), users: await tracking.userTotals(s, {}, 'once'), days: await tracking.activeDays(s, {}), traffic: await tracking.traffic(s, {}, 'day') };
+  return {
+    events: await tracking.eventCount(s, {}),
+    users: await tracking.userTotals(s, {}, 'once'),
+    days: await tracking.activeDays(s, {}),
+    traffic: await tracking.traffic(s, {}, 'day'),
+  };
 }
 
 /** the store, with `fn` run before its n-th appendBatch */
@@ -51,7 +56,9 @@ describeClickhouse('ClickHouse cluster faults', () => {
     await ingest([logs], { store: s, batchBytes: BATCH });
     clean = await totals(s);
   });
-  after(async () => { await cluster?.stop(); });
+  after(async () => {
+    await cluster?.stop();
+  });
 
   test('a shard down during an ingest: a clear error naming it; after it is back, a re-run gives exactly the clean totals', async () => {
     const u = url('&retries=1&backoff_ms=50');
@@ -78,7 +85,9 @@ describeClickhouse('ClickHouse cluster faults', () => {
   test('a shard down for a moment during an ingest: the bounded retries ride it out, totals exact', async () => {
     const s = await openClickhouse(url('&retries=6&backoff_ms=200'));
     let retried = 0;
-    s.hooks.afterRows = (_table, attempt) => { if (attempt > 1) retried++; };
+    s.hooks.afterRows = (_table, attempt) => {
+      if (attempt > 1) retried++;
+    };
     let back: Promise<void> | undefined;
     const flaky = before_nth(s, 2, async () => {
       await shard.down();
@@ -100,7 +109,9 @@ describeClickhouse('ClickHouse cluster faults', () => {
     await shard.down();
     try {
       const opts = { range: {}, ...classifyDefaults, mode: 'combined' as const, recipients: 'once' as const };
-      const named = new RegExp(`shard 2 \\(127\\.0\\.0\\.1:${shard.tcpPort}\\) of cluster "${cluster.clusterName}" is unavailable[^]*add partial=1 to the store URL`);
+      const named = new RegExp(
+        `shard 2 \\(127\\.0\\.0\\.1:${shard.tcpPort}\\) of cluster "${cluster.clusterName}" is unavailable[^]*add partial=1 to the store URL`,
+      );
       await assert.rejects(classesReport(s, opts), named);
       await assert.rejects(tracking.traffic(s, {}, 'hour'), named);
       await assert.rejects(tracking.eventCount(s, {}), named);

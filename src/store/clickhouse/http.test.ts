@@ -17,7 +17,8 @@ describe('parseErrorBody', () => {
     assert.deepEqual(parseErrorBody(body), { code: 60, codeName: 'UNKNOWN_TABLE', message: 'Table default.nosuch does not exist.' });
   });
   it('cleans nested messages (a Distributed query with a shard down)', () => {
-    const body = 'Code: 279, e.displayText() = DB::NetException: All connection tries failed. Log: \n\n' +
+    const body =
+      'Code: 279, e.displayText() = DB::NetException: All connection tries failed. Log: \n\n' +
       'Code: 210, e.displayText() = DB::NetException: Connection refused (127.0.0.1:43939), e.what() = DB::NetException\n' +
       ', e.what() = DB::NetException\n';
     assert.deepEqual(parseErrorBody(body), { code: 279, message: 'All connection tries failed. Log: \n\nCode: 210, Connection refused (127.0.0.1:43939)' });
@@ -41,7 +42,11 @@ async function fakeServer(onSocket: (s: Socket) => void): Promise<{ url: string;
   return {
     url: `http://127.0.0.1:${port}`,
     port,
-    close: () => new Promise<void>((r) => { for (const s of sockets) s.destroy(); server.close(() => r()); }),
+    close: () =>
+      new Promise<void>((r) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => r());
+      }),
   };
 }
 
@@ -67,7 +72,9 @@ describe('ClickhouseHttp without a server', () => {
   });
 
   it('times out on a peer that accepts and never answers, within the deadline', async () => {
-    const peer = await fakeServer(() => { /* say nothing */ });
+    const peer = await fakeServer(() => {
+      /* say nothing */
+    });
     try {
       const ch = new ClickhouseHttp({ url: peer.url, timeoutMs: 300 });
       const t0 = performance.now();
@@ -96,29 +103,36 @@ describe('ClickhouseHttp without a server', () => {
     }
   });
 
-  it('parses the current servers\' error form and the exception-code header', async () => {
+  it("parses the current servers' error form and the exception-code header", async () => {
     const body = 'Code: 60. DB::Exception: Table default.x does not exist. (UNKNOWN_TABLE) (version 24.3.2.23 (official build))\n';
     const peer = await fakeServer((s) => {
-      s.once('data', () => s.end(`HTTP/1.1 404 Not Found\r\nX-ClickHouse-Exception-Code: 60\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`));
+      s.once('data', () =>
+        s.end(`HTTP/1.1 404 Not Found\r\nX-ClickHouse-Exception-Code: 60\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`),
+      );
     });
     try {
       const err = await rejection(new ClickhouseHttp({ url: peer.url, timeoutMs: 2000 }).exec('SELECT * FROM x'));
-      assert.deepEqual({ kind: err.kind, status: err.status, code: err.code, codeName: err.codeName, message: err.message },
-        { kind: 'server', status: 404, code: 60, codeName: 'UNKNOWN_TABLE', message: 'Table default.x does not exist.' });
+      assert.deepEqual(
+        { kind: err.kind, status: err.status, code: err.code, codeName: err.codeName, message: err.message },
+        { kind: 'server', status: 404, code: 60, codeName: 'UNKNOWN_TABLE', message: 'Table default.x does not exist.' },
+      );
     } finally {
       await peer.close();
     }
   });
 
   it('finds an error written after 200 and partial rows (a server ignoring wait_end_of_query)', async () => {
-    const body = '{"meta":[{"name":"x","type":"UInt8"}],"data":[[0],\n[0]Code: 395, e.displayText() = DB::Exception: Value passed to \'throwIf\' function is non zero, e.what() = DB::Exception\n';
+    const body =
+      '{"meta":[{"name":"x","type":"UInt8"}],"data":[[0],\n[0]Code: 395, e.displayText() = DB::Exception: Value passed to \'throwIf\' function is non zero, e.what() = DB::Exception\n';
     const peer = await fakeServer((s) => {
       s.once('data', () => s.end(`HTTP/1.1 200 OK\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`));
     });
     try {
       const err = await rejection(new ClickhouseHttp({ url: peer.url, timeoutMs: 2000 }).query('SELECT 1'));
-      assert.deepEqual({ kind: err.kind, status: err.status, code: err.code, message: err.message },
-        { kind: 'server', status: 200, code: 395, message: "Value passed to 'throwIf' function is non zero" });
+      assert.deepEqual(
+        { kind: err.kind, status: err.status, code: err.code, message: err.message },
+        { kind: 'server', status: 200, code: 395, message: "Value passed to 'throwIf' function is non zero" },
+      );
     } finally {
       await peer.close();
     }
@@ -153,14 +167,16 @@ describeClickhouse('ClickhouseHttp on a real server', () => {
     server = await startClickhouse({ users: [{ name: 'mxray_reader', password }] });
     ch = new ClickhouseHttp({ url: server.url, timeoutMs: 20_000 });
   });
-  after(async () => { await server?.stop(); });
+  after(async () => {
+    await server?.stop();
+  });
 
   it('pings and tells the server version', async () => {
     assert.equal(await ch.ping(), true);
     assert.match(await ch.serverVersion(), /^\d+\.\d+\.\d+/);
   });
 
-  it('reports a syntax error with code 62 and the server\'s message', async () => {
+  it("reports a syntax error with code 62 and the server's message", async () => {
     const err = await rejection(ch.query('SELECT FROM WHERE'));
     assert.equal(err.kind, 'server');
     assert.equal(err.code, 62);
@@ -192,9 +208,10 @@ describeClickhouse('ClickhouseHttp on a real server', () => {
 
   it('decodes 64-bit integers: safe ones as numbers, others by the int64 option, never rounded', async () => {
     const [r] = await ch.query<{ n: number; small: number; neg: number; arr: number[]; nul: number | null }>(
-      'SELECT count() AS n, toUInt64(42) AS small, toInt64(-7) AS neg, [toUInt64(1), 2] AS arr, CAST(NULL AS Nullable(Int64)) AS nul FROM system.one');
+      'SELECT count() AS n, toUInt64(42) AS small, toInt64(-7) AS neg, [toUInt64(1), 2] AS arr, CAST(NULL AS Nullable(Int64)) AS nul FROM system.one',
+    );
     assert.deepEqual(r, { n: 1, small: 42, neg: -7, arr: [1, 2], nul: null });
-    const huge = 'SELECT toUInt64(18446744073709551615) AS u, toInt64(-9223372036854775808) AS i, (toUInt64(5), \'x\') AS t';
+    const huge = "SELECT toUInt64(18446744073709551615) AS u, toInt64(-9223372036854775808) AS i, (toUInt64(5), 'x') AS t";
     const err = await rejection(ch.query(huge));
     assert.equal(err.kind, 'decode');
     assert.match(err.message, /column u \(UInt64\) holds 18446744073709551615/);
@@ -203,8 +220,9 @@ describeClickhouse('ClickhouseHttp on a real server', () => {
   });
 
   it('decodes nan and infinities instead of turning them into null', async () => {
-    assert.deepEqual(await ch.query('SELECT nan AS a, inf AS b, -inf AS c, toFloat32(0.5) AS d, [inf, 1.5] AS e, CAST(NULL AS Nullable(Float64)) AS f'),
-      [{ a: NaN, b: Infinity, c: -Infinity, d: 0.5, e: [Infinity, 1.5], f: null }]);
+    assert.deepEqual(await ch.query('SELECT nan AS a, inf AS b, -inf AS c, toFloat32(0.5) AS d, [inf, 1.5] AS e, CAST(NULL AS Nullable(Float64)) AS f'), [
+      { a: NaN, b: Infinity, c: -Infinity, d: 0.5, e: [Infinity, 1.5], f: null },
+    ]);
   });
 
   it('creates, inserts and reads in a database given as an option, with settings', async () => {
@@ -213,7 +231,10 @@ describeClickhouse('ClickhouseHttp on a real server', () => {
     await db.exec('CREATE TABLE t (a UInt32, b String) ENGINE = MergeTree() ORDER BY a');
     await db.insertTsv('t', ['a', 'b'], Buffer.from('1\tx\n2\ty\n'));
     await db.insertTsv('t', ['a', 'b'], Buffer.alloc(0)); // nothing to send
-    assert.deepEqual(await db.query('SELECT a, b FROM t ORDER BY a'), [{ a: 1, b: 'x' }, { a: 2, b: 'y' }]);
+    assert.deepEqual(await db.query('SELECT a, b FROM t ORDER BY a'), [
+      { a: 1, b: 'x' },
+      { a: 2, b: 'y' },
+    ]);
     const [s] = await db.query<{ v: string }>("SELECT value AS v FROM system.settings WHERE name = 'max_threads'", { settings: { max_threads: 3 } });
     assert.equal(s!.v, '3');
     const err = await rejection(db.insertTsv('t', ['a', 'b'], Buffer.from('oops\tx\n')));

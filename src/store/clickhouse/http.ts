@@ -130,7 +130,12 @@ function decoderFor(type: string, mode: Int64Mode, column: string, endpoint: str
       if (v === null) return null;
       const n = Number(v);
       if (!Number.isSafeInteger(n)) {
-        throw new ClickhouseError(`column ${column} (${type}) holds ${String(v)}, beyond a safe JS number: query it with { int64: 'bigint' } or toString()`, 'decode', 200, endpoint);
+        throw new ClickhouseError(
+          `column ${column} (${type}) holds ${String(v)}, beyond a safe JS number: query it with { int64: 'bigint' } or toString()`,
+          'decode',
+          200,
+          endpoint,
+        );
       }
       return n;
     };
@@ -158,14 +163,23 @@ function decoderFor(type: string, mode: Int64Mode, column: string, endpoint: str
 
 function splitTopLevel(s: string): string[] {
   const out: string[] = [];
-  let depth = 0, start = 0, quote = false;
+  let depth = 0,
+    start = 0,
+    quote = false;
   for (let i = 0; i < s.length; i++) {
     const c = s[i];
-    if (quote) { if (c === '\\') i++; else if (c === "'") quote = false; continue; }
+    if (quote) {
+      if (c === '\\') i++;
+      else if (c === "'") quote = false;
+      continue;
+    }
     if (c === "'") quote = true;
     else if (c === '(') depth++;
     else if (c === ')') depth--;
-    else if (c === ',' && depth === 0) { out.push(s.slice(start, i)); start = i + 1; }
+    else if (c === ',' && depth === 0) {
+      out.push(s.slice(start, i));
+      start = i + 1;
+    }
   }
   out.push(s.slice(start));
   return out;
@@ -314,7 +328,12 @@ export class ClickhouseHttp {
     }
     const codes = causeCodes(err);
     if (codes.includes('ECONNREFUSED')) {
-      return new ClickhouseError(`cannot connect to ClickHouse at ${this.endpoint}: connection refused (is the server running, and is this its HTTP port?)`, 'refused', 0, this.endpoint);
+      return new ClickhouseError(
+        `cannot connect to ClickHouse at ${this.endpoint}: connection refused (is the server running, and is this its HTTP port?)`,
+        'refused',
+        0,
+        this.endpoint,
+      );
     }
     const detail = codes.length ? codes.join('/') : (e?.message ?? String(err));
     return new ClickhouseError(this.redact(`connection to ClickHouse at ${this.endpoint} failed: ${detail}`), 'network', status, this.endpoint);
@@ -328,7 +347,12 @@ export class ClickhouseHttp {
       const parsed = parseErrorBody(text.slice(at));
       return new ClickhouseError(this.redact(cap(parsed.message)), 'server', status, this.endpoint, parsed.code, parsed.codeName);
     }
-    return new ClickhouseError(`ClickHouse at ${this.endpoint} sent an answer that is not JSONCompact: ${this.redact(cap(text, 200))}`, 'decode', status, this.endpoint);
+    return new ClickhouseError(
+      `ClickHouse at ${this.endpoint} sent an answer that is not JSONCompact: ${this.redact(cap(text, 200))}`,
+      'decode',
+      status,
+      this.endpoint,
+    );
   }
 
   private redact(text: string): string {

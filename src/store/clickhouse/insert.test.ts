@@ -21,13 +21,16 @@ describeClickhouse('TSV inserts on a real server', () => {
     server = await startClickhouse();
     ch = new ClickhouseHttp({ url: server.url, timeoutMs: 30_000 });
   });
-  after(async () => { await server?.stop(); });
+  after(async () => {
+    await server?.stop();
+  });
 
   it(`loads ${ROWS} TsvWriter rows (backslashes, NULLs, unicode) into a plain table and reads them back identical`, async () => {
     const types: Record<string, string> = { int: 'Int32', bigint: 'Int64', tinyint: 'Int8', double: 'Float64', text: 'String', timestamp: 'String' };
     // every column as written: the timestamp as String, the rest Nullable but the origin
-    const ddl = trackingEvents.columns.map((c) =>
-      `${ident(c.name).text} ${c.name === 'file_id' || c.name === 'line' ? types[c.type] : `Nullable(${types[c.type]})`}`).join(', ');
+    const ddl = trackingEvents.columns
+      .map((c) => `${ident(c.name).text} ${c.name === 'file_id' || c.name === 'line' ? types[c.type] : `Nullable(${types[c.type]})`}`)
+      .join(', ');
     await ch.exec(`CREATE TABLE plain_rows (${ddl}) ENGINE = MergeTree() ORDER BY (file_id, line)`);
     await ch.insertTsv('plain_rows', columns, tsv);
     const back = await ch.query(sql`SELECT ${join(columns.map((c) => ident(c)))} FROM plain_rows ORDER BY file_id, line`);
@@ -53,7 +56,8 @@ describeClickhouse('TSV inserts on a real server', () => {
     }
     // the stored time is UTC seconds plus milliseconds
     const [r] = await ch.query<{ unix: number; ms: number; type: string }>(
-      sql`SELECT toUnixTimestamp(ts) AS unix, ts_ms AS ms, toTypeName(ts) AS type FROM ${ident(names.table)} WHERE line = 2`);
+      sql`SELECT toUnixTimestamp(ts) AS unix, ts_ms AS ms, toTypeName(ts) AS type FROM ${ident(names.table)} WHERE line = 2`,
+    );
     const text = expected[1]![2]!;
     assert.equal(r!.unix * 1000 + r!.ms, Date.parse(text.replace(' ', 'T') + 'Z'));
     assert.equal(r!.type, "DateTime('UTC')");
@@ -66,8 +70,10 @@ describeClickhouse('TSV inserts on a real server', () => {
   it('shows why: 18.16 cannot read the fraction into DateTime', async (t) => {
     if (!(await ch.serverVersion()).startsWith('18.')) return t.skip('only 18.16 lacks fractional DateTime parsing');
     await ch.exec('CREATE TABLE dt (ts DateTime) ENGINE = Memory');
-    await assert.rejects(ch.insertTsv('dt', ['ts'], Buffer.from('2024-01-02 03:04:05.678\n')),
-      (e: unknown) => e instanceof ClickhouseError && e.kind === 'server' && /garbage after DateTime/.test(e.message));
+    await assert.rejects(
+      ch.insertTsv('dt', ['ts'], Buffer.from('2024-01-02 03:04:05.678\n')),
+      (e: unknown) => e instanceof ClickhouseError && e.kind === 'server' && /garbage after DateTime/.test(e.message),
+    );
     // best_effort reads it, but the milliseconds are gone
     await ch.insertTsv('dt', ['ts'], Buffer.from('2024-01-02 03:04:05.678\n'), { settings: { date_time_input_format: 'best_effort' } });
     assert.deepEqual(await ch.query('SELECT toString(ts) AS ts FROM dt'), [{ ts: '2024-01-02 03:04:05' }]);

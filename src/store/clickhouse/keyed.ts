@@ -22,7 +22,12 @@ import type { ClickhouseHttp, Settings } from './http.js';
 import { BATCH_COLUMN, columnType, loadColumns, stagingColumnDefs, type LayoutNames } from './tables.js';
 
 export async function insertKeyedRows(
-  ch: ClickhouseHttp, t: RecordTable, names: LayoutNames, body: Buffer, replaced: readonly number[], settings: Settings,
+  ch: ClickhouseHttp,
+  t: RecordTable,
+  names: LayoutNames,
+  body: Buffer,
+  replaced: readonly number[],
+  settings: Settings,
 ): Promise<void> {
   const key = join(recordKeyColumns(t).map((k) => ident(k)));
   const scratch = ident(`${t.name}_keyed_${newBatchId()}`);
@@ -33,12 +38,15 @@ export async function insertKeyedRows(
   await ch.exec(sql`CREATE TABLE ${scratch} (${defs}) ENGINE = Memory`);
   try {
     await ch.insertTsv(scratch, loadColumns(t), body);
-    await ch.exec(sql`INSERT INTO ${ident(names.load)} (${columns})
+    await ch.exec(
+      sql`INSERT INTO ${ident(names.load)} (${columns})
       SELECT ${columns} FROM ${scratch}
       WHERE (${key}) NOT IN (
         SELECT ${key} FROM ${ident(names.read)}
         WHERE ${batch} GLOBAL IN (SELECT batch FROM live_batches) ${notReplaced} AND (${key}) GLOBAL IN (SELECT ${key} FROM ${scratch}))
-      ORDER BY file_id, line LIMIT 1 BY ${key}`, { settings });
+      ORDER BY file_id, line LIMIT 1 BY ${key}`,
+      { settings },
+    );
   } finally {
     await ch.exec(sql`DROP TABLE IF EXISTS ${scratch}`).catch(() => {});
   }

@@ -33,7 +33,7 @@ export const logColumns = ['file_id', 'seq', 'step_id', 'fp_len', 'fp_hash', 'ad
 const migrations: { version: number; what: string; sql: Sql[] }[] = [
   {
     version: 1,
-    what: 'ingest state: a log of each file\'s steps (resume points, committed batches), reject examples, and their views',
+    what: "ingest state: a log of each file's steps (resume points, committed batches), reject examples, and their views",
     sql: [
       sql`CREATE TABLE IF NOT EXISTS ingest_log (
         file_id Int32, seq UInt32, step_id UInt64, at DateTime('UTC') DEFAULT now(), fp_len UInt32, fp_hash String,
@@ -101,8 +101,10 @@ export function rowFixes(kind: RecordKind, table: string): Sql[] {
   if (kind !== 'iis') return [];
   // the Log= value is stored once, in eas_log: cut it out of uri_query where it is eas_log (the
   // rule of formats/iis/query.ts, the same statement as the DuckDB store's migration 2)
-  return [sql`ALTER TABLE ${ident(table)} UPDATE uri_query = replaceRegexpOne(uri_query, ${'(^|&)([Ll][Oo][Gg]=)[^&]*'}, ${'\\1\\2'})
-    WHERE ifNull(eas_log, '') != '' AND extract(ifNull(uri_query, ''), ${'(?:^|&)[Ll][Oo][Gg]=([^&]*)'}) = eas_log`];
+  return [
+    sql`ALTER TABLE ${ident(table)} UPDATE uri_query = replaceRegexpOne(uri_query, ${'(^|&)([Ll][Oo][Gg]=)[^&]*'}, ${'\\1\\2'})
+    WHERE ifNull(eas_log, '') != '' AND extract(ifNull(uri_query, ''), ${'(?:^|&)[Ll][Oo][Gg]=([^&]*)'}) = eas_log`,
+  ];
 }
 
 /** everything the record tables' DDL depends on: when it changes, ensureRecordTables() runs again */
@@ -131,8 +133,7 @@ function missing(have: Set<string>, want: readonly ColumnDef[]): ColumnDef[] {
  * every shard up (a report with a shard down can then fail with a clear message, or be partial).
  * `hosts()` gives an HTTP client per host of the cluster (only called when there is work to do).
  */
-export async function ensureRecordTables(ch: ClickhouseHttp, topology: Topology, database: string,
-  hosts: () => Promise<ClickhouseHttp[]>): Promise<void> {
+export async function ensureRecordTables(ch: ClickhouseHttp, topology: Topology, database: string, hosts: () => Promise<ClickhouseHttp[]>): Promise<void> {
   await ch.exec(sql`CREATE TABLE IF NOT EXISTS schema_layout (layout String, applied DateTime('UTC') DEFAULT now()) ENGINE = MergeTree() ORDER BY applied`);
   const layout = layoutFingerprint(topology, database);
   const [done] = await ch.query<{ n: number }>(sql`SELECT count() AS n FROM schema_layout WHERE layout = ${layout}`);

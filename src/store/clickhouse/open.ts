@@ -11,11 +11,14 @@ import { parseStoreUrl, type Environment } from './url.js';
 
 export async function openClickhouse(url: string, env: Environment = process.env): Promise<ClickhouseStore> {
   const cfg = parseStoreUrl(url, env);
-  const client = (database?: string) => new ClickhouseHttp({
-    url: cfg.httpUrl, timeoutMs: cfg.timeoutMs,
-    ...(database !== undefined && { database }),
-    ...(cfg.user !== undefined && { user: cfg.user }), ...(cfg.password !== undefined && { password: cfg.password }),
-  });
+  const client = (database?: string) =>
+    new ClickhouseHttp({
+      url: cfg.httpUrl,
+      timeoutMs: cfg.timeoutMs,
+      ...(database !== undefined && { database }),
+      ...(cfg.user !== undefined && { user: cfg.user }),
+      ...(cfg.password !== undefined && { password: cfg.password }),
+    });
   const step = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
     try {
       return await fn();

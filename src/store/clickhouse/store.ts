@@ -42,7 +42,7 @@
 //   batch ids); the same file at once is not supported, as with DuckDB (which locks the file).
 import { randomInt } from 'node:crypto';
 import { recordTables, type RecordKind, type RecordTable } from '../../schema/tables.js';
-import type { Batch, QueryOptions, IngestedFile, RejectExample, Store, } from '../types.js';
+import type { Batch, QueryOptions, IngestedFile, RejectExample, Store } from '../types.js';
 import { newBatchId, tagRows, type BatchPart } from './batches.js';
 import { insertKeyedRows } from './keyed.js';
 import { ClickhouseError, type ClickhouseHttp, type Settings } from './http.js';
@@ -160,7 +160,11 @@ export class ClickhouseStore implements Store {
   private readonly insertSettings: Settings;
   private readonly reportSettings: Settings;
 
-  constructor(readonly ch: ClickhouseHttp, readonly cfg: StoreUrl, readonly topology: Topology) {
+  constructor(
+    readonly ch: ClickhouseHttp,
+    readonly cfg: StoreUrl,
+    readonly topology: Topology,
+  ) {
     this.location = cfg.location;
     const cluster = topology.cluster !== undefined;
     this.insertSettings = cluster ? { insert_distributed_sync: 1 } : {};
@@ -228,8 +232,11 @@ export class ClickhouseStore implements Store {
       const cause = (e as Error).cause;
       const shards = this.topology.cluster !== undefined && cause instanceof Error ? shardsNamedIn(this.topology, cause.message) : undefined;
       if (shards) {
-        throw new ClickhouseStoreError(`${what}: ${shards} of cluster "${this.topology.cluster}" is unavailable: ${cause instanceof Error ? cause.message : ''}\n` +
-          'A report needs every shard. To report from the shards that answer (the numbers then lack the data of the others), add partial=1 to the store URL.', { cause });
+        throw new ClickhouseStoreError(
+          `${what}: ${shards} of cluster "${this.topology.cluster}" is unavailable: ${cause instanceof Error ? cause.message : ''}\n` +
+            'A report needs every shard. To report from the shards that answer (the numbers then lack the data of the others), add partial=1 to the store URL.',
+          { cause },
+        );
       }
       throw e;
     }
@@ -241,10 +248,20 @@ export class ClickhouseStore implements Store {
   private static fileFromRow(r: { file_id: number; fp_len: number; fp_hash: string; step: string }): IngestedFile {
     const j = JSON.parse(r.step) as StepJson;
     return {
-      id: Number(r.file_id), path: j.path, size: j.size, fpLen: Number(r.fp_len), fpHash: r.fp_hash, format: j.format,
-      offset: j.offset, nextLine: j.nextLine, seekable: j.seekable,
+      id: Number(r.file_id),
+      path: j.path,
+      size: j.size,
+      fpLen: Number(r.fp_len),
+      fpHash: r.fp_hash,
+      format: j.format,
+      offset: j.offset,
+      nextLine: j.nextLine,
+      seekable: j.seekable,
       state: j.parserState === null ? undefined : JSON.parse(j.parserState),
-      provisionalFrom: j.provisionalFrom, complete: j.complete, lines: j.lines, rejects: j.rejects,
+      provisionalFrom: j.provisionalFrom,
+      complete: j.complete,
+      lines: j.lines,
+      rejects: j.rejects,
     };
   }
 
@@ -268,7 +285,10 @@ export class ClickhouseStore implements Store {
 
   async filesByFingerprint(fpLen: number, fpHash: string): Promise<IngestedFile[]> {
     const index = await this.fileIndex();
-    return [...index.values()].filter((f) => f.fpLen === fpLen && f.fpHash === fpHash).sort((a, b) => a.id - b.id).map((f) => ({ ...f }));
+    return [...index.values()]
+      .filter((f) => f.fpLen === fpLen && f.fpHash === fpHash)
+      .sort((a, b) => a.id - b.id)
+      .map((f) => ({ ...f }));
   }
 
   async shortFingerprintLengths(): Promise<number[]> {
@@ -303,8 +323,10 @@ export class ClickhouseStore implements Store {
   private async fileLogs(ids: readonly number[]): Promise<FileLog[]> {
     const missing = [...new Set(ids.filter((id) => !this.files.has(id)))];
     if (missing.length) {
-      const rows = await this.read<LogRow & { seq: number; retracted: number[] }>('reading the ingest state',
-        sql`SELECT file_id, seq, fp_len, fp_hash, step, retracted FROM ingest_log WHERE file_id IN ${list(missing)} ORDER BY file_id, seq`);
+      const rows = await this.read<LogRow & { seq: number; retracted: number[] }>(
+        'reading the ingest state',
+        sql`SELECT file_id, seq, fp_len, fp_hash, step, retracted FROM ingest_log WHERE file_id IN ${list(missing)} ORDER BY file_id, seq`,
+      );
       for (const id of missing) this.files.set(id, { seq: 0, latest: undefined, batches: new Map() });
       for (const r of rows) {
         const log = this.files.get(Number(r.file_id))!;
@@ -331,13 +353,29 @@ export class ClickhouseStore implements Store {
       for (const r of s.rejects ?? []) rejects.push(sql`(${stepId}, ${f.id}, ${r.line}, ${r.reason}, ${r.detail})`);
       // flat fields first: the ingested_files view reads them with visitParamExtract*
       const step: StepJson = {
-        path: f.path, size: f.size, format: f.format, offset: f.offset, nextLine: f.nextLine, seekable: f.seekable,
-        provisionalFrom: f.provisionalFrom, complete: f.complete, lines: f.lines, rejects: f.rejects,
+        path: f.path,
+        size: f.size,
+        format: f.format,
+        offset: f.offset,
+        nextLine: f.nextLine,
+        seekable: f.seekable,
+        provisionalFrom: f.provisionalFrom,
+        complete: f.complete,
+        lines: f.lines,
+        rejects: f.rejects,
         batches: added.map((a) => ({ id: a.id, table: a.table, first: a.first, last: a.last, rows: a.rows })),
         parserState: f.state === undefined ? null : JSON.stringify(f.state),
       };
       const values: (Value | Value[])[] = [
-        f.id, s.seq, stepId, f.fpLen, f.fpHash, added.map((a) => a.id), s.retracted ?? [], s.rejectCut ?? 0, JSON.stringify(step),
+        f.id,
+        s.seq,
+        stepId,
+        f.fpLen,
+        f.fpHash,
+        added.map((a) => a.id),
+        s.retracted ?? [],
+        s.rejectCut ?? 0,
+        JSON.stringify(step),
       ];
       return sql`(${join(values.map((v) => sql`${v}`))})`;
     });
@@ -400,7 +438,10 @@ export class ClickhouseStore implements Store {
     } catch (e) {
       // the commit may or may not have happened: read these files' logs (and the index) again next
       // time; a file added by this store and never committed is forgotten (it has nothing stored)
-      for (const id of ids) { this.files.delete(id); this.pending.delete(id); }
+      for (const id of ids) {
+        this.files.delete(id);
+        this.pending.delete(id);
+      }
       this.index = undefined;
       throw e;
     }
@@ -409,7 +450,13 @@ export class ClickhouseStore implements Store {
   /** insert TSV rows through the load table; a failed attempt is retried under new batch ids. Rows
    *  of a table with a record key go in only when their key is not live yet, not counting the rows
    *  of the `replaced` batches (keyed.ts). */
-  private async insertRows(kind: RecordKind, buf: Buffer, provisional: (fileId: number) => number | null, replaced: readonly number[], what: string): Promise<Added[]> {
+  private async insertRows(
+    kind: RecordKind,
+    buf: Buffer,
+    provisional: (fileId: number) => number | null,
+    replaced: readonly number[],
+    what: string,
+  ): Promise<Added[]> {
     const t = recordTables[kind];
     const n = layoutNames(t, this.topology.cluster);
     try {
@@ -421,8 +468,9 @@ export class ClickhouseStore implements Store {
         return tagged.parts.map((p) => ({ ...p, table: t.name }));
       });
     } catch (e) {
-      throw new ClickhouseStoreError(`${(e as Error).message}\nNothing of this batch counts; run the ingest again to continue from the last committed batch.`,
-        { cause: (e as Error).cause ?? e });
+      throw new ClickhouseStoreError(`${(e as Error).message}\nNothing of this batch counts; run the ingest again to continue from the last committed batch.`, {
+        cause: (e as Error).cause ?? e,
+      });
     }
   }
 
@@ -431,11 +479,16 @@ export class ClickhouseStore implements Store {
     const t = Object.values(recordTables).find((x) => x.name === batch.table);
     if (!t) throw new ClickhouseStoreError(`the ingest log names a record table ${batch.table} this version does not know`);
     const read = ident(layoutNames(t, this.topology.cluster).read);
-    const cols = storedColumns(t).filter((c) => c.name !== BATCH_COLUMN).map((c) => ident(c.name));
+    const cols = storedColumns(t)
+      .filter((c) => c.name !== BATCH_COLUMN)
+      .map((c) => ident(c.name));
     return this.withRetries(`keeping the rows of ${path} before line ${before}`, async () => {
       const copy = newBatchId();
-      await this.ch.exec(sql`INSERT INTO ${read} (${join(cols)}, ${ident(BATCH_COLUMN)})
-        SELECT ${join(cols)}, ${copy} FROM ${read} WHERE ${ident(BATCH_COLUMN)} = ${id} AND line < ${before}`, { settings: this.insertSettings });
+      await this.ch.exec(
+        sql`INSERT INTO ${read} (${join(cols)}, ${ident(BATCH_COLUMN)})
+        SELECT ${join(cols)}, ${copy} FROM ${read} WHERE ${ident(BATCH_COLUMN)} = ${id} AND line < ${before}`,
+        { settings: this.insertSettings },
+      );
       return { fileId, id: copy, table: t.name, first: batch.first, last: before - 1, rows: 0 };
     });
   }
@@ -447,5 +500,4 @@ export class ClickhouseStore implements Store {
   private get perMessage(): Settings {
     return this.topology.cluster !== undefined ? { distributed_group_by_no_merge: 1 } : {};
   }
-
 }

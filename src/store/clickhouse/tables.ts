@@ -243,4 +243,3 @@ export function timestampText(column: string): Sql {
 export function selectAsWritten(t: RecordTable): Sql {
   return join(t.columns.map((c) => (c.type === 'timestamp' ? sql`${timestampText(c.name)} AS ${ident(c.name)}` : ident(c.name))));
 }
-

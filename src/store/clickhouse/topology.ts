@@ -26,11 +26,14 @@ export interface Topology {
 export async function readTopology(ch: ClickhouseHttp, cluster: string | undefined): Promise<Topology> {
   if (cluster === undefined) return { hosts: [] };
   const rows = await ch.query<{ shard_num: number; replica_num: number; host_name: string; host_address: string; port: number }>(
-    sql`SELECT shard_num, replica_num, host_name, host_address, port FROM system.clusters WHERE cluster = ${cluster} ORDER BY shard_num, replica_num`);
+    sql`SELECT shard_num, replica_num, host_name, host_address, port FROM system.clusters WHERE cluster = ${cluster} ORDER BY shard_num, replica_num`,
+  );
   if (rows.length === 0) {
     const known = (await ch.query<{ cluster: string }>(sql`SELECT DISTINCT cluster FROM system.clusters ORDER BY cluster`)).map((r) => r.cluster);
-    throw new Error(`cluster "${cluster}" is not defined on ClickHouse at ${ch.endpoint} (remote_servers in its config); ` +
-      (known.length ? `it knows: ${known.join(', ')}` : 'it defines no clusters'));
+    throw new Error(
+      `cluster "${cluster}" is not defined on ClickHouse at ${ch.endpoint} (remote_servers in its config); ` +
+        (known.length ? `it knows: ${known.join(', ')}` : 'it defines no clusters'),
+    );
   }
   return {
     cluster,
@@ -57,10 +60,14 @@ export async function hostClients(topology: Topology, cfg: StoreUrl, main: Click
   const candidates = cfg.shards ?? [...new Set(topology.hosts.map((h) => `${bracket(h.hostName)}:${cfg.port}`))];
   const found = new Map<string, ClickhouseHttp>();
   const problems: string[] = [];
-  const connect = (endpoint: string, database?: string) => new ClickhouseHttp({
-    url: `${scheme}://${endpoint}`, timeoutMs: cfg.timeoutMs, ...(database !== undefined && { database }),
-    ...(cfg.user !== undefined && { user: cfg.user }), ...(cfg.password !== undefined && { password: cfg.password }),
-  });
+  const connect = (endpoint: string, database?: string) =>
+    new ClickhouseHttp({
+      url: `${scheme}://${endpoint}`,
+      timeoutMs: cfg.timeoutMs,
+      ...(database !== undefined && { database }),
+      ...(cfg.user !== undefined && { user: cfg.user }),
+      ...(cfg.password !== undefined && { password: cfg.password }),
+    });
   for (const endpoint of candidates) {
     const client = connect(endpoint);
     let local: { shard_num: number; replica_num: number }[];
@@ -77,9 +84,11 @@ export async function hostClients(topology: Topology, cfg: StoreUrl, main: Click
   }
   const unmapped = topology.hosts.filter((h) => !found.has(h.tcp));
   if (unmapped.length) {
-    throw new Error(`cannot reach ${unmapped.map((h) => `shard ${h.shard} (${h.tcp})`).join(', ')} of cluster "${topology.cluster}" over HTTP to create its tables: ` +
-      `tried ${candidates.join(', ')}${problems.length ? ` (${problems.join('; ')})` : ''}. ` +
-      'If the hosts do not all serve HTTP on the URL\'s port, list their HTTP endpoints: ?cluster=NAME&shards=host:port,host:port');
+    throw new Error(
+      `cannot reach ${unmapped.map((h) => `shard ${h.shard} (${h.tcp})`).join(', ')} of cluster "${topology.cluster}" over HTTP to create its tables: ` +
+        `tried ${candidates.join(', ')}${problems.length ? ` (${problems.join('; ')})` : ''}. ` +
+        "If the hosts do not all serve HTTP on the URL's port, list their HTTP endpoints: ?cluster=NAME&shards=host:port,host:port",
+    );
   }
   // one client per server, in shard order, for the store's database (created where missing)
   const servers = [...new Set(topology.hosts.map((h) => found.get(h.tcp)!))];

@@ -65,7 +65,13 @@ describe('clickhouse:// store URL', () => {
       ['clickhouse://ch1:8123/db?cluster=x%27y', /expected a cluster name/],
     ];
     for (const [url, re] of bad) assert.throws(() => parseStoreUrl(url, {}), re, url);
-    assert.throws(() => parseStoreUrl('clickhouse://u:topsecret@ch1:8123/db?nope=1', {}), (e: Error) => !e.message.includes('topsecret'));
-    assert.throws(() => parseStoreUrl('clickhouse://u:topsecret@/db', {}), (e: Error) => !e.message.includes('topsecret'));
+    assert.throws(
+      () => parseStoreUrl('clickhouse://u:topsecret@ch1:8123/db?nope=1', {}),
+      (e: Error) => !e.message.includes('topsecret'),
+    );
+    assert.throws(
+      () => parseStoreUrl('clickhouse://u:topsecret@/db', {}),
+      (e: Error) => !e.message.includes('topsecret'),
+    );
   });
 });

@@ -99,10 +99,14 @@ export function parseStoreUrl(text: string, env: Environment = process.env): Sto
   const secure = seen.has('secure') ? flag('secure', seen.get('secure')!) : false;
   const port = url.port ? Number(url.port) : secure ? 8443 : 8123;
   const cluster = seen.get('cluster');
-  if (cluster !== undefined && !/^[A-Za-z0-9_.-]+$/.test(cluster)) throw new StoreUrlError(`--store: cluster=${cluster}: expected a cluster name from remote_servers`);
+  if (cluster !== undefined && !/^[A-Za-z0-9_.-]+$/.test(cluster))
+    throw new StoreUrlError(`--store: cluster=${cluster}: expected a cluster name from remote_servers`);
   const shardsText = seen.get('shards');
   if (shardsText !== undefined && cluster === undefined) throw new StoreUrlError('--store: shards= is only meaningful with cluster=NAME');
-  const shards = shardsText?.split(',').filter((s) => s.trim() !== '').map((s) => endpoint('shards', s));
+  const shards = shardsText
+    ?.split(',')
+    .filter((s) => s.trim() !== '')
+    .map((s) => endpoint('shards', s));
   const partial = seen.has('partial') ? flag('partial', seen.get('partial')!) : false;
   if (partial && cluster === undefined) throw new StoreUrlError('--store: partial=1 is only meaningful with cluster=NAME');
 
@@ -125,7 +129,10 @@ export function parseStoreUrl(text: string, env: Environment = process.env): Sto
   const query = opts.toString();
   return {
     httpUrl: `${secure ? 'https' : 'http'}://${hostPort}`,
-    host, port, secure, database: path,
+    host,
+    port,
+    secure,
+    database: path,
     ...(cluster !== undefined && { cluster }),
     partial,
     ...(shards !== undefined && { shards }),

@@ -42,8 +42,10 @@ export function valueSql(v: BulkValue, plan: BulkPlan, fileId: number): string {
   };
   const line = `(ordinality + ${plan.headerLines})`;
   switch (v.kind) {
-    case 'file': return String(fileId);
-    case 'line': return line;
+    case 'file':
+      return String(fileId);
+    case 'line':
+      return line;
     // read_csv gives empty fields as '' (NO_NULL below), so text needs no coalesce
     case 'text': {
       const c = col(v.field);
@@ -114,7 +116,9 @@ export const BULK_TXN_BYTES = 256 << 20;
  * retried file by file, so one bad file only costs itself.
  */
 export async function bulkLoad(
-  conns: readonly Conn[], spec: BulkCsv, files: readonly BulkFile[],
+  conns: readonly Conn[],
+  spec: BulkCsv,
+  files: readonly BulkFile[],
   record: (c: Conn, f: BulkFile) => Promise<void>,
 ): Promise<BulkOutcome[]> {
   const out = new Map<number, BulkOutcome>();
@@ -127,7 +131,11 @@ export async function bulkLoad(
   for (const f of files) {
     cur.push(f);
     bytes += f.file.size;
-    if (bytes >= target) { groups.push(cur); cur = []; bytes = 0; }
+    if (bytes >= target) {
+      groups.push(cur);
+      cur = [];
+      bytes = 0;
+    }
   }
   if (cur.length) groups.push(cur);
 
@@ -151,8 +159,10 @@ export async function bulkLoad(
   };
 
   let next = 0;
-  await Promise.all(conns.map(async (c) => {
-    while (next < groups.length) await loadGroup(c, groups[next++]!);
-  }));
+  await Promise.all(
+    conns.map(async (c) => {
+      while (next < groups.length) await loadGroup(c, groups[next++]!);
+    }),
+  );
   return files.map((f) => out.get(f.file.id)!);
 }

@@ -19,7 +19,10 @@ test('duckdb: schema version is recorded, reopening migrates nothing twice, a ne
   await s.close();
   s = await DuckdbStore.open(p);
   const rows = await s.rows<{ version: number }>('SELECT version FROM schema_version ORDER BY version');
-  assert.deepEqual(rows.map((r) => r.version), Array.from({ length: schemaVersion }, (_, i) => i + 1));
+  assert.deepEqual(
+    rows.map((r) => r.version),
+    Array.from({ length: schemaVersion }, (_, i) => i + 1),
+  );
   await s.run('INSERT INTO schema_version VALUES (999, now(), $w)', { w: 'from the future' });
   await s.close();
   await assert.rejects(DuckdbStore.open(p), /schema version 999, newer than this mxray understands/);
@@ -43,7 +46,13 @@ test('duckdb: migration 2 cuts the Log= value out of the uri_query of rows store
   await s.close();
   s = await DuckdbStore.open(p);
   const got = await s.rows<{ uri_query: string; eas_log: string | null }>('SELECT uri_query, eas_log FROM iis_requests ORDER BY line');
-  assert.deepEqual(got.map((r) => r.uri_query), ['Cmd=Sync&User=a&Log=&DeviceId=x', 'log=', 'Cmd=Ping&Log=', 'a=1&Log=not-activesync', 'Cmd=Ping&Log=other']);
-  assert.deepEqual(got.slice(0, 3).map((r) => fullUriQuery(r.uri_query, r.eas_log)), rows.slice(0, 3).map(([q]) => q));
+  assert.deepEqual(
+    got.map((r) => r.uri_query),
+    ['Cmd=Sync&User=a&Log=&DeviceId=x', 'log=', 'Cmd=Ping&Log=', 'a=1&Log=not-activesync', 'Cmd=Ping&Log=other'],
+  );
+  assert.deepEqual(
+    got.slice(0, 3).map((r) => fullUriQuery(r.uri_query, r.eas_log)),
+    rows.slice(0, 3).map(([q]) => q),
+  );
   await s.close();
 });

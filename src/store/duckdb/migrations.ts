@@ -53,8 +53,11 @@ export async function migrate(run: Run, rows: Rows): Promise<void> {
   }
   for (const t of Object.values(recordTables)) {
     await run(createTableSql(t));
-    const have = new Set((await rows<{ column_name: string }>(
-      `SELECT column_name FROM information_schema.columns WHERE table_name = $t`, { t: t.name })).map((r) => r.column_name));
+    const have = new Set(
+      (await rows<{ column_name: string }>(`SELECT column_name FROM information_schema.columns WHERE table_name = $t`, { t: t.name })).map(
+        (r) => r.column_name,
+      ),
+    );
     for (const c of t.columns) {
       if (!have.has(c.name)) await run(`ALTER TABLE ${ident(t.name)} ADD COLUMN ${ident(c.name)} ${duckType[c.type]}`);
     }

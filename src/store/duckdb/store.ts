@@ -7,7 +7,7 @@ import { rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { recordTables, type RecordKind } from '../../schema/tables.js';
-import type { Batch, BatchLane, BulkFile, BulkOutcome, IngestedFile, Store, } from '../types.js';
+import type { Batch, BatchLane, BulkFile, BulkOutcome, IngestedFile, Store } from '../types.js';
 import type { BulkCsv } from '../../schema/bulk.js';
 import { bulkLoad, type Conn } from './bulk.js';
 import { createTableSql, duckType, ident, loadTsvSql } from './ddl.js';
@@ -34,7 +34,11 @@ export class DuckdbStore implements Store {
   private tmp: string | undefined;
   private batchNo = 0;
 
-  private constructor(readonly location: string, private readonly instance: DuckDBInstance, private readonly db: DuckDBConnection) {}
+  private constructor(
+    readonly location: string,
+    private readonly instance: DuckDBInstance,
+    private readonly db: DuckDBConnection,
+  ) {}
 
   static async open(path: string, opts: { readOnly?: boolean } = {}): Promise<DuckdbStore> {
     let instance: DuckDBInstance;
@@ -60,7 +64,8 @@ export class DuckdbStore implements Store {
     const reader = await this.db.runAndReadAll(sql, params as never);
     return reader.getRowObjectsJson().map((r) => {
       const o: Record<string, unknown> = {};
-      for (const [k, v] of Object.entries(r)) o[k] = typeof v === 'string' && /^-?\d+$/.test(v) && v.length < 16 && k !== 'user' && k !== 'period' ? Number(v) : v;
+      for (const [k, v] of Object.entries(r))
+        o[k] = typeof v === 'string' && /^-?\d+$/.test(v) && v.length < 16 && k !== 'user' && k !== 'period' ? Number(v) : v;
       return o as T;
     });
   }
@@ -125,8 +130,19 @@ export class DuckdbStore implements Store {
 
   private fileParams(f: Omit<IngestedFile, 'id'>): Params {
     return {
-      path: f.path, size: f.size, fp_len: f.fpLen, fp_hash: f.fpHash, format: f.format, offset: f.offset, next_line: f.nextLine,
-      seekable: f.seekable, state: f.state === undefined ? null : JSON.stringify(f.state), prov: f.provisionalFrom, complete: f.complete, lines: f.lines, rejects: f.rejects,
+      path: f.path,
+      size: f.size,
+      fp_len: f.fpLen,
+      fp_hash: f.fpHash,
+      format: f.format,
+      offset: f.offset,
+      next_line: f.nextLine,
+      seekable: f.seekable,
+      state: f.state === undefined ? null : JSON.stringify(f.state),
+      prov: f.provisionalFrom,
+      complete: f.complete,
+      lines: f.lines,
+      rejects: f.rejects,
     };
   }
 
@@ -144,7 +160,9 @@ export class DuckdbStore implements Store {
 
   private conn(db: DuckDBConnection): Conn {
     return {
-      run: async (sql, params) => { await db.run(sql, params as never); },
+      run: async (sql, params) => {
+        await db.run(sql, params as never);
+      },
       value: async (sql, params) => Number((await db.runAndReadAll(sql, params as never)).getRows()[0]?.[0] ?? 0),
     };
   }
@@ -157,7 +175,12 @@ export class DuckdbStore implements Store {
     // other files, new file records)
     const conns = [await this.instance.connect(), await this.instance.connect()];
     try {
-      return await bulkLoad(conns.map((c) => this.conn(c)), spec, files, (c, f) => this.updateFileOn(c, f.file));
+      return await bulkLoad(
+        conns.map((c) => this.conn(c)),
+        spec,
+        files,
+        (c, f) => this.updateFileOn(c, f.file),
+      );
     } finally {
       for (const c of conns) c.closeSync();
     }
@@ -207,7 +230,10 @@ export class DuckdbStore implements Store {
     let open = false;
     return {
       append: async (b) => {
-        if (!open) { await c.run('BEGIN TRANSACTION'); open = true; }
+        if (!open) {
+          await c.run('BEGIN TRANSACTION');
+          open = true;
+        }
         try {
           await this.applyBatch(c, b);
         } catch (e) {
@@ -222,7 +248,10 @@ export class DuckdbStore implements Store {
         await c.run('COMMIT');
       },
       close: async () => {
-        if (open) { open = false; await c.run('ROLLBACK').catch(() => {}); }
+        if (open) {
+          open = false;
+          await c.run('ROLLBACK').catch(() => {});
+        }
         if (own) db.closeSync();
       },
     };
@@ -255,7 +284,6 @@ export class DuckdbStore implements Store {
       await Promise.all(files.map(([, p]) => rm(p, { force: true })));
     }
   }
-
 }
 
 export { createTableSql, duckType };

@@ -118,8 +118,9 @@ export async function userTotals(store: Store, range: TimeRange, recipients: 'on
     const users = [...totals].filter(([, t]) => t.repeats[side]).map(([u]) => u);
     if (users.length === 0) continue;
     const test = users.length <= userTotalsTuning.namedUsersMax ? sql`IN ${list(users)}` : sql`GLOBAL IN ${usersWithRepeats(range, side)}`;
-    const exact = await store.query<{ user: string; n: number; b: number; e: number }>('the per-user tracking totals',
-      userCountsByPair(range, side, test), { groupsWithinShard: true });
+    const exact = await store.query<{ user: string; n: number; b: number; e: number }>('the per-user tracking totals', userCountsByPair(range, side, test), {
+      groupsWithinShard: true,
+    });
     for (const x of exact) {
       const t = totals.get(x.user)!;
       t[side] = { side, user: x.user, c: x.n, n: x.n, b: x.b, e: x.e };

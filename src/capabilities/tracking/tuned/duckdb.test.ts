@@ -35,7 +35,9 @@ async function randomEvents(store: DuckdbStore, seed: number): Promise<void> {
     const recipients = rnd() < 0.03 ? null : list.join(';') + (rnd() < 0.1 ? ';' : '');
     const bytes = rnd() < 0.05 ? null : Math.floor(rnd() * 1e6);
     const ts = rnd() < 0.01 ? 'NULL' : `TIMESTAMP '2024-03-0${1 + Math.floor(rnd() * 4)} ${String(Math.floor(rnd() * 24)).padStart(2, '0')}:30:00'`;
-    rows.push(`(1, ${i + 1}, ${ts}, 'EX01', 'DELIVER', 'STOREDRIVER', ${role}, ${lit(messageId)}, 'i', ${lit(sender)}, ${lit(recipients)}, ${list.length}, ${lit(bytes)}, '', '', '')`);
+    rows.push(
+      `(1, ${i + 1}, ${ts}, 'EX01', 'DELIVER', 'STOREDRIVER', ${role}, ${lit(messageId)}, 'i', ${lit(sender)}, ${lit(recipients)}, ${list.length}, ${lit(bytes)}, '', '', '')`,
+    );
   }
   await store.run(`INSERT INTO tracking_events VALUES ${rows.join(',\n')}`);
 }
@@ -43,10 +45,11 @@ async function randomEvents(store: DuckdbStore, seed: number): Promise<void> {
 /** the query with its hashes reduced modulo small numbers: most (user, message) keys collide (the
  *  hashes are in the statement's own text, never in a value or a dialect node) */
 function weakHashes(statement: Sql, messages: number, users: number): Sql {
-  const weaken = (text: string) => text
-    .replaceAll('hash(message_id)', `(hash(message_id) % ${messages})`)
-    .replaceAll('hash(1, u)', `(hash(1, u) % ${users})`)
-    .replaceAll('hash(2, u)', `(hash(2, u) % ${users})`);
+  const weaken = (text: string) =>
+    text
+      .replaceAll('hash(message_id)', `(hash(message_id) % ${messages})`)
+      .replaceAll('hash(1, u)', `(hash(1, u) % ${users})`)
+      .replaceAll('hash(2, u)', `(hash(2, u) % ${users})`);
   const out = new Sql(statement.chunks.map((c) => (typeof c === 'string' ? weaken(c) : c)));
   assert.notDeepEqual(out.chunks, statement.chunks);
   return out;
@@ -60,14 +63,20 @@ test('duckdb tracking: per-user totals equal the pair-by-pair count, also when h
     for (const seed of [1, 2]) {
       await store.run('DELETE FROM tracking_events');
       await randomEvents(store, seed);
-      const repeated = await store.rows<{ n: number }>(`SELECT count(*)::DOUBLE AS n FROM (SELECT sender, message_id FROM tracking_events WHERE (role & 1) = 1 GROUP BY ALL HAVING count(*) > 1)`);
+      const repeated = await store.rows<{ n: number }>(
+        `SELECT count(*)::DOUBLE AS n FROM (SELECT sender, message_id FROM tracking_events WHERE (role & 1) = 1 GROUP BY ALL HAVING count(*) > 1)`,
+      );
       assert.ok(repeated[0]!.n > 50, 'the data has messages that several events submitted');
       for (const range of ranges) {
         for (const recipients of ['once', 'each'] as const) {
           const reference = await store.query('reference', userTotalsByPairs(range, recipients));
           assert.ok(reference.length > 0);
           const q = userTotalsStatement(range, recipients);
-          for (const [what, statement] of [['real hashes', q], ['hashes mod 7 and 3', weakHashes(q, 7, 3)], ['one hash for all', weakHashes(q, 1, 1)]] as const) {
+          for (const [what, statement] of [
+            ['real hashes', q],
+            ['hashes mod 7 and 3', weakHashes(q, 7, 3)],
+            ['one hash for all', weakHashes(q, 1, 1)],
+          ] as const) {
             assert.deepEqual(await store.query(what, statement), reference, `seed ${seed}, ${JSON.stringify(range)}, --recipients ${recipients}, ${what}`);
           }
         }
@@ -82,15 +91,25 @@ test('duckdb tracking: active days, from the first and last date or counted', as
   const store = await DuckdbStore.open(':memory:');
   try {
     await randomEvents(store, 3);
-    for (const range of [...ranges, { from: '2024-03-02', to: '2024-03-03' }, { from: '2024-03-02 12:00:00', to: '2024-03-03 12:00:00' }, { from: '2025-01-01' }]) {
-      const [expected] = await store.query<{ n: number }>('expected', sql`SELECT count(DISTINCT CAST(ts AS DATE))::DOUBLE AS n FROM tracking_events WHERE ${counted(range)}`);
+    for (const range of [
+      ...ranges,
+      { from: '2024-03-02', to: '2024-03-03' },
+      { from: '2024-03-02 12:00:00', to: '2024-03-03 12:00:00' },
+      { from: '2025-01-01' },
+    ]) {
+      const [expected] = await store.query<{ n: number }>(
+        'expected',
+        sql`SELECT count(DISTINCT CAST(ts AS DATE))::DOUBLE AS n FROM tracking_events WHERE ${counted(range)}`,
+      );
       assert.equal(await activeDays(store, range), expected!.n, JSON.stringify(range));
       const [days] = await store.query<{ days: number }>('counted', activeDaysStatement(range));
       assert.equal(days!.days, expected!.n, JSON.stringify(range));
     }
     // one day apart: both dates have events, no scan needed; a gap of a day in between: counted
     await store.run('DELETE FROM tracking_events');
-    await store.run(`INSERT INTO tracking_events (file_id, line, ts, role, message_id) VALUES (1, 1, '2024-03-01 23:59:59', 0, 'a'), (1, 2, '2024-03-02 00:00:00', 0, 'b')`);
+    await store.run(
+      `INSERT INTO tracking_events (file_id, line, ts, role, message_id) VALUES (1, 1, '2024-03-01 23:59:59', 0, 'a'), (1, 2, '2024-03-02 00:00:00', 0, 'b')`,
+    );
     assert.equal(await activeDays(store, {}), 2);
     await store.run(`UPDATE tracking_events SET ts = '2024-03-03 00:00:00' WHERE line = 2`);
     assert.equal(await activeDays(store, {}), 2);
