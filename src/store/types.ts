@@ -8,7 +8,7 @@ import type { Dialect } from '../sql/dialect.js';
 import type { RejectReason } from '../schema/rejects.js';
 import type { BulkCsv, BulkPlan } from '../schema/bulk.js';
 
-/** A UTC time range: from inclusive, to exclusive, as `YYYY-MM-DD HH:MM:SS` strings (see reports/range.ts) */
+/** A UTC time range: from inclusive, to exclusive, as `YYYY-MM-DD HH:MM:SS` strings (see capabilities/params.ts) */
 export interface TimeRange {
   readonly from?: string;
   readonly to?: string;

@@ -1,4 +1,4 @@
-// Message-tracking queries: what the tracking reports (reports/tracking.ts) ask of any store.
+// Message-tracking queries: what the tracking reports (capabilities/tracking/reports.ts) ask of any store.
 //
 // The counting rules (specs/tracking.md):
 // sent      = distinct message ids a user submitted (role bit 1), whatever the number of servers

@@ -1,6 +1,6 @@
 // The ActiveSync reports on ClickHouse: the same generated IIS logs ingested into DuckDB and into
 // ClickHouse (a single server and a two-shard cluster) give identical results from every report of
-// reports/activesync.ts and from every ActiveSync query (capabilities/activesync), with and without --user,
+// capabilities/activesync/reports.ts and from every ActiveSync query (capabilities/activesync), with and without --user,
 // --device and time ranges; and the reports on ClickHouse equal the generator's truth.json. Logs:
 // Exchange 2013 (front end + back end, each request logged twice), the same with the back-end logs
 // only (the back-end lines count), and Exchange 2010 (no back end).
@@ -119,7 +119,7 @@ function remembering(s: Store): Store {
 
 const byDevice = <T extends { user: string; deviceId: string }>(rows: T[]) => [...rows].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
 
-/** every report of reports/activesync.ts, and every ActiveSync query, for each query
+/** every report of capabilities/activesync/reports.ts, and every ActiveSync query, for each query
  *  (the calls of one query at once, as the CLI's reports make them) */
 async function everyAnswer(store: Store, queries: readonly EasQuery[]): Promise<Record<string, unknown>> {
   const out: Record<string, unknown> = {};
