@@ -51,6 +51,8 @@ export interface Dialect {
    *  store/clickhouse/tables.ts), so a bound with a fraction also compares the milliseconds; a bound
    *  that is not 'YYYY-MM-DD HH:MM:SS[.fff]' is refused (no value reaches the SQL unchecked). */
   inRange(range: TimeBounds, column?: string): Sql;
+  /** every bit of `mask` is set in x (false when x is NULL): & in DuckDB, bitAnd() in ClickHouse */
+  hasBits(x: Sql, mask: number): Sql;
 }
 
 /** a UTC time range as the reports give it: 'YYYY-MM-DD HH:MM:SS' strings (store/types.ts TimeRange) */
@@ -110,7 +112,15 @@ export const duckdb: Dialect = {
     if (r.to) parts.push(sql`${raw(dq(column))} < CAST(${r.to} AS TIMESTAMP)`);
     return parts.length ? join(parts, ' AND ') : raw('TRUE');
   },
+  hasBits: (x, mask) => sql`(${x} & ${raw(bitMask(mask))}) = ${raw(bitMask(mask))}`,
 };
+
+/** a bit mask as SQL text: a constant written by the programmer, checked (never a bound value, so
+ *  that the store's planner sees a constant) */
+function bitMask(mask: number): string {
+  if (!Number.isSafeInteger(mask) || mask <= 0) throw new TypeError(`a bit mask must be a positive whole number, got ${mask}`);
+  return String(mask);
+}
 
 const WHEN = /^(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2})(?:\.(\d{1,3})\d*)?$/;
 
@@ -154,6 +164,7 @@ export const clickhouse: Dialect = {
     if (r.to) parts.push(clickhouseBound(r.to, 'to', column));
     return parts.length ? join(parts, ' AND ') : raw('1');
   },
+  hasBits: (x, mask) => sql`bitAnd(${x}, ${raw(bitMask(mask))}) = ${raw(bitMask(mask))}`,
 };
 
 /** a piece rendered by the dialect of the store that runs the statement */
@@ -190,4 +201,5 @@ export const f = {
   split: (x: Sql, sep: string) => fn((d) => d.split(x, sep)),
   explode: (from: Sql, array: Sql, alias: string) => fn((d) => d.explode(from, array, alias)),
   inRange: (range: TimeBounds, column?: string) => fn((d) => d.inRange(range, column)),
+  hasBits: (x: Sql, mask: number) => fn((d) => d.hasBits(x, mask)),
 };
