@@ -218,6 +218,18 @@ function runChecks(open: () => Promise<Store>): void {
       ranges.map((r) => r.rows),
     );
   });
+  it('hasBits: every bit of the mask set, NULL never', async () => {
+    // x = 0, 1, 2, 3, 6, NULL: mask 1 -> 1, 3; mask 2 -> 2, 3, 6; mask 3 -> 3; mask 4 -> 6
+    const type = store.dialect.name === 'duckdb' ? raw('TINYINT') : raw('Nullable(Int8)');
+    const xs = [0, 1, 2, 3, 6, null].map((v) => sql`SELECT CAST(${v} AS ${type}) AS x`);
+    const from = sql`(${raw('')}${xs.reduce((a, b) => sql`${a} UNION ALL ${b}`)})`;
+    const counts = [1, 2, 3, 4].map((m) => sql`${f.countIf(f.hasBits(sql`x`, m))} AS ${ident(`m${m}`)}`);
+    const [got] = await store.query<Record<string, number>>('hasBits', sql`SELECT ${join(counts)} FROM ${from} r`);
+    assert.deepEqual(
+      [1, 2, 3, 4].map((m) => Number(got![`m${m}`])),
+      [2, 3, 1, 1],
+    );
+  });
 }
 
 describe('dialect on DuckDB', () => {

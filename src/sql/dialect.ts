@@ -72,6 +72,8 @@ export interface Dialect extends Spelling {
   /** x IN (subquery); x may be a tuple (a, b). ClickHouse: GLOBAL IN, so that in cluster mode the
    *  subquery over a Distributed table runs once, on the initiator, and its set goes to the shards */
   inSubquery(x: Sql, subquery: Sql): Sql;
+  /** every bit of `mask` is set in x (false when x is NULL): & in DuckDB, bitAnd() in ClickHouse */
+  hasBits(x: Sql, mask: number): Sql;
 }
 
 /** a UTC time range as the reports give it: 'YYYY-MM-DD HH:MM:SS' strings (store/types.ts TimeRange) */
@@ -140,7 +142,15 @@ export const duckdb: Dialect = {
     return parts.length ? join(parts, ' AND ') : raw('TRUE');
   },
   inSubquery: (x, subquery) => sql`${x} IN (${subquery})`,
+  hasBits: (x, mask) => sql`(${x} & ${raw(bitMask(mask))}) = ${raw(bitMask(mask))}`,
 };
+
+/** a bit mask as SQL text: a constant written by the programmer, checked (never a bound value, so
+ *  that the store's planner sees a constant) */
+function bitMask(mask: number): string {
+  if (!Number.isSafeInteger(mask) || mask <= 0) throw new TypeError(`a bit mask must be a positive whole number, got ${mask}`);
+  return String(mask);
+}
 
 const WHEN = /^(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2})(?:\.(\d{1,3})\d*)?$/;
 
@@ -192,6 +202,7 @@ export const clickhouse: Dialect = {
     return parts.length ? join(parts, ' AND ') : raw('1');
   },
   inSubquery: (x, subquery) => sql`${x} GLOBAL IN (${subquery})`,
+  hasBits: (x, mask) => sql`bitAnd(${x}, ${raw(bitMask(mask))}) = ${raw(bitMask(mask))}`,
 };
 
 /** a piece rendered by the dialect of the store that runs the statement */
@@ -236,4 +247,5 @@ export const f = {
   explode: (from: Sql, array: Sql, alias: string) => fn((d) => d.explode(from, array, alias)),
   inRange: (range: TimeBounds, column?: string) => fn((d) => d.inRange(range, column)),
   inSubquery: (x: Sql, subquery: Sql) => fn((d) => d.inSubquery(x, subquery)),
+  hasBits: (x: Sql, mask: number) => fn((d) => d.hasBits(x, mask)),
 };
