@@ -2,8 +2,8 @@
 // (../queries.ts picks them when store.dialect.name is 'clickhouse').
 //
 // Why they are ClickHouse's own: what costs is finding the distinct (user, message) pairs — millions
-// of them, about 1 µs each on 18.16 when grouped pair by pair, where DuckDB's tuned way (../tuned/
-// duckdb.ts: hashed keys in lists, a window sort) has no 18.16 form. ClickHouse instead counts
+// of them, about 1 µs each on 18.16 when grouped pair by pair — and DuckDB's tuned way (./duckdb.ts:
+// hashed keys in lists, a window sort) has no 18.16 form. ClickHouse instead counts
 // distinct messages per user with uniqExact and groups traffic by fixed-width hashes, and in cluster
 // mode lets each shard finish its per-message groups (groupsWithinShard). Same counting rules as
 // DuckDB (specs/tracking.md), in SQL that runs on 18.16 and on current releases (no CTEs with
