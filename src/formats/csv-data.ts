@@ -23,7 +23,7 @@
 // optional time goes in a text column, e.g. with parse: (v) => (v.trim() === '' ? null : isoToStored(v)).
 import { Fields, splitCsv } from './fields.js';
 import type { ParseContext, Parser, RejectReason, Sample, Sniffed, TextFormat } from './types.js';
-import { recordTables, type Column, type RecordKind } from '../schema/tables.js';
+import { intRanges, recordTables, type Column, type RecordKind } from '../schema/tables.js';
 import type { TsvWriter } from '../schema/tsv.js';
 import { TS_BYTES, putTsOffset } from './tracking-time.js';
 
@@ -167,9 +167,6 @@ export function isoToStored(v: string): string | undefined {
   return out.toString('latin1');
 }
 
-/** whole numbers a column type holds in every store (tinyint: DuckDB's UTINYINT and ClickHouse's
- *  Int8 share 0–127) */
-const RANGES = { int: [-2147483648, 2147483647], tinyint: [0, 127] } as const;
 
 /** the default conversion of a column's type, and its reject reason */
 function byType(c: Column): { parse: (v: string) => CsvValue | undefined; invalid: RejectReason } {
@@ -178,7 +175,7 @@ function byType(c: Column): { parse: (v: string) => CsvValue | undefined; invali
       return { parse: (v) => v, invalid: 'malformed' };
     case 'int':
     case 'tinyint': {
-      const [lo, hi] = RANGES[c.type];
+      const [lo, hi] = intRanges[c.type];
       return {
         parse: (v) => {
           const t = v.trim();

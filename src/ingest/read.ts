@@ -24,6 +24,7 @@ export function readFile(p: Prepared, batcher: Batcher, summary: IngestSummary, 
 class FileRows {
   private readonly writers: TsvWriter[];
   private before: number[];
+  private readonly clampedBefore: number[];
   private total = 0;
   /** RowContext.out: the main table is one comparison away (it is called per row) */
   readonly out: (kind: RecordKind) => TsvWriter;
@@ -33,6 +34,8 @@ class FileRows {
     if (kinds.length === 0) throw new Error(`format ${format.name} declares no table`);
     this.writers = kinds.map((k) => batcher.writer(k, fileId));
     this.before = this.writers.map((w) => w.rows);
+    this.clampedBefore = this.writers.map((w) => w.clamped);
+    for (const w of this.writers) w.clampedExample = undefined;
     const main = kinds[0]!,
       mainWriter = this.writers[0]!;
     this.out = (kind) => {
@@ -50,6 +53,18 @@ class FileRows {
       this.before[i] = w.rows;
     });
     return this.total;
+  }
+
+  /** a note on the numbers the writers stored as NULL for this file (too big for their column) */
+  clampedNote(): string | undefined {
+    let n = 0;
+    let first: TsvWriter['clampedExample'];
+    this.writers.forEach((w, i) => {
+      n += w.clamped - this.clampedBefore[i]!;
+      if (w.clampedExample && (!first || w.clampedExample.line < first.line)) first = w.clampedExample;
+    });
+    if (n === 0 || !first) return undefined;
+    return `${n} number(s) too big for their column were stored as NULL (the rest of each line was kept), first at line ${first.line}: ${first.column} ${first.value}`;
   }
 
   /** after a flush: the writers start again from 0 rows */
@@ -139,6 +154,8 @@ async function parseLines(p: Prepared, format: TextFormat, batcher: Batcher, sum
   const pending = parser.pending?.();
   parser.end();
   outcome.events = rows.count();
+  const clamped = rows.clampedNote();
+  if (clamped) note(clamped);
   let end = result.end;
   let provisional: number | null = null;
   if (pending) {
@@ -207,6 +224,8 @@ async function readRecords(p: Prepared, format: BinaryFormat, batcher: Batcher, 
 
   outcome.lines = res.records;
   outcome.events = rows.count();
+  const clamped = rows.clampedNote();
+  if (clamped) note(clamped);
   checkpoint(res.provisional ?? res.end, true, res.provisional ? res.provisional.record : null);
   await batcher.flushIfFull();
   progress(f.size, outcome.lines, outcome.rejects);

@@ -6,6 +6,16 @@
 
 export type ColumnType = 'int' | 'bigint' | 'tinyint' | 'double' | 'text' | 'timestamp';
 
+/** Whole numbers an integer column type holds in every store: int is DuckDB's INTEGER and
+ *  ClickHouse's Int32; bigint BIGINT / Int64; tinyint DuckDB's UTINYINT
+ *  and ClickHouse's Int8 share 0–127. The row writer stores a number outside them as NULL. */
+export const intRanges = {
+  int: [-2147483648, 2147483647],
+  // the largest double below 2^63: a bigger one prints as a number Int64 cannot hold
+  bigint: [-(2 ** 63), 2 ** 63 - 1024],
+  tinyint: [0, 127],
+} as const satisfies Partial<Record<ColumnType, readonly [number, number]>>;
+
 export interface Column {
   readonly name: string;
   readonly type: ColumnType;

@@ -8,11 +8,14 @@
 //     quotes);
 //   - columns the schema marks `lower` are lowercased here (ASCII in the byte loop; a value with
 //     other characters goes through String.toLowerCase), so no backend spends time on it;
-//   - every row starts with (file_id, line) and must then give exactly the table's other columns.
+//   - every row starts with (file_id, line) and must then give exactly the table's other columns;
+//   - a number given to int() that its integer column cannot hold (a Log= counter of 12 digits in
+//     an INTEGER column) is written as NULL and counted (`clamped`, the first one kept): one bad
+//     value must not make the store refuse the whole batch.
 // Hot path: bytes() rewrites byte by byte. A format that has checked a whole line once with plain()
 // (native searches) may write the values inside it with raw(), which gives the same output with a
 // native copy for long values: byte loops cost several ns per byte, a native copy ~150 ns per call.
-import type { RecordTable } from './tables.js';
+import { intRanges, type RecordTable } from './tables.js';
 
 const TAB = 9,
   LF = 10,
@@ -37,6 +40,15 @@ export class TsvWriter {
   private readonly lowerCol: Uint8Array;
   /** keyCol[i] = 1 when column i is part of the table's record key (never NULL) */
   private readonly keyCol: Uint8Array;
+  /** the whole numbers int() may write in column i (±Infinity for a column that is not an integer) */
+  private readonly intMin: Float64Array;
+  private readonly intMax: Float64Array;
+  /** the line of the row being written (for the example of a clamped value) */
+  private line = 0;
+  /** numbers written as NULL because their column cannot hold them, since the writer was made */
+  clamped = 0;
+  /** the first of them since `clampedExample` was last cleared */
+  clampedExample: { line: number; column: string; value: number } | undefined;
 
   /** file_id written at the start of each row; the ingest pipeline switches it between files that
    *  share one batch */
@@ -55,6 +67,9 @@ export class TsvWriter {
     this.lowerCol = Uint8Array.from(table.columns.map((c) => (c.lower ? 1 : 0)));
     const key = new Set(table.recordKey ?? []);
     this.keyCol = Uint8Array.from(table.columns.map((c) => (key.has(c.name) ? 1 : 0)));
+    const range = (c: RecordTable['columns'][number]) => (c.type === 'int' || c.type === 'bigint' || c.type === 'tinyint' ? intRanges[c.type] : undefined);
+    this.intMin = Float64Array.from(table.columns.map((c) => range(c)?.[0] ?? -Infinity));
+    this.intMax = Float64Array.from(table.columns.map((c) => range(c)?.[1] ?? Infinity));
   }
 
   /** bytes buffered */
@@ -79,6 +94,7 @@ export class TsvWriter {
   begin(line: number): void {
     this.rowStart = this.pos;
     this.col = 0;
+    this.line = line;
     this.int(this.fileId);
     this.int(line);
   }
@@ -226,11 +242,18 @@ export class TsvWriter {
     this.pos += this.buf.write(s, this.pos, 'utf8');
   }
 
-  /** an integer (or any finite number) */
+  /** an integer (or any finite number in a column that is not an integer); NULL when the column
+   *  cannot hold it */
   int(n: number): void {
-    this.ensure(24);
-    this.sep();
+    const max = this.intMax[this.col]!;
     if (n >= 0 && n < 0x7fffffff && (n | 0) === n) {
+      // the common case (line numbers, counts): only a tinyint column can be too small for it
+      if (n > max) {
+        this.clamp(n);
+        return;
+      }
+      this.ensure(24);
+      this.sep();
       // digits written directly: no string per value (line numbers, counts on every row)
       const b = this.buf;
       let digits = 1;
@@ -242,7 +265,20 @@ export class TsvWriter {
         b[--p] = 48 + (v % 10);
         v = (v / 10) | 0;
       } while (v > 0);
-    } else this.pos += this.buf.write(String(n), this.pos, 'latin1');
+    } else if (!(n >= this.intMin[this.col]! && n <= max) || (max !== Infinity && !Number.isInteger(n))) this.clamp(n);
+    else {
+      this.ensure(24);
+      this.sep();
+      // beyond 2^53 String() rounds the digits (-2^63 would print as -9223372036854776000, out of range)
+      this.pos += this.buf.write(max !== Infinity && !Number.isSafeInteger(n) ? BigInt(n).toString() : String(n), this.pos, 'latin1');
+    }
+  }
+
+  /** a number its integer column cannot hold: NULL, counted */
+  private clamp(n: number): void {
+    this.clamped++;
+    this.clampedExample ??= { line: this.line, column: this.table.columns[this.col]?.name ?? `#${this.col}`, value: n };
+    this.nul();
   }
 
   /** a NULL (never in a record key column: a programming error of the format) */
