@@ -24,7 +24,7 @@ const LF = 10,
 
 export type Prescan = { plain: true; lines: number } | { plain: false; why: string };
 
-export async function prescan(path: string, size: number, chunkBytes = MAX_LINE_BYTES + 2): Promise<Prescan> {
+export async function prescan(path: string | Buffer, size: number, chunkBytes = MAX_LINE_BYTES + 2): Promise<Prescan> {
   const fh = await open(path, 'r');
   try {
     const buf = Buffer.allocUnsafe(chunkBytes);
@@ -82,6 +82,9 @@ export class BulkRounds {
   async offer(p: Prepared): Promise<boolean> {
     const spec = p.format.binary ? undefined : p.format.bulk;
     if (!this.store?.bulkLoad || !spec || !p.sample || p.known) return false;
+    // the store opens the file by its name: not one that is not UTF-8 (it has only the bytes) nor
+    // one its reader would take for a pattern of names
+    if (typeof p.f.fsPath !== 'string' || /[*?[\]{}]/.test(p.f.fsPath)) return false;
     // rows with a record key are checked against the stored ones on the batch path only
     if (recordTables[spec.table].recordKey?.length) return false;
     const plan = spec.plan(p.sample);
@@ -100,7 +103,7 @@ export class BulkRounds {
     const ready: { p: Prepared; plan: BulkPlan; lines: number }[] = [];
     for (const r of round) {
       try {
-        const s = await prescan(r.p.f.path, r.p.f.size);
+        const s = await prescan(r.p.f.fsPath, r.p.f.size);
         if (s.plain) ready.push({ ...r, lines: s.lines });
         else this.fallback.push(r.p);
       } catch (e) {

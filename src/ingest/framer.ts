@@ -3,11 +3,15 @@
 // that are not valid UTF-8 (read as Windows-1252 and counted), binary lines (rejected), over-long
 // lines (rejected without being held in memory) and an unterminated last line (a log still being
 // written). Memory is bounded by the chunk size plus the longest accepted line.
-import { open } from 'node:fs/promises';
-import { createReadStream } from 'node:fs';
-import { createGunzip } from 'node:zlib';
+// A damaged .gz (cut short, bytes that are not gzip after its members, a corrupt member: gunzip.ts)
+// gives its readable lines, complete ones only, and the result says what was wrong. The file is
+// opened once: what was listed is what is read (FrameOptions.expect), and a file that shrinks or is
+// replaced while it is read is noted.
+import { open, stat, type FileHandle } from 'node:fs/promises';
+import type { PathLike } from 'node:fs';
 import { isUtf8 } from 'node:buffer';
 import type { RejectReason } from '../formats/types.js';
+import { gunzipFile } from './gunzip.js';
 
 export interface LineSink {
   line(buf: Buffer, start: number, end: number, lineNo: number, offset: number): void;
@@ -33,6 +37,15 @@ export interface FrameOptions {
   chunkBytes?: number;
   /** bytes of the source read so far (compressed bytes for .gz), for progress */
   progress?(sourceBytes: number): void;
+  /** the file as it was listed: when another file is at the path now (replaced between listing and
+   *  reading), framing fails with an ECHANGED error instead of reading it under the old one's
+   *  identity; a file found shorter than its size, or replaced while read, is noted */
+  expect?: { dev: bigint; ino: bigint; size: number };
+}
+
+/** the file at the path is not the one that was listed */
+export class FileChangedError extends Error {
+  readonly code = 'ECHANGED';
 }
 
 export type Encoding = 'utf-8' | 'utf-8-bom' | 'utf-16le' | 'utf-16be';
@@ -48,6 +61,10 @@ export interface FrameResult {
   end: Position;
   /** the last line had no line terminator: a writer may still be appending to it */
   unterminatedTail?: Position;
+  /** bytes of the file read (compressed bytes for .gz): where its readable end was */
+  sourceBytes: number;
+  /** a .gz whose data goes wrong: what was wrong (its lines before that point were handed out) */
+  gzipProblem?: { message: string; cut: boolean };
 }
 
 const LF = 10,
@@ -55,15 +72,10 @@ const LF = 10,
 export const MAX_LINE_BYTES = 1 << 20;
 
 /** magic bytes of the start of a file */
-async function head(path: string, n: number): Promise<Buffer> {
-  const fh = await open(path, 'r');
-  try {
-    const b = Buffer.alloc(n);
-    const { bytesRead } = await fh.read(b, 0, n, 0);
-    return b.subarray(0, bytesRead);
-  } finally {
-    await fh.close();
-  }
+async function head(fh: FileHandle, n: number): Promise<Buffer> {
+  const b = Buffer.alloc(n);
+  const { bytesRead } = await fh.read(b, 0, n, 0);
+  return b.subarray(0, bytesRead);
 }
 
 export function detectEncoding(b: Buffer): { encoding: Encoding; skip: number } {
@@ -85,25 +97,17 @@ export function detectEncoding(b: Buffer): { encoding: Encoding; skip: number } 
   return { encoding: 'utf-8', skip: 0 };
 }
 
-/** source chunks: raw bytes for plain files (read at an offset), a stream for gzip */
-async function* plainChunks(path: string, from: number, size: number): AsyncGenerator<Buffer> {
-  const fh = await open(path, 'r');
-  try {
-    let pos = from;
-    for (;;) {
-      const b = Buffer.allocUnsafe(size);
-      const { bytesRead } = await fh.read(b, 0, size, pos);
-      if (bytesRead === 0) return;
-      pos += bytesRead;
-      yield b.subarray(0, bytesRead);
-    }
-  } finally {
-    await fh.close();
+/** source chunks: raw bytes of a plain file, read from an offset to the end (`end.at` then says where that was) */
+async function* plainChunks(fh: FileHandle, from: number, size: number, end: { at: number }): AsyncGenerator<Buffer> {
+  let pos = from;
+  for (;;) {
+    const b = Buffer.allocUnsafe(size);
+    const { bytesRead } = await fh.read(b, 0, size, pos);
+    end.at = pos + bytesRead;
+    if (bytesRead === 0) return;
+    pos += bytesRead;
+    yield b.subarray(0, bytesRead);
   }
-}
-
-async function* streamChunks(stream: NodeJS.ReadableStream): AsyncGenerator<Buffer> {
-  for await (const c of stream) yield c as Buffer;
 }
 
 /** UTF-16 chunks -> UTF-8 chunks (a code unit split across chunks is carried over) */
@@ -124,16 +128,41 @@ function recodeLatin1(buf: Buffer, s: number, e: number): Buffer {
   return Buffer.from(buf.toString('latin1', s, e), 'utf8');
 }
 
-export async function frameFile(path: string, sink: LineSink, opts: FrameOptions = {}): Promise<FrameResult> {
+export async function frameFile(path: PathLike, sink: LineSink, opts: FrameOptions = {}): Promise<FrameResult> {
+  const fh = await open(path, 'r');
+  try {
+    const opened = opts.expect ? await fh.stat({ bigint: true }) : undefined;
+    if (opts.expect && opened && (opened.ino !== opts.expect.ino || opened.dev !== opts.expect.dev))
+      throw new FileChangedError('replaced between listing and reading (another file is at this path now): not read; the next run reads it');
+    const result = await frameOpen(fh, sink, opts);
+    if (opts.expect && opened) {
+      const now = await stat(path, { bigint: true }).catch(() => undefined);
+      if (!now || now.ino !== opened.ino || now.dev !== opened.dev)
+        sink.note(
+          `${now ? 'replaced (renamed over)' : 'deleted'} while being read: the file that was there when reading began was read${now ? '; the new one is read by the next run' : ''}`,
+        );
+      else if (!result.gzip && result.seekable && result.sourceBytes < opts.expect.size)
+        sink.note(`shrank while being read (listed with ${opts.expect.size} bytes, ended at ${result.sourceBytes}): read what was there`);
+    }
+    return result;
+  } finally {
+    await fh.close();
+  }
+}
+
+async function frameOpen(fh: FileHandle, sink: LineSink, opts: FrameOptions): Promise<FrameResult> {
   const maxLine = opts.maxLineBytes ?? MAX_LINE_BYTES;
   const chunkBytes = opts.chunkBytes ?? 4 << 20;
-  const magic = await head(path, 1024);
+  const magic = await head(fh, 1024);
   const gzip = magic.length >= 2 && magic[0] === 0x1f && magic[1] === 0x8b;
 
   let encoding: Encoding;
   let source: AsyncGenerator<Buffer>;
   let seekable: boolean;
   let sourceRead = 0;
+  const plainEnd = { at: 0 };
+  let gz: ReturnType<typeof gunzipFile> | undefined;
+  let gzRead = 0;
   const countRead = async function* (g: AsyncGenerator<Buffer>) {
     for await (const c of g) {
       sourceRead += c.length;
@@ -144,8 +173,10 @@ export async function frameFile(path: string, sink: LineSink, opts: FrameOptions
 
   let startOffset = 0;
   if (gzip) {
-    const gz = createReadStream(path).pipe(createGunzip());
-    const raw = streamChunks(gz);
+    gz = gunzipFile(fh, (read) => {
+      gzRead = read;
+    });
+    const raw = gz.chunks;
     // peek the first decompressed chunk for the encoding
     const first = await raw.next();
     const firstBuf = first.done ? Buffer.alloc(0) : (first.value as Buffer);
@@ -178,15 +209,16 @@ export async function frameFile(path: string, sink: LineSink, opts: FrameOptions
     const det = detectEncoding(magic);
     encoding = det.encoding;
     if (encoding === 'utf-16le' || encoding === 'utf-16be') {
-      source = utf16ToUtf8(countRead(plainChunks(path, 0, chunkBytes)), encoding === 'utf-16be', det.skip);
+      source = utf16ToUtf8(countRead(plainChunks(fh, 0, chunkBytes, plainEnd)), encoding === 'utf-16be', det.skip);
       seekable = false;
     } else {
       seekable = true;
       startOffset = opts.from && opts.from.offset > det.skip ? opts.from.offset : det.skip;
       sourceRead = startOffset;
-      source = countRead(plainChunks(path, startOffset, chunkBytes));
+      source = countRead(plainChunks(fh, startOffset, chunkBytes, plainEnd));
     }
   }
+
 
   // resume: seekable files start at the saved offset; others skip lines until the saved line
   let lineNo = seekable && opts.from ? opts.from.nextLine : 1;
@@ -300,7 +332,13 @@ export async function frameFile(path: string, sink: LineSink, opts: FrameOptions
   void longStart;
 
   let unterminatedTail: Position | undefined;
-  if (skippingLong) {
+  const gzipProblem = gz?.problem();
+  if (gzipProblem) {
+    // complete lines only: the text after the last line end stops where the data went wrong. It is
+    // not counted, so a later run over the completed file reads that line from its start.
+    const partial = skippingLong ? 'an over-long line' : carry?.length ? `${carry.length} bytes of a line` : '';
+    sink.note(`read to line ${lineNo - 1}, the last complete line before the gzip data ${gzipProblem.cut ? 'ends' : 'goes wrong'}${partial ? ` (${partial} after it not read)` : ''}`);
+  } else if (skippingLong) {
     sink.reject(lineNo, 'too-long', `longer than ${maxLine} bytes`);
     lineNo++;
     lines++;
@@ -311,20 +349,30 @@ export async function frameFile(path: string, sink: LineSink, opts: FrameOptions
   }
   if (recoded) sink.note(`${recoded} line(s) were not valid UTF-8 and were read as Windows-1252`);
   if (encoding === 'utf-16le' || encoding === 'utf-16be') sink.note(`file is ${encoding.toUpperCase()}`);
-  return { encoding, gzip, seekable, lines, end: { offset, nextLine: lineNo }, ...(unterminatedTail ? { unterminatedTail } : {}) };
+  return {
+    encoding,
+    gzip,
+    seekable,
+    lines,
+    end: { offset, nextLine: lineNo },
+    ...(unterminatedTail ? { unterminatedTail } : {}),
+    sourceBytes: gzip ? gzRead : plainEnd.at,
+    ...(gzipProblem ? { gzipProblem } : {}),
+  };
 }
 
 /** sampleLines() stops after this many bytes even without 40 text lines (a binary file no format
  *  recognised: its "lines" are rejected as binary, and framing all of it would take long) */
 const SAMPLE_SOURCE_BYTES = 16 << 20;
 
-/** the first lines of a file as text, for sniffing (BOM removed, decoded like frameFile does) */
-export async function sampleLines(path: string, max = 40): Promise<string[]> {
+/** the first lines of a file as text, for sniffing (BOM removed, decoded like frameFile does);
+ *  `problem.message` says what was wrong with a damaged .gz that ended before them */
+export async function sampleLines(path: PathLike, max = 40, problem?: { message?: string }): Promise<string[]> {
   const out: string[] = [];
   let bytes = 0;
   const stop = new Error('enough');
   try {
-    await frameFile(
+    const r = await frameFile(
       path,
       {
         line(buf, s, e) {
@@ -342,6 +390,7 @@ export async function sampleLines(path: string, max = 40): Promise<string[]> {
         },
       },
     );
+    if (problem && r.gzipProblem) problem.message = r.gzipProblem.message;
   } catch (e) {
     if (e !== stop) throw e;
   }

@@ -5,6 +5,7 @@
 // ended. While the store loads one batch, the next is being parsed.
 import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
+import { basename } from 'node:path';
 import { formatList } from '../formats/registry.js';
 import type { Format } from '../formats/types.js';
 import { recordTables } from '../schema/tables.js';
@@ -54,7 +55,7 @@ function writesKeyedRows(format: Format): boolean {
   return format.tables.some((k) => (recordTables[k].recordKey?.length ?? 0) > 0);
 }
 
-async function fingerprint(path: string, len: number): Promise<string> {
+async function fingerprint(path: string | Buffer, len: number): Promise<string> {
   const fh = await open(path, 'r');
   try {
     const b = Buffer.alloc(len);
@@ -74,13 +75,13 @@ interface Known {
 /** the stored file with the same content at its start, if any (a re-run, a copy, or a grown log) */
 async function identify(store: Store, f: FoundFile, run: Known): Promise<{ known?: IngestedFile; fpLen: number; fpHash: string }> {
   const fpLen = Math.min(f.size, FINGERPRINT_BYTES);
-  const fpHash = await fingerprint(f.path, fpLen);
+  const fpHash = await fingerprint(f.fsPath, fpLen);
   const [known] = await store.filesByFingerprint(fpLen, fpHash);
   if (known) return { known, fpLen, fpHash };
   run.shortLens ??= new Set(await store.shortFingerprintLengths());
   for (const len of [...run.shortLens].sort((a, b) => a - b)) {
     if (len >= fpLen) break;
-    const [k] = await store.filesByFingerprint(len, await fingerprint(f.path, len));
+    const [k] = await store.filesByFingerprint(len, await fingerprint(f.fsPath, len));
     if (k) return { known: k, fpLen, fpHash };
   }
   return { fpLen, fpHash };
@@ -229,6 +230,7 @@ async function run(
       }
       if (p === 'later') later.push(i);
       else if ('action' in p) {
+        if (p.action === 'failed' && !summary.errors.some((e) => e.path === f.path)) summary.errors.push({ path: f.path, message: p.why ?? 'failed' });
         outcomes[i] = p;
         bytesBefore += f.size;
       } else {
@@ -305,8 +307,9 @@ async function prepare(
   } else {
     if (forced) format = forced;
     else {
-      const s = await sniffFile(f.path, formats);
-      if (!s.format) return { ...outcome, action: 'skipped', why: s.reason };
+      const s = await sniffFile(f.fsPath, formats, basename(f.path));
+      // a damaged .gz with no readable line is an error (a file with lines of no known format is skipped)
+      if (!s.format) return { ...outcome, action: s.problem ? 'failed' : 'skipped', why: s.reason };
       format = s.format;
       sample = s.lines;
     }

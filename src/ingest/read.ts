@@ -104,9 +104,10 @@ async function parseLines(p: Prepared, format: TextFormat, batcher: Batcher, sum
 
   const linesAtStart = file.lines;
   const rejectsAtStart = known?.rejects ?? 0;
-  const checkpoint = (at: Position, complete: boolean, provisionalFrom: number | null, seekable: boolean) => {
+  const checkpoint = (at: Position, complete: boolean, provisionalFrom: number | null, seekable: boolean, size = file.size) => {
     batcher.checkpoint({
       ...file,
+      size,
       offset: at.offset,
       nextLine: at.nextLine,
       state: parser.state(),
@@ -121,7 +122,7 @@ async function parseLines(p: Prepared, format: TextFormat, batcher: Batcher, sum
   let lines = 0;
   let lastProgress = 0;
   const result = await frameFile(
-    f.path,
+    f.fsPath,
     {
       line(buf, s, e, n, off) {
         lines++;
@@ -145,8 +146,13 @@ async function parseLines(p: Prepared, format: TextFormat, batcher: Batcher, sum
         }
       },
     },
-    { ...(from ? { from } : {}), chunkBytes: Math.min(4 << 20, Math.max(64 * 1024, batcher.maxBytes)) },
+    {
+      ...(from ? { from } : {}),
+      chunkBytes: Math.min(4 << 20, Math.max(64 * 1024, batcher.maxBytes)),
+      expect: { dev: f.dev, ino: f.ino, size: f.size },
+    },
   );
+  if (result.gzipProblem) summary.errors.push({ path: f.path, message: result.gzipProblem.message });
 
   outcome.lines = result.lines;
   // an entry still open at the end of the file, or a last line without its line end, may still be
@@ -166,7 +172,9 @@ async function parseLines(p: Prepared, format: TextFormat, batcher: Batcher, sum
     provisional = result.unterminatedTail.nextLine;
     end = result.unterminatedTail;
   }
-  checkpoint(end, true, provisional, result.seekable);
+  // a plain file is remembered with the size it had where reading ended (it may have shrunk or grown
+  // while it was read): the next run then finds it unchanged, or grown from there
+  checkpoint(end, true, provisional, result.seekable, result.seekable && !result.gzip ? result.sourceBytes : file.size);
   await batcher.flushIfFull();
   progress(f.size, lines, outcome.rejects);
   return outcome;

@@ -3,6 +3,7 @@
 // how sure it is and why. The most confident wins. When none fits, the reasons of the closest
 // candidates are reported to the user.
 import { open } from 'node:fs/promises';
+import type { PathLike } from 'node:fs';
 import { basename } from 'node:path';
 import { formatList } from '../formats/registry.js';
 import type { Format } from '../formats/types.js';
@@ -18,11 +19,13 @@ export interface SniffResult {
   candidates: { name: string; confidence: number; reason: string }[];
   /** the first lines it looked at (decoded, BOM removed); none when a binary format matched */
   lines: readonly string[];
+  /** a damaged .gz: what was wrong with it (its readable lines are in `lines`) */
+  problem?: string;
 }
 
 type Candidate = { f: Format; name: string; confidence: number; reason: string };
 
-async function headOf(path: string): Promise<Buffer> {
+async function headOf(path: PathLike): Promise<Buffer> {
   const fh = await open(path, 'r');
   try {
     const b = Buffer.alloc(HEAD_BYTES);
@@ -42,8 +45,8 @@ function ranked(formats: readonly Format[], sniff: (f: Format) => ReturnType<For
   return out.sort((a, b) => b.confidence - a.confidence);
 }
 
-export async function sniffFile(path: string, formats: readonly Format[] = formatList): Promise<SniffResult> {
-  const name = basename(path);
+/** `name`: the file's name for the formats' name hints (default: the last part of `path`) */
+export async function sniffFile(path: PathLike, formats: readonly Format[] = formatList, name = basename(String(path))): Promise<SniffResult> {
   const binary = formats.filter((f) => f.binary);
   let byBytes: Candidate[] = [];
   if (binary.length) {
@@ -54,12 +57,13 @@ export async function sniffFile(path: string, formats: readonly Format[] = forma
       return { format: best.f, reason: best.reason, candidates: byBytes.map(({ name, confidence, reason }) => ({ name, confidence, reason })), lines: [] };
     }
   }
-  const lines = await sampleLines(path);
+  const damage: { message?: string } = {};
+  const lines = await sampleLines(path, 40, damage);
   const sample = { name, lines };
   const candidates = [...ranked(formats, (f) => f.sniff(sample)), ...byBytes].sort((a, b) => b.confidence - a.confidence);
   const best = candidates[0];
   const list = candidates.map(({ name, confidence, reason }) => ({ name, confidence, reason }));
-  if (lines.length === 0) return { reason: 'no text lines in the first 256 KiB', candidates: list, lines };
+  if (lines.length === 0) return { reason: damage.message ?? 'no text lines in the first 256 KiB', candidates: list, lines, ...(damage.message ? { problem: damage.message } : {}) };
   if (!best || best.confidence < MIN_CONFIDENCE) {
     const near = best ? ` (closest: ${best.name}, ${best.confidence}%: ${best.reason})` : '';
     return { reason: `no known log format matches the first ${lines.length} lines${near}`, candidates: list, lines };

@@ -17,6 +17,12 @@ import { duckdb } from '../../sql/dialect.js';
 
 type Params = Record<string, string | number | boolean | null>;
 
+/** how long opening waits for a database file another process holds (MXRAY_LOCK_WAIT_MS, default 2 s) */
+function lockWaitMs(): number {
+  const v = Number(process.env.MXRAY_LOCK_WAIT_MS);
+  return Number.isFinite(v) && v >= 0 && process.env.MXRAY_LOCK_WAIT_MS !== '' ? v : 2000;
+}
+
 export class DuckdbStore implements Store {
   readonly kind = 'duckdb' as const;
   readonly capabilities = { tsvBackslashEscapes: false, transactions: true };
@@ -41,12 +47,29 @@ export class DuckdbStore implements Store {
   ) {}
 
   static async open(path: string, opts: { readOnly?: boolean } = {}): Promise<DuckdbStore> {
-    let instance: DuckDBInstance;
+    let instance: DuckDBInstance | undefined;
     if (!opts.readOnly && path !== ':memory:') mkdirSync(dirname(resolve(path)), { recursive: true });
-    try {
-      instance = await DuckDBInstance.create(path, opts.readOnly ? { access_mode: 'READ_ONLY' } : {});
-    } catch (e) {
-      throw new Error(`cannot open the database ${path}: ${(e as Error).message}`);
+    // DuckDB lets one process open a file (another one, even read-only, gets "Conflicting lock is
+    // held"): wait a little for a command that is about to finish, then say who holds it
+    const deadline = Date.now() + lockWaitMs();
+    for (;;) {
+      try {
+        instance = await DuckDBInstance.create(path, opts.readOnly ? { access_mode: 'READ_ONLY' } : {});
+        break;
+      } catch (e) {
+        const msg = (e as Error).message;
+        const held = /Conflicting lock is held in (.*?) \(PID (\d+)\)/.exec(msg) ?? (/Could not set lock on file/.test(msg) ? ['', '', ''] : null);
+        if (!held) throw new Error(`cannot open the database ${path}: ${msg}`);
+        if (Date.now() < deadline) {
+          await new Promise((r) => setTimeout(r, 200));
+          continue;
+        }
+        const who = held[2] ? `another process (${held[1]}, PID ${held[2]})` : 'another process';
+        throw new Error(
+          `the database ${path} is in use by ${who}: DuckDB lets one process open its file at a time (lock on ${resolve(path)}). ` +
+            'Wait until that process ends or stop it, or use ClickHouse (--store clickhouse://…) for several processes at once',
+        );
+      }
     }
     const db = await instance.connect();
     const store = new DuckdbStore(path, instance, db);
