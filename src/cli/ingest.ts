@@ -34,6 +34,12 @@ export function summaryJson(s: IngestSummary) {
   };
 }
 
+/** a path with its control characters escaped (a name holding a line break would split the line) */
+export function shownPath(p: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the control characters are what is escaped
+  return p.replace(/[\x00-\x1f\x7f]/g, (c) => ({ '\n': '\\n', '\r': '\\r', '\t': '\\t' })[c] ?? `\\x${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
+}
+
 export function summaryText(s: IngestSummary, verbose = false): string {
   const out: string[] = [];
   const mbs = s.seconds > 0 ? ` (${humanBytes(s.bytes / s.seconds)}/s)` : '';
@@ -54,7 +60,7 @@ export function summaryText(s: IngestSummary, verbose = false): string {
   for (const d of s.details) {
     if (d.action !== 'skipped') continue;
     const why = (d.why ?? '').replace(/ \(same content as .*\)$/, ' (same content as a file ingested earlier)');
-    skipped.set(why, [...(skipped.get(why) ?? []), d.path]);
+    skipped.set(why, [...(skipped.get(why) ?? []), shownPath(d.path)]);
   }
   for (const [why, paths] of skipped) {
     const shown = verbose ? paths : paths.slice(0, 3);
@@ -62,18 +68,18 @@ export function summaryText(s: IngestSummary, verbose = false): string {
     out.push(`skipped ${paths.length} file(s), ${why}: ${shown.join(', ')}${more}`);
   }
   for (const d of s.details) {
-    if (d.action === 'resumed') out.push(`resumed ${d.path}: ${d.why}`);
-    for (const n of d.notes) out.push(`note ${d.path}: ${n}`);
+    if (d.action === 'resumed') out.push(`resumed ${shownPath(d.path)}: ${d.why}`);
+    for (const n of d.notes) out.push(`note ${shownPath(d.path)}: ${n}`);
   }
   if (s.rejects) {
     out.push('rejected lines by reason:');
     for (const [r, n] of Object.entries(s.rejectsByReason))
       out.push(`  ${r.padEnd(18)} ${String(n).padStart(8)}  ${rejectReasons[r as keyof typeof rejectReasons]}`);
     out.push('first examples:');
-    for (const e of s.examples) out.push(`  ${e.file}:${e.line}: ${e.reason}${e.detail ? ` (${e.detail})` : ''}`);
+    for (const e of s.examples) out.push(`  ${shownPath(e.file)}:${e.line}: ${e.reason}${e.detail ? ` (${e.detail})` : ''}`);
   }
-  for (const n of s.notes) out.push(`note ${n.path}: ${n.message}`);
-  for (const e of s.errors) out.push(`error ${e.path}: ${e.message}`);
+  for (const n of s.notes) out.push(`note ${shownPath(n.path)}: ${n.message}`);
+  for (const e of s.errors) out.push(`error ${shownPath(e.path)}: ${e.message}`);
   return out.join('\n') + '\n';
 }
 
@@ -98,6 +104,7 @@ export function registerIngest(program: Command): void {
             store,
             ...(o.as ? { format: o.as } : {}),
             ...(bar ? { onProgress: (p) => bar.update(p) } : {}),
+            onWait: (m) => process.stderr.write(`mxray: ${m}…\n`),
           }),
         true,
       );

@@ -97,11 +97,15 @@ export function detectEncoding(b: Buffer): { encoding: Encoding; skip: number } 
   return { encoding: 'utf-8', skip: 0 };
 }
 
-/** source chunks: raw bytes of a plain file, read from an offset to the end (`end.at` then says where that was) */
-async function* plainChunks(fh: FileHandle, from: number, size: number, end: { at: number }): AsyncGenerator<Buffer> {
+/** source chunks: raw bytes of a plain file, read from an offset to the end (`end.at` then says
+ *  where that was). A chunk the framer dropped whole (inside an over-long line) is handed back in
+ *  `spare` and read into again: a fresh 4 MiB buffer costs ~8 ms of page faults, which made a 4 GiB
+ *  file of NULs take 20 s instead of 1. */
+async function* plainChunks(fh: FileHandle, from: number, size: number, end: { at: number }, spare?: { buf?: Buffer }): AsyncGenerator<Buffer> {
   let pos = from;
   for (;;) {
-    const b = Buffer.allocUnsafe(size);
+    const b = spare?.buf?.length === size ? spare.buf : Buffer.allocUnsafe(size);
+    if (spare) spare.buf = undefined;
     const { bytesRead } = await fh.read(b, 0, size, pos);
     end.at = pos + bytesRead;
     if (bytesRead === 0) return;
@@ -161,6 +165,7 @@ async function frameOpen(fh: FileHandle, sink: LineSink, opts: FrameOptions): Pr
   let seekable: boolean;
   let sourceRead = 0;
   const plainEnd = { at: 0 };
+  const spare: { buf?: Buffer } = {};
   let gz: ReturnType<typeof gunzipFile> | undefined;
   let gzRead = 0;
   const countRead = async function* (g: AsyncGenerator<Buffer>) {
@@ -215,7 +220,7 @@ async function frameOpen(fh: FileHandle, sink: LineSink, opts: FrameOptions): Pr
       seekable = true;
       startOffset = opts.from && opts.from.offset > det.skip ? opts.from.offset : det.skip;
       sourceRead = startOffset;
-      source = countRead(plainChunks(fh, startOffset, chunkBytes, plainEnd));
+      source = countRead(plainChunks(fh, startOffset, chunkBytes, plainEnd, spare));
     }
   }
 
@@ -272,6 +277,7 @@ async function frameOpen(fh: FileHandle, sink: LineSink, opts: FrameOptions): Pr
       const nl = chunk.indexOf(LF);
       if (nl === -1) {
         offset += chunk.length;
+        spare.buf = chunk; // nothing of it is kept: the source may read into it again
         continue;
       }
       sink.reject(lineNo, 'too-long', `longer than ${maxLine} bytes`);

@@ -37,6 +37,8 @@ export interface IngestOptions {
   /** the formats to sniff, force and resume with (default: every format of formats/registry.ts;
    *  tests pass formats of their own) */
   formats?: readonly Format[];
+  /** the store waits for another ingest to finish (ClickHouse): the CLI says so on stderr */
+  onWait?(message: string): void;
   /** called often with progress (the CLI draws a bar when stderr is a terminal) */
   onProgress?(p: IngestProgress): void;
   batchBytes?: number;
@@ -120,7 +122,7 @@ export async function ingest(paths: readonly string[], opts: IngestOptions): Pro
   const batchBytes = opts.batchBytes ?? envBytes('MXRAY_BATCH_BYTES', BATCH_BYTES);
   const txnBytes = opts.txnBytes ?? envBytes('MXRAY_TXN_BYTES', TXN_BYTES);
   const roundBytes = opts.bulkRoundBytes ?? envBytes('MXRAY_BULK_ROUND_BYTES', BULK_ROUND_BYTES);
-  await store.ingestStarting?.();
+  await store.ingestStarting?.((m) => opts.onWait?.(m));
   const lanes: BatchLane[] = [];
   let batchers: Batcher[] = [];
   try {

@@ -132,8 +132,9 @@ export interface Store {
   /** optional: load whole files with the store's own CSV reader, each file all or nothing (see
    *  schema/bulk.ts). Files it does not load are left untouched for the parser path. */
   bulkLoad?(spec: BulkCsv, files: readonly BulkFile[]): Promise<BulkOutcome[]>;
-  /** bulk loading is about to start / has ended: a backend may tune itself for it (optional) */
-  ingestStarting?(): Promise<void>;
+  /** bulk loading is about to start / has ended: a backend may tune itself for it, or wait for
+   *  another ingest to finish (ClickHouse: one at a time, saying so through `onWait`) (optional) */
+  ingestStarting?(onWait?: (message: string) => void): Promise<void>;
   ingestFinished?(): Promise<void>;
 
   // reading

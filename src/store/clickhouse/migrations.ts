@@ -66,6 +66,14 @@ const migrations: { version: number; what: string; sql: Sql[] }[] = [
         ORDER BY file_id, line`,
     ],
   },
+  {
+    version: 2,
+    what: 'ingest claims: one ingest at a time per database (claim.ts)',
+    sql: [
+      sql`CREATE TABLE IF NOT EXISTS ingest_claims (token UInt64, holder String, at DateTime('UTC') DEFAULT now(), state UInt8)
+        ENGINE = MergeTree() ORDER BY (token, at)`,
+    ],
+  },
 ];
 
 export const schemaVersion = migrations[migrations.length - 1]!.version;

@@ -38,12 +38,15 @@
 //   on the server in the URL: it is small, and on one server a commit stays a single insert. A report
 //   with a shard down fails naming the shard, unless the URL says partial=1
 //   (skip_unavailable_shards=1: the numbers then lack the data of the shards that are down).
-// CONCURRENCY: two processes may ingest different files into one store at once (random file and
-//   batch ids); the same file at once is not supported, as with DuckDB (which locks the file).
+// CONCURRENCY: one ingest at a time per database (claim.ts): a second one, of the same files or of
+//   others, waits until the first has finished (MXRAY_INGEST_WAIT_S, default 300 s), then reads the
+//   ingest state afresh and goes on: both finish and no file is counted twice. Reports read at any
+//   time. (DuckDB refuses a second process outright: it locks its file.)
 import { randomInt } from 'node:crypto';
 import { recordTables, type RecordKind, type RecordTable } from '../../schema/tables.js';
 import type { Batch, QueryOptions, IngestedFile, RejectExample, Store } from '../types.js';
 import { newBatchId, tagRows, type BatchPart } from './batches.js';
+import { IngestClaim, ingestWaitMs } from './claim.js';
 import { insertKeyedRows } from './keyed.js';
 import { ClickhouseError, type ClickhouseHttp, type Settings } from './http.js';
 import { logColumns } from './migrations.js';
@@ -158,6 +161,7 @@ export class ClickhouseStore implements Store {
   /** files added by addFile() and not committed yet: they are recorded by their first commit */
   private readonly pending = new Set<number>();
   private readonly insertSettings: Settings;
+  private readonly claim: IngestClaim;
   private readonly reportSettings: Settings;
 
   constructor(
@@ -166,9 +170,24 @@ export class ClickhouseStore implements Store {
     readonly topology: Topology,
   ) {
     this.location = cfg.location;
+    this.claim = new IngestClaim(ch, cfg.location);
     const cluster = topology.cluster !== undefined;
     this.insertSettings = cluster ? { insert_distributed_sync: 1 } : {};
     this.reportSettings = cluster && cfg.partial ? { skip_unavailable_shards: 1 } : {};
+  }
+
+  /** hold the database for this ingest (claim.ts); the ingest state is then read afresh, since
+   *  another process may have changed it while this one waited */
+  async ingestStarting(onWait?: (message: string) => void): Promise<void> {
+    await this.claim.acquire(ingestWaitMs(), onWait);
+    if (this.pending.size === 0) {
+      this.files.clear();
+      this.index = undefined;
+    }
+  }
+
+  async ingestFinished(): Promise<void> {
+    await this.claim.release();
   }
 
   async close(): Promise<void> {
@@ -178,6 +197,8 @@ export class ClickhouseStore implements Store {
     if (steps.length) await this.commit(steps, 'recording the files added');
     this.files.clear();
     this.index = undefined;
+    // an ingest that failed half-way lets the next one go (its uncommitted rows never count)
+    await this.claim.release();
   }
 
   // ---------------------------------------------------------------- errors and retries
