@@ -36,8 +36,10 @@ export function summaryJson(s: IngestSummary) {
 
 /** a path with its control characters escaped (a name holding a line break would split the line) */
 export function shownPath(p: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: the control characters are what is escaped
-  return p.replace(/[\x00-\x1f\x7f]/g, (c) => ({ '\n': '\\n', '\r': '\\r', '\t': '\\t' })[c] ?? `\\x${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
+  return p.replace(
+    /[\x00-\x1f\x7f]/g,
+    (c) => ({ '\n': '\\n', '\r': '\\r', '\t': '\\t' })[c] ?? `\\x${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`,
+  );
 }
 
 export function summaryText(s: IngestSummary, verbose = false): string {

@@ -167,7 +167,6 @@ export function isoToStored(v: string): string | undefined {
   return out.toString('latin1');
 }
 
-
 /** the default conversion of a column's type, and its reject reason */
 function byType(c: Column): { parse: (v: string) => CsvValue | undefined; invalid: RejectReason } {
   switch (c.type) {

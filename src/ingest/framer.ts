@@ -224,7 +224,6 @@ async function frameOpen(fh: FileHandle, sink: LineSink, opts: FrameOptions): Pr
     }
   }
 
-
   // resume: seekable files start at the saved offset; others skip lines until the saved line
   let lineNo = seekable && opts.from ? opts.from.nextLine : 1;
   const skipBefore = !seekable && opts.from ? opts.from.nextLine : 0;
@@ -343,7 +342,9 @@ async function frameOpen(fh: FileHandle, sink: LineSink, opts: FrameOptions): Pr
     // complete lines only: the text after the last line end stops where the data went wrong. It is
     // not counted, so a later run over the completed file reads that line from its start.
     const partial = skippingLong ? 'an over-long line' : carry?.length ? `${carry.length} bytes of a line` : '';
-    sink.note(`read to line ${lineNo - 1}, the last complete line before the gzip data ${gzipProblem.cut ? 'ends' : 'goes wrong'}${partial ? ` (${partial} after it not read)` : ''}`);
+    sink.note(
+      `read to line ${lineNo - 1}, the last complete line before the gzip data ${gzipProblem.cut ? 'ends' : 'goes wrong'}${partial ? ` (${partial} after it not read)` : ''}`,
+    );
   } else if (skippingLong) {
     sink.reject(lineNo, 'too-long', `longer than ${maxLine} bytes`);
     lineNo++;

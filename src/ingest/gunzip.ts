@@ -188,7 +188,9 @@ export function gunzipFile(fh: FileHandle, progress?: (read: number) => void): {
             yield c;
           }
           if (error) {
-            problem = /unexpected end/i.test(error.message) ? { message: cutMessage(text), cut: true } : { message: corruptMessage(text, error.message), cut: false };
+            problem = /unexpected end/i.test(error.message)
+              ? { message: cutMessage(text), cut: true }
+              : { message: corruptMessage(text, error.message), cut: false };
             return;
           }
           if (chunk.length === 0) {

@@ -22,7 +22,21 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
-import { appendFileSync, closeSync, existsSync, ftruncateSync, mkdirSync, mkdtempSync, openSync, renameSync, rmSync, symlinkSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  closeSync,
+  existsSync,
+  ftruncateSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  truncateSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { constants, gzipSync, gunzipSync } from 'node:zlib';
@@ -72,7 +86,12 @@ interface Summary {
   resumed: { file: string; why: string }[];
 }
 
-async function ingestJson(db: string, paths: string[], extra: string[] = [], env: Record<string, string> = {}): Promise<{ code: number; s: Summary; stderr: string }> {
+async function ingestJson(
+  db: string,
+  paths: string[],
+  extra: string[] = [],
+  env: Record<string, string> = {},
+): Promise<{ code: number; s: Summary; stderr: string }> {
   const r = await mxrayInProcess(['ingest', '--db', db, '--json', ...extra, ...paths], { env });
   return { code: r.code, s: r.stdout ? (JSON.parse(r.stdout) as Summary) : (undefined as unknown as Summary), stderr: r.stderr };
 }
@@ -147,9 +166,21 @@ test('concatenated .gz members are all read; bytes after them, or a member that 
   for (let i = 40; i < corrupt.length - 40; i += 7) corrupt[i] = 0xff - corrupt[i]!; // deflate data
   const cases = [
     { name: 'members.log.gz', bytes: Buffer.concat([a, b]), code: 0, events: 1700, error: undefined },
-    { name: 'garbage.log.gz', bytes: Buffer.concat([a, b, Buffer.from('this is not gzip\n')]), code: 1, events: 1700, error: /^bytes that are not gzip data follow the gzip data, at byte \d+ of the file \(after \d+ bytes of text\): the 2 member\(s\) before them were read/ },
+    {
+      name: 'garbage.log.gz',
+      bytes: Buffer.concat([a, b, Buffer.from('this is not gzip\n')]),
+      code: 1,
+      events: 1700,
+      error: /^bytes that are not gzip data follow the gzip data, at byte \d+ of the file \(after \d+ bytes of text\): the 2 member\(s\) before them were read/,
+    },
     { name: 'zeros.log.gz', bytes: Buffer.concat([a, Buffer.alloc(512)]), code: 0, events: 1000, error: undefined },
-    { name: 'crc.log.gz', bytes: Buffer.concat([a, badCrc, a]), code: 1, events: 1700, error: /^gzip data is damaged after \d+ bytes of text \(member 2 fails its checksum\)/ },
+    {
+      name: 'crc.log.gz',
+      bytes: Buffer.concat([a, badCrc, a]),
+      code: 1,
+      events: 1700,
+      error: /^gzip data is damaged after \d+ bytes of text \(member 2 fails its checksum\)/,
+    },
     { name: 'corrupt.log.gz', bytes: Buffer.concat([a, corrupt, b]), code: 1, events: -1, error: /^gzip data is damaged after \d+ bytes of text \(/ },
   ];
   for (const c of cases) {
@@ -270,7 +301,10 @@ test('a file replaced (renamed over) while read: the opened one stored, noted; t
   writeFileSync(next, iisLog(1200, 9000, 'Outlook-iOS/2.0'));
   const s = await withHook(p.db, [p.in], 'replaced.log', () => renameSync(next, file));
   assert.equal(s.events, 3000);
-  assert.match(s.details[0]!.notes.join('\n'), /replaced \(renamed over\) while being read: the file that was there when reading began was read; the new one is read by the next run/);
+  assert.match(
+    s.details[0]!.notes.join('\n'),
+    /replaced \(renamed over\) while being read: the file that was there when reading began was read; the new one is read by the next run/,
+  );
   const again = await ingestJson(p.db, [p.in]);
   assert.equal(again.code, 0);
   assert.equal(again.s.events, 1200);
@@ -339,7 +373,11 @@ test('two ingests at once on one DuckDB file: the second exits 1 naming the lock
   // the first ingest: another process holding the file open (DuckDB locks per process)
   const holder = spawn(
     process.execPath,
-    ['--input-type=module', '-e', `const { DuckDBInstance } = await import('@duckdb/node-api'); await DuckDBInstance.create(${JSON.stringify(p.db)}); console.log('open'); setInterval(() => {}, 1000);`],
+    [
+      '--input-type=module',
+      '-e',
+      `const { DuckDBInstance } = await import('@duckdb/node-api'); await DuckDBInstance.create(${JSON.stringify(p.db)}); console.log('open'); setInterval(() => {}, 1000);`,
+    ],
     { stdio: ['ignore', 'pipe', 'inherit'], cwd: process.cwd() },
   );
   try {
@@ -353,7 +391,12 @@ test('two ingests at once on one DuckDB file: the second exits 1 naming the lock
     });
     const r = await mxrayInProcess(['ingest', '--db', p.db, p.in], { env: { MXRAY_LOCK_WAIT_MS: '300' } });
     assert.equal(r.code, 1);
-    assert.match(r.stderr, new RegExp(`^mxray: the database ${p.db} is in use by another process \\(.*node.*, PID ${holder.pid}\\): DuckDB lets one process open its file at a time`));
+    assert.match(
+      r.stderr,
+      new RegExp(
+        `^mxray: the database ${p.db} is in use by another process \\(.*node.*, PID ${holder.pid}\\): DuckDB lets one process open its file at a time`,
+      ),
+    );
     assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack');
   } finally {
     holder.kill('SIGKILL');
@@ -390,7 +433,10 @@ describeClickhouse('two ingests at once on one ClickHouse database', () => {
       const prev = process.env.MXRAY_INGEST_WAIT_S;
       process.env.MXRAY_INGEST_WAIT_S = '0';
       try {
-        await assert.rejects(ingest([p.in], { store: stores[1]! }), /^Error: another ingest into .* is running \(.* pid \d+, since .* UTC\): one ingest at a time writes to a store/);
+        await assert.rejects(
+          ingest([p.in], { store: stores[1]! }),
+          /^Error: another ingest into .* is running \(.* pid \d+, since .* UTC\): one ingest at a time writes to a store/,
+        );
       } finally {
         if (prev === undefined) delete process.env.MXRAY_INGEST_WAIT_S;
         else process.env.MXRAY_INGEST_WAIT_S = prev;

@@ -63,7 +63,8 @@ export async function sniffFile(path: PathLike, formats: readonly Format[] = for
   const candidates = [...ranked(formats, (f) => f.sniff(sample)), ...byBytes].sort((a, b) => b.confidence - a.confidence);
   const best = candidates[0];
   const list = candidates.map(({ name, confidence, reason }) => ({ name, confidence, reason }));
-  if (lines.length === 0) return { reason: damage.message ?? 'no text lines in the first 256 KiB', candidates: list, lines, ...(damage.message ? { problem: damage.message } : {}) };
+  if (lines.length === 0)
+    return { reason: damage.message ?? 'no text lines in the first 256 KiB', candidates: list, lines, ...(damage.message ? { problem: damage.message } : {}) };
   if (!best || best.confidence < MIN_CONFIDENCE) {
     const near = best ? ` (closest: ${best.name}, ${best.confidence}%: ${best.reason})` : '';
     return { reason: `no known log format matches the first ${lines.length} lines${near}`, candidates: list, lines };
