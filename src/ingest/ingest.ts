@@ -125,14 +125,18 @@ export async function ingest(paths: readonly string[], opts: IngestOptions): Pro
   await store.ingestStarting?.((m) => opts.onWait?.(m));
   const lanes: BatchLane[] = [];
   let batchers: Batcher[] = [];
+  let finished = false;
   try {
     if (store.openLane) for (let i = 0; i < LANES; i++) lanes.push(await store.openLane());
     batchers = lanes.length ? lanes.map((l) => new Batcher(store, batchBytes, trace, l, txnBytes)) : [new Batcher(store, batchBytes, trace)];
     await run(files, summary, batchers, roundBytes, opts, formats, forced, t0);
+    finished = true;
   } finally {
     // after a failure another lane may still be loading: let it end before its connection closes
     for (const b of batchers) await b.quiesce();
     for (const l of lanes) await l.close();
+    // and only then may the next ingest go
+    if (!finished) await store.ingestAborted?.();
   }
   return summary;
 }

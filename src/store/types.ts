@@ -136,6 +136,8 @@ export interface Store {
    *  another ingest to finish (ClickHouse: one at a time, saying so through `onWait`) (optional) */
   ingestStarting?(onWait?: (message: string) => void): Promise<void>;
   ingestFinished?(): Promise<void>;
+  /** the ingest failed after ingestStarting(): release what it held (optional; never throws) */
+  ingestAborted?(): Promise<void>;
 
   // reading
   /** the rows of a statement written with sql`` (capabilities/NAME/queries.ts): values as JSON gives

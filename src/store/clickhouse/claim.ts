@@ -11,8 +11,9 @@
 // waits a random while and tries again. Of two ingests, the one that inserts later reads after both
 // rows exist, so it cannot think it is alone: never two holders. (Both may see each other and both
 // withdraw: the random wait lets one of them win the next round.) The holder renews its claim every
-// 15 s; a claim not renewed for 60 s (a process killed mid-ingest) no longer counts. Times are the
-// server's (now()), so the machines' clocks do not matter.
+// 15 s; a claim not renewed for 60 s (a process killed mid-ingest) no longer counts, nor, at once, a
+// claim of this machine whose process is gone. An ingest that fails withdraws its claim (Store.
+// ingestAborted). Times are the server's (now()), so the machines' clocks do not matter.
 import { hostname } from 'node:os';
 import { randomInt } from 'node:crypto';
 import { raw, sql } from '../../sql/sql.js';
@@ -50,6 +51,18 @@ export class IngestClaim {
     return this.ch.exec(sql`INSERT INTO ingest_claims (token, holder, state) VALUES (${raw(token)}, ${this.holder}, ${state})`);
   }
 
+  /** the holder is a process of this machine that no longer runs */
+  private gone(holder: string): boolean {
+    const m = /^(.*) pid (\d+)$/.exec(holder);
+    if (!m || m[1] !== hostname() || Number(m[2]) === process.pid) return false;
+    try {
+      process.kill(Number(m[2]), 0);
+      return false;
+    } catch (e) {
+      return (e as NodeJS.ErrnoException).code === 'ESRCH';
+    }
+  }
+
   /** the live claims other than `token`'s */
   private others(token: string): Promise<Claim[]> {
     return this.ch.query<Claim>(sql`SELECT toString(token) AS id, any(holder) AS holder, toString(min(at)) AS since
@@ -65,7 +78,12 @@ export class IngestClaim {
     for (;;) {
       const token = String(BigInt(randomInt(1, 2 ** 31)) * 2n ** 32n + BigInt(randomInt(0, 2 ** 32)));
       await this.write(token, 1);
-      const others = await this.others(token);
+      const others: Claim[] = [];
+      for (const c of await this.others(token)) {
+        // a claim of this machine whose process has ended (killed mid-ingest) is withdrawn for it
+        if (this.gone(c.holder)) await this.write(c.id, 0);
+        else others.push(c);
+      }
       if (others.length === 0) {
         this.token = token;
         this.renew = setInterval(() => {

@@ -190,6 +190,12 @@ export class ClickhouseStore implements Store {
     await this.claim.release();
   }
 
+  /** the ingest failed: let the next one go (its uncommitted rows never count); a claim that cannot
+   *  be withdrawn (the server is gone) expires */
+  async ingestAborted(): Promise<void> {
+    await this.claim.release().catch(() => {});
+  }
+
   async close(): Promise<void> {
     // a file added without any batch since (no rows, no checkpoint) is still recorded
     const steps = [...this.pending].map((id) => ({ file: this.files.get(id)!.latest!, seq: 1 }));
