@@ -114,13 +114,16 @@ function check() {
   return st;
 }
 
-/** the slowest top-level tests and suites of the run, from scripts/test-times.mjs's report */
+/** the slowest top-level tests and suites, and test files, of the run, from scripts/test-times.mjs's
+ *  report */
 function slowest(timesFile, n = 5) {
-  if (!existsSync(timesFile)) return [];
+  if (!existsSync(timesFile)) return { tests: [], files: [] };
   const times = JSON.parse(readFileSync(timesFile, 'utf8'));
-  return Object.entries(times)
-    .sort((a, b) => b[1] - a[1])
-    .slice(0, n);
+  const top = (o) =>
+    Object.entries(o ?? {})
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, n);
+  return { tests: top(times.tests), files: top(times.files).map(([f, ms]) => [relative(join(root, 'dist'), f), ms]) };
 }
 
 async function test(filters) {
@@ -178,7 +181,9 @@ async function test(filters) {
       child.once('exit', (c, sig) => resolve(c ?? (sig ? 1 : 0)));
     });
     const slow = slowest(times);
-    if (slow.length > 1) console.error(`slowest: ${slow.map(([name, ms]) => `${name} ${(ms / 1000).toFixed(1)} s`).join('; ')}`);
+    const list = (l) => l.map(([name, ms]) => `${name} ${(ms / 1000).toFixed(1)} s`).join('; ');
+    if (slow.tests.length > 1) console.error(`slowest: ${list(slow.tests)}`);
+    if (slow.files.length > 1) console.error(`slowest files: ${list(slow.files)}`);
     return code;
   } finally {
     await stopServers();
