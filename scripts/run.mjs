@@ -8,6 +8,11 @@
 //                                                test files and no checks
 //   node scripts/run.mjs check                   Biome (lint; format too once FORMAT_CHECK is on) and
 //                                                dependency-cruiser's layer rules
+//   node scripts/run.mjs fuzz [file-filter...]   the fuzz tests (files named fuzz.test.js or
+//                                                *.fuzz.test.js) with many more runs than in
+//                                                `test`, from a random seed it prints: MXRAY_FUZZ_RUNS
+//                                                (default 2000 per property) and MXRAY_FUZZ_SEED
+//                                                (replays a failure) set them
 //   node scripts/run.mjs demo                    generate sample logs, ingest them, print the reports
 //   node scripts/run.mjs bench                   the benchmarks
 import { spawn, spawnSync } from 'node:child_process';
@@ -190,13 +195,32 @@ async function test(filters) {
   }
 }
 
+/** the fuzz tests with many runs from a seed that is printed first, so that a failure can be replayed */
+function fuzz(filters) {
+  build();
+  let tests = files('dist', (p) => /(^|[\\/.])fuzz\.test\.js$/.test(p));
+  if (filters.length) tests = tests.filter((t) => filters.some((f) => t.includes(f)));
+  if (!tests.length) {
+    console.error('no fuzz test files matched');
+    return 1;
+  }
+  const runs = process.env.MXRAY_FUZZ_RUNS ?? '2000';
+  const seed = process.env.MXRAY_FUZZ_SEED ?? String((Math.random() * 2 ** 31) | 0);
+  console.error(`mxray: fuzzing with MXRAY_FUZZ_RUNS=${runs} MXRAY_FUZZ_SEED=${seed} (set both to replay)`);
+  const args = ['--test', '--test-concurrency=1', `--test-timeout=${4 * 3600_000}`, ...tests.map((t) => relative(root, t))];
+  const st = sh(process.execPath, args, { env: { ...process.env, MXRAY_FUZZ_RUNS: runs, MXRAY_FUZZ_SEED: seed } });
+  console.error(`mxray: fuzzing ${st === 0 ? 'found nothing' : 'failed'} (MXRAY_FUZZ_RUNS=${runs} MXRAY_FUZZ_SEED=${seed})`);
+  return st;
+}
+
 const [job = 'test', ...rest] = process.argv.slice(2);
 install();
 if (job === 'check') process.exit(check());
 if (job === 'test') process.exit(await test(rest));
+if (job === 'fuzz') process.exit(fuzz(rest));
 build();
 if (job === 'build') process.exit(0);
 if (job === 'demo') process.exit(sh(process.execPath, ['dist/cli/demo.js', ...rest]));
 if (job === 'bench') process.exit(sh(process.execPath, ['--expose-gc', 'dist/bench/main.js', ...rest]));
-console.error(`unknown job ${job}: test | check | demo | bench | build`);
+console.error(`unknown job ${job}: test | check | fuzz | demo | bench | build`);
 process.exit(2);
