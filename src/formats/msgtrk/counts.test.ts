@@ -1,7 +1,7 @@
 // Regression (found by formats/fuzz.test.ts): total-bytes and recipient-count with more digits than
 // their columns hold (bigint, int) were written as they are, and the store then refused the whole
 // batch, losing every good row with it. Now such a line is rejected `bad-number`, in each of the
-// three tracking formats that share msgtrk/row.ts's isCount; the largest values the columns hold
+// four tracking formats (they share msgtrk/row.ts's isCount); the largest values the columns hold
 // (2^63-1 bytes, 2^31-1 recipients, hand-written below) are still rows.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,6 +13,7 @@ import type { TextFormat } from '../types.js';
 import { msgtrk } from './msgtrk.js';
 import { msgtrk2003 } from '../msgtrk2003/msgtrk2003.js';
 import { msgtrkExport } from '../msgtrk-export/msgtrk-export.js';
+import { msgtrk55 } from '../msgtrk55/msgtrk55.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mxray-counts-'));
 const BYTES_MAX = '9223372036854775807';
@@ -75,4 +76,8 @@ test('msgtrk-export: the same bounds', async () => {
     (b, r) => `"2024-01-01T00:00:00Z","DELIVER","STOREDRIVER","EX01","<m@x>","b@x","a@x","${b}","${r}"\n`,
     '"Timestamp","EventId","Source","ServerHostname","MessageId","Sender","Recipients","TotalBytes","RecipientCount"\n',
   );
+});
+
+test('msgtrk55: the same bounds (Length and Number of recipients)', async () => {
+  await check(msgtrk55, '19980101.log', (b, r) => `id-${b}-${r}\t9\t1998.1.1 10:00:00\t\tMDB\t\t/o=O/cn=A\t0\t${b}\t0\t0\t\t${r}\n`, '');
 });

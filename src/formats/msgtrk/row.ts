@@ -35,8 +35,17 @@ export function isCount(buf: Buffer, f: Fields, i: number, max: string): boolean
     if (c < 0 || c > 9) return false;
   }
   while (p < e && buf[p] === ZERO) p++;
-  if (e - p !== max.length) return e - p < max.length;
-  return buf.toString('latin1', p, e) <= max;
+  return fits(buf.toString('latin1', p, e), max);
+}
+
+/** digits (leading zeros removed) not above `max` */
+function fits(digits: string, max: string): boolean {
+  return digits.length === max.length ? digits <= max : digits.length < max.length;
+}
+
+/** a text of digits only (or empty) not above `max`: isCount() for formats that work on strings */
+export function isCountText(text: string, max: string): boolean {
+  return /^\d*$/.test(text) && fits(text.replace(/^0+/, ''), max);
 }
 
 /** a field isCount() accepted: its digits without leading zeros; 0 when empty or absent */
