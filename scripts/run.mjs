@@ -16,7 +16,8 @@
 //   node scripts/run.mjs demo                    generate sample logs, ingest them, print the reports
 //   node scripts/run.mjs bench                   the benchmarks
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, lstatSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -155,10 +156,12 @@ async function test(filters) {
     console.error(`mxray: could not start the shared test servers: ${err instanceof Error ? err.message : err}`);
   }
   let child;
+  let sets;
   let stopped;
   const stopServers = () => (stopped ??= servers.stop());
   const onSignal = (sig) => {
     child?.kill(sig);
+    if (sets) rmSync(sets, { recursive: true, force: true });
     stopServers().finally(() => process.exit(sig === 'SIGINT' ? 130 : 143));
   };
   process.once('SIGINT', onSignal);
@@ -177,7 +180,9 @@ async function test(filters) {
       `--test-reporter-destination=${times}`,
       ...tests.map((t) => relative(root, t)),
     ];
-    child = spawn(process.execPath, args, { stdio: 'inherit', env: { ...process.env, ...servers.env } });
+    // generated log sets that several test files share (src/testing/shared-sets.ts), for this run
+    sets = mkdtempSync(join(tmpdir(), 'mxray-test-sets-'));
+    child = spawn(process.execPath, args, { stdio: 'inherit', env: { ...process.env, ...servers.env, MXRAY_TEST_SETS: sets } });
     const code = await new Promise((resolve) => {
       child.once('error', (e) => {
         console.error(e);
@@ -191,6 +196,7 @@ async function test(filters) {
     if (slow.files.length > 1) console.error(`slowest files: ${list(slow.files)}`);
     return code;
   } finally {
+    if (sets) rmSync(sets, { recursive: true, force: true });
     await stopServers();
   }
 }
