@@ -132,6 +132,34 @@ function slowest(timesFile, n = 5) {
   return { tests: top(times.tests), files: top(times.files).map(([f, ms]) => [relative(join(root, 'dist'), f), ms]) };
 }
 
+// How long each test file took last time (git-ignored): the next run starts the slowest files
+// first, so that no long file starts last while the other worker idles (files never run before
+// go first of all).
+const historyFile = '.test-times.json';
+
+function history() {
+  try {
+    return JSON.parse(readFileSync(historyFile, 'utf8'));
+  } catch {
+    return {};
+  }
+}
+
+function slowestFirst(tests) {
+  const h = history();
+  const ms = (t) => h[relative(join(root, 'dist'), t)] ?? Number.POSITIVE_INFINITY;
+  return [...tests].sort((a, b) => ms(b) - ms(a) || (a < b ? -1 : 1));
+}
+
+/** keep this run's file times (those of the files that ran) for the next run's order */
+function remember(timesFile) {
+  if (!existsSync(timesFile)) return;
+  const { files: times = {} } = JSON.parse(readFileSync(timesFile, 'utf8'));
+  const h = history();
+  for (const [f, ms] of Object.entries(times)) h[relative(join(root, 'dist'), f)] = Math.round(ms);
+  writeFileSync(historyFile, `${JSON.stringify(h, null, 1)}\n`);
+}
+
 async function test(filters) {
   if (!filters.length) {
     const st = check();
@@ -144,6 +172,7 @@ async function test(filters) {
     console.error('no test files matched');
     return 1;
   }
+  tests = slowestFirst(tests);
   // the servers the tests share, started once for the run (src/testing/run-servers.ts)
   const { startRunServers } = await import(pathToFileURL(join(root, 'dist/testing/run-servers.js')).href);
   const t0 = performance.now();
@@ -190,6 +219,7 @@ async function test(filters) {
       });
       child.once('exit', (c, sig) => resolve(c ?? (sig ? 1 : 0)));
     });
+    remember(times);
     const slow = slowest(times);
     const list = (l) => l.map(([name, ms]) => `${name} ${(ms / 1000).toFixed(1)} s`).join('; ');
     if (slow.tests.length > 1) console.error(`slowest: ${list(slow.tests)}`);

@@ -65,7 +65,7 @@ for (const t of targets) {
       fc.asyncProperty(fc.constantFrom(...t.samples), mutationsArb, async (s, ms) => {
         await check(t, s, applyMutations(bytesOf(s), ms));
       }),
-      fuzzParams(120),
+      fuzzParams(80),
     );
   });
 }
@@ -109,7 +109,7 @@ test('fuzz: mutated samples through a real ingest into DuckDB: nothing fails, th
         );
         assert.equal(Number(stored!.n), rows, `${what}: rows stored`);
       }),
-      fuzzParams(12, 0.1),
+      fuzzParams(8, 0.05),
     );
   } finally {
     await store.close();
