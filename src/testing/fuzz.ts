@@ -24,6 +24,8 @@ export function fuzzParams(runs: number, share = 1): fc.Parameters<unknown> {
   return {
     numRuns: Number.isSafeInteger(envRuns) && envRuns > 0 ? Math.max(1, Math.ceil(envRuns * share)) : runs,
     seed: Number.isSafeInteger(envSeed) ? envSeed : 15,
+    // MXRAY_FUZZ_PATH (the `path` a failure prints, with its seed) replays just that counterexample
+    ...(process.env.MXRAY_FUZZ_PATH ? { path: process.env.MXRAY_FUZZ_PATH } : {}),
     // a counterexample is shrunk to a small one before it is printed, with the seed and path that
     // replay it
     verbose: 1,
