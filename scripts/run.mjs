@@ -8,10 +8,16 @@
 //                                                test files and no checks
 //   node scripts/run.mjs check                   Biome (lint; format too once FORMAT_CHECK is on) and
 //                                                dependency-cruiser's layer rules
+//   node scripts/run.mjs fuzz [file-filter...]   the fuzz tests (files named fuzz.test.js or
+//                                                *.fuzz.test.js) with many more runs than in
+//                                                `test`, from a random seed it prints: MXRAY_FUZZ_RUNS
+//                                                (default 2000 per property) and MXRAY_FUZZ_SEED
+//                                                (replays a failure) set them
 //   node scripts/run.mjs demo                    generate sample logs, ingest them, print the reports
 //   node scripts/run.mjs bench                   the benchmarks
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, lstatSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -114,13 +120,44 @@ function check() {
   return st;
 }
 
-/** the slowest top-level tests and suites of the run, from scripts/test-times.mjs's report */
+/** the slowest top-level tests and suites, and test files, of the run, from scripts/test-times.mjs's
+ *  report */
 function slowest(timesFile, n = 5) {
-  if (!existsSync(timesFile)) return [];
+  if (!existsSync(timesFile)) return { tests: [], files: [] };
   const times = JSON.parse(readFileSync(timesFile, 'utf8'));
-  return Object.entries(times)
-    .sort((a, b) => b[1] - a[1])
-    .slice(0, n);
+  const top = (o) =>
+    Object.entries(o ?? {})
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, n);
+  return { tests: top(times.tests), files: top(times.files).map(([f, ms]) => [relative(join(root, 'dist'), f), ms]) };
+}
+
+// How long each test file took last time (git-ignored): the next run starts the slowest files
+// first, so that no long file starts last while the other worker idles (files never run before
+// go first of all).
+const historyFile = '.test-times.json';
+
+function history() {
+  try {
+    return JSON.parse(readFileSync(historyFile, 'utf8'));
+  } catch {
+    return {};
+  }
+}
+
+function slowestFirst(tests) {
+  const h = history();
+  const ms = (t) => h[relative(join(root, 'dist'), t)] ?? Number.POSITIVE_INFINITY;
+  return [...tests].sort((a, b) => ms(b) - ms(a) || (a < b ? -1 : 1));
+}
+
+/** keep this run's file times (those of the files that ran) for the next run's order */
+function remember(timesFile) {
+  if (!existsSync(timesFile)) return;
+  const { files: times = {} } = JSON.parse(readFileSync(timesFile, 'utf8'));
+  const h = history();
+  for (const [f, ms] of Object.entries(times)) h[relative(join(root, 'dist'), f)] = Math.round(ms);
+  writeFileSync(historyFile, `${JSON.stringify(h, null, 1)}\n`);
 }
 
 async function test(filters) {
@@ -135,6 +172,7 @@ async function test(filters) {
     console.error('no test files matched');
     return 1;
   }
+  tests = slowestFirst(tests);
   // the servers the tests share, started once for the run (src/testing/run-servers.ts)
   const { startRunServers } = await import(pathToFileURL(join(root, 'dist/testing/run-servers.js')).href);
   const t0 = performance.now();
@@ -147,10 +185,12 @@ async function test(filters) {
     console.error(`mxray: could not start the shared test servers: ${err instanceof Error ? err.message : err}`);
   }
   let child;
+  let sets;
   let stopped;
   const stopServers = () => (stopped ??= servers.stop());
   const onSignal = (sig) => {
     child?.kill(sig);
+    if (sets) rmSync(sets, { recursive: true, force: true });
     stopServers().finally(() => process.exit(sig === 'SIGINT' ? 130 : 143));
   };
   process.once('SIGINT', onSignal);
@@ -169,7 +209,9 @@ async function test(filters) {
       `--test-reporter-destination=${times}`,
       ...tests.map((t) => relative(root, t)),
     ];
-    child = spawn(process.execPath, args, { stdio: 'inherit', env: { ...process.env, ...servers.env } });
+    // generated log sets that several test files share (src/testing/shared-sets.ts), for this run
+    sets = mkdtempSync(join(tmpdir(), 'mxray-test-sets-'));
+    child = spawn(process.execPath, args, { stdio: 'inherit', env: { ...process.env, ...servers.env, MXRAY_TEST_SETS: sets } });
     const code = await new Promise((resolve) => {
       child.once('error', (e) => {
         console.error(e);
@@ -177,21 +219,44 @@ async function test(filters) {
       });
       child.once('exit', (c, sig) => resolve(c ?? (sig ? 1 : 0)));
     });
+    remember(times);
     const slow = slowest(times);
-    if (slow.length > 1) console.error(`slowest: ${slow.map(([name, ms]) => `${name} ${(ms / 1000).toFixed(1)} s`).join('; ')}`);
+    const list = (l) => l.map(([name, ms]) => `${name} ${(ms / 1000).toFixed(1)} s`).join('; ');
+    if (slow.tests.length > 1) console.error(`slowest: ${list(slow.tests)}`);
+    if (slow.files.length > 1) console.error(`slowest files: ${list(slow.files)}`);
     return code;
   } finally {
+    if (sets) rmSync(sets, { recursive: true, force: true });
     await stopServers();
   }
+}
+
+/** the fuzz tests with many runs from a seed that is printed first, so that a failure can be replayed */
+function fuzz(filters) {
+  build();
+  let tests = files('dist', (p) => /(^|[\\/.])fuzz\.test\.js$/.test(p));
+  if (filters.length) tests = tests.filter((t) => filters.some((f) => t.includes(f)));
+  if (!tests.length) {
+    console.error('no fuzz test files matched');
+    return 1;
+  }
+  const runs = process.env.MXRAY_FUZZ_RUNS ?? '2000';
+  const seed = process.env.MXRAY_FUZZ_SEED ?? String((Math.random() * 2 ** 31) | 0);
+  console.error(`mxray: fuzzing with MXRAY_FUZZ_RUNS=${runs} MXRAY_FUZZ_SEED=${seed} (set both to replay)`);
+  const args = ['--test', '--test-concurrency=1', `--test-timeout=${4 * 3600_000}`, ...tests.map((t) => relative(root, t))];
+  const st = sh(process.execPath, args, { env: { ...process.env, MXRAY_FUZZ_RUNS: runs, MXRAY_FUZZ_SEED: seed } });
+  console.error(`mxray: fuzzing ${st === 0 ? 'found nothing' : 'failed'} (MXRAY_FUZZ_RUNS=${runs} MXRAY_FUZZ_SEED=${seed})`);
+  return st;
 }
 
 const [job = 'test', ...rest] = process.argv.slice(2);
 install();
 if (job === 'check') process.exit(check());
 if (job === 'test') process.exit(await test(rest));
+if (job === 'fuzz') process.exit(fuzz(rest));
 build();
 if (job === 'build') process.exit(0);
 if (job === 'demo') process.exit(sh(process.execPath, ['dist/cli/demo.js', ...rest]));
 if (job === 'bench') process.exit(sh(process.execPath, ['--expose-gc', 'dist/bench/main.js', ...rest]));
-console.error(`unknown job ${job}: test | check | demo | bench | build`);
+console.error(`unknown job ${job}: test | check | fuzz | demo | bench | build`);
 process.exit(2);

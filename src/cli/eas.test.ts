@@ -1,13 +1,16 @@
-// The eas commands through the real CLI: the seed's four worked examples decoded as the seed
-// translates them, --user/--device/--from/--to filters, option errors (exit 2), and golden files
-// of every report (table, CSV, JSON) and of the six export files on a small fixed-seed 2013 site
-// (the generator is deterministic, so the reports are too).
+// The eas commands through the CLI: the seed's four worked examples decoded as the seed translates
+// them, --user/--device/--from/--to filters, option errors (exit 2), and golden files of every
+// report (table, CSV, JSON) and of the six export files on a small fixed-seed 2013 site (the
+// generator is deterministic, so the reports are too). The commands run in this process
+// (testing/run-cli.ts); one test runs the real bin/mxray.js for what only a process shows: its
+// exit codes and what goes to stdout and what to stderr.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { mxray } from '../testing/cli.js';
+import { mxrayInProcess } from '../testing/run-cli.js';
 import { repoPath } from '../testing/paths.js';
 import { assertGolden } from '../testing/formats.js';
 import { generateIis, generatedLogs, type IisTruth } from '../generate/iis/index.js';
@@ -21,7 +24,7 @@ let truth: IisTruth;
 const golden = (name: string) => repoPath('fixtures', 'reports', 'eas', name);
 
 const run = async (args: string[]) => {
-  const r = await mxray([...args, '--db', db]);
+  const r = await mxrayInProcess([...args, '--db', db]);
   assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
   return r.stdout;
 };
@@ -30,7 +33,7 @@ const json = async <T = unknown>(args: string[]) => JSON.parse(await run([...arg
 before(async () => {
   // 6 users, 9 devices, one of them in a quota loop (HTTP 507), one day: about 24,000 lines
   truth = await generateIis({ users: 6, days: 1, version: '2013', out: set, seed: 4 });
-  const r = await mxray(['ingest', logs, '--db', db, '--json']);
+  const r = await mxrayInProcess(['ingest', logs, '--db', db, '--json']);
   assert.equal(r.code, 0, r.stderr);
   assert.equal(JSON.parse(r.stdout).rejects, 0);
 });
@@ -38,7 +41,7 @@ before(async () => {
 // ---- eas decode: the seed's worked examples ----------------------------------------------------
 
 test("eas decode: the seed's four worked examples print the seed's translation", async () => {
-  const decode = async (log: string) => (await mxray(['eas', 'decode', log])).stdout.split('\n');
+  const decode = async (log: string) => (await mxrayInProcess(['eas', 'decode', log])).stdout.split('\n');
   // Sync: protocol 12, email, folder 37, 1 folder, 3 days back, subsequent sync, sync key 1805,
   // server stats (1 add), policy key 2260121383, status 1
   assert.deepEqual(await decode('V120_Ty:Em_Fid:37_Fc1_Filt2_St:S_Sk:1805_Srv:1a0c0d0s0e0r_Pk2260121383_S1_'), [
@@ -87,14 +90,14 @@ test("eas decode: the seed's four worked examples print the seed's translation",
 });
 
 test('eas decode --json, a whole query string, unknown elements kept', async () => {
-  const r = await mxray(['eas', 'decode', '--json', 'V120_Hb780_S1']);
+  const r = await mxrayInProcess(['eas', 'decode', '--json', 'V120_Hb780_S1']);
   assert.equal(r.code, 0);
   assert.deepEqual(JSON.parse(r.stdout), [
     { key: 'V', separator: '', value: '120', name: 'Protocol Version', meaning: '12' },
     { key: 'Hb', separator: '', value: '780', name: 'Heartbeat Interval', meaning: '780 sec (13min)' },
     { key: 'S', separator: '', value: '1', name: 'Status', meaning: '1' },
   ]);
-  const q = await mxray(['eas', 'decode', '--json', 'Cmd=Ping&User=jdoe&DeviceId=ABC&Log=V141_Hb900_Zz:what%20ever_S1&X=1']);
+  const q = await mxrayInProcess(['eas', 'decode', '--json', 'Cmd=Ping&User=jdoe&DeviceId=ABC&Log=V141_Hb900_Zz:what%20ever_S1&X=1']);
   const els = JSON.parse(q.stdout) as { key: string; separator: string; value: string; name: string; meaning: string }[];
   assert.deepEqual(
     els.map((e) => e.key),
@@ -177,18 +180,29 @@ test('bad options are clear errors with exit code 2', async () => {
     [['eas', 'nonsense'], /unknown command 'nonsense'/],
   ];
   for (const [args, re] of cases) {
-    const r = await mxray(args[1] === 'decode' ? args : [...args, '--db', db]);
+    const r = await mxrayInProcess(args[1] === 'decode' ? args : [...args, '--db', db]);
     assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
     assert.match(r.stderr, re, args.join(' '));
   }
   const notDir = join(dir, 'a-file');
   writeFileSync(notDir, 'x');
-  const w = await mxray(['eas', 'export', '--out', notDir, '--db', db]);
+  const w = await mxrayInProcess(['eas', 'export', '--out', notDir, '--db', db]);
   assert.equal(w.code, 2);
   assert.match(w.stderr, /--out: cannot write to .*a-file/);
-  const missing = await mxray(['eas', 'users', '--db', join(dir, 'nope.duckdb')]);
+  const missing = await mxrayInProcess(['eas', 'users', '--db', join(dir, 'nope.duckdb')]);
   assert.equal(missing.code, 2);
   assert.match(missing.stderr, /no database at .*nope.duckdb: run `mxray ingest PATH…` first/);
+});
+
+test('the real binary: a report goes to stdout with exit 0, an option error to stderr only with exit 2', async () => {
+  const ok = await mxray(['eas', 'users', '--db', db, '--json']);
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.equal(ok.stderr, '');
+  assert.deepEqual(JSON.parse(ok.stdout), await json(['eas', 'users']));
+  const bad = await mxray(['eas', 'runaway', '--min-hits', '0', '--db', db]);
+  assert.equal(bad.code, 2);
+  assert.equal(bad.stdout, '');
+  assert.match(bad.stderr, /--min-hits: expected a whole number ≥ 1, got "0"/);
 });
 
 // ---- golden reports ----------------------------------------------------------------------------

@@ -1,12 +1,13 @@
-// The tracking commands through the real CLI: counting policies on a hand-made two-server log whose
+// The tracking commands through the CLI: counting policies on a hand-made two-server log whose
 // right answers are worked out below, option errors, and golden files of every report on generated
-// data (the generator is deterministic, so the reports are too).
+// data (the generator is deterministic, so the reports are too). The commands run in this process
+// (testing/run-cli.ts): cli/eas.test.ts runs the real binary for what only a process shows.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { mxray } from '../testing/cli.js';
+import { mxrayInProcess as mxray } from '../testing/run-cli.js';
 import { repoPath } from '../testing/paths.js';
 import { assertGolden } from '../testing/formats.js';
 import { generateTracking } from '../generate/tracking/index.js';

@@ -14,6 +14,7 @@ import type { BulkOutcome, Store } from '../store/types.js';
 import { ingest } from './ingest.js';
 import { prescan } from './bulk.js';
 import { mxray } from '../testing/cli.js';
+import { mxrayInProcess } from '../testing/run-cli.js';
 import { repoPath } from '../testing/paths.js';
 import * as tracking from '../capabilities/tracking/queries.js';
 
@@ -317,7 +318,7 @@ test('a store failure between whole-file rounds loses and doubles nothing on the
 test('an ingest killed with SIGKILL during whole-file loads resumes without losing or doubling rows', async () => {
   const logs = join(generated, '2013');
   const expected = join(dir, 'kill-expected.duckdb');
-  assert.equal((await mxray(['ingest', logs, '--db', expected])).code, 0);
+  assert.equal((await mxrayInProcess(['ingest', logs, '--db', expected])).code, 0);
   const db = join(dir, 'killed.duckdb');
   let rounds = 0;
   const killed = await mxray(['ingest', logs, '--db', db], {
@@ -328,7 +329,8 @@ test('an ingest killed with SIGKILL during whole-file loads resumes without losi
     },
   });
   assert.notEqual(killed.code, 0, 'the first run was killed');
-  const resumed = await mxray(['ingest', logs, '--db', db, '--json']);
+  // the kill needs a process of its own; the reference and the resume do not
+  const resumed = await mxrayInProcess(['ingest', logs, '--db', db, '--json']);
   assert.equal(resumed.code, 0, resumed.stderr);
   const a = await DuckdbStore.open(expected, { readOnly: true });
   const b = await DuckdbStore.open(db, { readOnly: true });

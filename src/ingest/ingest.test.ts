@@ -9,17 +9,19 @@ import { mkdtempSync, readFileSync, writeFileSync, readdirSync, copyFileSync, mk
 import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { generateTracking } from '../generate/tracking/index.js';
+import { sharedTrackingSet } from '../testing/shared-sets.js';
 import { DuckdbStore } from '../store/duckdb/store.js';
 import type { Store } from '../store/types.js';
 import type { UserTotals } from '../capabilities/tracking/types.js';
 import { ingest } from './ingest.js';
 import { mxray, type CliResult } from '../testing/cli.js';
+import { mxrayInProcess } from '../testing/run-cli.js';
 import { repoPath } from '../testing/paths.js';
 import * as tracking from '../capabilities/tracking/queries.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mxray-ingest-'));
-const logs = join(dir, 'logs');
+/** the generated logs: the same set as store/clickhouse/store.test.ts's, made once per run (testing/shared-sets.ts) */
+let logs = join(dir, 'logs');
 let biggest = '';
 let content = Buffer.alloc(0);
 
@@ -30,7 +32,7 @@ function allFiles(d: string): string[] {
 }
 
 before(async () => {
-  await generateTracking({ users: 30, days: 3, servers: 2, version: '2013', out: logs, seed: 5 });
+  logs = await sharedTrackingSet({ users: 30, days: 3, servers: 2, version: '2013', seed: 5 }, logs);
   const files = allFiles(logs)
     .map((p) => ({ p, n: readFileSync(p).length }))
     .sort((a, b) => b.n - a.n);
@@ -171,7 +173,8 @@ for (const txn of ['196608', '268435456']) {
       },
     });
     assert.notEqual(killed.code, 0, 'the first run was killed');
-    const resumed = await mxray(['ingest', logs, '--db', db, '--json'], { env: { MXRAY_WHOLE_FILES: '0' } });
+    // the kill needs a process of its own; the resume does not
+    const resumed = await mxrayInProcess(['ingest', logs, '--db', db, '--json'], { env: { MXRAY_WHOLE_FILES: '0' } });
     assert.equal(resumed.code, 0, resumed.stderr);
     assert.ok(JSON.parse(resumed.stdout).resumed.length >= 1, 'the interrupted files were continued');
     const s = await DuckdbStore.open(db);
@@ -254,7 +257,7 @@ test('bad lines are counted with file and line, a line in the wrong encoding is 
 test('unreadable paths and empty files are reported, the other files are ingested', async () => {
   const empty = join(dir, 'empty.log');
   writeFileSync(empty, '');
-  const r = await mxray(['ingest', join(dir, 'does-not-exist'), empty, biggest, '--db', join(dir, 'paths.duckdb'), '--json']);
+  const r = await mxrayInProcess(['ingest', join(dir, 'does-not-exist'), empty, biggest, '--db', join(dir, 'paths.duckdb'), '--json']);
   assert.equal(r.code, 1);
   const s = JSON.parse(r.stdout);
   assert.deepEqual(s.errors, [{ path: join(dir, 'does-not-exist'), message: 'no such file or folder' }]);

@@ -1,15 +1,15 @@
 // End to end, for every Exchange generation the IIS generator writes (2013 front + back end, 2010,
-// 2003): generate a site's IIS logs with the generator's truth.json, ingest them through the real
-// CLI, and require the ActiveSync reports to equal the truth exactly: per user + device hits,
-// commands, HTTP statuses, mails sent, bytes; requests per hour; the runaway devices; each 2013
-// request counted once although front end and back end both log it.
+// 2003): generate a site's IIS logs with the generator's truth.json, ingest them through the CLI
+// (run in this process, testing/run-cli.ts), and require the ActiveSync reports to equal the truth
+// exactly: per user + device hits, commands, HTTP statuses, mails sent, bytes; requests per hour;
+// the runaway devices; each 2013 request counted once although front end and back end both log it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cpSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateIis, generatedLogs, RUNAWAY_HITS_PER_HOUR, type IisTruth, type IisVersion } from '../../generate/iis/index.js';
-import { mxray } from '../../testing/cli.js';
+import { mxrayInProcess as mxray } from '../../testing/run-cli.js';
 import type { EasUserRow, EasRunawayRow, EasHourlyRow, EasCommandsRow, EasDeviceRow } from './reports.js';
 
 const json = async <T>(args: string[]): Promise<T> => {

@@ -1,13 +1,14 @@
 // End to end, for every Exchange generation: generate an organisation's logs (several servers) with
-// the generator's truth.json, ingest them through the real CLI, and require every report to equal
-// the truth exactly: per-user sent/received messages and bytes, days, traffic per day, classes.
+// the generator's truth.json, ingest them through the CLI (run in this process, testing/run-cli.ts),
+// and require every report to equal the truth exactly: per-user sent/received messages and bytes,
+// days, traffic per day, classes.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateTracking, type TrackingVersion } from '../../generate/tracking/index.js';
-import { mxray } from '../../testing/cli.js';
+import { mxrayInProcess as mxray } from '../../testing/run-cli.js';
 
 interface Truth {
   days: number;

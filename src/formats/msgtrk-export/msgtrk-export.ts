@@ -21,7 +21,7 @@ import { Fields, splitCsv } from '../fields.js';
 import { mapColumns, type ColumnMap, type ColumnNames } from '../columns.js';
 import type { Format, ParseContext, Parser, Sample, Sniffed } from '../types.js';
 import { TS_BYTES, putTs, putTsOffset } from '../tracking-time.js';
-import { isCount, writeRow2007 } from '../msgtrk/row.js';
+import { COUNT_MAX, isCount, SIZE_MAX, writeRow2007 } from '../msgtrk/row.js';
 
 /** Get-MessageTrackingLog property names (on-premises Export-Csv header, lower case) */
 const propertyNames = new Set([
@@ -167,8 +167,11 @@ class ExportParser implements Parser {
       this.ctx.reject(lineNo, 'bad-time', bad);
       return;
     }
-    for (const i of [layout.bytes, layout.recipientCount]) {
-      if (!isCount(buf, f, i)) {
+    for (const [i, digits] of [
+      [layout.bytes, SIZE_MAX],
+      [layout.recipientCount, COUNT_MAX],
+    ] as const) {
+      if (!isCount(buf, f, i, digits)) {
         this.ctx.reject(lineNo, 'bad-number', `${layout.header[i]} '${f.text(buf, i).slice(0, 40)}'`);
         return;
       }

@@ -24,7 +24,7 @@ import { mapColumns, type ColumnMap } from '../columns.js';
 import type { Format, ParseContext, Parser, Sample, Sniffed } from '../types.js';
 import { TS_BYTES, isoTs } from '../tracking-time.js';
 import { columns, knownLayouts } from './layouts.js';
-import { isCount, writeRow2007 } from './row.js';
+import { COUNT_MAX, isCount, SIZE_MAX, writeRow2007 } from './row.js';
 import { msgtrkBulk } from './bulk.js';
 
 const HASH = 35,
@@ -148,8 +148,8 @@ class MsgtrkParser implements Parser {
       this.ctx.reject(lineNo, 'bad-time', `date-time '${excerpt(buf, f, dt)}'`);
       return;
     }
-    if (!isCount(buf, f, layout.bytes) || !isCount(buf, f, layout.recipientCount)) {
-      const bad = isCount(buf, f, layout.bytes) ? layout.recipientCount : layout.bytes;
+    if (!isCount(buf, f, layout.bytes, SIZE_MAX) || !isCount(buf, f, layout.recipientCount, COUNT_MAX)) {
+      const bad = isCount(buf, f, layout.bytes, SIZE_MAX) ? layout.recipientCount : layout.bytes;
       this.ctx.reject(lineNo, 'bad-number', `${layout.names[bad]} '${excerpt(buf, f, bad)}'`);
       return;
     }

@@ -18,15 +18,34 @@ export function copyField(out: TsvWriter, buf: Buffer, f: Fields, i: number, emp
   else out.bytes(buf, f.start[i]!, f.end[i]!);
 }
 
-/** field i is absent (i < 0), empty or all digits: a count or size the row can take */
-export function isCount(buf: Buffer, f: Fields, i: number): boolean {
+/** the largest count a column holds: recipient-count is stored as int, total-bytes as bigint; a
+ *  larger number would make the store refuse the whole batch (the whole-file load, schema/bulk.ts,
+ *  refuses such a file, so the parser must reject exactly those values too) */
+export const COUNT_MAX = '2147483647';
+export const SIZE_MAX = '9223372036854775807';
+
+/** field i is absent (i < 0), empty or all digits, not above `max` (digits): a count or size the
+ *  row can take */
+export function isCount(buf: Buffer, f: Fields, i: number, max: string): boolean {
   if (i < 0) return true;
   const e = f.end[i]!;
-  for (let p = f.start[i]!; p < e; p++) {
-    const c = buf[p]! - ZERO;
+  let p = f.start[i]!;
+  for (let q = p; q < e; q++) {
+    const c = buf[q]! - ZERO;
     if (c < 0 || c > 9) return false;
   }
-  return true;
+  while (p < e && buf[p] === ZERO) p++;
+  return fits(buf.toString('latin1', p, e), max);
+}
+
+/** digits (leading zeros removed) not above `max` */
+function fits(digits: string, max: string): boolean {
+  return digits.length === max.length ? digits <= max : digits.length < max.length;
+}
+
+/** a text of digits only (or empty) not above `max`: isCount() for formats that work on strings */
+export function isCountText(text: string, max: string): boolean {
+  return /^\d*$/.test(text) && fits(text.replace(/^0+/, ''), max);
 }
 
 /** a field isCount() accepted: its digits without leading zeros; 0 when empty or absent */

@@ -23,7 +23,7 @@ import { mapColumns, type ColumnMap, type ColumnNames } from '../columns.js';
 import type { Format, ParseContext, Parser, Sample, Sniffed } from '../types.js';
 import { TS_BYTES, dateAndTimeTs } from '../tracking-time.js';
 import { Role } from '../../schema/tables.js';
-import { copyField, isCount, writeCount, writeMissingMessageId } from '../msgtrk/row.js';
+import { copyField, COUNT_MAX, isCount, SIZE_MAX, writeCount, writeMissingMessageId } from '../msgtrk/row.js';
 
 const TAB = 9,
   HASH = 35,
@@ -150,8 +150,11 @@ class Parser2003 implements Parser {
     }
     // `-` means empty: make those fields empty, so the shared copying code needs no special case
     for (let i = 0; i < n; i++) if (f.end[i]! - f.start[i]! === 1 && buf[f.start[i]!] === DASH) f.end[i] = f.start[i]!;
-    for (const i of [layout.bytes, layout.recipientCount]) {
-      if (!isCount(buf, f, i)) {
+    for (const [i, digits] of [
+      [layout.bytes, SIZE_MAX],
+      [layout.recipientCount, COUNT_MAX],
+    ] as const) {
+      if (!isCount(buf, f, i, digits)) {
         this.ctx.reject(lineNo, 'bad-number', `${layout.header[i]} '${f.text(buf, i).slice(0, 40)}'`);
         return;
       }

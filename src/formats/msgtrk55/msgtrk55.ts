@@ -27,6 +27,7 @@ import { Fields, splitOn } from '../fields.js';
 import type { Format, ParseContext, Parser, Sample, Sniffed } from '../types.js';
 import { TS_BYTES, dottedTs } from '../tracking-time.js';
 import { Role } from '../../schema/tables.js';
+import { COUNT_MAX, isCountText, SIZE_MAX } from '../msgtrk/row.js';
 
 const TAB = 9;
 
@@ -51,7 +52,6 @@ interface Entry {
   readonly recipients: string[];
 }
 
-const digits = /^\d*$/;
 const proxyAddress = /^[A-Za-z][A-Za-z0-9]*:\S/;
 
 function isContinuation(buf: Buffer, s: number, e: number): boolean {
@@ -115,11 +115,11 @@ class Parser55 implements Parser {
     }
     const bytes = f.text(buf, 8).trim();
     const count = n === 13 ? f.text(buf, 12).trim() : '';
-    if (!digits.test(bytes)) {
+    if (!isCountText(bytes, SIZE_MAX)) {
       this.ctx.reject(lineNo, 'bad-number', `Length '${bytes.slice(0, 40)}'`);
       return;
     }
-    if (!digits.test(count)) {
+    if (!isCountText(count, COUNT_MAX)) {
       this.ctx.reject(lineNo, 'bad-number', `Number of recipients '${count.slice(0, 40)}'`);
       return;
     }

@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { generateTracking } from '../../generate/tracking/index.js';
+import { sharedTrackingSet } from '../../testing/shared-sets.js';
 import { ingest } from '../../ingest/ingest.js';
 import { TsvWriter } from '../../schema/tsv.js';
 import { describeClickhouse, freePorts, startClickhouse, type ClickhouseServer } from '../../testing/clickhouse.js';
@@ -25,7 +25,8 @@ import { fullUriQuery } from '../../formats/iis/query.js';
 import * as tracking from '../../capabilities/tracking/queries.js';
 
 const work = mkdtempSync(join(tmpdir(), 'mxray-ch-store-'));
-const logs = join(work, 'logs');
+/** the generated logs: the same set as ingest/ingest.test.ts's, made once per run (testing/shared-sets.ts) */
+let logs = join(work, 'logs');
 let dbNo = 0;
 
 function allFiles(d: string): string[] {
@@ -84,7 +85,7 @@ describeClickhouse('ClickHouse store on a real server', () => {
   const url = (db = `store_${process.pid}_${++dbNo}`) => `clickhouse://127.0.0.1:${server.httpPort}/${db}`;
   before(async () => {
     server = await startClickhouse({ users: [{ name: 'mx', password: "p'a\\ss w0rd" }] });
-    await generateTracking({ users: 30, days: 3, servers: 2, version: '2013', out: logs, seed: 5 });
+    logs = await sharedTrackingSet({ users: 30, days: 3, servers: 2, version: '2013', seed: 5 }, logs);
     const s = await openClickhouse(url());
     await ingest([logs], { store: s });
     fresh = await totals(s);
