@@ -22,7 +22,9 @@
 // summarized (activesync/decode.ts summarizeLog) into the typed columns; eas_backend = the stem is
 // /Microsoft-Server-ActiveSync/Proxy/… (the back end's copy of a request the front end logged too).
 // The Log= value is stored once: an ActiveSync request's uri_query is the query with that value cut
-// out (its `Log=` kept), and ./query.ts puts it back (schema/tables.ts has the rule).
+// out (its `Log=` kept), and ./query.ts puts it back (schema/tables.ts has the rule). A back-end
+// line's eas_front_end is the front end that proxied it (Log= PrxFrom, else c-ip, normalised by
+// activesync/address.ts); server_ip (s-ip) and host (cs-host) come last, as they were added last.
 //
 // Hot path: lines are split into byte ranges (splitOn) and copied into the row writer (as they are,
 // natively for long fields, when TsvWriter.plain accepts the line); strings are made only for an

@@ -6,6 +6,9 @@
 //   out/truth.json                            what the ActiveSync reports must find (see truth.ts)
 //
 // The same options and seed give the same bytes. Work is streamed one UTC day at a time.
+// `leftOut` makes a collection that misses logs (every front end's, some servers' or some days'
+// front-end logs, the back ends'): they are made but not written, and the truth counts what the
+// written logs show (truth.ts).
 import { mkdir, writeFile } from 'node:fs/promises';
 import { generatedLogs, generatedTruth } from '../layout.js';
 import { DayEvents, RUNAWAY_HITS_PER_HOUR, generateDay } from './activity.js';
