@@ -23,6 +23,8 @@ import { mxrayInProcess } from '../../testing/run-cli.js';
 import { easHourlyReport, easUsersReport, coverageText } from './reports.js';
 import * as eas from './queries.js';
 import type { EasCountedLines } from './types.js';
+import { hostsOf } from './coverage.js';
+import { frontEndAddress, normalAddress } from './address.js';
 
 const root = mkdtempSync(join(tmpdir(), 'mxray-eas-coverage-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -210,4 +212,70 @@ describeClickhouse('ClickHouse: each request once, whichever logs were collected
       }
     });
   }
+});
+
+// ---- the pieces, by hand -------------------------------------------------------------------------
+
+test('addresses: one normal form for the spellings of one address; a loopback front end is the own server of the line', () => {
+  assert.equal(normalAddress('FE80::2063:570A:9DA1:9B71%12'), 'fe80::2063:570a:9da1:9b71');
+  assert.equal(normalAddress('[2001:db8::1]'), '2001:db8::1');
+  assert.equal(normalAddress('::ffff:10.0.1.21'), '10.0.1.21');
+  assert.equal(normalAddress('-'), '');
+  // PrxFrom as the parser hands it over (URL-decoded), else c-ip; loopback: the line's own s-ip
+  assert.equal(frontEndAddress('fe80::2063:570a:9da1:9b71%12', '10.9.9.9', 'fe80::1%12'), 'fe80::2063:570a:9da1:9b71');
+  assert.equal(frontEndAddress(undefined, '10.0.1.22', '10.0.1.21'), '10.0.1.22');
+  assert.equal(frontEndAddress('127.0.0.1', '127.0.0.1', '10.0.1.21'), '10.0.1.21');
+});
+
+test('hosts: files tied by their addresses and names; spans of consecutive days joined, reaching back a minute but not into the day before', () => {
+  const row = (file: number, be: number, srv: string, ip: string, first: string, last: string) => ({ file, be, srv, ip, first, last });
+  // two servers without s-computername: EX1's back end shows its routable and link-local addresses
+  const { hosts, hostOf } = hostsOf([
+    row(1, 0, '10.0.0.1', '10.0.0.1', '2024-03-04 00:00:30', '2024-03-04 23:59:00'),
+    row(2, 0, '10.0.0.1', '10.0.0.1', '2024-03-05 00:10:00', '2024-03-05 22:00:00'),
+    row(3, 0, '10.0.0.1', '10.0.0.1', '2024-03-07 09:00:00', '2024-03-07 10:00:00'),
+    row(4, 1, '10.0.0.1', '10.0.0.1', '2024-03-04 08:00:00', '2024-03-04 09:00:00'),
+    row(4, 1, 'fe80::1%12', 'fe80::1%12', '2024-03-04 08:00:00', '2024-03-04 09:00:00'),
+    row(5, 1, '10.0.0.2', '10.0.0.2', '2024-03-04 08:00:00', '2024-03-04 09:00:00'),
+  ]);
+  assert.deepEqual(hosts, [
+    {
+      name: '10.0.0.1',
+      addresses: ['10.0.0.1', 'fe80::1'],
+      spans: [
+        // the 4th and the 5th: one span; it reaches back to midnight only (not 23:59:30 the day before)
+        { from: '2024-03-04 00:00:00', to: '2024-03-05 22:00:00' },
+        // the 6th has no file: a new span, a minute before its first line
+        { from: '2024-03-07 08:59:00', to: '2024-03-07 10:00:00' },
+      ],
+    },
+    // EX2: its back end's log only
+    { name: '10.0.0.2', addresses: ['10.0.0.2'], spans: [] },
+  ]);
+  assert.equal(hostOf('fe80::1')?.name, '10.0.0.1');
+  assert.equal(hostOf('10.0.0.3'), undefined);
+
+  // one multi-role server without s-computername: its back end knows its front end by link-local
+  // only, and the two are one server
+  const single = hostsOf([
+    row(1, 0, '10.0.0.1', '10.0.0.1', '2024-03-04 01:00:00', '2024-03-04 02:00:00'),
+    row(2, 1, 'fe80::1%12', 'fe80::1%12', '2024-03-04 01:00:00', '2024-03-04 02:00:00'),
+  ]);
+  assert.deepEqual(
+    single.hosts.map((h) => h.addresses),
+    [['10.0.0.1', 'fe80::1']],
+  );
+  // with s-computername the names tie them, and the host is named by it
+  const named = hostsOf([
+    row(1, 0, 'EX01', '10.0.0.1', '2024-03-04 01:00:00', '2024-03-04 02:00:00'),
+    row(2, 1, 'EX01', 'fe80::1%12', '2024-03-04 01:00:00', '2024-03-04 02:00:00'),
+    row(3, 1, 'EX02', '10.0.0.2', '2024-03-04 01:00:00', '2024-03-04 02:00:00'),
+  ]);
+  assert.deepEqual(
+    named.hosts.map((h) => [h.name, h.addresses]),
+    [
+      ['EX01', ['10.0.0.1', 'fe80::1']],
+      ['EX02', ['10.0.0.2']],
+    ],
+  );
 });
