@@ -57,6 +57,9 @@ export interface Report<Ps extends readonly Param[] = readonly Param[], R = unkn
   run(store: Store, params: ParamValues<Ps>): Promise<R>;
   /** the output the CLI prints, byte for byte; 'json' is the JSON contract the web API returns too */
   render(result: R, format: OutputFormat, params: ParamValues<Ps>): string;
+  /** a line for people beside machine-readable output: the CLI writes it to stderr with --json,
+   *  where the table would have said it in its header ('' or absent: nothing) */
+  note?(result: R, params: ParamValues<Ps>): string;
   /** when the JSON output is an array of flat rows: the columns a page shows them with (ColumnSpec
    *  of `never`: columns of whatever row type the report has) */
   columns?: readonly ColumnSpec<never>[];

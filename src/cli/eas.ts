@@ -6,7 +6,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describeJson, describeText } from '../capabilities/activesync/describe.js';
 import { easQuery, exportCsv, exportNotes, exportParams } from '../capabilities/activesync/report-specs.js';
-import { easExport, logsLine } from '../capabilities/activesync/reports.js';
+import { coverageLine, easExport, logsLine } from '../capabilities/activesync/reports.js';
 import { outputFormat } from '../capabilities/params.js';
 import { UsageError, withStore, write } from './common.js';
 import { paramsOf, storeOf, withParams, type HandWritten } from './reports.js';
@@ -43,11 +43,12 @@ function addExport(e: Command): void {
       }
       if (format === 'json') {
         write(JSON.stringify({ out: p.out, files: r.files.map((f) => ({ name: f.name, rows: f.rows.length })), logs: r.logs }, null, 2) + '\n');
+        process.stderr.write(`${logsLine(r.logs)}${coverageLine(r.coverage)}`);
         return;
       }
       const files = r.files.map((f) => `  ${join(p.out, f.name)}  ${f.rows.length.toLocaleString('en-US')} row(s)`).join('\n');
       write(
-        `${logsLine(r.logs)}\nwrote Export-ActiveSyncLog's files:\n${files}\n` +
+        `${logsLine(r.logs)}${coverageLine(r.coverage)}\nwrote Export-ActiveSyncLog's files:\n${files}\n` +
           'in these files "Sent" is the server\'s side (to the device), as in the cmdlet: see `mxray eas export --help`\n',
       );
     });

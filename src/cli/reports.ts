@@ -59,7 +59,10 @@ export type Execute = (report: AnyReport, params: unknown, store: StoreOpts) => 
 
 const execute: Execute = async (report, params, store) => {
   const result = await withStore(store, (s) => report.run(s, params as never));
-  write(report.render(result, outputFormat(params as never), params as never));
+  const format = outputFormat(params as never);
+  write(report.render(result, format, params as never));
+  const note = format === 'json' ? report.note?.(result, params as never) : undefined;
+  if (note) process.stderr.write(note.endsWith('\n') ? note : `${note}\n`);
 };
 
 export function addReport(group: Command, report: AnyReport, exec: Execute = execute): Command {

@@ -158,6 +158,13 @@ export const iisRequests: RecordTable = {
     { name: 'eas_oof', type: 'text', doc: 'Log Oof: Get or Set (Out of Office read or set by the device)' },
     { name: 'eas_device_model', type: 'text', doc: 'Log DevModel (Settings), URL-decoded' },
     { name: 'eas_device_os', type: 'text', doc: 'Log DevOS (Settings), URL-decoded' },
+    {
+      name: 'eas_front_end',
+      type: 'text',
+      doc: "back-end lines: the address of the front end that proxied the request (Log PrxFrom, else c-ip), in the normal form of activesync/address.ts (lower case, no IPv6 zone); a loopback address is replaced by the line's own s-ip (the same host); empty on front-end lines",
+    },
+    { name: 'server_ip', type: 'text', doc: 's-ip as logged; empty when the log has none' },
+    { name: 'host', type: 'text', doc: 'cs-host (the host name the client asked for); empty when not logged' },
   ],
 };
 

@@ -1,6 +1,6 @@
 // Which iis_requests lines an ActiveSync query reads (the counting rules at the top of queries.ts):
-// every EAS line of the range, user and device; the lines that are the requests (rule 1); the lines
-// that carry a Log= value (rule 2); and the pieces every query shares. Written once for both stores
+// every EAS line of the range, user and device; the lines that carry a Log= value (rule 2); and the
+// pieces every query shares. The lines that are the requests (rule 1) are coverage.ts's. Written once for both stores
 // with the dialect's functions (sql/dialect.ts).
 //
 // NULLs: every stored column but the origin and the time may be NULL (ClickHouse: Nullable). The
@@ -14,7 +14,7 @@
 // DuckDB filters them in the table scan and reads the other columns of the selected rows only.
 import { type Sql, ident, join, sql } from '../../sql/sql.js';
 import { f, live, table } from '../../sql/dialect.js';
-import type { Store, TimeRange } from '../../store/types.js';
+import type { TimeRange } from '../../store/types.js';
 import type { EasQuery } from './types.js';
 
 /** the table of IIS requests (ClickHouse in cluster mode: the Distributed table) */
@@ -61,38 +61,6 @@ export function easLines(q: EasQuery): Sql {
   }
   if (q.device) parts.push(sql`${f.lower(sql`eas_device_id`)} = ${q.device.toLowerCase()}`);
   return join(parts, ' AND ');
-}
-
-/** 0: the front-end lines are the requests, 1: the back-end lines are (rule 1) */
-export type Side = 0 | 1;
-
-/** the side questions being asked, per store and range: a report asks several queries at once,
- *  and they share one answer (kept only while it is being asked, so it is never stale) */
-const asking = new WeakMap<Store, Map<string, Promise<Side>>>();
-
-/** Which side counts: 0 when the range has any front-end EAS line, else 1 — over the time range
- *  alone (never --user/--device). Asked first, as a small query of its own, so that each statement
- *  names the side as a constant instead of a scalar subquery (ClickHouse 18.16 has no CTEs with
- *  subqueries), which DuckDB also filters in the table scan. */
-export function countedSide(store: Store, q: TimeRange): Promise<Side> {
-  const range = rangeOnly(q);
-  const key = JSON.stringify(range);
-  let pending = asking.get(store);
-  if (!pending) asking.set(store, (pending = new Map()));
-  let side = pending.get(key);
-  if (!side) {
-    side = store
-      .query<{ x: number }>('which ActiveSync lines count', sql`SELECT file_id AS x FROM ${iis} WHERE ${easLines(range)} AND eas_backend = 0 LIMIT 1`)
-      .then((rows): Side => (rows.length > 0 ? 0 : 1))
-      .finally(() => pending.delete(key));
-    pending.set(key, side);
-  }
-  return side;
-}
-
-/** the lines that are the requests (rule 1), given which side counts: a WHERE condition */
-export function counted(side: Side): Sql {
-  return side === 0 ? sql`eas_backend = 0` : sql`eas_backend = 1`;
 }
 
 /** the lines that carry a Log= value (rule 2): a WHERE condition */

@@ -2,15 +2,17 @@
 // `sql` tag and the dialect's functions (sql/dialect.ts), and DuckDB and ClickHouse (18.16 to current
 // releases, one server or a cluster) give the same answers. Counting rules:
 //
-// 1. One EAS request counts once. Exchange 2013+ logs a request twice: the front end
+// 1. One EAS request counts once, whether its front-end line, its back-end line or both were
+//    ingested. Exchange 2013+ logs a request twice: the front end
 //    (/Microsoft-Server-ActiveSync/default.eas, eas_backend = 0) and the back end it proxies to
-//    (/Microsoft-Server-ActiveSync/Proxy/default.eas, eas_backend = 1). When the time range holds
-//    any front-end EAS line, the front-end lines are the requests and back-end lines are ignored
-//    for hits, commands, HTTP statuses, bytes, user agents, servers and hours; otherwise (only
-//    back-end logs were ingested) the back-end lines are the requests. The choice depends on the
-//    time range only, never on --user/--device, so a filtered report is a part of the unfiltered one.
-//    Anonymous 401s are answered by the front end alone: they are counted (the generator's truth
-//    counts them too) and have no back-end twin.
+//    (/Microsoft-Server-ActiveSync/Proxy/default.eas, eas_backend = 1). Every front-end line is a
+//    request; a back-end line is one when the log of the front end that proxied it was not
+//    ingested for its time (coverage.ts says how that is decided). These lines count for hits,
+//    commands, HTTP statuses, bytes, user agents, servers and hours. Which lines count depends on
+//    what was collected and on the time range only, never on --user/--device, so a filtered report
+//    is a part of the unfiltered one. Anonymous 401s are answered by the front end alone: they are
+//    counted where the front end's log was collected and have no back-end twin (a period counted
+//    from back-end lines has none).
 // 2. What only a Log= value carries (Cli:/Srv: item counters, Error: values, EAS status, Pa policy
 //    acknowledgement, Oof:, Att/Attb, Ssp, Unc, DevModel/DevOS) comes from the lines that have a
 //    Log (eas_log <> ''): on 2013+ the back-end twin (the front end writes none), before 2013 the
@@ -27,8 +29,8 @@
 //
 // The shape that runs on both stores is the one ClickHouse 18.16 allows: no CTEs (18.16 has none
 // with subqueries) and no joins (limited, and a LEFT JOIN fills defaults instead of NULLs). So
-//   - which side counts (rule 1) is asked first, as its own small query (lines.ts countedSide), and
-//     each statement then names it as a constant;
+//   - which lines count (rule 1) is asked first, as two small groupings (coverage.ts), and each
+//     statement then names the answer as a constant condition;
 //   - the three parts of a device's totals (every EAS line, the counted lines, the lines with a Log)
 //     are three groupings put together by device in JS (devices() says why not one grouping);
 //   - two kinds of rows are summed by key over a UNION ALL of subqueries in FROM;
@@ -45,27 +47,11 @@
 import { ident, sql } from '../../sql/sql.js';
 import { f } from '../../sql/dialect.js';
 import type { Store, TimeRange } from '../../store/types.js';
-import {
-  cmd,
-  col,
-  countOf,
-  counted,
-  countedSide,
-  device,
-  eachPart,
-  easLines,
-  iis,
-  isDevice,
-  latest,
-  latestNumber,
-  logged,
-  rangeOnly,
-  sumOf,
-  sumOfBoth,
-  user,
-} from './lines.js';
+import { cmd, col, countOf, device, eachPart, easLines, iis, isDevice, latest, latestNumber, logged, sumOf, sumOfBoth, user } from './lines.js';
+import { counting, countedLines } from './coverage.js';
 import type {
   EasCountKind,
+  EasCoverageRow,
   EasDeviceCount,
   EasDeviceTotals,
   EasFolderTypeItems,
@@ -88,16 +74,12 @@ const devicesOf = f.toInt(f.uniqIf(device, sql`${device} != ''`));
 
 /** over the time range alone (the --user/--device filters do not change which lines count) */
 export async function logsSeen(store: Store, range: TimeRange): Promise<EasLogsSeen> {
-  const [r] = await store.query<{ fe: number; be: number; logs: number }>(
-    'the ActiveSync logs seen',
-    sql`
-    SELECT ${countOf(sql`ifNull(eas_backend, -1) = 0`)} AS fe, ${countOf(sql`ifNull(eas_backend, -1) = 1`)} AS be,
-           ${countOf(sql`${col('eas_log')} != ''`)} AS logs
-    FROM ${iis} WHERE ${easLines(rangeOnly(range))}`,
-  );
-  const fe = Number(r?.fe ?? 0),
-    be = Number(r?.be ?? 0);
-  return { frontEndLines: fe, backEndLines: be, logLines: Number(r?.logs ?? 0), counted: fe > 0 ? 'front-end' : be > 0 ? 'back-end' : 'none' };
+  return (await counting(store, range)).logs;
+}
+
+/** per UTC day and front-end server: the lines seen and how they were counted (coverage.ts) */
+export async function coverage(store: Store, range: TimeRange): Promise<EasCoverageRow[]> {
+  return (await counting(store, range)).rows;
 }
 
 /** a device's attributes, over every EAS line (rule 3) */
@@ -150,7 +132,7 @@ interface LogRow {
  *  condition, where here the scan itself selects the lines of each part. */
 export async function devices(store: Store, q: EasQuery): Promise<EasDeviceTotals[]> {
   const eas = easLines(q);
-  const side = counted(await countedSide(store, q));
+  const side = await countedLines(store, q);
   const first = f.formatTime(sql`min(ts)`, ISO),
     last = f.formatTime(sql`max(ts)`, ISO);
   const pa = sql`${col('eas_policy_ack')} > 0`;
@@ -238,7 +220,7 @@ export async function deviceCounts(store: Store, q: EasQuery, by: EasCountKind):
   const [key, from, cond] =
     by === 'error'
       ? [sql`err`, eachPart('eas_errors', 'err'), sql`${logged} AND eas_errors != '' AND err != ''`]
-      : [by === 'command' ? cmd : sql`ifNull(${f.toText(sql`status`)}, '')`, iis, counted(await countedSide(store, q))];
+      : [by === 'command' ? cmd : sql`ifNull(${f.toText(sql`status`)}, '')`, iis, await countedLines(store, q)];
   const rows = await store.query<{ u: string; d: string; k: string; n: number }>(
     `the ActiveSync counts per device (${by})`,
     sql`
@@ -288,7 +270,7 @@ export async function folderTypeItems(store: Store, q: EasQuery): Promise<EasFol
 }
 
 export async function hourly(store: Store, q: EasQuery): Promise<EasHourRow[]> {
-  const c = counted(await countedSide(store, q));
+  const c = await countedLines(store, q);
   // grouped by the hour as a time, formatted once per hour
   const hour = f.truncTime('hour', sql`ts`);
   return store.query<EasHourRow>(
@@ -301,7 +283,7 @@ export async function hourly(store: Store, q: EasQuery): Promise<EasHourRow[]> {
 }
 
 export async function weekHours(store: Store, q: EasQuery): Promise<EasWeekHourRow[]> {
-  const c = counted(await countedSide(store, q));
+  const c = await countedLines(store, q);
   return store.query<EasWeekHourRow>(
     'the ActiveSync requests per weekday and hour',
     sql`
@@ -312,7 +294,7 @@ export async function weekHours(store: Store, q: EasQuery): Promise<EasWeekHourR
 }
 
 export async function statusCodes(store: Store, q: EasQuery): Promise<EasStatusRow[]> {
-  const c = counted(await countedSide(store, q));
+  const c = await countedLines(store, q);
   return store.query<EasStatusRow>(
     'the ActiveSync HTTP statuses',
     sql`
@@ -322,7 +304,7 @@ export async function statusCodes(store: Store, q: EasQuery): Promise<EasStatusR
 }
 
 export async function userAgents(store: Store, q: EasQuery): Promise<EasUserAgentRow[]> {
-  const c = counted(await countedSide(store, q));
+  const c = await countedLines(store, q);
   return store.query<EasUserAgentRow>(
     'the ActiveSync user agents',
     sql`
@@ -332,17 +314,18 @@ export async function userAgents(store: Store, q: EasQuery): Promise<EasUserAgen
 }
 
 export async function servers(store: Store, q: EasQuery): Promise<EasServerRow[]> {
-  const c = counted(await countedSide(store, q));
-  // per server and UTC day first: a server's device-days are the sum of each day's distinct devices
+  const c = await countedLines(store, q);
+  // per server, address, host name and UTC day first: a server's device-days are the sum of each
+  // day's distinct devices
   return store.query<EasServerRow>(
     'the ActiveSync servers',
     sql`
-    SELECT srv AS server, ${countOf()} AS days, ${f.toInt(sql`sum(day_devices)`)} AS ${ident('deviceDays')}, ${f.toInt(sql`sum(day_hits)`)} AS hits,
+    SELECT srv AS server, ip, hst AS ${ident('host')}, ${countOf()} AS days, ${f.toInt(sql`sum(day_devices)`)} AS ${ident('deviceDays')}, ${f.toInt(sql`sum(day_hits)`)} AS hits,
            ${f.toInt(sql`sum(day_sent)`)} AS ${ident('bytesFromDevices')}, ${f.toInt(sql`sum(day_received)`)} AS ${ident('bytesToDevices')}
     FROM (
-      SELECT server AS srv, ${f.toDate(sql`ts`)} AS day, ${devicesOf} AS day_devices, ${countOf()} AS day_hits,
-             ${sumOf('cs_bytes')} AS day_sent, ${sumOf('sc_bytes')} AS day_received
-      FROM ${iis} WHERE ${easLines(q)} AND ${c} GROUP BY srv, day)
-    GROUP BY srv`,
+      SELECT server AS srv, ifNull(server_ip, '') AS ip, ifNull(${ident('host')}, '') AS hst, ${f.toDate(sql`ts`)} AS day, ${devicesOf} AS day_devices,
+             ${countOf()} AS day_hits, ${sumOf('cs_bytes')} AS day_sent, ${sumOf('sc_bytes')} AS day_received
+      FROM ${iis} WHERE ${easLines(q)} AND ${c} GROUP BY srv, ip, hst, day)
+    GROUP BY srv, ip, hst`,
   );
 }

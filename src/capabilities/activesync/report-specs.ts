@@ -3,7 +3,8 @@
 // typed rows). The counting is in reports.ts; `eas export`, which writes files, is a command of the
 // CLI (cli/eas.ts) that reads its parameters and its file format from here.
 import { renderCsv, renderRows, type ColumnSpec, type OutputFormat } from '../../render/render.js';
-import type { EasQuery } from './types.js';
+import type { EasCoverageRow, EasLogsSeen, EasQuery } from './types.js';
+import { coverage as coverageRows, logsSeen } from './queries.js';
 import { outputParams, rangeOf, rangeOrder, rangeParams } from '../params.js';
 import { defineParams, defineReport, param } from '../report.js';
 import {
@@ -13,6 +14,7 @@ import {
   easRunawayReport,
   easUsersReport,
   exportColumnSources,
+  coverageLine,
   logsLine,
   sortedCounts,
   topText,
@@ -45,7 +47,12 @@ function render<R, D>(r: EasReport<R>, format: OutputFormat, display: (row: R) =
   if (format === 'json') return JSON.stringify(r.rows, null, 2) + '\n';
   const rows = r.rows.map(display);
   if (format === 'csv') return renderCsv(rows, cols);
-  return `${logsLine(r.logs)}\n${renderRows(rows, cols, 'table')}`;
+  return `${headerOf(r)}\n${renderRows(rows, cols, 'table')}`;
+}
+
+/** the header of a text report: the logs seen, which lines were counted, what the logs cover */
+function headerOf(r: { logs: EasLogsSeen; coverage: EasCoverageRow[] }): string {
+  return `${logsLine(r.logs)}${coverageLine(r.coverage)}`;
 }
 
 /** every count of a map in one CSV cell, largest first: `Sync=9962;FolderSync=4` */
@@ -97,6 +104,8 @@ export const easUsers = defineReport({
   checks: [rangeOrder],
   run: (store, p) => easUsersReport(store, easQuery(p), p.sort, p.limit),
   render: (r, format) => renderUsers(r, format),
+  // the header, on stderr beside --json (cli/reports.ts)
+  note: (r) => headerOf(r),
 });
 
 // ---- eas devices -----------------------------------------------------------------------------
@@ -124,6 +133,8 @@ export const easDevices = defineReport({
   checks: [rangeOrder],
   run: (store, p) => easDevicesReport(store, easQuery(p)),
   render: (r, format) => render(r, format, ({ logs: _, ...d }) => d, deviceColumns),
+  // the header, on stderr beside --json (cli/reports.ts)
+  note: (r) => headerOf(r),
   columns: deviceColumns,
 });
 
@@ -180,6 +191,8 @@ export const easCommands = defineReport({
   checks: [rangeOrder],
   run: (store, p) => easCommandsReport(store, easQuery(p)),
   render: (r, format) => renderCommands(r, format),
+  // the header, on stderr beside --json (cli/reports.ts)
+  note: (r) => headerOf(r),
 });
 
 // ---- eas runaway -----------------------------------------------------------------------------
@@ -236,6 +249,8 @@ export const easRunaway = defineReport({
   checks: [rangeOrder],
   run: (store, p) => easRunawayReport(store, easQuery(p), p.minHits, p.per),
   render: (r, format, p) => renderRunaway(r, format, p.per, p.minHits),
+  // the header, on stderr beside --json (cli/reports.ts)
+  note: (r) => headerOf(r),
 });
 
 // ---- eas hourly ------------------------------------------------------------------------------
@@ -256,11 +271,42 @@ export const easHourly = defineReport({
   checks: [rangeOrder],
   run: (store, p) => easHourlyReport(store, easQuery(p)),
   render: (r, format) => render(r, format, ({ logs: _, ...h }) => h, hourColumns),
+  // the header, on stderr beside --json (cli/reports.ts)
+  note: (r) => headerOf(r),
   columns: hourColumns,
 });
 
+// ---- eas coverage ----------------------------------------------------------------------------
+
+const coverageColumns: ColumnSpec<EasCoverageRow>[] = [
+  { key: 'day', title: 'day (UTC)', kind: 'text' },
+  { key: 'frontEnd', title: 'front end', kind: 'text' },
+  { key: 'frontEndLines', title: 'front-end lines', kind: 'int' },
+  { key: 'backEndLines', title: 'back-end lines', kind: 'int' },
+  { key: 'backEndCounted', title: 'back-end lines counted', kind: 'int' },
+  { key: 'countedFrom', title: 'requests counted from', kind: 'text' },
+  { key: 'addresses', title: 'addresses', kind: 'text' },
+];
+
+export const easCoverage = defineReport({
+  id: 'eas.coverage',
+  command: ['eas', 'coverage'],
+  description: "which front ends' and back ends' logs were collected per UTC day, and from which lines the requests are counted",
+  params: [...rangeParams, ...outputParams],
+  checks: [rangeOrder],
+  run: async (store, p): Promise<EasReport<EasCoverageRow>> => {
+    const range = rangeOf(p);
+    const [logs, rows] = await Promise.all([logsSeen(store, range), coverageRows(store, range)]);
+    return { logs, coverage: rows, rows };
+  },
+  render: (r, format) => render(r, format, (row) => row, coverageColumns),
+  // the header, on stderr beside --json (cli/reports.ts)
+  note: (r) => headerOf(r),
+  columns: coverageColumns,
+});
+
 /** the store reports, in the order `mxray eas --help` lists them */
-export const activesyncReports = [easUsers, easDevices, easCommands, easRunaway, easHourly];
+export const activesyncReports = [easUsers, easDevices, easCommands, easRunaway, easHourly, easCoverage];
 
 // ---- eas export: Export-ActiveSyncLog's six files (written by the CLI) ---------------------------
 
@@ -299,5 +345,5 @@ ${Object.entries(exportColumnSources)
   .join('\n')}
 Servers.csv: "Total Bytes Sent" = sc-bytes (to the devices), "Total Bytes Received" = cs-bytes.
 Hourly.csv: Day is the UTC day of the week (Sunday…Saturday), 7 × 24 rows.
-Servers.csv: Server is s-computername, or IP Address the s-ip when the log has no s-computername;
-Host (cs-host) is not kept by mxray and stays empty.`;
+Servers.csv: one row per server, address and host name: Server is s-computername, else s-ip;
+Host is cs-host (empty when the log has none); IP Address is s-ip.`;

@@ -15,11 +15,13 @@
 import { isIP } from 'node:net';
 import type { Store, TimeRange } from '../../store/types.js';
 import * as eas from './queries.js';
-import type { EasDeviceTotals, EasLogsSeen, EasQuery, EasRunawayDevice, EasHourRow } from './types.js';
+import type { EasCoverageRow, EasDeviceTotals, EasLogsSeen, EasQuery, EasRunawayDevice, EasHourRow } from './types.js';
 
-/** a report: the logs it was counted from, and its rows */
+/** a report: the logs it was counted from, what they cover, and its rows */
 export interface EasReport<R> {
   logs: EasLogsSeen;
+  /** per UTC day and front end: what was collected and how it was counted (eas coverage) */
+  coverage: EasCoverageRow[];
   rows: R[];
 }
 
@@ -33,8 +35,57 @@ export function logsLine(l: EasLogsSeen): string {
       ? l.backEndLines > 0
         ? 'counted: the front-end lines, each request once (the back-end twins are ignored)'
         : 'counted: the front-end lines (no back-end logs)'
-      : 'counted: the back-end lines (no front-end logs in the range)';
+      : l.counted === 'mixed'
+        ? "counted: the front-end lines, and the back-end lines whose front end's log was not collected; each request once"
+        : 'counted: the back-end lines (no front-end logs in the range)';
   return `${seen}\n${rule}; Log= values (items, errors, policy, OOF, model) from the lines that carry one\n`;
+}
+
+/** "front end of EX01, EX02 for 2024-03-04 to 03-05; back end only for 03-06 (…)": which logs were
+ *  collected for which days, and how their requests were counted; '' when there are none */
+export function coverageText(rows: readonly EasCoverageRow[]): string {
+  // per day: the front ends whose log covers it, covers part of it, and is missing
+  const days = new Map<string, { whole: string[]; part: string[]; missing: string[] }>();
+  for (const r of rows) {
+    let d = days.get(r.day);
+    if (!d) days.set(r.day, (d = { whole: [], part: [], missing: [] }));
+    if (r.frontEndLines > 0) (r.backEndCounted > 0 ? d.part : d.whole).push(r.frontEnd);
+    else if (r.backEndCounted > 0) d.missing.push(r.frontEnd);
+  }
+  const periods: { from: string; to: string; what: string }[] = [];
+  let back = false;
+  for (const [day, d] of [...days].sort((a, b) => ordinal(a[0], b[0]))) {
+    const parts: string[] = [];
+    if (d.whole.length > 0) parts.push(`front end of ${d.whole.join(', ')}`);
+    if (d.part.length > 0) parts.push(`front end of ${d.part.join(', ')} for part of the day (back end for the rest)`);
+    if (d.missing.length > 0) parts.push(parts.length > 0 ? `back end only for ${d.missing.join(', ')}` : 'back end only');
+    if (d.part.length + d.missing.length > 0) back = true;
+    if (parts.length === 0) continue;
+    const what = parts.join(' and ');
+    const last = periods.at(-1);
+    if (last && last.what === what) last.to = day;
+    else periods.push({ from: day, to: day, what });
+  }
+  if (periods.length === 0) return '';
+  const year = periods[0]!.from.slice(0, 4);
+  const date = (d: string, first: boolean) => (first || d.slice(0, 4) !== year ? d : d.slice(5));
+  const text = periods.map((p, i) => `${p.what} for ${date(p.from, i === 0)}${p.to !== p.from ? ` to ${date(p.to, false)}` : ''}`).join('; ');
+  return back
+    ? `${text} (counted from the back-end lines where the front end's log is missing; 401s answered by the front end alone are not in those logs)`
+    : text;
+}
+
+/** the coverage line of a text report's header ('' without EAS lines) */
+export function coverageLine(rows: readonly EasCoverageRow[]): string {
+  const t = coverageText(rows);
+  return t === '' ? '' : `coverage: ${t}\n`;
+}
+
+/** what every report asks first: the logs seen and what they cover, over the time range alone */
+async function seenOf(store: Store, q: EasQuery): Promise<{ logs: EasLogsSeen; coverage: EasCoverageRow[] }> {
+  const range = rangeOnly(q);
+  const [logs, coverage] = await Promise.all([eas.logsSeen(store, range), eas.coverage(store, range)]);
+  return { logs, coverage };
 }
 
 // ---- small helpers ---------------------------------------------------------------------------
@@ -118,8 +169,8 @@ export const userSortKeys = ['user', 'hits', 'bytesSent', 'bytesReceived', 'emai
 export type UserSortKey = (typeof userSortKeys)[number];
 
 export async function easUsersReport(store: Store, q: EasQuery, sort: UserSortKey = 'user', limit?: number): Promise<EasReport<EasUserRow>> {
-  const [logs, devices, commands, http] = await Promise.all([
-    eas.logsSeen(store, rangeOnly(q)),
+  const [{ logs, coverage }, devices, commands, http] = await Promise.all([
+    seenOf(store, q),
     eas.devices(store, q),
     countsByDevice(store, q, 'command'),
     countsByDevice(store, q, 'httpStatus'),
@@ -148,7 +199,7 @@ export async function easUsersReport(store: Store, q: EasQuery, sort: UserSortKe
     });
   rows.sort(sort === 'user' ? byDevice : (a, b) => b[sort] - a[sort] || byDevice(a, b));
   if (limit !== undefined) rows = rows.slice(0, limit);
-  return { logs, rows };
+  return { logs, coverage, rows };
 }
 
 // ---- eas devices -----------------------------------------------------------------------------
@@ -178,7 +229,7 @@ export interface EasDeviceRow {
 }
 
 export async function easDevicesReport(store: Store, q: EasQuery): Promise<EasReport<EasDeviceRow>> {
-  const [logs, devices] = await Promise.all([eas.logsSeen(store, rangeOnly(q)), eas.devices(store, q)]);
+  const [{ logs, coverage }, devices] = await Promise.all([seenOf(store, q), eas.devices(store, q)]);
   const rows = devices.map((d) => ({
     user: d.user,
     deviceId: d.deviceId,
@@ -194,7 +245,7 @@ export async function easDevicesReport(store: Store, q: EasQuery): Promise<EasRe
     logs,
   }));
   rows.sort(byDevice);
-  return { logs, rows };
+  return { logs, coverage, rows };
 }
 
 // ---- eas commands ----------------------------------------------------------------------------
@@ -218,8 +269,8 @@ export interface EasCommandsRow {
 }
 
 export async function easCommandsReport(store: Store, q: EasQuery): Promise<EasReport<EasCommandsRow>> {
-  const [logs, devices, commands, errors, http] = await Promise.all([
-    eas.logsSeen(store, rangeOnly(q)),
+  const [{ logs, coverage }, devices, commands, errors, http] = await Promise.all([
+    seenOf(store, q),
     eas.devices(store, q),
     countsByDevice(store, q, 'command'),
     countsByDevice(store, q, 'error'),
@@ -245,7 +296,7 @@ export async function easCommandsReport(store: Store, q: EasQuery): Promise<EasR
       };
     });
   rows.sort(byDevice);
-  return { logs, rows };
+  return { logs, coverage, rows };
 }
 
 // ---- eas runaway -----------------------------------------------------------------------------
@@ -273,7 +324,7 @@ export interface EasRunawayRow {
 }
 
 export async function easRunawayReport(store: Store, q: EasQuery, minHits: number, per: 'hour' | 'day'): Promise<EasReport<EasRunawayRow>> {
-  const [logs, devices] = await Promise.all([eas.logsSeen(store, rangeOnly(q)), eas.runaway(store, q, minHits, per)]);
+  const [{ logs, coverage }, devices] = await Promise.all([seenOf(store, q), eas.runaway(store, q, minHits, per)]);
   const rows = devices.map((d: EasRunawayDevice) => {
     const peak = d.periods.reduce((a, b) => (b.hits > a.hits ? b : a));
     return {
@@ -296,7 +347,7 @@ export async function easRunawayReport(store: Store, q: EasQuery, minHits: numbe
     };
   });
   rows.sort((a, b) => b.peakHits - a.peakHits || byDevice(a, b));
-  return { logs, rows };
+  return { logs, coverage, rows };
 }
 
 // ---- eas hourly ------------------------------------------------------------------------------
@@ -306,8 +357,8 @@ export interface EasHourlyRow extends EasHourRow {
 }
 
 export async function easHourlyReport(store: Store, q: EasQuery): Promise<EasReport<EasHourlyRow>> {
-  const [logs, hours] = await Promise.all([eas.logsSeen(store, rangeOnly(q)), eas.hourly(store, q)]);
-  return { logs, rows: hours.map((h) => ({ ...h, logs })) };
+  const [{ logs, coverage }, hours] = await Promise.all([seenOf(store, q), eas.hourly(store, q)]);
+  return { logs, coverage, rows: hours.map((h) => ({ ...h, logs })) };
 }
 
 // ---- eas export: Export-ActiveSyncLog's six files ---------------------------------------------
@@ -366,9 +417,9 @@ const typeColumns = [
 /** ratios: real fractions, 6 decimals (the cmdlet's StatusCodes ratio was an integer division) */
 const ratio = (part: number, whole: number) => (whole > 0 ? round(part / whole, 6) : 0);
 
-export async function easExport(store: Store, q: EasQuery): Promise<{ logs: EasLogsSeen; files: ExportFile[] }> {
-  const [logs, devices, types, servers, week, statuses, agents] = await Promise.all([
-    eas.logsSeen(store, rangeOnly(q)),
+export async function easExport(store: Store, q: EasQuery): Promise<{ logs: EasLogsSeen; coverage: EasCoverageRow[]; files: ExportFile[] }> {
+  const [{ logs, coverage }, devices, types, servers, week, statuses, agents] = await Promise.all([
+    seenOf(store, q),
     eas.devices(store, q),
     eas.folderTypeItems(store, q),
     eas.servers(store, q),
@@ -421,13 +472,14 @@ export async function easExport(store: Store, q: EasQuery): Promise<{ logs: EasL
   total['Currently Compliant with Policy'] = '';
   users.push(total);
 
-  // Servers.csv: s-computername when logged, else s-ip (the store keeps one of the two); cs-host is not stored
+  // Servers.csv: one row per server, address and host name: s-computername, else s-ip; cs-host;
+  // s-ip (rows of an earlier mxray have none: their server column is it when no s-computername)
   const serverRows = [...servers]
-    .sort((a, b) => ordinal(a.server.toLowerCase(), b.server.toLowerCase()))
+    .sort((a, b) => ordinal(a.server.toLowerCase(), b.server.toLowerCase()) || ordinal(a.ip, b.ip) || ordinal(a.host, b.host))
     .map((sv) => ({
-      Server: isIP(sv.server) ? '' : sv.server,
-      Host: '',
-      'IP Address': isIP(sv.server) ? sv.server : '',
+      Server: sv.server !== '' ? sv.server : sv.ip,
+      Host: sv.host,
+      'IP Address': sv.ip !== '' ? sv.ip : isIP(sv.server) ? sv.server : '',
       'Average Unique Devices': sv.days > 0 ? round(sv.deviceDays / sv.days, 2) : 0,
       Hits: sv.hits,
       'Total Bytes Sent': sv.bytesToDevices,
@@ -465,6 +517,7 @@ export async function easExport(store: Store, q: EasQuery): Promise<{ logs: EasL
   });
   return {
     logs,
+    coverage,
     files: [
       file('Users.csv', usersHeader, users),
       file('Servers.csv', ['Server', 'Host', 'IP Address', 'Average Unique Devices', 'Hits', 'Total Bytes Sent', 'Total Bytes Received'], serverRows),

@@ -6,12 +6,13 @@
 import { type Sql, ident, sql } from '../../sql/sql.js';
 import { f } from '../../sql/dialect.js';
 import type { Store } from '../../store/types.js';
-import { cmd, countOf, counted, countedSide, device, eachPart, easLines, iis, isDevice, latest, logged, user } from './lines.js';
+import { countedLines } from './coverage.js';
+import { cmd, countOf, device, eachPart, easLines, iis, isDevice, latest, logged, user } from './lines.js';
 import type { EasQuery, EasRunawayDevice } from './types.js';
 
 /** devices with at least minHits requests in some UTC hour or day */
 export async function runaway(store: Store, q: EasQuery, minHits: number, per: 'hour' | 'day'): Promise<EasRunawayDevice[]> {
-  const c = counted(await countedSide(store, q));
+  const c = await countedLines(store, q);
   const eas = easLines(q);
   const period = f.truncTime(per, sql`ts`);
   // the device's periods over the threshold

@@ -11,7 +11,10 @@ export interface EasQuery extends TimeRange {
   readonly device?: string;
 }
 
-export type EasCountedLines = 'front-end' | 'back-end' | 'none';
+/** front-end: the front-end lines (their back-end twins ignored); back-end: the back-end lines (no
+ *  front-end log); mixed: the front-end lines and the back-end lines whose front end's log is
+ *  missing (activesync/coverage.ts) */
+export type EasCountedLines = 'front-end' | 'back-end' | 'mixed' | 'none';
 
 /** which EAS lines the time range holds, and which of them count as the requests */
 export interface EasLogsSeen {
@@ -21,8 +24,26 @@ export interface EasLogsSeen {
   backEndLines: number;
   /** lines with a Log= value (on 2013+ only the back end writes one) */
   logLines: number;
-  /** front-end when the range has any front-end line, else back-end; none without EAS lines */
+  /** which lines are the requests (see EasCountedLines); none without EAS lines */
   counted: EasCountedLines;
+}
+
+/** one UTC day and front-end server: what was collected and how its requests were counted */
+export interface EasCoverageRow {
+  /** UTC day, YYYY-MM-DD */
+  day: string;
+  /** the front end: s-computername when logged, else its address */
+  frontEnd: string;
+  /** its addresses (normal form, space-separated): its s-ip, and those its back ends saw it by */
+  addresses: string;
+  /** its own EAS lines that day (each one a request) */
+  frontEndLines: number;
+  /** back-end lines of requests it proxied that day */
+  backEndLines: number;
+  /** of those, the ones counted: its log does not cover their time */
+  backEndCounted: number;
+  /** 'front end', 'back end' (its log is missing), or 'front end and back end' (its log covers part of the day) */
+  countedFrom: string;
 }
 
 /** one user + device: totals over its requests in the range */
@@ -127,6 +148,10 @@ export interface EasUserAgentRow {
 export interface EasServerRow {
   /** s-computername, else s-ip (as the iis_requests.server column) */
   server: string;
+  /** s-ip ('' when not stored: rows of an earlier mxray) */
+  ip: string;
+  /** cs-host ('' when not logged) */
+  host: string;
   /** UTC days with requests, and the sum over those days of each day's distinct devices */
   days: number;
   deviceDays: number;

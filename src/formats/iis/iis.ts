@@ -22,7 +22,9 @@
 // summarized (activesync/decode.ts summarizeLog) into the typed columns; eas_backend = the stem is
 // /Microsoft-Server-ActiveSync/Proxy/… (the back end's copy of a request the front end logged too).
 // The Log= value is stored once: an ActiveSync request's uri_query is the query with that value cut
-// out (its `Log=` kept), and ./query.ts puts it back (schema/tables.ts has the rule).
+// out (its `Log=` kept), and ./query.ts puts it back (schema/tables.ts has the rule). A back-end
+// line's eas_front_end is the front end that proxied it (Log= PrxFrom, else c-ip, normalised by
+// activesync/address.ts); server_ip (s-ip) and host (cs-host) come last, as they were added last.
 //
 // Hot path: lines are split into byte ranges (splitOn) and copied into the row writer (as they are,
 // natively for long fields, when TsvWriter.plain accepts the line); strings are made only for an
@@ -37,6 +39,7 @@ import { defaultLayouts, fieldNames, type FieldKey } from './layouts.js';
 import { protocolFromNumber, summarizeLog } from '../../capabilities/activesync/decode.js';
 import { decodeBase64Query, type Base64Request } from '../../capabilities/activesync/base64-query.js';
 import { needsUrlDecode, urlDecode, urlDecodeBytes } from '../../capabilities/activesync/url.js';
+import { frontEndAddress } from '../../capabilities/activesync/address.js';
 
 const EMPTY = Buffer.alloc(0);
 const HASH = 35,
@@ -103,6 +106,8 @@ function equalsCi(buf: Buffer, s: number, e: number, lower: string): boolean {
 }
 
 const EAS_STEM = '/microsoft-server-activesync';
+/** the PrxFrom element of a back end's Log= value (the proxying front end's address, URL-escaped) */
+const PRX_FROM = /(?:^|_)PrxFrom:([^_]*)/i;
 const PROXY = '/proxy';
 
 /** 0 not ActiveSync, 1 front end, 2 back end (…/Proxy/…) */
@@ -295,6 +300,9 @@ class IisParser implements Parser {
     this.number(buf, at.timeTaken);
     if (eas) this.eas(buf, at, eas === 2);
     else for (let k = 0; k < EAS_COLUMNS; k++) out.nul();
+    // server_ip, host: after the EAS columns (added later, at the table's end)
+    this.text(buf, at.serverIp, true);
+    this.text(buf, at.host, true);
     out.end();
   }
 
@@ -429,7 +437,8 @@ class IisParser implements Parser {
     const q = this.q; // scanned by line()
     let b64: Base64Request | undefined;
     if (q[P_BASE64]! >= 0) b64 = decodeBase64Query(urlDecode(buf.toString('latin1', q[P_BASE64], q[P_BASE64 + 1])).replace(/ /g, '+'));
-    const sum = q[P_LOG]! >= 0 ? summarizeLog(buf.toString('utf8', q[P_LOG], q[P_LOG + 1])) : undefined;
+    const log = q[P_LOG]! >= 0 ? buf.toString('utf8', q[P_LOG], q[P_LOG + 1]) : undefined;
+    const sum = log !== undefined ? summarizeLog(log) : undefined;
 
     // eas_cmd, eas_user, eas_device_id, eas_device_type
     this.param(buf, P_CMD, b64?.command);
@@ -462,6 +471,12 @@ class IisParser implements Parser {
     this.str(sum?.oof ?? '');
     this.str(sum?.deviceModel ?? '');
     this.str(sum?.deviceOS ?? '');
+    // eas_front_end: which front end proxied a back-end line (activesync/coverage.ts reads it)
+    if (backend) {
+      const prx = log !== undefined ? PRX_FROM.exec(log) : null;
+      const field = (i: number) => (i >= 0 && !dash(buf, f, i) ? f.text(buf, i) : '');
+      this.str(frontEndAddress(prx ? urlDecode(prx[1]!) : undefined, field(at.clientIp), field(at.serverIp)));
+    } else this.str('');
   }
 
   /** a query parameter's value URL-decoded, else the base64 request's value, else empty */

@@ -8,6 +8,7 @@ export const fieldNames = {
   time: 'time',
   site: 's-sitename',
   computer: 's-computername',
+  host: 'cs-host',
   serverIp: 's-ip',
   method: 'cs-method',
   stem: 'cs-uri-stem',

@@ -6,6 +6,9 @@
 //   out/truth.json                            what the ActiveSync reports must find (see truth.ts)
 //
 // The same options and seed give the same bytes. Work is streamed one UTC day at a time.
+// `leftOut` makes a collection that misses logs (every front end's, some servers' or some days'
+// front-end logs, the back ends'): they are made but not written, and the truth counts what the
+// written logs show (truth.ts).
 import { mkdir, writeFile } from 'node:fs/promises';
 import { generatedLogs, generatedTruth } from '../layout.js';
 import { DayEvents, RUNAWAY_HITS_PER_HOUR, generateDay } from './activity.js';
@@ -13,10 +16,10 @@ import { buildPopulation } from './population.js';
 import { renderDay } from './render.js';
 import { iisVersionNames, iisVersions, type IisVersion } from './tables.js';
 import { DAY } from './time.js';
-import { TruthBuilder, type IisTruth } from './truth.js';
+import { TruthBuilder, type IisTruth, type LeftOut } from './truth.js';
 
 export type { IisVersion } from './tables.js';
-export type { IisTruth, IisDeviceTruth, IisDeviceLogTruth, IisDeviceDayTruth, CollectionType } from './truth.js';
+export type { LeftOut, IisTruth, IisDeviceTruth, IisDeviceLogTruth, IisDeviceDayTruth, CollectionType } from './truth.js';
 export { collectionTypes } from './truth.js';
 export { generatedLogs, generatedTruth } from '../layout.js';
 export { iisVersionNames, RUNAWAY_HITS_PER_HOUR };
@@ -33,6 +36,8 @@ export interface IisGenOptions {
   servers?: number;
   /** keep adding days past `days` until about this many bytes are written (benchmarks) */
   targetBytes?: number;
+  /** logs to make but not write: a collection that misses them (truth.ts says what then counts) */
+  leftOut?: LeftOut;
 }
 
 export const DEFAULT_START = '2024-03-04';
@@ -75,9 +80,9 @@ export async function generateIis(o: IisGenOptions): Promise<IisTruth> {
   let day = 0;
   for (; day < days || written < target; day++) {
     generateDay(activity, pop, day, events);
-    written += await renderDay({ seed, version: v, pop, truth, out: logs }, day, dateOf(day), events);
+    written += await renderDay({ seed, version: v, pop, truth, out: logs, ...(o.leftOut ? { leftOut: o.leftOut } : {}) }, day, dateOf(day), events);
   }
-  const result = truth.build({ version: o.version, seed, from: start, to: dateOf(day - 1), days: day });
+  const result = truth.build({ version: o.version, seed, from: start, to: dateOf(day - 1), days: day, ...(o.leftOut ? { leftOut: o.leftOut } : {}) });
   await writeFile(generatedTruth(o.out), JSON.stringify(result, null, 2) + '\n');
   return result;
 }

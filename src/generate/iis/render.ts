@@ -8,10 +8,11 @@ import { DAY, HOUR } from './time.js';
 import { logStyles } from './easlog.js';
 import type { Device, Population } from './population.js';
 import { C, NON_EAS, O, commands, outcomes, site, type VersionInfo } from './tables.js';
-import { LogFacts, type TruthBuilder } from './truth.js';
+import { LogFacts, type LeftOut, type TruthBuilder } from './truth.js';
 import { W3cFile, clock, lineFormatter, type Row } from './w3c.js';
 
 export interface RenderOptions {
+  readonly leftOut?: LeftOut;
   readonly seed: number;
   readonly version: VersionInfo;
   readonly pop: Population;
@@ -156,8 +157,11 @@ export async function renderDay(o: RenderOptions, day: number, date: string, ev:
     const r = new Prng(o.seed, 7, s, day);
     return r.chance(0.12) || (day === 0 && s === 0) ? r.int(DAY) : -1;
   });
-  const fe = servers.map((s, i) => new W3cFile(join(o.out, s.name, 'W3SVC1', name), header, restart[i]!));
-  const be = v.backEndStem ? servers.map((s, i) => new W3cFile(join(o.out, s.name, 'W3SVC2', name), header, restart[i]!)) : [];
+  const lo = o.leftOut ?? {};
+  const feKept = servers.map((_, i) => !lo.frontEnds && !lo.frontEndServers?.includes(i) && !lo.frontEndDays?.includes(day));
+  const beKept = !lo.backEnds;
+  const fe = servers.map((s, i) => new W3cFile(join(o.out, s.name, 'W3SVC1', name), header, restart[i]!, !feKept[i]));
+  const be = v.backEndStem ? servers.map((s, i) => new W3cFile(join(o.out, s.name, 'W3SVC2', name), header, restart[i]!, !beKept)) : [];
   const withBytes = v.fields.includes('cs-bytes');
   const cafe = v.logStyle === 'cafe';
   const r = new Prng(o.seed, 3, day);
@@ -184,7 +188,7 @@ export async function renderDay(o: RenderOptions, day: number, date: string, ev:
 
   /** turn `row`, a front-end line at time t, into its 2013+ back-end copy on the mailbox's server:
    *  it finishes a little before the front end that proxied it, which is now its client */
-  const proxy = (t: number, f: number, mailbox: number, stem: string, query: string): void => {
+  const proxy = (t: number, f: number, mailbox: number, stem: string, query: string): number => {
     const tb = Math.max(0, t - 2 - r.int(300));
     const same = f === mailbox;
     row.time = clock(tb);
@@ -197,6 +201,7 @@ export async function renderDay(o: RenderOptions, day: number, date: string, ev:
     row.csBytes += 60 + r.int(40);
     row.scBytes = Math.max(0, row.scBytes - r.int(40));
     be[mailbox]!.add(tb, fmt(row));
+    return tb;
   };
 
   // what each Log= value says, for the truth (filled by logOf)
@@ -261,13 +266,17 @@ export async function renderDay(o: RenderOptions, day: number, date: string, ev:
       row.csBytes = cs;
       row.scBytes = sc;
       fe[f]!.write(t, fmt(row));
-      o.truth.eas(d.index, cmd, oc.http, Math.floor(t / HOUR), withBytes ? cs : 0, withBytes ? sc : 0);
-      if (log) o.truth.log(d.index, facts);
+      // the request counts by its front-end line when that log is written, else by its back-end line
+      if (feKept[f]) o.truth.eas(d.index, cmd, oc.http, Math.floor(t / HOUR), withBytes ? cs : 0, withBytes ? sc : 0);
+      // 2013+: the Log= is on the back-end line, before on the front-end line
+      if (log && (cafe ? beKept : feKept[f])) o.truth.log(d.index, facts);
       // the front end refuses the anonymous leg of a logon itself: only the rest is proxied
       if (cafe && !anonymous) {
-        proxy(t, f, d.user.mailbox, v.backEndStem!, `${query}&Log=${log}`);
-        o.truth.backendDuplicates++;
+        const tb = proxy(t, f, d.user.mailbox, v.backEndStem!, `${query}&Log=${log}`);
+        if (beKept) o.truth.backendDuplicates++;
+        if (!feKept[f] && beKept) o.truth.eas(d.index, cmd, oc.http, Math.floor(tb / HOUR), withBytes ? row.csBytes : 0, withBytes ? row.scBytes : 0);
       }
+      if (!feKept[f] && (anonymous || !cafe || !beKept)) o.truth.lostRequests++;
     }
     if (fe[f]!.full) await fe[f]!.flush();
     if (cafe) {
@@ -279,7 +288,7 @@ export async function renderDay(o: RenderOptions, day: number, date: string, ev:
   let written = 0;
   for (const file of [...fe, ...be]) {
     await file.close();
-    written += file.bytes;
+    if (!file.leftOut) written += file.bytes;
   }
   o.truth.endDay(date);
   return written;

@@ -1,7 +1,10 @@
 // The ground truth of a generated run, counted from the model while the lines are written (never
 // by reading the files back). Definitions (what the ActiveSync reports must reproduce):
 // - one EAS request = one front-end line (cs-uri-stem /Microsoft-Server-ActiveSync…, not /Proxy/);
-//   the 2013+ back-end copy is counted in totals.backendDuplicates only;
+//   the 2013+ back-end copy is counted in totals.backendDuplicates only. When logs are left out
+//   (LeftOut: a collection that misses them), a request whose front-end log is not written counts
+//   by its back-end line (its time, its bytes) when that one is written, else in totals.lostRequests
+//   only: the truth is what the written logs show;
 // - user = cs-username URL-decoded and lower-cased, or the User= value when cs-username is '-';
 // - hits per user + DeviceId; commands per Cmd=; httpStatus per sc-status;
 // - emailsSent = SendMail + SmartReply + SmartForward answered with HTTP 200;
@@ -29,6 +32,20 @@ import { commands, type IisVersion } from './tables.js';
 export const collectionTypes = ['Em', 'Ca', 'Co', 'Ta', 'Nt'] as const;
 export type CollectionType = (typeof collectionTypes)[number];
 const NT = collectionTypes.length;
+
+/** logs the generator makes but does not write, as a collection that misses them (the truth then
+ *  counts the requests visible in the logs written: by their front-end line when it is written,
+ *  else by their back-end line) */
+export interface LeftOut {
+  /** every front end's logs */
+  readonly frontEnds?: boolean;
+  /** the front-end logs of these servers (0-based, in the population's order) */
+  readonly frontEndServers?: readonly number[];
+  /** the front-end logs of every server on these days (0-based from the first day) */
+  readonly frontEndDays?: readonly number[];
+  /** every back end's logs */
+  readonly backEnds?: boolean;
+}
 
 /** what the generator put into one Log= value, recorded by easlog.ts as it writes each element */
 export class LogFacts {
@@ -110,7 +127,11 @@ export interface IisTruth {
   to: string;
   days: number;
   devices: IisDeviceTruth[];
-  totals: { easRequests: number; nonEasRequests: number; backendDuplicates: number };
+  /** easRequests: the requests in the written logs (each once); backendDuplicates: back-end lines
+   *  written; lostRequests (when logs were left out): requests in no written log */
+  totals: { easRequests: number; nonEasRequests: number; backendDuplicates: number; lostRequests?: number };
+  /** the logs made but not written (generate's leftOut option) */
+  leftOut?: LeftOut;
   hourly: Record<string, number>;
   /** Log= figures: `lines` with a Log= value in all, and per device (the order of `devices`) */
   logValues: { lines: number; devices: IisDeviceLogTruth[] };
@@ -147,6 +168,8 @@ export class TruthBuilder {
   easRequests = 0;
   nonEasRequests = 0;
   backendDuplicates = 0;
+  /** EAS requests in no written log (logs left out): not in the truth */
+  lostRequests = 0;
 
   constructor(private readonly devices: readonly Device[]) {
     const n = devices.length;
@@ -217,7 +240,7 @@ export class TruthBuilder {
     this.dayReceived.fill(0);
   }
 
-  build(meta: { version: IisVersion; seed: number; from: string; to: string; days: number }): IisTruth {
+  build(meta: { version: IisVersion; seed: number; from: string; to: string; days: number; leftOut?: LeftOut }): IisTruth {
     const order: number[] = [];
     this.devices.forEach((_, i) => {
       if (this.hits[i]) order.push(i);
@@ -291,7 +314,12 @@ export class TruthBuilder {
     return {
       ...meta,
       devices,
-      totals: { easRequests: this.easRequests, nonEasRequests: this.nonEasRequests, backendDuplicates: this.backendDuplicates },
+      totals: {
+        easRequests: this.easRequests,
+        nonEasRequests: this.nonEasRequests,
+        backendDuplicates: this.backendDuplicates,
+        ...(meta.leftOut ? { lostRequests: this.lostRequests } : {}),
+      },
       hourly: this.hourly,
       logValues: { lines, devices: logs },
       deviceDays,

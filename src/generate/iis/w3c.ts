@@ -95,6 +95,8 @@ export class W3cFile {
     private readonly header: { software: string; fields: readonly string[]; date: string },
     /** ms since midnight of an IIS restart (a new header block), or -1 */
     private readonly restartAt: number,
+    /** a log that was not collected: its lines are made (the truth sees them) but never written */
+    readonly leftOut = false,
   ) {}
 
   private block(t: number): void {
@@ -154,6 +156,10 @@ export class W3cFile {
 
   async flush(): Promise<void> {
     if (!this.used) return;
+    if (this.leftOut) {
+      this.used = 0;
+      return;
+    }
     if (!this.fh) {
       await mkdir(dirname(this.path), { recursive: true });
       this.fh = await open(this.path, 'w');
