@@ -34,7 +34,7 @@ export function meetingsStatement(range: TimeRange): Sql {
   const organizerCopy = sql`item_class = 'IPM.Appointment' AND response_type = 1`;
   const request = sql`item_class LIKE 'IPM.Schedule.Meeting.Request%' AND ifNull(meeting_request_type, 1) <> 1048576`;
   // aliases differ from column names: ClickHouse 18.16 lets an alias shadow its column in the whole SELECT
-  return sql`SELECT id, latest_subject AS subject, ifNull(own, sent) AS organizer, versions, first_change AS first, last_change AS last FROM (
+  return sql`SELECT id, latest_subject AS subject, own, sent, versions, first_change AS first, last_change AS last FROM (
       SELECT ${meetingKey} AS id,
         ${f.argMaxIf(sql`subject`, sql`modified`, sql`subject IS NOT NULL`)} AS latest_subject,
         ${f.maxIf(sql`sent_representing`, organizerCopy)} AS own,
@@ -45,8 +45,12 @@ export function meetingsStatement(range: TimeRange): Sql {
 }
 
 export async function meetingTotals(store: Store, range: TimeRange): Promise<MeetingTotals[]> {
-  const rows = await store.query<MeetingTotals>('the calendar meetings', meetingsStatement(range));
-  return rows.map((r) => ({ ...r, versions: Number(r.versions), subject: r.subject || null, organizer: r.organizer || null }));
+  const rows = await store.query<Omit<MeetingTotals, 'organizer'> & { own: string | null; sent: string | null }>(
+    'the calendar meetings',
+    meetingsStatement(range),
+  );
+  // an aggregate over no row is NULL in DuckDB and '' in ClickHouse: either is "none"
+  return rows.map(({ own, sent, ...r }) => ({ ...r, versions: Number(r.versions), subject: r.subject || null, organizer: own || sent || null }));
 }
 
 /** the mailboxes of each meeting (short names) with the address their rows show, if any */

@@ -20,7 +20,7 @@ export async function meetingsReport(store: Store, range: TimeRange): Promise<Me
   const known = await mailboxAddresses(store, shorts);
   const byMeeting = new Map<string, string[]>();
   for (const b of boxes) {
-    const name = b.mailbox === '' ? '(unknown mailbox)' : (b.address ?? known.get(b.mailbox) ?? b.mailbox);
+    const name = b.mailbox === '' ? '(unknown mailbox)' : b.address || known.get(b.mailbox) || b.mailbox;
     byMeeting.set(b.id, [...(byMeeting.get(b.id) ?? []), name]);
   }
   return totals.map((m) => ({ ...m, mailboxes: byMeeting.get(m.id) ?? [] }));
