@@ -194,7 +194,17 @@ export function storeContract(name: string, o: ContractOptions): void {
         {
           meeting: t.meeting,
           mailboxes: t.mailboxes.map((m) => m.mailbox).sort(),
-          events: t.events.map(({ actorFrom: _, clientInfo: __, ...e }) => e),
+          events: t.events.map(({ time, mailbox, actor, role, action, itemClass, client, changes, sentence }) => ({
+            time,
+            mailbox,
+            actor,
+            role,
+            action,
+            itemClass,
+            client,
+            changes,
+            sentence,
+          })),
           warnings: t.warnings,
         },
         { ...want, mailboxes: [...want.mailboxes].sort() },

@@ -13,6 +13,7 @@
 //   nobody logged                  the sender when it acted for someone else (From differs from
 //                                  SentRepresenting), else the mailbox's owner.
 import { clientOf, saysDelegate } from './clients.js';
+import { appointmentStateName, meetingRequestTypeName, responseTypeName } from './codes.js';
 import { shortMailbox } from './values.js';
 import type { Change, Role, TimelineEvent, VersionRow } from './types.js';
 
@@ -226,6 +227,9 @@ export function describe(rows: readonly VersionRow[], ctx: MeetingContext): Time
       clientInfo: v.clientInfo,
       changes: changesOf(v, prev),
       sentence,
+      appointmentState: appointmentStateName(v.appointmentState),
+      responseType: responseTypeName(v.responseType),
+      meetingRequestType: meetingRequestTypeName(v.meetingRequestType),
     };
   });
 }

@@ -47,6 +47,9 @@ interface EventDisplay {
   client: string;
   changes: string;
   sentence: string;
+  appointmentState: string | null;
+  responseType: string | null;
+  meetingRequestType: string | null;
 }
 const eventColumns: ColumnSpec<EventDisplay>[] = [
   { key: 'time', title: 'time', kind: 'text' },
@@ -58,6 +61,9 @@ const eventColumns: ColumnSpec<EventDisplay>[] = [
   { key: 'client', title: 'client', kind: 'text' },
   { key: 'changes', title: 'changes', kind: 'text' },
   { key: 'sentence', title: 'sentence', kind: 'text' },
+  { key: 'appointmentState', title: 'appointment state', kind: 'text' },
+  { key: 'responseType', title: 'response', kind: 'text' },
+  { key: 'meetingRequestType', title: 'request type', kind: 'text' },
 ];
 
 /** the timeline as text: a heading, one line per change (and what changed), the warnings */

@@ -72,6 +72,10 @@ export interface TimelineEvent {
   clientInfo: string | null;
   changes: Change[];
   sentence: string;
+  /** the version's codes by name (codes.ts): AppointmentState, ResponseType, MeetingRequestType */
+  appointmentState: string | null;
+  responseType: string | null;
+  meetingRequestType: string | null;
 }
 
 export interface TimelineMailbox {
