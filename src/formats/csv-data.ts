@@ -68,6 +68,8 @@ export interface CsvDataSpec {
 export interface RowFile {
   readonly path: string;
   note(message: string): void;
+  /** what the user said about the files at ingest (RowContext.hints) */
+  readonly hints?: Readonly<Record<string, string>>;
 }
 
 /** an open row (a quoted line break) longer than this is rejected */
@@ -355,7 +357,7 @@ class CsvDataParser implements Parser {
       const cols = this.plan.columns;
       const row: Record<string, CsvValue> = {};
       for (let i = 2; i < values.length; i++) row[cols[i]!.name] = values[i]!;
-      const refused = complete(row, { path: this.ctx.file, note: (m) => this.ctx.note(m) });
+      const refused = complete(row, { path: this.ctx.file, note: (m) => this.ctx.note(m), ...(this.ctx.hints ? { hints: this.ctx.hints } : {}) });
       if (refused !== undefined) {
         this.ctx.reject(line, 'malformed', refused);
         return;

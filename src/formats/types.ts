@@ -41,6 +41,8 @@ export interface RowContext {
   /** an observation about the file shown once in the ingest summary, e.g. "no header: inferred
    *  the Exchange 2010 layout from 26 fields" */
   note(message: string): void;
+  /** what the user said about the files at ingest (`mailbox`: whose calendar export they are) */
+  readonly hints?: Readonly<Record<string, string>>;
 }
 
 export type ParseContext = RowContext;

@@ -48,6 +48,9 @@ export interface IngestOptions {
   wholeFiles?: boolean;
   /** bytes of files per whole-file round (default 512 MiB; MXRAY_BULK_ROUND_BYTES) */
   bulkRoundBytes?: number;
+  /** what the user says about the files, for formats that cannot tell from the files alone
+   *  (`mailbox`: whose calendar export they are, `mxray ingest --mailbox`); RowContext.hints */
+  hints?: Readonly<Record<string, string>>;
 }
 
 /** a format some of whose tables have a record key (schema/tables.ts): its rows are checked against
@@ -176,7 +179,7 @@ async function run(
     const batcher = writesKeyedRows(p.format) ? batchers[0]! : batchers[dealt++ % batchers.length]!;
     const mark = batcher.mark();
     try {
-      return await readFile(p, batcher, summary, (done, lines, rejects) =>
+      return await readFile(opts.hints ? { ...p, hints: opts.hints } : p, batcher, summary, (done, lines, rejects) =>
         opts.onProgress?.({ file: p.f.path, fileIndex: p.index, fileCount: files.length, bytesDone: bytesBefore + done, bytesTotal, lines, rejects }),
       );
     } catch (e) {

@@ -170,7 +170,7 @@ export const calendarVersions: RecordTable = {
       doc: "the mailbox the version was logged in, as its short name (the SMTP address before @, at most 20 characters, as CSS-Exchange names its files); '' when unknown",
     },
     { name: 'mailbox_address', type: 'text', lower: true, doc: "the mailbox's full address where the row itself shows it (the organizer's own copy)" },
-    { name: 'mailbox_from', type: 'text', doc: "how the mailbox was found: 'data', 'file-name', or '' (unknown)" },
+    { name: 'mailbox_from', type: 'text', doc: "how the mailbox was found: 'data', 'file-name', 'option' (--mailbox at ingest), or '' (unknown)" },
     { name: 'meeting_id', type: 'text', doc: "CleanGlobalObjectId, upper-case hex (040000008200E000…); '' when not exported" },
     { name: 'modified', type: 'text', doc: 'OriginalLastModifiedTime (the sort key), YYYY-MM-DD HH:MM:SS.fff' },
     { name: 'item_version', type: 'int', doc: 'ItemVersion; 0 when not exported' },

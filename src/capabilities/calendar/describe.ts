@@ -17,6 +17,9 @@ import { appointmentStateName, meetingRequestTypeName, responseTypeName } from '
 import { shortMailbox } from './values.js';
 import type { Change, Role, TimelineEvent, VersionRow } from './types.js';
 
+/** the actor of a delegate's change that no export names */
+export const UNIDENTIFIED = 'an unidentified delegate';
+
 const APPOINTMENT = 'IPM.Appointment';
 const EXCEPTION = 'IPM.OLE.CLASS.{00061055-0000-0000-C000-000000000046}';
 const DELEGATE_COPY = 1048576;
@@ -173,8 +176,8 @@ function actorOf(v: VersionRow, rows: readonly VersionRow[], ctx: MeetingContext
     if (saysDelegate(v.clientInfo)) {
       const c = correlate(v, rows, ctx);
       if (c && c.who.length === 1) return { actor: c.who[0]!, role: 'delegate', actorFrom: `correlated: ${c.how} ${c.who[0]}` };
-      if (c) return { actor: `a delegate (one of ${c.who.join(', ')})`, role: 'delegate', actorFrom: `correlated: ${c.how} ${c.who.join(', ')}` };
-      return { actor: 'a delegate (not identified)', role: 'delegate', actorFrom: 'unknown' };
+      if (c) return { actor: `one of ${c.who.join(', ')}`, role: 'delegate', actorFrom: `correlated: ${c.how} ${c.who.join(', ')}` };
+      return { actor: UNIDENTIFIED, role: 'delegate', actorFrom: 'unknown' };
     }
   }
   if (v.fromAddress && v.sentRepresenting && v.fromAddress !== v.sentRepresenting) {
@@ -193,7 +196,8 @@ export function actorText(a: Actor, mailbox: string): string {
     case 'owner':
       return mailbox === '' ? `${a.actor} (${where})` : `${a.actor} (own mailbox)`;
     case 'delegate':
-      return a.principal ? `${a.actor} (delegate of ${a.principal}, own mailbox)` : `${a.actor} (delegate, ${where})`;
+      if (a.principal) return `${a.actor} (delegate of ${a.principal}, own mailbox)`;
+      return a.actor === UNIDENTIFIED ? `${a.actor} (${where})` : `${a.actor} (delegate, ${where})`;
     case 'assistant':
       return `${a.actor} (server assistant, ${where})`;
     case 'transport':

@@ -73,26 +73,25 @@ export async function meetingMailboxes(
  *  name. How a mailbox (and a legacy DN) is named when this meeting's rows do not say. */
 export async function mailboxAddresses(store: Store, mailboxes: readonly string[]): Promise<Map<string, string>> {
   if (!mailboxes.length) return new Map();
-  const named = (col: string) =>
-    join(
-      mailboxes.map((m) => f.startsWith(ident(col), sql`${`${m}@`}`)),
-      ' OR ',
-    );
+  // the distinct addresses of the store are few (its people), whatever its size: grouped in SQL,
+  // matched to the short names here
   const rows = await store.query<{ address: string; rank: number }>(
     'the calendar mailbox addresses',
-    sql`SELECT mailbox_address AS address, 0 AS rank FROM ${t()} WHERE mailbox IN ${list([...mailboxes])} AND mailbox_address IS NOT NULL GROUP BY mailbox_address
-        UNION ALL SELECT from_address AS address, 1 AS rank FROM ${t()} WHERE ${named('from_address')} GROUP BY from_address
-        UNION ALL SELECT sent_representing AS address, 1 AS rank FROM ${t()} WHERE ${named('sent_representing')} GROUP BY sent_representing`,
+    sql`SELECT mailbox_address AS address, 0 AS rank FROM ${t()} WHERE mailbox_address IS NOT NULL GROUP BY mailbox_address
+        UNION ALL SELECT from_address AS address, 1 AS rank FROM ${t()} WHERE from_address IS NOT NULL GROUP BY from_address
+        UNION ALL SELECT sent_representing AS address, 1 AS rank FROM ${t()} WHERE sent_representing IS NOT NULL GROUP BY sent_representing`,
   );
+  const wanted = new Set(mailboxes);
   const out = new Map<string, { address: string; rank: number }>();
   // the best rank, then the smallest address: the same answer from every store
   for (const r of rows) {
-    const short = r.address.slice(0, r.address.indexOf('@') < 0 ? undefined : r.address.indexOf('@')).slice(0, 20);
-    const key = mailboxes.includes(short) ? short : undefined;
-    if (!key) continue;
-    const had = out.get(key);
+    const at = r.address.indexOf('@');
+    if (at < 0) continue;
+    const short = r.address.slice(0, at).slice(0, 20);
+    if (!wanted.has(short)) continue;
+    const had = out.get(short);
     const rank = Number(r.rank);
-    if (!had || rank < had.rank || (rank === had.rank && r.address < had.address)) out.set(key, { address: r.address, rank });
+    if (!had || rank < had.rank || (rank === had.rank && r.address < had.address)) out.set(short, { address: r.address, rank });
   }
   return new Map([...out].map(([k, v]) => [k, v.address]));
 }

@@ -70,7 +70,9 @@ const eventColumns: ColumnSpec<EventDisplay>[] = [
 export function timelineText(t: Timeline): string {
   const out: string[] = [];
   out.push(`meeting ${t.meeting.id}: ${t.meeting.subject ?? '(no subject)'}${t.meeting.organizer ? `, organized by ${t.meeting.organizer}` : ''}`);
-  out.push(`mailboxes: ${t.mailboxes.map((m) => `${m.mailbox} (${m.versions} versions, mailbox known from ${m.from})`).join(', ')}`);
+  out.push(
+    `mailboxes: ${t.mailboxes.map((m) => `${m.mailbox} (${m.versions} version${m.versions === 1 ? '' : 's'}, mailbox known from ${m.from})`).join(', ')}`,
+  );
   out.push('');
   for (const e of t.events) {
     out.push(`${shown(e.time).slice(0, 19)}  ${e.sentence}`);

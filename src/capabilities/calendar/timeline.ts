@@ -2,7 +2,7 @@
 // mailbox exported (describe.ts words each version), with the warnings an expert would give.
 import type { Store, TimeRange } from '../../store/types.js';
 import { clientOf } from './clients.js';
-import { describe, mailboxName, type MeetingContext } from './describe.js';
+import { describe, mailboxName, UNIDENTIFIED, type MeetingContext } from './describe.js';
 import { clientUsage, exportTimes, mailboxAddresses, meetingMailboxes, meetingTotals, meetingVersions, meetingsBySubject } from './queries.js';
 import type { MeetingRow, Timeline, TimelineEvent, VersionRow } from './types.js';
 import { shortMailbox } from './values.js';
@@ -21,7 +21,9 @@ export async function meetingsReport(store: Store, range: TimeRange): Promise<Me
   const byMeeting = new Map<string, string[]>();
   for (const b of boxes) {
     const name = b.mailbox === '' ? '(unknown mailbox)' : b.address || known.get(b.mailbox) || b.mailbox;
-    byMeeting.set(b.id, [...(byMeeting.get(b.id) ?? []), name]);
+    const list = byMeeting.get(b.id);
+    if (list) list.push(name);
+    else byMeeting.set(b.id, [name]);
   }
   return totals.map((m) => ({ ...m, mailboxes: byMeeting.get(m.id) ?? [] }));
 }
@@ -99,7 +101,7 @@ function warnings(
   if (organizer && !boxes.includes(organizer)) out.push(`no export of the organizer's mailbox (${ctx.organizer}): its authoritative copy is missing`);
   if (organizer && boxes.length === 1 && boxes[0] === organizer) out.push("only the organizer's mailbox is exported: no attendee's side of the meeting");
   for (const e of events)
-    if (e.actor === 'a delegate (not identified)')
+    if (e.actor === UNIDENTIFIED)
       out.push(
         `no delegate export: a System Attendant change in ${e.mailbox} at ${shown(e.time)} could not be attributed (export the delegates' mailboxes too)`,
       );

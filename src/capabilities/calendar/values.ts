@@ -98,13 +98,19 @@ export function mailboxFromData(row: {
 }
 
 /** mailbox, mailbox_address and mailbox_from of a row: from the data where certain, else from the
- *  hint (a file name, a folder name), else unknown ('') */
+ *  hint (a file name, a folder name), else from what the user said at ingest (--mailbox), else
+ *  unknown ('') */
 export function whichMailbox(
   row: Parameters<typeof mailboxFromData>[0],
   hint: string | undefined,
+  option?: string,
 ): { mailbox: string; mailbox_address: string | null; mailbox_from: string } {
   const data = mailboxFromData(row);
   if (data) return { mailbox: shortMailbox(data), mailbox_address: data, mailbox_from: 'data' };
   if (hint) return { mailbox: hint, mailbox_address: null, mailbox_from: 'file-name' };
+  if (option?.trim()) {
+    const o = option.trim().toLowerCase();
+    return { mailbox: shortMailbox(o), mailbox_address: o.includes('@') ? o : null, mailbox_from: 'option' };
+  }
   return { mailbox: '', mailbox_address: null, mailbox_from: '' };
 }

@@ -67,9 +67,11 @@ export const calendarCsv = csvDataFormat({
   fileName: /_[0-9a-z]{4,40}\.csv$|calendar|callog/i,
   complete(row, file) {
     const hint = mailboxFromFileName(basename(file.path));
-    Object.assign(row, whichMailbox(row, hint));
+    Object.assign(row, whichMailbox(row, hint, file.hints?.mailbox));
     if (row.mailbox === '')
-      file.note('which mailbox this export belongs to is not in its rows or its name (<ShortName>_<MeetingId>.csv): its lines say "unknown mailbox"');
+      file.note(
+        'which mailbox this export belongs to is not in its rows or its name (<ShortName>_<MeetingId>.csv): give it with --mailbox, else its lines say "unknown mailbox"',
+      );
     else if (hint && row.mailbox !== hint) file.note(`the rows show mailbox ${String(row.mailbox_address)}, the file name says ${hint}: the rows win`);
     if (row.meeting_id === null) row.meeting_id = '';
     if (row.item_class === null) row.item_class = '';

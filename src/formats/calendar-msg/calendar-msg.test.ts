@@ -3,7 +3,8 @@
 // versions, and every meeting's timeline must come out the same from either, and from both
 // together without a version twice. Then bad input, made here: a CSV cut inside a quoted field, a
 // CSV in Windows-1252, a .msg that is no compound file, one cut in half, an empty folder, an
-// Analysis export without meeting id or mailbox: clear messages, and every good file read.
+// Analysis export without meeting id or mailbox (then given with --mailbox): clear messages, and
+// every good file read.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -14,6 +15,8 @@ import { ingest } from '../../ingest/ingest.js';
 import { DuckdbStore } from '../../store/duckdb/store.js';
 import type { Store } from '../../store/types.js';
 import { meetingsReport, timelineReport } from '../../capabilities/calendar/timeline.js';
+import type { Timeline } from '../../capabilities/calendar/types.js';
+import { mxrayInProcess } from '../../testing/run-cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mxray-calendar-msg-'));
 let truth: CalendarTruth;
@@ -142,4 +145,12 @@ test('calendar Analysis export without meeting id or mailbox: merged by subject 
   } finally {
     await s.close();
   }
+  // the same export with `mxray ingest --mailbox`: the mailbox is the one given, and said so
+  const db = join(dir, 'analysis-mailbox.duckdb');
+  const r = await mxrayInProcess(['ingest', d, '--mailbox', 'Gina@corp.example', '--db', db, '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const t = await mxrayInProcess(['calendar', 'timeline', '--subject', 'town hall', '--db', db, '--json']);
+  const tl = JSON.parse(t.stdout) as Timeline;
+  assert.deepEqual(tl.mailboxes, [{ mailbox: 'gina@corp.example', from: 'option', versions: 2 }]);
+  assert.equal(tl.events[0]!.sentence, 'gina@corp.example (own mailbox) created the appointment from OWA (Outlook on the web)');
 });

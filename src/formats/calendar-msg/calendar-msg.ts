@@ -128,7 +128,7 @@ async function records(ctx: RecordContext, file: RecordFile): Promise<RecordsRea
   row.cancelled = state === null ? null : state & 4 ? 1 : 0;
   row.item_type = row.exception === 1 ? 'Exception' : row.recurring === 1 ? 'RecurringMaster' : 'Single';
   row.client_intent = row.client_intent === null || row.client_intent === undefined ? null : String(row.client_intent);
-  Object.assign(row, whichMailbox(row, shortMailbox(basename(dirname(file.path))) || undefined));
+  Object.assign(row, whichMailbox(row, shortMailbox(basename(dirname(file.path))) || undefined, ctx.hints?.mailbox));
   row.meeting_id ??= '';
   row.item_class ??= '';
   row.item_version ??= 0;

@@ -56,7 +56,7 @@ export interface CsvStyle {
 }
 
 export function csvStyle(rng: Prng): CsvStyle {
-  return { typeLine: rng.chance(0.5), utf16: rng.chance(0.25), enUsTimes: rng.chance(0.5), shuffled: rng.chance(0.3) };
+  return { typeLine: rng.chance(0.5), utf16: rng.chance(0.15), enUsTimes: rng.chance(0.5), shuffled: rng.chance(0.3) };
 }
 
 /** the header of an export in this style (its column order) */

@@ -93,7 +93,7 @@ export function tell(seed: number, start: string): { told: Told[]; exported: Ver
     const s = stories.get(v.meetingId)!;
     if (s.unattributed?.includes(v.modified) && v.expect.role === 'delegate') {
       const named = v.expect.actor;
-      v.expect = { ...v.expect, actor: 'a delegate (not identified)', sentence: v.expect.sentence.replace(`${named} `, 'a delegate (not identified) ') };
+      v.expect = { ...v.expect, actor: 'an unidentified delegate', sentence: v.expect.sentence.replace(`${named} (delegate, `, 'an unidentified delegate (') };
     }
   }
   return { told, exported };
@@ -116,7 +116,7 @@ function warningsOf(
     if (boxes.length === 1 && boxes[0] === m.organizer) out.push("only the organizer's mailbox is exported: no attendee's side of the meeting");
   }
   for (const v of vs)
-    if (v.expect.actor === 'a delegate (not identified)')
+    if (v.expect.actor === 'an unidentified delegate')
       out.push(
         `no delegate export: a System Attendant change in ${address(v.mailbox)} at ${text(v.modified)} could not be attributed (export the delegates' mailboxes too)`,
       );

@@ -139,6 +139,15 @@ export class World {
     return this.now;
   }
 
+  /** the versions logged so far, handed over and forgotten with the items' histories (a bulk
+   *  run writes them out meeting by meeting, in bounded memory) */
+  drain(): Version[] {
+    const out = this.versions.splice(0);
+    this.last.clear();
+    this.itemVersions.clear();
+    return out;
+  }
+
   newMeetingId(): string {
     this.meetings++;
     const hex = (n: number) => n.toString(16).toUpperCase().padStart(8, '0');
