@@ -90,7 +90,19 @@ function argsOf(input: Record<string, string>, report: AnyReport): string[] {
 test("the registry: every report once, under its capability's command group", () => {
   assert.deepEqual(
     all.map((r) => r.id),
-    ['tracking.users', 'tracking.classes', 'tracking.traffic', 'tracking.top', 'eas.users', 'eas.devices', 'eas.commands', 'eas.runaway', 'eas.hourly'],
+    [
+      'tracking.users',
+      'tracking.classes',
+      'tracking.traffic',
+      'tracking.top',
+      'eas.users',
+      'eas.devices',
+      'eas.commands',
+      'eas.runaway',
+      'eas.hourly',
+      'calendar.meetings',
+      'calendar.timeline',
+    ],
   );
   assert.equal(reports.size, all.length);
   for (const r of all) assert.deepEqual(r.id.split('.'), [...r.command], r.id);
