@@ -5,7 +5,7 @@
 // Each measured job runs in its own process so its peak RSS is its own. MXRAY_BENCH_MB sets the size.
 // Then the same tracking logs into ClickHouse (single server and a two-shard cluster, beside curl),
 // and ~1 GB of IIS logs with ActiveSync traffic beside GoAccess. `npm run bench -- tracking` (or
-// clickhouse, activesync) runs one part.
+// clickhouse, activesync, calendar) runs one part.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync, mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -14,6 +14,7 @@ import { generateTracking, generatedLogs, generatedTruth } from '../generate/tra
 import { humanBytes } from '../render/render.js';
 import { benchActiveSync } from './activesync.js';
 import { benchClickhouse } from './clickhouse.js';
+import { benchCalendar } from './calendar.js';
 
 const root = resolve(fileURLToPath(new URL('../../', import.meta.url)));
 const cache = join(root, '.bench-cache');
@@ -45,6 +46,12 @@ function child(script: string, args: string[]): ChildResult {
 
 async function main(parts: string[]): Promise<void> {
   const want = (p: string) => parts.length === 0 || parts.includes(p);
+  if (want('calendar')) {
+    process.stdout.write('\n== Calendar forensics ==\n');
+    process.stdout.write(await benchCalendar(cache));
+    // the calendar part alone needs no tracking logs
+    if (parts.length === 1) return;
+  }
   const generated = join(cache, `tracking-2013-${targetMB}mb`);
   // a cache written before the logs moved to generated/logs/ has no such folder: generated again
   if (!existsSync(generatedTruth(generated)) || !existsSync(generatedLogs(generated))) {

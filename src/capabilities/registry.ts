@@ -2,6 +2,7 @@
 // its routes, so adding a report is adding its spec to its capability's list, and adding a
 // capability is a folder and one line here.
 import { activesyncReports } from './activesync/report-specs.js';
+import { calendarReports } from './calendar/report-specs.js';
 import type { AnyReport } from './report.js';
 import { trackingReports } from './tracking/report-specs.js';
 
@@ -28,6 +29,12 @@ export const capabilities: readonly Capability[] = [
     title: 'Exchange ActiveSync',
     description: 'Exchange ActiveSync: decode Log= strings, per-device reports, runaway devices, Export-ActiveSyncLog files',
     reports: activesyncReports,
+  },
+  {
+    name: 'calendar',
+    title: 'Calendar forensics',
+    description: 'calendar diagnostic logs: who changed or deleted a meeting, when, from which client, acting for whom',
+    reports: calendarReports,
   },
 ];
 

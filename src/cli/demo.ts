@@ -47,3 +47,20 @@ await step('eas decode', ['eas', 'decode', 'V120_Ty:Em_Fid:37_Fc1_Filt2_St:S_Sk:
 process.stdout.write(
   `\nThe IIS logs are in ${iis} (${generatedTruth(iisSet)}: hits, commands, Log= figures and runaway devices the reports must match); \`mxray eas export --out DIR --db ${db}\` writes Export-ActiveSyncLog's six CSV files.\n`,
 );
+
+// Calendar forensics: the calendar logs of the organizer, the attendees, a delegate and the room,
+// exported per mailbox and meeting (CSS-Exchange style). A meeting vanished from the CEO's
+// calendar; the CEO's own log names only the System Attendant; the timeline finds the delegate in
+// the delegate's own export.
+const calendarSet = join(out, 'calendar');
+const calendar = generatedLogs(calendarSet);
+if (!existsSync(generatedTruth(calendarSet)) || !existsSync(calendar)) {
+  rmSync(calendarSet, { recursive: true, force: true });
+  await step('generate calendar', ['generate', 'calendar', '--out', calendarSet]);
+}
+await step('ingest calendar', ['ingest', calendar, '--db', db]);
+await step('calendar meetings', ['calendar', 'meetings', '--from', '2024-03-05', '--to', '2024-03-05', '--db', db]);
+await step('calendar timeline', ['calendar', 'timeline', '--subject', 'Budget review', '--db', db]);
+process.stdout.write(
+  `\nThe calendar exports are in ${calendar} (${generatedTruth(calendarSet)}: every timeline's sentences and warnings as they must come out).\n`,
+);

@@ -3,6 +3,7 @@ import { Option, type Command } from 'commander';
 import { generateTracking, type TrackingVersion } from '../generate/tracking/index.js';
 import { generateIis, type IisVersion } from '../generate/iis/index.js';
 import { generatedLogs, generatedTruth } from '../generate/layout.js';
+import { generateCalendar } from '../generate/calendar/index.js';
 import { existsSync, readdirSync } from 'node:fs';
 import { positiveInt, UsageError, write } from './common.js';
 
@@ -46,6 +47,24 @@ export function registerGenerate(program: Command): void {
       const truth = await generateIis({ users: o.users, days: o.days, version: o.version, seed: o.seed, start: o.start, out: o.out });
       write(
         `wrote Exchange ${o.version} IIS logs, ${truth.devices.length} devices over ${truth.days} day(s), to ${generatedLogs(o.out)} (truth in ${generatedTruth(o.out)})\n`,
+      );
+    });
+
+  g.command('calendar')
+    .description("calendar diagnostic log exports of an organisation's mailboxes: the 31 logged actions of seed 001, delegates, a room, warnings' cases")
+    .addOption(
+      new Option('--as <kind>', 'CSV exports (Get-CalendarDiagnosticObjects), .msg folders (Get-CalendarDiagnosticLog), or both')
+        .choices(['csv', 'msg', 'both'])
+        .default('csv'),
+    )
+    .option('--seed <n>', 'random seed', positiveInt('--seed'), 1)
+    .option('--start <date>', 'first day (UTC)', '2024-03-04')
+    .requiredOption('--out <dir>', 'output folder')
+    .action(async (o: { as: 'csv' | 'msg' | 'both'; seed: number; start: string; out: string }) => {
+      emptyOut(o.out);
+      const truth = await generateCalendar({ out: o.out, seed: o.seed, start: o.start, as: o.as });
+      write(
+        `wrote ${truth.files} calendar log export(s), ${truth.versions} versions of ${truth.meetings.length} meetings, to ${generatedLogs(o.out)} (truth in ${generatedTruth(o.out)})\n`,
       );
     });
 }

@@ -11,6 +11,7 @@ interface IngestOpts extends StoreOpts {
   json?: boolean;
   as?: string;
   verbose?: boolean;
+  mailbox?: string;
 }
 
 /** the JSON contract of `ingest --json` */
@@ -95,6 +96,10 @@ export function registerIngest(program: Command): void {
       .argument('<paths...>', 'files or folders'),
   )
     .option('--as <format>', `read every file as this format instead of detecting it (${Object.keys(formats).join(', ')})`)
+    .option(
+      '--mailbox <address>',
+      "calendar exports: whose mailbox they are, where neither their rows nor their file names say (CSS-Exchange's <ShortName>_<MeetingId>.csv)",
+    )
     .option('--json', 'print the summary as JSON')
     .option('--verbose', 'list every skipped file')
     .action(async (paths: string[], o: IngestOpts) => {
@@ -105,6 +110,7 @@ export function registerIngest(program: Command): void {
           ingest(paths, {
             store,
             ...(o.as ? { format: o.as } : {}),
+            ...(o.mailbox ? { hints: { mailbox: o.mailbox } } : {}),
             ...(bar ? { onProgress: (p) => bar.update(p) } : {}),
             onWait: (m) => process.stderr.write(`mxray: ${m}…\n`),
           }),

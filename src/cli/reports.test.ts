@@ -101,6 +101,8 @@ test("the registry: every report once, under its capability's command group", ()
       'eas.runaway',
       'eas.hourly',
       'eas.coverage',
+      'calendar.meetings',
+      'calendar.timeline',
     ],
   );
   assert.equal(reports.size, all.length);

@@ -56,6 +56,20 @@ export interface CsvDataSpec {
   readonly delimiter?: ',' | ';' | '\t';
   /** a file name that suggests this format (a hint for sniffing, never the only evidence) */
   readonly fileName?: RegExp;
+  /** table columns no header field fills: complete() computes them from the row's other values */
+  readonly derived?: readonly string[];
+  /** the last step of each row, for values that depend on several fields or on the file (its
+   *  path as named, e.g. a mailbox in a file name): it may change the row's values by column name,
+   *  and refuse the row with a message (rejected as 'malformed') */
+  readonly complete?: (row: Record<string, CsvValue>, file: RowFile) => string | undefined;
+}
+
+/** what complete() knows of the file a row comes from */
+export interface RowFile {
+  readonly path: string;
+  note(message: string): void;
+  /** what the user said about the files at ingest (RowContext.hints) */
+  readonly hints?: Readonly<Record<string, string>>;
 }
 
 /** an open row (a quoted line break) longer than this is rejected */
@@ -119,6 +133,10 @@ function compile(spec: CsvDataSpec): Plan {
         `csv format ${spec.name}: ${table.name}.${c.name} is a time, which is never NULL: declare it required (an optional time belongs in a text column)`,
       );
   });
+  for (const name of spec.derived ?? []) {
+    const i = index(name);
+    if (declared[i]) throw new Error(`csv format ${spec.name}: ${name} is both read from the header and derived`);
+  }
   const extraIndex = spec.extra === undefined ? -1 : index(spec.extra);
   if (extraIndex >= 0 && (declared[extraIndex] || columns[extraIndex]!.type !== 'text'))
     throw new Error(`csv format ${spec.name}: extra column ${spec.extra} must be a text column of its own`);
@@ -329,6 +347,18 @@ class CsvDataParser implements Parser {
         any = true;
       }
       values[this.plan.extraIndex] = any ? JSON.stringify(extra) : null;
+    }
+    const complete = this.plan.spec.complete;
+    if (complete) {
+      const cols = this.plan.columns;
+      const row: Record<string, CsvValue> = {};
+      for (let i = 2; i < values.length; i++) row[cols[i]!.name] = values[i]!;
+      const refused = complete(row, { path: this.ctx.file, note: (m) => this.ctx.note(m), ...(this.ctx.hints ? { hints: this.ctx.hints } : {}) });
+      if (refused !== undefined) {
+        this.ctx.reject(line, 'malformed', refused);
+        return;
+      }
+      for (let i = 2; i < values.length; i++) values[i] = row[cols[i]!.name] ?? null;
     }
     const out = this.out;
     out.begin(line);

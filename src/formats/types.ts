@@ -41,6 +41,8 @@ export interface RowContext {
   /** an observation about the file shown once in the ingest summary, e.g. "no header: inferred
    *  the Exchange 2010 layout from 26 fields" */
   note(message: string): void;
+  /** what the user said about the files at ingest (`mailbox`: whose calendar export they are) */
+  readonly hints?: Readonly<Record<string, string>>;
 }
 
 export type ParseContext = RowContext;
@@ -120,6 +122,9 @@ export interface BinaryFormat extends FormatBase {
   /** from the first bytes of the file (up to 4 KiB; magic numbers such as CFB's D0 CF 11 E0 A1 B1
    *  1A E1 or EVTX's `ElfFile\0`) and its base name: how sure it is and why */
   sniffBytes(head: Buffer, name: string): Sniffed | undefined;
+  /** each file is one record that never grows (an Outlook .msg): files are told apart by the hash
+   *  of their whole content, not of their first 4 KiB, which files of one kind may share */
+  readonly wholeFileIdentity?: boolean;
   /** read the file (from `file.from` when resuming), writing rows through ctx; never holds more
    *  than a bounded part of the file in memory */
   records(ctx: RecordContext, file: RecordFile): Promise<RecordsRead>;

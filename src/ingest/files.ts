@@ -145,8 +145,25 @@ export async function expandPaths(paths: readonly string[]): Promise<Expanded> {
       errors.push({ path: p.shown, message: `${kindOf(st)}, not a file or folder: not read` });
     }
   };
-  for (const p of paths) await visit({ shown: p, fs: p }, 0);
+  for (const p of paths) {
+    const before = files.length + errors.length;
+    await visit({ shown: p, fs: p }, 0);
+    // a folder named on the command line that holds no file at all (an export that wrote nothing,
+    // a wrong folder) is said, not passed over in silence
+    if (files.length + errors.length === before && folders.has(await folderKey(p)))
+      errors.push({ path: p, message: 'an empty folder: no files to read in it' });
+  }
   return { files, errors, notes, foldersRead: folders.size };
+}
+
+/** the id visit() gave folder p, if it is one */
+async function folderKey(p: string): Promise<string> {
+  try {
+    const st = await stat(p, { bigint: true });
+    return st.isDirectory() ? await folderId(p, st.dev, st.ino) : '';
+  } catch {
+    return '';
+  }
 }
 
 export function describeFsError(e: unknown): string {

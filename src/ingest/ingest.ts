@@ -22,6 +22,8 @@ export type { FileOutcome, IngestProgress, IngestSummary } from './types.js';
 import type { IngestProgress } from './types.js';
 
 export const FINGERPRINT_BYTES = 4096;
+/** files of a format identified by their whole content are hashed whole up to this size */
+const WHOLE_IDENTITY_BYTES = 64 << 20;
 const BATCH_BYTES = 16 << 20;
 /** files handed to a store's whole-file load at a time (the next round is checked meanwhile) */
 const BULK_ROUND_BYTES = 512 << 20;
@@ -49,6 +51,9 @@ export interface IngestOptions {
   wholeFiles?: boolean;
   /** bytes of files per whole-file round (default 512 MiB; MXRAY_BULK_ROUND_BYTES) */
   bulkRoundBytes?: number;
+  /** what the user says about the files, for formats that cannot tell from the files alone
+   *  (`mailbox`: whose calendar export they are, `mxray ingest --mailbox`); RowContext.hints */
+  hints?: Readonly<Record<string, string>>;
 }
 
 /** a format some of whose tables have a record key (schema/tables.ts): its rows are checked against
@@ -181,7 +186,7 @@ async function run(
     const batcher = writesKeyedRows(p.format) ? batchers[0]! : batchers[dealt++ % batchers.length]!;
     const mark = batcher.mark();
     try {
-      return await readFile(p, batcher, summary, (done, lines, rejects) =>
+      return await readFile(opts.hints ? { ...p, hints: opts.hints } : p, batcher, summary, (done, lines, rejects) =>
         opts.onProgress?.({ file: p.f.path, fileIndex: p.index, fileCount: files.length, bytesDone: bytesBefore + done, bytesTotal, lines, rejects }),
       );
     } catch (e) {
@@ -319,11 +324,19 @@ async function prepare(
       format = s.format;
       sample = s.lines;
     }
+    // a format whose files never grow and may share their first 4 KiB (.msg files: the compound
+    // file's header and tables) is identified by its whole content (formats/types.ts)
+    let id = { fpLen, fpHash };
+    if (format.binary && format.wholeFileIdentity && f.size > fpLen && f.size <= WHOLE_IDENTITY_BYTES) {
+      id = { fpLen: f.size, fpHash: await fingerprint(f.path, f.size) };
+      const [same] = await store.filesByFingerprint(id.fpLen, id.fpHash);
+      if (same?.complete)
+        return { ...outcome, action: 'skipped', why: `already ingested, unchanged${same.path === f.path ? '' : ` (same content as ${same.path})`}` };
+    }
     file = await store.addFile({
       path: f.path,
       size: f.size,
-      fpLen,
-      fpHash,
+      ...id,
       format: format.name,
       offset: 0,
       nextLine: 1,

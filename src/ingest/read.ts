@@ -100,7 +100,7 @@ async function parseLines(p: Prepared, format: TextFormat, batcher: Batcher, sum
 
   const { reject, note } = callbacks(p, batcher, summary);
   const rows = new FileRows(format, batcher, file.id);
-  const parser = format.parser({ file: f.path, out: rows.out, reject, note }, from ? file.state : undefined);
+  const parser = format.parser({ file: f.path, out: rows.out, reject, note, ...(p.hints ? { hints: p.hints } : {}) }, from ? file.state : undefined);
 
   const linesAtStart = file.lines;
   const rejectsAtStart = known?.rejects ?? 0;
@@ -212,6 +212,7 @@ async function readRecords(p: Prepared, format: BinaryFormat, batcher: Batcher, 
       out: rows.out,
       reject,
       note,
+      ...(p.hints ? { hints: p.hints } : {}),
       async checkpoint(at) {
         outcome.lines = at.record - first;
         const now = performance.now();

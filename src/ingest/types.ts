@@ -60,6 +60,8 @@ export interface Prepared {
   known?: IngestedFile;
   /** the first lines (when a text format was sniffed now) */
   sample?: readonly string[];
+  /** what the user said about the files at ingest (IngestOptions.hints) */
+  hints?: Readonly<Record<string, string>>;
 }
 
 /** a file-system error (ENOENT, EACCES …): that file's problem, not the ingest's */

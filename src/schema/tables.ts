@@ -168,8 +168,63 @@ export const iisRequests: RecordTable = {
   ],
 };
 
+/** Calendar diagnostic logs (formats/calendar-csv, formats/calendar-msg): one row per logged
+ *  version of a calendar item or meeting message, from Get-CalendarDiagnosticObjects or
+ *  Get-CalendarDiagnosticAnalysis CSV exports or Get-CalendarDiagnosticLog .msg files (specs
+ *  calendar.md). Times are text 'YYYY-MM-DD HH:MM:SS.fff' (UTC as exported; text sorts as time and
+ *  may be NULL, and `modified` is part of the record key, which a timestamp column cannot be).
+ *  Codes (appointment_state, response_type, meeting_request_type) are stored as numbers; the
+ *  capability shows their names (capabilities/calendar/codes.ts). */
+export const calendarVersions: RecordTable = {
+  name: 'calendar_versions',
+  doc: 'One row per logged version of a calendar item or meeting message (calendar diagnostic logs).',
+  columns: [
+    ...origin,
+    {
+      name: 'mailbox',
+      type: 'text',
+      lower: true,
+      doc: "the mailbox the version was logged in, as its short name (the SMTP address before @, at most 20 characters, as CSS-Exchange names its files); '' when unknown",
+    },
+    { name: 'mailbox_address', type: 'text', lower: true, doc: "the mailbox's full address where the row itself shows it (the organizer's own copy)" },
+    { name: 'mailbox_from', type: 'text', doc: "how the mailbox was found: 'data', 'file-name', 'option' (--mailbox at ingest), or '' (unknown)" },
+    { name: 'meeting_id', type: 'text', doc: "CleanGlobalObjectId, upper-case hex (040000008200E000…); '' when not exported" },
+    { name: 'modified', type: 'text', doc: 'OriginalLastModifiedTime (the sort key), YYYY-MM-DD HH:MM:SS.fff' },
+    { name: 'item_version', type: 'int', doc: 'ItemVersion; 0 when not exported' },
+    { name: 'item_class', type: 'text', doc: "ItemClass: IPM.Appointment, IPM.Schedule.Meeting.Request …; '' when not exported" },
+    { name: 'log_time', type: 'text', doc: 'LogTimestamp (Analysis: Local Log Time), YYYY-MM-DD HH:MM:SS.fff' },
+    { name: 'created', type: 'text', doc: "CreationTime of the item (the seed's landmark to match one item across mailboxes)" },
+    { name: 'trigger_action', type: 'text', doc: 'CalendarLogTriggerAction: Create, Update, MoveToDeletedItems, SoftDelete, HardDelete …' },
+    { name: 'client_info', type: 'text', doc: 'ClientInfoString (or LogClientInfoString; .msg: the client-server-service value)' },
+    { name: 'client_intent', type: 'text', doc: 'ClientIntent' },
+    { name: 'responsible_user', type: 'text', doc: 'ResponsibleUserName (.msg: the requesting user), a legacy DN as a rule' },
+    { name: 'from_address', type: 'text', lower: true, doc: 'From / SenderEmailAddress' },
+    { name: 'sent_representing', type: 'text', lower: true, doc: 'SentRepresentingEmailAddress (whom the sender acted for)' },
+    { name: 'sent_representing_name', type: 'text', doc: 'SentRepresentingDisplayName' },
+    { name: 'subject', type: 'text', doc: 'NormalizedSubject (or Subject)' },
+    { name: 'start_time', type: 'text', doc: 'StartTime, YYYY-MM-DD HH:MM:SS.fff' },
+    { name: 'end_time', type: 'text', doc: 'EndTime, YYYY-MM-DD HH:MM:SS.fff' },
+    { name: 'location', type: 'text', doc: 'Location' },
+    { name: 'attendees', type: 'text', doc: 'DisplayAttendeesAll' },
+    { name: 'appointment_state', type: 'int', doc: 'AppointmentState bits: 1 meeting, 2 received, 4 cancelled, 8 forwarded' },
+    { name: 'response_type', type: 'int', doc: 'ResponseType: 0 none, 1 organizer, 2 tentative, 3 accepted, 4 declined, 5 not responded' },
+    { name: 'meeting_request_type', type: 'int', doc: 'MeetingRequestType: 1 request, 65536 full update … 1048576 delegate-forwarded copy' },
+    { name: 'item_type', type: 'text', doc: 'CalendarItemType: Single, RecurringMaster, Occurrence, Exception' },
+    { name: 'recurring', type: 'tinyint', doc: 'AppointmentRecurring: 1 true, 0 false' },
+    { name: 'cancelled', type: 'tinyint', doc: 'IsCancelled: 1 true, 0 false' },
+    { name: 'exception', type: 'tinyint', doc: 'IsException: 1 true, 0 false' },
+    { name: 'sequence', type: 'int', doc: 'AppointmentSequenceNumber' },
+    { name: 'folder', type: 'text', doc: 'ParentDisplayName (Calendar, Inbox, Sent Items, Deleted Items …)' },
+    { name: 'extra', type: 'text', doc: 'every other exported column (or .msg metadata) as a JSON object {"Name": "value"}' },
+  ],
+  // one logged version is one row whatever carried it (a CSV export, a .msg file, the same export
+  // ingested twice): the mailbox it was logged in, the meeting, the time and version of the change,
+  // and the item class (a calendar item and a meeting message may change in the same millisecond)
+  recordKey: ['mailbox', 'meeting_id', 'modified', 'item_version', 'item_class'],
+};
+
 /** Every record table; a format names the ones it writes. Later capabilities add theirs here. */
-export const recordTables = { tracking: trackingEvents, iis: iisRequests } as const satisfies Record<string, RecordTable>;
+export const recordTables = { tracking: trackingEvents, iis: iisRequests, calendar: calendarVersions } as const satisfies Record<string, RecordTable>;
 export type RecordKind = keyof typeof recordTables;
 
 /** a table's record key (none: empty), checked against its columns: a key is made of text and

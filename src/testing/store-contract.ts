@@ -1,6 +1,7 @@
 // The Store contract: one suite every backend must pass (DuckDB, a ClickHouse server, a ClickHouse
 // cluster). Each backend's test file calls storeContract() with a way to open a fresh, empty store.
-// Results are compared with the generators' truth, so every backend is held to the same numbers.
+// Results are compared with the generators' truth, so every backend is held to the same numbers
+// (and the calendar timelines to the same sentences: DuckDB and ClickHouse give the same JSON).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync } from 'node:fs';
@@ -13,6 +14,8 @@ import type { Store } from '../store/types.js';
 import { recordTables } from '../schema/tables.js';
 import { TsvWriter } from '../schema/tsv.js';
 import * as tracking from '../capabilities/tracking/queries.js';
+import { generateCalendar, generatedLogs, type CalendarTruth } from '../generate/calendar/index.js';
+import { meetingsReport, timelineReport } from '../capabilities/calendar/timeline.js';
 
 interface Truth {
   days: number;
@@ -28,6 +31,7 @@ export interface ContractOptions {
 
 const dataRoot = mkdtempSync(join(tmpdir(), 'mxray-contract-'));
 const logs: Partial<Record<TrackingVersion, { dir: string; truth: Truth }>> = {};
+let calendarTruth: CalendarTruth | undefined;
 
 async function dataset(version: TrackingVersion) {
   if (!logs[version]) {
@@ -174,5 +178,38 @@ export function storeContract(name: string, o: ContractOptions): void {
       ],
     );
     assert.equal(await tracking.eventCount(s, {}), 3);
+  });
+
+  test(`${name}: calendar meetings and every timeline equal the calendar generator's truth`, async () => {
+    const dir = join(dataRoot, 'calendar');
+    const truth = calendarTruth ?? (calendarTruth = await generateCalendar({ out: dir, seed: 5 }));
+    const s = await open();
+    const r = await ingest([generatedLogs(dir)], { store: s });
+    assert.equal(r.rejects, 0);
+    assert.deepEqual(await meetingsReport(s, {}), truth.meetings);
+    for (const sc of truth.scenarios) {
+      const t = await timelineReport(s, sc.meeting, {});
+      const want = truth.timelines[sc.meeting]!;
+      assert.deepEqual(
+        {
+          meeting: t.meeting,
+          mailboxes: t.mailboxes.map((m) => m.mailbox).sort(),
+          events: t.events.map(({ time, mailbox, actor, role, action, itemClass, client, changes, sentence }) => ({
+            time,
+            mailbox,
+            actor,
+            role,
+            action,
+            itemClass,
+            client,
+            changes,
+            sentence,
+          })),
+          warnings: t.warnings,
+        },
+        { ...want, mailboxes: [...want.mailboxes].sort() },
+        `scenario ${sc.n}: ${sc.title}`,
+      );
+    }
   });
 }
