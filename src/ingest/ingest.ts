@@ -296,7 +296,16 @@ async function prepare(
   const outcome: FileOutcome = { path: f.path, action: 'ingested', lines: 0, events: 0, rejects: 0, notes: [] };
   if (f.size === 0) return { ...outcome, action: 'skipped', why: 'empty file' };
 
-  const { known, fpLen, fpHash } = await identify(store, f, run);
+  const found = await identify(store, f, run);
+  const { fpLen, fpHash } = found;
+  let known = found.known;
+  // a file of a format whose files never grow (a .msg) is another file when its size differs, even
+  // where its first bytes equal a stored one's: a cut copy read before the complete one, two items
+  // that share their compound-file header. Resuming it "from record 2" would lose its one record.
+  if (known && f.size !== known.size) {
+    const was = formats.find((x) => x.name === known!.format);
+    if (was?.binary && was.wholeFileIdentity) known = undefined;
+  }
   if (known && waitFor?.has(known.id)) return 'later';
   let file: IngestedFile;
   let format: Format | undefined;
