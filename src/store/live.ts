@@ -1,0 +1,96 @@
+// Records that come from a running part of mxray rather than from a file — a presence poller's
+// samples, a monitor's probe results — are stored exactly like a file's: as the numbered lines of one
+// pseudo-file per source (`live:presence-poll`, `live:monitor`), appended batch by batch through
+// Store.appendBatch. So they get everything the ingest guarantees on both backends (atomic batches,
+// ClickHouse's batch-id commits, a record key where the table has one) and an origin (file_id, line)
+// like every row, which rules use to find what is new since their last run.
+import { createHash } from 'node:crypto';
+import { recordTables, type RecordKind } from '../schema/tables.js';
+import { TsvWriter } from '../schema/tsv.js';
+import type { IngestedFile, Store } from './types.js';
+
+/** a value of one column, in the table's column order after file_id and line: text, a number, a
+ *  timestamp as `YYYY-MM-DD HH:MM:SS[.fff]` UTC text (or a Date), or null */
+export type LiveValue = string | number | Date | null;
+
+/** fingerprint of a live source: length 0 with the hash of its path (a real file's hash over 0 bytes
+ *  is the hash of nothing), so no file is mistaken for a live source or the other way round */
+const LIVE_FP_LEN = 0;
+
+const utc = (d: Date) => d.toISOString().replace('T', ' ').replace('Z', '');
+
+export class LiveLog {
+  private constructor(
+    private readonly store: Store,
+    private file: IngestedFile,
+  ) {}
+
+  /** the pseudo-file of `source` (created on first use) */
+  static async open(store: Store, source: string): Promise<LiveLog> {
+    if (!/^[a-z][a-z0-9-]*$/.test(source)) throw new Error(`a live source is named in lower case letters, digits and hyphens, not ${JSON.stringify(source)}`);
+    const path = `live:${source}`;
+    const fpHash = createHash('sha256').update(path).digest('hex');
+    const [known] = (await store.filesByFingerprint(LIVE_FP_LEN, fpHash)).filter((f) => f.path === path);
+    const file =
+      known ??
+      (await store.addFile({
+        path,
+        size: 0,
+        fpLen: LIVE_FP_LEN,
+        fpHash,
+        format: `live-${source}`,
+        offset: 0,
+        nextLine: 1,
+        seekable: false,
+        state: undefined,
+        provisionalFrom: null,
+        complete: true,
+        lines: 0,
+        rejects: 0,
+      }));
+    return new LiveLog(store, file);
+  }
+
+  /** the store's id of the pseudo-file (the rows' file_id) */
+  get fileId(): number {
+    return this.file.id;
+  }
+
+  /** records appended so far (the next one gets line count + 1) */
+  get count(): number {
+    return this.file.nextLine - 1;
+  }
+
+  /** append rows to one or more tables in one atomic batch; rows are numbered on from the last one */
+  async append(rows: Partial<Record<RecordKind, readonly (readonly LiveValue[])[]>>): Promise<void> {
+    let line = this.file.nextLine;
+    const out: Partial<Record<RecordKind, Buffer>> = {};
+    const counts: Partial<Record<RecordKind, number>> = {};
+    for (const [kind, list] of Object.entries(rows) as [RecordKind, readonly (readonly LiveValue[])[]][]) {
+      if (!list?.length) continue;
+      const table = recordTables[kind];
+      const w = new TsvWriter(table, this.file.id, this.store.capabilities.tsvBackslashEscapes, 64 << 10);
+      for (const values of list) {
+        if (values.length !== table.columns.length - 2)
+          throw new Error(`a row for ${table.name} has ${values.length} values, the table has ${table.columns.length - 2} columns after file_id and line`);
+        w.begin(line++);
+        for (const [i, v] of values.entries()) {
+          if (v === null) w.nul();
+          else if (v instanceof Date) w.text(utc(v));
+          else if (typeof v === 'number') {
+            if (table.columns[i + 2]!.type === 'text') w.text(String(v));
+            else w.int(v);
+          } else w.text(v);
+        }
+        w.end();
+      }
+      out[kind] = w.take();
+      counts[kind] = list.length;
+    }
+    const lines = line - 1;
+    if (lines === this.file.nextLine - 1) return;
+    const file: IngestedFile = { ...this.file, nextLine: line, lines, complete: true };
+    await this.store.appendBatch({ files: [file], rows: out, rowCounts: counts, rejects: [], replace: [] });
+    this.file = file;
+  }
+}
