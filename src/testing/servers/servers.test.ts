@@ -5,8 +5,11 @@ import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import { Client as LdapClient } from 'ldapts';
 import { caTrustedByDefault, testCaTrust } from '../test-ca.js';
+import { Conversation } from './conversation.js';
 import { describeWithServers } from './describe.js';
+import { DOVECOT_INBOX_MESSAGE, type DovecotServer, dovecotSkipReason, sharedDovecot } from './dovecot.js';
 import { DIRECTORY_USER_COUNT, directoryTruth, OPT_OUT_GROUP } from './directory.js';
+import { type PostfixInfo, type PostfixPair, postfixSkipReason, sharedPostfix, startPostfix } from './postfix.js';
 import { prosodySkipReason, type ProsodyServer, sharedProsody, xmppPassword } from './prosody.js';
 import { type SlapdServer, sharedSlapd, slapdSkipReason } from './slapd.js';
 
@@ -136,5 +139,106 @@ describeWithServers('prosody', [prosodySkipReason(), !defaultTrust && '@xmpp/cli
     } finally {
       await Promise.allSettled([alice.stop(), observer.stop()]);
     }
+  });
+});
+
+describeWithServers('postfix', [postfixSkipReason()], () => {
+  let mail: PostfixPair;
+  before(async () => {
+    mail = await sharedPostfix();
+  });
+  after(() => mail?.stop());
+
+  const smtp = async (pf: PostfixInfo): Promise<void> => {
+    const c = await Conversation.open(pf.smtpPort);
+    try {
+      assert.match(await c.read(/^220 .*\r\n/m), new RegExp(`^220 ${pf.hostname.replace(/\./g, '\\.')} ESMTP`));
+      assert.match(await c.cmd('EHLO test.example.org', /^250 .*\r\n/m), /STARTTLS/);
+      await c.cmd('STARTTLS', /^220 .*\r\n/m);
+      assert.match(await c.upgrade(), /^TLSv1\.[23]$/);
+      assert.ok(c.authorized);
+      assert.match(await c.cmd('EHLO test.example.org', /^250 .*\r\n/m), /^250/m);
+      await c.cmd('QUIT', /^221 .*\r\n/m);
+    } finally {
+      c.end();
+    }
+  };
+  it('both instances: banner, EHLO, STARTTLS verified against the test CA', async () => {
+    assert.notEqual(mail.primary.smtpPort, mail.second.smtpPort);
+    await smtp(mail.primary);
+    await smtp(mail.second);
+  });
+  it('implicit TLS (465-style) and submission (STARTTLS required)', async () => {
+    const s = await Conversation.open(mail.primary.smtpsPort, true);
+    assert.ok(s.authorized);
+    assert.match(await s.read(/^220 .*\r\n/m), /^220 mail\.example\.org/);
+    s.end();
+    const c = await Conversation.open(mail.second.submissionPort);
+    try {
+      await c.read(/^220 .*\r\n/m);
+      await c.cmd('EHLO t', /^250 .*\r\n/m);
+      assert.match(await c.cmd('MAIL FROM:<a@example.org>', /^\d{3} .*\r\n/m), /^530 /, 'submission refuses mail before STARTTLS');
+    } finally {
+      c.end();
+    }
+  });
+  it('a private instance goes down and comes back on the same port', async () => {
+    const pf = await startPostfix();
+    try {
+      await pf.down();
+      await assert.rejects(Conversation.open(pf.smtpPort));
+      await pf.up();
+      await smtp(pf);
+    } finally {
+      await pf.stop();
+    }
+  });
+});
+
+describeWithServers('dovecot', [dovecotSkipReason()], () => {
+  let imap: DovecotServer;
+  before(async () => {
+    imap = await sharedDovecot();
+  });
+  after(() => imap?.stop());
+
+  it('IMAP: STARTTLS, LOGIN, and alice\u2019s INBOX holds the one message', async () => {
+    const c = await Conversation.open(imap.imapPort);
+    try {
+      assert.match(await c.read(/\r\n/), /^\* OK .*STARTTLS/);
+      await c.cmd('a STARTTLS', /^a OK.*\r\n/m);
+      await c.upgrade();
+      assert.ok(c.authorized);
+      assert.match(await c.cmd('b LOGIN alice alicepw', /^b (OK|NO|BAD).*\r\n/m), /^b OK/m);
+      assert.match(await c.cmd('c SELECT INBOX', /^c (OK|NO|BAD).*\r\n/m), /^\* 1 EXISTS/m);
+      const body = await c.cmd('d FETCH 1 BODY.PEEK[]', /^d (OK|NO|BAD).*\r\n/m);
+      assert.ok(body.includes(DOVECOT_INBOX_MESSAGE), body);
+      assert.match(await c.cmd('e LOGIN bob wrong', /^e (OK|NO|BAD).*\r\n/m), /^e (NO|BAD)/m);
+    } finally {
+      c.end();
+    }
+  });
+  it('IMAPS, POP3 STLS + login, POP3S', async () => {
+    const s = await Conversation.open(imap.imapsPort, true);
+    assert.ok(s.authorized);
+    assert.match(await s.read(/\r\n/), /^\* OK/);
+    s.end();
+    const c = await Conversation.open(imap.pop3Port);
+    try {
+      await c.read(/^\+OK.*\r\n/m);
+      assert.match(await c.cmd('CAPA', /\r\n\.\r\n/), /^STLS/m);
+      await c.cmd('STLS', /^\+OK.*\r\n/m);
+      await c.upgrade();
+      assert.ok(c.authorized);
+      await c.cmd('USER bob', /^\+OK.*\r\n/m);
+      assert.match(await c.cmd('PASS bobpw', /^[+-].*\r\n/m), /^\+OK/);
+      assert.match(await c.cmd('STAT', /^[+-].*\r\n/m), /^\+OK 0 0/);
+    } finally {
+      c.end();
+    }
+    const p = await Conversation.open(imap.pop3sPort, true);
+    assert.ok(p.authorized);
+    assert.match(await p.read(/\r\n/), /^\+OK/);
+    p.end();
   });
 });
