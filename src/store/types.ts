@@ -139,6 +139,10 @@ export interface Store {
   /** the ingest failed after ingestStarting(): release what it held (optional; never throws) */
   ingestAborted?(): Promise<void>;
 
+  /** optional: delete the rows of a record table that meet `where` (a retention limit: `presence
+   *  prune`), rows of every file; returns when they are gone */
+  deleteRows?(kind: RecordKind, where: Sql): Promise<void>;
+
   // reading
   /** the rows of a statement written with sql`` (capabilities/NAME/queries.ts): values as JSON gives
    *  them (text stays text, numbers are numbers, NULL is null). `what` names it in errors. */
