@@ -69,7 +69,14 @@ export async function presenceReport(store: Store, q: PresenceQuery): Promise<Pr
     }
   };
 
-  for (const p of await pieceTotals(store, lo, hi, offsetSteps(q.tz, lo, hi), user)) add(p.user, dayName(p.day), p.state, p.seconds, p.first, p.last);
+  for (const p of await pieceTotals(store, lo, hi, offsetSteps(q.tz, lo, hi), user)) {
+    const a = slot(p.user, dayName(p.day));
+    for (const [i, s] of presenceStates.entries()) if (p.seconds[i]) a.seconds.set(s, (a.seconds.get(s) ?? 0) + p.seconds[i]!);
+    if (p.first !== undefined) {
+      a.first = a.first === undefined ? p.first : Math.min(a.first, p.first);
+      a.last = a.last === undefined ? p.last : Math.max(a.last!, p.last!);
+    }
+  }
   // each user's latest sample lasts one interval (its piece is stored once its successor is known)
   for (const t of await latestSamples(store, lo - 2 * 86_400, user))
     for (const p of cut(t.user, t.ts, t.ts + (t.intervalS ?? DEFAULT_INTERVAL), t.state))
