@@ -18,9 +18,11 @@ function parseDay(flag: string, v: string): string {
   return v.trim();
 }
 
-const tzParam = param.custom('tz', '--tz <zone>', 'count days in this time zone (IANA name, e.g. Europe/Berlin); default UTC', 'text', (v) =>
-  v ? checkZone(v) : 'UTC',
-);
+const tzParam = param.custom('tz', '--tz <zone>', 'count days in this time zone (IANA name, e.g. Europe/Berlin); default UTC', 'text', (v) => {
+  if (v === undefined) return 'UTC';
+  if (v.trim() === '') throw new Error('--tz: expected a time zone, got an empty value');
+  return checkZone(v.trim());
+});
 const userParam = param.text('user', '--user <address>', 'only this user (IM address)', { expects: 'an IM address' });
 const dayRange = [
   param.custom('from', '--from <day>', 'first day (YYYY-MM-DD, in --tz); default: the first day with data', 'text', (v) =>
@@ -78,12 +80,13 @@ export const presenceTimelineReport = defineReport({
   command: ['presence', 'timeline'],
   description: "one user's day as state intervals (unknown where the poller was not running or no sample covers it)",
   params: [
-    param.text('user', '--user <address>', 'the user (IM address)', { expects: 'an IM address', required: true }),
-    param.custom('day', '--day <day>', 'the day (YYYY-MM-DD, in --tz)', 'text', (v) => parseDay('--day', v ?? ''), { required: true }),
+    param.text('user', '--user <address>', 'the user (IM address)', { expects: 'an IM address' }),
+    param.custom('day', '--day <day>', 'the day (YYYY-MM-DD, in --tz)', 'text', (v) => (v === undefined ? undefined : parseDay('--day', v))),
     tzParam,
     ...outputParams,
   ],
-  run: (store, p) => presenceTimeline(store, p.user!, p.day, p.tz),
+  checks: [(v) => (v.user === undefined || v.day === undefined ? 'name the user and the day: --user <address> --day <YYYY-MM-DD>' : undefined)],
+  run: (store, p) => presenceTimeline(store, p.user!, p.day!, p.tz),
   render: (t, format) => (format === 'json' ? JSON.stringify(t, null, 2) + '\n' : renderRows(t.intervals, timelineColumns, format)),
 });
 
