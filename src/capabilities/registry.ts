@@ -3,6 +3,7 @@
 // capability is a folder and one line here.
 import { activesyncReports } from './activesync/report-specs.js';
 import { calendarReports } from './calendar/report-specs.js';
+import { presenceReports } from './presence/report-specs.js';
 import type { AnyReport } from './report.js';
 import { trackingReports } from './tracking/report-specs.js';
 
@@ -35,6 +36,12 @@ export const capabilities: readonly Capability[] = [
     title: 'Calendar forensics',
     description: 'calendar diagnostic logs: who changed or deleted a meeting, when, from which client, acting for whom',
     reports: calendarReports,
+  },
+  {
+    name: 'presence',
+    title: 'Presence',
+    description: 'IM presence: time online, busy, away … per user and day, a day as state intervals, PC in use (seed 000 logs, the poller)',
+    reports: presenceReports,
   },
 ];
 

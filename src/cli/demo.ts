@@ -64,3 +64,31 @@ await step('calendar timeline', ['calendar', 'timeline', '--subject', 'Budget re
 process.stdout.write(
   `\nThe calendar exports are in ${calendar} (${generatedTruth(calendarSet)}: every timeline's sentences and warnings as they must come out).\n`,
 );
+
+// Presence: the IM state logging script's daily logs (seed 000) of 8 users over a Berlin week-end
+// with the spring clock change, the logger down now and then: time in each state per user and day
+// (the 29th has 23 hours), one user's day as intervals, and how long each PC was in use.
+const presenceSet = join(out, 'presence');
+const presence = generatedLogs(presenceSet);
+if (!existsSync(generatedTruth(presenceSet)) || !existsSync(presence)) {
+  rmSync(presenceSet, { recursive: true, force: true });
+  await step('generate presence', [
+    'generate',
+    'presence',
+    '--users',
+    '8',
+    '--days',
+    '3',
+    '--start',
+    '2026-03-28',
+    '--tz',
+    'Europe/Berlin',
+    '--out',
+    presenceSet,
+  ]);
+}
+await step('ingest presence', ['ingest', presence, '--tz', 'Europe/Berlin', '--db', db]);
+await step('presence report', ['presence', 'report', '--from', '2026-03-29', '--to', '2026-03-29', '--tz', 'Europe/Berlin', '--db', db]);
+await step('presence timeline', ['presence', 'timeline', '--user', 'user0001@example.org', '--day', '2026-03-29', '--tz', 'Europe/Berlin', '--db', db]);
+await step('presence pc-in-use', ['presence', 'pc-in-use', '--from', '2026-03-29', '--to', '2026-03-29', '--tz', 'Europe/Berlin', '--db', db]);
+process.stdout.write(`\nThe presence logs are in ${presence} (${generatedTruth(presenceSet)}: each user's seconds per state and day, minute-exact).\n`);

@@ -4,6 +4,8 @@ import { generateTracking, type TrackingVersion } from '../generate/tracking/ind
 import { generateIis, type IisVersion } from '../generate/iis/index.js';
 import { generatedLogs, generatedTruth } from '../generate/layout.js';
 import { generateCalendar } from '../generate/calendar/index.js';
+import { generatePresence } from '../generate/presence/index.js';
+import { checkZone } from '../capabilities/presence/zone.js';
 import { existsSync, readdirSync } from 'node:fs';
 import { positiveInt, UsageError, write } from './common.js';
 
@@ -65,6 +67,34 @@ export function registerGenerate(program: Command): void {
       const truth = await generateCalendar({ out: o.out, seed: o.seed, start: o.start, as: o.as });
       write(
         `wrote ${truth.files} calendar log export(s), ${truth.versions} versions of ${truth.meetings.length} meetings, to ${generatedLogs(o.out)} (truth in ${generatedTruth(o.out)})\n`,
+      );
+    });
+
+  g.command('presence')
+    .description("the IM state logging script's daily logs (seed 000: YYYYMMDD.log, local time) of N users, with the logger down now and then")
+    .option('--users <n>', 'users', positiveInt('--users'), 20)
+    .option('--days <n>', 'days of logs', positiveInt('--days'), 3)
+    .option('--interval <duration>', 'sampling interval: 15m, 10m, 900s', '15m')
+    .option('--tz <zone>', "the logging machine's time zone (its log writes local time)", 'UTC')
+    .option('--seed <n>', 'random seed', positiveInt('--seed'), 1)
+    .option('--start <date>', 'first day (local, YYYY-MM-DD)', '2026-03-27')
+    .requiredOption('--out <dir>', 'output folder')
+    .action(async (o: { users: number; days: number; interval: string; tz: string; seed: number; start: string; out: string }) => {
+      const m = /^(\d+)\s*(s|m|h)?$/.exec(o.interval.trim());
+      const intervalS = m ? Number(m[1]) * ({ s: 1, m: 60, h: 3600 } as const)[(m[2] ?? 's') as 's' | 'm' | 'h'] : Number.NaN;
+      if (!(intervalS >= 60 && intervalS % 60 === 0))
+        throw new UsageError(`--interval: expected a whole number of minutes such as 15m or 900s, got "${o.interval}"`);
+      if (!/^\d{4}-\d{2}-\d{2}$/.test(o.start)) throw new UsageError(`--start: expected YYYY-MM-DD, got "${o.start}"`);
+      let tz: string;
+      try {
+        tz = checkZone(o.tz);
+      } catch (e) {
+        throw new UsageError((e as Error).message);
+      }
+      emptyOut(o.out);
+      const truth = await generatePresence({ users: o.users, days: o.days, intervalS, tz, seed: o.seed, start: o.start, out: o.out });
+      write(
+        `wrote ${truth.days.length} daily presence log(s), ${truth.samples.toLocaleString('en-US')} samples of ${truth.users} users every ${intervalS / 60} min (local time ${tz}, logger down ${truth.outages.length} time(s)), to ${generatedLogs(o.out)} (truth in ${generatedTruth(o.out)})\n`,
       );
     });
 }

@@ -1,17 +1,21 @@
 // mxray ingest PATH…: files or folders (recursive), .gz too; the format is detected per file.
 import type { Command } from 'commander';
 import { ingest, type IngestSummary } from '../ingest/ingest.js';
-import { storeOptions, withStore, write, type StoreOpts } from './common.js';
+import { storeOptions, UsageError, withStore, write, type StoreOpts } from './common.js';
 import { progressBar } from './progress.js';
 import { humanBytes } from '../render/render.js';
 import { rejectReasons } from '../formats/types.js';
 import { formats } from '../formats/registry.js';
+import { LiveLog } from '../store/live.js';
+import { updatePresenceSpans } from '../capabilities/presence/ingest-step.js';
+import { checkZone } from '../capabilities/presence/zone.js';
 
 interface IngestOpts extends StoreOpts {
   json?: boolean;
   as?: string;
   verbose?: boolean;
   mailbox?: string;
+  tz?: string;
 }
 
 /** the JSON contract of `ingest --json` */
@@ -100,20 +104,43 @@ export function registerIngest(program: Command): void {
       '--mailbox <address>',
       "calendar exports: whose mailbox they are, where neither their rows nor their file names say (CSS-Exchange's <ShortName>_<MeetingId>.csv)",
     )
+    .option('--tz <zone>', "presence logs: the time zone their local times are in (IANA name, e.g. Europe/Berlin; default: this machine's zone)")
     .option('--json', 'print the summary as JSON')
     .option('--verbose', 'list every skipped file')
     .action(async (paths: string[], o: IngestOpts) => {
+      if (o.tz !== undefined) {
+        try {
+          o.tz = checkZone(o.tz);
+        } catch (e) {
+          throw new UsageError((e as Error).message);
+        }
+      }
       const bar = o.json ? undefined : progressBar();
       const summary = await withStore(
         o,
-        (store) =>
-          ingest(paths, {
+        async (store) => {
+          const s = await ingest(paths, {
             store,
             ...(o.as ? { format: o.as } : {}),
-            ...(o.mailbox ? { hints: { mailbox: o.mailbox } } : {}),
+            ...(o.mailbox || o.tz ? { hints: { ...(o.mailbox ? { mailbox: o.mailbox } : {}), ...(o.tz ? { tz: o.tz } : {}) } } : {}),
             ...(bar ? { onProgress: (p) => bar.update(p) } : {}),
             onWait: (m) => process.stderr.write(`mxray: ${m}…\n`),
-          }),
+          });
+          // presence logs: the durations of their samples (capabilities/presence/ingest-step.ts)
+          const presence = s.details.filter((d) => d.format === 'presence-log' && (d.action === 'ingested' || d.action === 'resumed') && d.events > 0);
+          if (presence.length) {
+            const step = await updatePresenceSpans(
+              store,
+              await LiveLog.open(store, 'presence-import'),
+              presence.map((d) => d.path),
+            );
+            s.notes.push({
+              path: presence.length === 1 ? presence[0]!.path : `${presence.length} presence logs`,
+              message: `durations of the presence samples computed over ${step.days} day(s)`,
+            });
+          }
+          return s;
+        },
         true,
       );
       bar?.done();

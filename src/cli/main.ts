@@ -10,8 +10,9 @@ import { registerConfig } from './config.js';
 import { ConfigError } from '../config/errors.js';
 import { UsageError } from './common.js';
 import { registerReports } from './reports.js';
+import { presenceHandWritten } from './presence-prune.js';
 
-const registerCapabilities = (p: Command) => registerReports(p, { activesync: easHandWritten });
+const registerCapabilities = (p: Command) => registerReports(p, { activesync: easHandWritten, presence: presenceHandWritten });
 const commandGroups = [registerIngest, registerCapabilities, registerGenerate, registerFormats, registerConfig];
 
 export function program(): Command {

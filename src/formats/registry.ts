@@ -8,6 +8,7 @@ import { msgtrk } from './msgtrk/msgtrk.js';
 import { msgtrkExport } from './msgtrk-export/msgtrk-export.js';
 import { msgtrk2003 } from './msgtrk2003/msgtrk2003.js';
 import { msgtrk55 } from './msgtrk55/msgtrk55.js';
+import { presenceLog } from './presence-log/presence-log.js';
 
 export const formats = {
   'calendar-csv': calendarCsv,
@@ -17,6 +18,7 @@ export const formats = {
   'msgtrk-export': msgtrkExport,
   msgtrk2003,
   msgtrk55,
+  'presence-log': presenceLog,
 } satisfies Record<string, Format>;
 
 export type FormatName = keyof typeof formats;

@@ -223,8 +223,88 @@ export const calendarVersions: RecordTable = {
   recordKey: ['mailbox', 'meeting_id', 'modified', 'item_version', 'item_class'],
 };
 
+/** Presence samples (capabilities/presence, formats/presence-log): one row per sample of one user's
+ *  presence, from the poller (recorder.ts) or from the seed's daily log files. A sample is its user
+ *  and second: the poller's own log imported after the poller stored the same samples adds nothing. */
+export const presenceSamples: RecordTable = {
+  name: 'presence_samples',
+  doc: "One row per presence sample of one user (the poller's cycles, changes pushed between them, imported daily logs).",
+  columns: [
+    ...origin,
+    { name: 'user', type: 'text', lower: true, doc: 'the IM address, lower case, without a scheme (alice@example.org)' },
+    { name: 'username', type: 'text', doc: 'the account name as the directory (or the log) gives it' },
+    { name: 'ts', type: 'timestamp', doc: 'UTC time of the sample' },
+    { name: 'ts_s', type: 'bigint', doc: 'the same time as seconds since 1970 (UTC): the record key and the duration arithmetic' },
+    { name: 'state', type: 'text', doc: 'the state (capabilities/presence/types.ts presenceStates): online, busy, away … unknown' },
+    { name: 'raw', type: 'text', doc: "the source's own value: the seed's number (2, 34, 256 …), XMPP show/type, Graph availability/activity" },
+    { name: 'source', type: 'text', doc: 'xmpp, graph, log (an imported daily log) …' },
+    { name: 'pushed', type: 'tinyint', doc: '1: a change the source pushed between samples; 0: a cycle sample' },
+    {
+      name: 'interval_s',
+      type: 'int',
+      doc: "the sampling interval in seconds: the poller's configured one; for imported logs the median gap of the user's samples in the file so far (NULL for a user's first sample in a file)",
+    },
+  ],
+  recordKey: ['user', 'ts_s'],
+};
+
+/** How long each sample's state lasted (capabilities/presence/spans.ts), cut at every quarter hour
+ *  (UTC), so a piece lies inside one local day of every time zone (their offsets are whole quarter
+ *  hours). Written when the sample's successor is known (the poller's next cycle, or the after-ingest
+ *  step of imported logs); the last sample of each user has no piece yet: reports give it one
+ *  interval. Time no piece covers is unknown. Both stores report from these rows. */
+export const presenceSpans: RecordTable = {
+  name: 'presence_spans',
+  doc: 'Pieces (at most 15 minutes, cut at quarter hours UTC) of the time a sampled presence state lasted.',
+  columns: [
+    ...origin,
+    { name: 'user', type: 'text', lower: true, doc: 'the IM address, lower case' },
+    { name: 'start_s', type: 'bigint', doc: 'start of the piece, seconds since 1970 UTC' },
+    { name: 'seconds', type: 'int', doc: 'length of the piece in seconds (1–900)' },
+    { name: 'state', type: 'text', doc: 'the state the sample had' },
+  ],
+  recordKey: ['user', 'start_s'],
+};
+
+/** The poller's own heartbeat: when it ran. Time it was not running is unknown, never offline. */
+export const presenceHeartbeats: RecordTable = {
+  name: 'presence_heartbeats',
+  doc: 'One row per cycle (or start and stop) of the presence poller: when it was running.',
+  columns: [
+    ...origin,
+    { name: 'ts', type: 'timestamp', doc: 'UTC time' },
+    { name: 'ts_s', type: 'bigint', doc: 'the same as seconds since 1970' },
+    { name: 'event', type: 'text', doc: 'start, cycle (samples recorded), alive (running, no samples), stop' },
+    { name: 'interval_s', type: 'int', doc: 'the configured interval in seconds' },
+    { name: 'users', type: 'int', doc: 'users sampled in the cycle (0 for the other events)' },
+  ],
+};
+
+/** Aggregate-only mode (recorder.ts): per user and day the seconds in each state, and nothing else.
+ *  A user-day may have several rows (a day written in parts, at each restart): reports add them up. */
+export const presenceDaily: RecordTable = {
+  name: 'presence_daily',
+  doc: 'Aggregate-only presence: seconds per user, day and state (no per-sample history).',
+  columns: [
+    ...origin,
+    { name: 'user', type: 'text', lower: true, doc: 'the IM address, lower case' },
+    { name: 'day', type: 'text', doc: "the day, YYYY-MM-DD, in the recorder's time zone (UTC unless it was given one)" },
+    { name: 'tz', type: 'text', doc: 'that time zone' },
+    { name: 'state', type: 'text', doc: 'the state' },
+    { name: 'seconds', type: 'bigint', doc: 'seconds in that state on that day' },
+  ],
+};
+
 /** Every record table; a format names the ones it writes. Later capabilities add theirs here. */
-export const recordTables = { tracking: trackingEvents, iis: iisRequests, calendar: calendarVersions } as const satisfies Record<string, RecordTable>;
+export const recordTables = {
+  tracking: trackingEvents,
+  iis: iisRequests,
+  calendar: calendarVersions,
+  presence: presenceSamples,
+  presenceSpans,
+  presenceHeartbeats,
+  presenceDaily,
+} as const satisfies Record<string, RecordTable>;
 export type RecordKind = keyof typeof recordTables;
 
 /** a table's record key (none: empty), checked against its columns: a key is made of text and

@@ -60,6 +60,8 @@ export interface Dialect extends Spelling {
   /** a FROM item: the rows of `from` (a table, already filtered by nothing), one per element of the
    *  array `array`, the element named `alias` */
   explode(from: Sql, array: Sql, alias: string): Sql;
+  /** aggregate: the group's texts joined with `separator` (in no particular order) */
+  joinTexts(x: Sql, separator: string): Sql;
 
   // time ranges
   /** rows whose timestamp column `column` is in the range (from inclusive, to exclusive; TRUE when
@@ -135,6 +137,7 @@ export const duckdb: Dialect = {
   sliceFrom: (array, start) => sql`(${array})[${raw(String(Math.trunc(start)))}:]`,
   extract: (x, pattern) => sql`regexp_extract(${x}, ${raw(duckLiteral(pattern))}, 1)`,
   explode: (from, array, alias) => sql`(SELECT *, unnest(${array}) AS ${raw(dq(alias))} FROM ${from})`,
+  joinTexts: (x, sep) => sql`string_agg(${x}, ${raw(duckLiteral(sep))})`,
   inRange: (r, column = 'ts') => {
     const parts: Sql[] = [];
     if (r.from) parts.push(sql`${raw(dq(column))} >= CAST(${r.from} AS TIMESTAMP)`);
@@ -195,6 +198,7 @@ export const clickhouse: Dialect = {
   sliceFrom: (array, start) => sql`arraySlice(${array}, ${raw(String(Math.trunc(start)))})`,
   extract: (x, pattern) => sql`extract(${x}, ${raw(quote(pattern))})`,
   explode: (from, array, alias) => sql`${from} ARRAY JOIN ${array} AS ${raw(backquote([alias]))}`,
+  joinTexts: (x, sep) => sql`arrayStringConcat(groupArray(${x}), ${raw(quote(sep))})`,
   inRange: (r, column = 'ts') => {
     const parts: Sql[] = [];
     if (r.from) parts.push(clickhouseBound(r.from, 'from', column));
@@ -245,6 +249,7 @@ export const f = {
   sliceFrom: (array: Sql, start: number) => fn((d) => d.sliceFrom(array, start)),
   extract: (x: Sql, pattern: string) => fn((d) => d.extract(x, pattern)),
   explode: (from: Sql, array: Sql, alias: string) => fn((d) => d.explode(from, array, alias)),
+  joinTexts: (x: Sql, separator: string) => fn((d) => d.joinTexts(x, separator)),
   inRange: (range: TimeBounds, column?: string) => fn((d) => d.inRange(range, column)),
   inSubquery: (x: Sql, subquery: Sql) => fn((d) => d.inSubquery(x, subquery)),
   hasBits: (x: Sql, mask: number) => fn((d) => d.hasBits(x, mask)),

@@ -7,11 +7,9 @@
 import { createHash } from 'node:crypto';
 import { recordTables, type RecordKind } from '../schema/tables.js';
 import { TsvWriter } from '../schema/tsv.js';
-import type { IngestedFile, Store } from './types.js';
+import type { IngestedFile, LiveAppender, LiveValue, Store } from './types.js';
 
-/** a value of one column, in the table's column order after file_id and line: text, a number, a
- *  timestamp as `YYYY-MM-DD HH:MM:SS[.fff]` UTC text (or a Date), or null */
-export type LiveValue = string | number | Date | null;
+export type { LiveValue } from './types.js';
 
 /** fingerprint of a live source: length 0 with the hash of its path (a real file's hash over 0 bytes
  *  is the hash of nothing), so no file is mistaken for a live source or the other way round */
@@ -19,7 +17,7 @@ const LIVE_FP_LEN = 0;
 
 const utc = (d: Date) => d.toISOString().replace('T', ' ').replace('Z', '');
 
-export class LiveLog {
+export class LiveLog implements LiveAppender {
   private constructor(
     private readonly store: Store,
     private file: IngestedFile,

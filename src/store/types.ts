@@ -139,8 +139,24 @@ export interface Store {
   /** the ingest failed after ingestStarting(): release what it held (optional; never throws) */
   ingestAborted?(): Promise<void>;
 
+  /** optional: delete the rows of a record table that meet `where` (a retention limit: `presence
+   *  prune`), rows of every file; returns when they are gone */
+  deleteRows?(kind: RecordKind, where: Sql): Promise<void>;
+
   // reading
   /** the rows of a statement written with sql`` (capabilities/NAME/queries.ts): values as JSON gives
    *  them (text stays text, numbers are numbers, NULL is null). `what` names it in errors. */
   query<T = Record<string, unknown>>(what: string, statement: Sql, options?: QueryOptions): Promise<T[]>;
+}
+
+/** a value of one column of a live row (store/live.ts): text, a number, a timestamp as
+ *  `YYYY-MM-DD HH:MM:SS[.fff]` UTC text (or a Date), or null */
+export type LiveValue = string | number | Date | null;
+
+/** Rows of a running part appended to the store (store/live.ts LiveLog implements it): the view
+ *  capabilities get of it, since they see the store through its types only. */
+export interface LiveAppender {
+  /** append rows to one or more tables in one atomic batch, in the tables' column order after
+   *  file_id and line */
+  append(rows: Partial<Record<RecordKind, readonly (readonly LiveValue[])[]>>): Promise<void>;
 }

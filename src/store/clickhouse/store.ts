@@ -237,6 +237,24 @@ export class ClickhouseStore implements Store {
     return this.read<T>(what, raw(compile(statement, this.target).text), options.groupsWithinShard ? this.perMessage : {});
   }
 
+  /** ALTER TABLE … DELETE: a mutation, which ClickHouse applies in the background; waited for here
+   *  (up to 2 minutes). A cluster's local tables would need the delete on every host: not done yet. */
+  async deleteRows(kind: RecordKind, where: Sql): Promise<void> {
+    if (this.topology.cluster !== undefined) throw new Error(`deleting rows is not supported on a ClickHouse cluster yet (${this.location})`);
+    const name = layoutNames(this.tableOf(kind)).local;
+    await this.ch.exec(raw(compile(sql`ALTER TABLE ${ident(name)} DELETE WHERE ${where}`, this.target).text));
+    const deadline = Date.now() + 120_000;
+    for (;;) {
+      const [p] = await this.ch.query<{ n: number }>(
+        sql`SELECT count() AS n FROM system.mutations WHERE database = currentDatabase() AND table = ${name} AND is_done = 0`,
+      );
+      if (!Number(p?.n)) return;
+      if (Date.now() > deadline)
+        throw new Error(`ClickHouse at ${this.location} has not finished deleting from ${name} after 2 minutes; it goes on in the background`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
   /** what compile() needs: the table a kind is read from, and rows of live batches only */
   private get target(): Target {
     return {

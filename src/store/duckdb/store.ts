@@ -12,7 +12,7 @@ import type { BulkCsv } from '../../schema/bulk.js';
 import { bulkLoad, type Conn } from './bulk.js';
 import { createTableSql, duckType, ident, loadTsvSql } from './ddl.js';
 import { migrate } from './migrations.js';
-import { compile, raw, type Sql, type Target } from '../../sql/sql.js';
+import { compile, raw, sql, type Sql, type Target } from '../../sql/sql.js';
 import { duckdb } from '../../sql/dialect.js';
 
 type Params = Record<string, string | number | boolean | null>;
@@ -103,6 +103,11 @@ export class DuckdbStore implements Store {
     } catch (e) {
       throw new Error(`${what} in ${this.location}: ${(e as Error).message}`, { cause: e });
     }
+  }
+
+  async deleteRows(kind: RecordKind, where: Sql): Promise<void> {
+    const c = compile(sql`DELETE FROM ${this.target.table(kind)} WHERE ${where}`, this.target);
+    await this.db.run(c.text, c.params as never);
   }
 
   async close(): Promise<void> {

@@ -1,0 +1,115 @@
+// After an ingest of presence logs: the durations of the imported samples (spans.ts), computed here
+// in TypeScript and stored as pieces (presence_spans), one UTC day at a time in bounded memory.
+// Called by `mxray ingest` when presence logs were read (cli/ingest.ts), with the files it read.
+//
+// The interval of an imported log is the median gap between a user's samples on that day (with
+// the one before it); a day with one sample of a user takes the sample's interval_s (the median in
+// its file so far), else 15 minutes. Only samples an import stored (source 'log') get pieces here:
+// the poller's own samples got theirs from the recorder, so importing its log adds nothing. Pieces
+// already stored are skipped by their key (user, start): running the step again adds nothing.
+import type { LiveAppender, LiveValue, Store } from '../../store/types.js';
+import { f, live, table } from '../../sql/dialect.js';
+import { list, sql } from '../../sql/sql.js';
+import { cut, median } from './spans.js';
+
+const DAY = 86_400;
+const DEFAULT_INTERVAL = 900;
+const CHUNK = 100_000;
+
+interface SampleRow {
+  user: string;
+  ts: number;
+  state: string;
+  iv: number | null;
+  src: string;
+}
+
+export interface SpanStepResult {
+  /** UTC days looked at */
+  days: number;
+  /** pieces written (before the store skips those it has) */
+  pieces: number;
+}
+
+/** the pieces of the samples of the files at `paths` (as ingested) and of their neighbours */
+export async function updatePresenceSpans(store: Store, log: LiveAppender, paths: readonly string[]): Promise<SpanStepResult> {
+  if (!paths.length) return { days: 0, pieces: 0 };
+  const ids = await store.query<{ id: number }>('the presence log files', sql`SELECT DISTINCT id FROM ingested_files WHERE path IN ${list([...paths])}`);
+  if (!ids.length) return { days: 0, pieces: 0 };
+  const [range] = await store.query<{ lo: number | null; hi: number | null; n: number }>(
+    'the time range of the imported presence samples',
+    sql`SELECT min(ts_s) AS lo, max(ts_s) AS hi, count(*) AS n FROM ${table('presence')}
+        WHERE ${live('presence')} AND file_id IN ${list(ids.map((r) => Number(r.id)))}`,
+  );
+  if (!range || !Number(range.n)) return { days: 0, pieces: 0 };
+  const first = Math.floor(Number(range.lo) / DAY) * DAY;
+  const last = Math.floor(Number(range.hi) / DAY) * DAY;
+
+  // each user's sample before the first day (the one the first day's samples follow)
+  const carried = new Map<string, SampleRow>();
+  for (const r of await store.query<SampleRow>(
+    'the presence samples before the imported ones',
+    sql`SELECT user, max(ts_s) AS ts, ${f.argMaxIf(sql`state`, sql`ts_s`, sql`1 = 1`)} AS state, ${f.argMaxIf(sql`interval_s`, sql`ts_s`, sql`1 = 1`)} AS iv,
+          ${f.argMaxIf(sql`source`, sql`ts_s`, sql`1 = 1`)} AS src
+        FROM ${table('presence')} WHERE ${live('presence')} AND ts_s >= ${first - 2 * DAY} AND ts_s < ${first} GROUP BY user`,
+  ))
+    carried.set(r.user, { ...r, ts: Number(r.ts), iv: r.iv === null ? null : Number(r.iv) });
+
+  let pieces = 0;
+  let days = 0;
+  let out: LiveValue[][] = [];
+  const flush = async () => {
+    if (!out.length) return;
+    await log.append({ presenceSpans: out });
+    pieces += out.length;
+    out = [];
+  };
+  for (let d = first; d <= last; d += DAY) {
+    days++;
+    const rows = await store.query<SampleRow>(
+      'a day of presence samples',
+      sql`SELECT user, ts_s AS ts, state, interval_s AS iv, source AS src FROM ${table('presence')}
+          WHERE ${live('presence')} AND ts_s >= ${d} AND ts_s < ${d + DAY} ORDER BY user, ts_s`,
+    );
+    // each user's first sample after the day: the successor of its last sample of the day
+    const after = new Map<string, number>();
+    for (const r of await store.query<{ user: string; ts: number }>(
+      'the presence samples after a day',
+      sql`SELECT user, min(ts_s) AS ts FROM ${table('presence')} WHERE ${live('presence')} AND ts_s >= ${d + DAY} AND ts_s < ${d + 3 * DAY} GROUP BY user`,
+    ))
+      after.set(r.user, Number(r.ts));
+    // one user at a time (rows are ordered by user)
+    let i = 0;
+    const seen = new Set<string>();
+    while (i < rows.length) {
+      const user = rows[i]!.user;
+      let j = i;
+      while (j < rows.length && rows[j]!.user === user) j++;
+      const own = rows.slice(i, j).map((r) => ({ ...r, ts: Number(r.ts), iv: r.iv === null ? null : Number(r.iv) }));
+      const prev = carried.get(user);
+      const chain = prev ? [prev, ...own] : own;
+      const gaps: number[] = [];
+      for (let k = 1; k < chain.length; k++) gaps.push(chain[k]!.ts - chain[k - 1]!.ts);
+      const dayInterval = gaps.length >= 2 ? median(gaps)! : undefined;
+      const next = after.get(user);
+      for (let k = 0; k < chain.length; k++) {
+        const s = chain[k]!;
+        const succ = k + 1 < chain.length ? chain[k + 1]!.ts : next;
+        if (succ === undefined || s.src !== 'log') continue;
+        const interval = dayInterval ?? s.iv ?? DEFAULT_INTERVAL;
+        for (const p of cut(user, s.ts, Math.min(succ, s.ts + 2 * interval), s.state)) out.push([p.user, p.start, p.seconds, p.state]);
+      }
+      // the last sample of the day is carried to the next day, where its successor is (if any)
+      carried.set(user, { ...own[own.length - 1]! });
+      // its pieces were written here when the successor is known (next): do not write them again
+      if (next !== undefined) carried.delete(user);
+      seen.add(user);
+      if (out.length >= CHUNK) await flush();
+      i = j;
+    }
+    // users without a sample this day: their carried sample's successor is not in this day
+    for (const u of [...carried.keys()]) if (!seen.has(u)) carried.delete(u);
+    await flush();
+  }
+  return { days, pieces };
+}

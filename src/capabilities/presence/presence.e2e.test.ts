@@ -1,0 +1,215 @@
+// Presence end to end, through the CLI in this process, on DuckDB and ClickHouse: generated daily
+// logs (the generator's truth is counted minute by minute by its own bookkeeping) ingested with
+// --tz, reported per user and day; DST days (23 and 25 hours), the seed's own line with a client-local
+// state number, re-ingest and the poller's own log adding nothing, timeline, PC in use, prune.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { mxrayInProcess as mxray } from '../../testing/run-cli.js';
+import { describeClickhouse, startClickhouse, type ClickhouseServer } from '../../testing/clickhouse.js';
+import type { PresenceTruth } from '../../generate/presence/index.js';
+import { openStore } from '../../store/open.js';
+import { LiveLog } from '../../store/live.js';
+import { openPresenceRecorder } from './recorder.js';
+import type { PresenceDay } from './report.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'mxray-presence-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+async function ok(args: string[]) {
+  const r = await mxray(args);
+  assert.equal(r.code, 0, `mxray ${args.join(' ')}: ${r.stderr}`);
+  return r;
+}
+
+const generated = new Map<string, PresenceTruth>();
+async function generate(name: string, args: string[]): Promise<{ logs: string; truth: PresenceTruth }> {
+  const out = join(dir, `gen-${name}`);
+  if (!generated.has(name)) {
+    await ok(['generate', 'presence', ...args, '--out', out]);
+    generated.set(name, JSON.parse(readFileSync(join(out, 'truth.json'), 'utf8')) as PresenceTruth);
+  }
+  return { logs: join(out, 'logs'), truth: generated.get(name)! };
+}
+
+function suite(storeArgs: (name: string) => string[]) {
+  test('a spring DST week-end in Berlin: every user-day equals the truth and adds up to the day; re-ingest adds nothing', async () => {
+    const { logs, truth } = await generate('spring', ['--users', '6', '--days', '3', '--start', '2026-03-28', '--tz', 'Europe/Berlin', '--seed', '3']);
+    const db = storeArgs('spring');
+    const ing = await ok(['ingest', logs, ...db, '--tz', 'Europe/Berlin']);
+    assert.match(ing.stdout, /times read as local time in Europe\/Berlin \(--tz\)/);
+    const report = async () =>
+      JSON.parse(
+        (await ok(['presence', 'report', ...db, '--tz', 'Europe/Berlin', '--from', '2026-03-28', '--to', '2026-03-30', '--json'])).stdout,
+      ) as PresenceDay[];
+    const got = await report();
+    assert.deepEqual(got, truth.rows);
+    const sums = new Set(
+      got
+        .filter((r) => r.day === '2026-03-29')
+        .map((r) =>
+          Object.values(r)
+            .filter((v): v is number => typeof v === 'number')
+            .reduce((a, b) => a + b, 0),
+        ),
+    );
+    assert.deepEqual([...sums], [82_800]);
+    assert.ok(
+      got.some((r) => r.unknown > 3600),
+      'the logger outages are unknown',
+    );
+    // the same files again: nothing new
+    const again = await ok(['ingest', logs, ...db, '--tz', 'Europe/Berlin', '--json']);
+    assert.equal(JSON.parse(again.stdout).events, 0);
+    assert.deepEqual(await report(), truth.rows);
+    // timeline: a user's day in intervals covering the day, agreeing with the report
+    const tl = JSON.parse(
+      (await ok(['presence', 'timeline', ...db, '--user', 'USER0002@example.org', '--day', '2026-03-29', '--tz', 'Europe/Berlin', '--json'])).stdout,
+    ) as {
+      intervals: { from: string; to: string; state: string; seconds: number }[];
+    };
+    assert.equal(tl.intervals[0]!.from, '2026-03-29T00:00:00+01:00');
+    assert.equal(tl.intervals[tl.intervals.length - 1]!.to, '2026-03-30T00:00:00+02:00');
+    const row = truth.rows.find((r) => r.user === 'user0002@example.org' && r.day === '2026-03-29')!;
+    for (const s of ['online', 'away', 'offline', 'unknown'] as const)
+      assert.equal(
+        tl.intervals.filter((i) => i.state === s).reduce((a, i) => a + i.seconds, 0),
+        row[s],
+        s,
+      );
+    // PC in use
+    const pc = JSON.parse(
+      (
+        await ok([
+          'presence',
+          'pc-in-use',
+          ...db,
+          '--tz',
+          'Europe/Berlin',
+          '--from',
+          '2026-03-29',
+          '--to',
+          '2026-03-29',
+          '--user',
+          'user0003@example.org',
+          '--json',
+        ])
+      ).stdout,
+    );
+    const t3 = truth.rows.find((r) => r.user === 'user0003@example.org' && r.day === '2026-03-29')!;
+    assert.deepEqual(pc, [
+      {
+        user: t3.user,
+        day: t3.day,
+        inUse: t3.online + t3.busy + t3.onThePhone,
+        online: t3.online,
+        busy: t3.busy,
+        onThePhone: t3.onThePhone,
+        firstOnline: t3.firstOnline,
+        lastOnline: t3.lastOnline,
+      },
+    ]);
+  });
+
+  test('an autumn DST day (25 hours) and UTC days', async () => {
+    const { logs, truth } = await generate('autumn', ['--users', '4', '--days', '2', '--start', '2026-10-24', '--tz', 'Europe/Berlin', '--seed', '5']);
+    const db = storeArgs('autumn');
+    const ing = await ok(['ingest', logs, ...db, '--tz', 'Europe/Berlin']);
+    assert.match(ing.stdout, /in the hour the clocks repeat/);
+    const got = JSON.parse((await ok(['presence', 'report', ...db, '--tz', 'Europe/Berlin', '--json'])).stdout) as PresenceDay[];
+    assert.deepEqual(got, truth.rows);
+    assert.equal(got.filter((r) => r.day === '2026-10-25').length, 4);
+    // UTC days (no --tz): every day adds up to 86,400 and the total time is the same
+    const utc = JSON.parse((await ok(['presence', 'report', ...db, '--from', '2026-10-23', '--to', '2026-10-25', '--json'])).stdout) as PresenceDay[];
+    for (const r of utc)
+      assert.equal(
+        Object.values(r)
+          .filter((v): v is number => typeof v === 'number')
+          .reduce((a, b) => a + b, 0),
+        86_400,
+      );
+    const known = (rows: PresenceDay[]) =>
+      rows.reduce((a, r) => a + r.online + r.busy + r.away + r.offline + r.idle + r.beRightBack + r.onThePhone + r.outToLunch + r.invisible, 0);
+    assert.equal(known(utc), known(truth.rows));
+  });
+
+  test("the seed's own lines: a client-local state kept raw as unknown, the username with a comma; prune", async () => {
+    const logs = join(dir, `seed-${storeArgs('x').join('')}`.replace(/[^a-z0-9-]/gi, '_'));
+    mkdirSync(logs, { recursive: true });
+    writeFileSync(
+      join(logs, '20020404.log'),
+      '20020404,10:21,administrator@exbend,Administrator,2\r\n20020404,10:36,administrator@exbend,Administrator,256\r\n20020404,10:51,administrator@exbend,Administrator,34\r\n20020404,10:51,Bob@exbend,"Smith, Bob",10\r\n',
+    );
+    const db = storeArgs('seed');
+    const ing = await ok(['ingest', logs, ...db, '--tz', 'UTC']);
+    assert.match(ing.stdout, /presence-log 1/);
+    assert.match(ing.stdout, /256 \(1×, finding server\)/);
+    const got = JSON.parse((await ok(['presence', 'report', ...db, '--json'])).stdout) as PresenceDay[];
+    const admin = got.find((r) => r.user === 'administrator@exbend')!;
+    // 10:21 online 15 min, 10:36 unknown (256) 15 min, 10:51 away: the last sample, one interval (15 min)
+    assert.deepEqual(
+      [admin.online, admin.away, admin.unknown, admin.firstOnline, admin.lastOnline],
+      [900, 900, 86_400 - 1800, '2002-04-04T10:21:00Z', '2002-04-04T10:36:00Z'],
+    );
+    const bob = got.find((r) => r.user === 'bob@exbend')!;
+    assert.equal(bob.busy, 900); // a single sample: the default interval
+    const pruned = JSON.parse((await ok(['presence', 'prune', ...db, '--older-than', '90d', '--now', '2002-04-05T00:00:00Z', '--json'])).stdout);
+    assert.deepEqual(pruned.deleted, { presence_samples: 0, presence_spans: 0, presence_heartbeats: 0, presence_daily: 0 });
+    const gone = JSON.parse((await ok(['presence', 'prune', ...db, '--older-than', '1d', '--now', '2002-04-06T00:00:00Z', '--json'])).stdout);
+    assert.equal(gone.deleted.presence_samples, 4);
+    assert.deepEqual(JSON.parse((await ok(['presence', 'report', ...db, '--json'])).stdout), []);
+    const bad = await mxray(['presence', 'prune', ...db, '--older-than', 'soon']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--older-than: expected an age such as 90d/);
+  });
+
+  test("the poller's own log imported after the poller stored its samples adds nothing", async () => {
+    const db = storeArgs('poller');
+    const logDir = join(dir, `poller-logs-${db.join('').replace(/[^a-z0-9]/gi, '_')}`);
+    const store = await openStore(db[0] === '--db' ? { db: db[1] } : { store: db[1] });
+    try {
+      const rec = await openPresenceRecorder(store, await LiveLog.open(store, 'presence-poll'), { intervalS: 900, logDir, tz: 'Europe/Berlin' });
+      const u = { imAddress: 'carol@example.org', username: 'carol', dn: 'uid=carol' };
+      for (const [i, state] of (['online', 'away', 'busy', 'online'] as const).entries()) {
+        const at = new Date(Date.UTC(2026, 10, 3, 9, i * 15));
+        await rec.recordCycle(at, [u], [{ imAddress: u.imAddress, username: u.username, at, state, raw: state, source: 'xmpp', pushed: false }]);
+      }
+      await rec.close(new Date(Date.UTC(2026, 10, 3, 10)));
+    } finally {
+      await store.close();
+    }
+    const before = (await ok(['presence', 'report', ...db, '--json'])).stdout;
+    const ing = await ok(['ingest', logDir, ...db, '--tz', 'Europe/Berlin', '--json']);
+    assert.equal(JSON.parse(ing.stdout).events, 4, 'the log has the four samples');
+    assert.equal((await ok(['presence', 'report', ...db, '--json'])).stdout, before);
+    const [carol] = JSON.parse(before) as PresenceDay[];
+    assert.deepEqual([carol!.online, carol!.away, carol!.busy], [1800, 900, 900]);
+  });
+
+  test('bad --tz and bad days are usage errors', async () => {
+    const db = storeArgs('spring');
+    const r = await mxray(['ingest', dir, ...db, '--tz', 'Mars/Olympus']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /unknown time zone "Mars\/Olympus"/);
+    const d = await mxray(['presence', 'report', ...db, '--from', '2026-02-30']);
+    assert.equal(d.code, 2);
+    assert.match(d.stderr, /--from: expected a day as YYYY-MM-DD/);
+  });
+}
+
+describe('presence on DuckDB', () => {
+  suite((name) => ['--db', join(dir, `${name}.duckdb`)]);
+});
+
+describeClickhouse('presence on ClickHouse', () => {
+  let server: ClickhouseServer | undefined;
+  before(async () => {
+    server = await startClickhouse();
+  });
+  after(async () => {
+    await server?.stop();
+  });
+  suite((name) => ['--store', `clickhouse://127.0.0.1:${server?.httpPort}/presence_${process.pid}_${name}`]);
+});

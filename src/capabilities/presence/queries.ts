@@ -1,0 +1,141 @@
+// Presence queries, written once for both stores (sql/dialect.ts renders what differs). They read
+// the stored durations (presence_spans: pieces that never straddle a local midnight, spans.ts), the
+// latest sample of each user (whose piece is not stored yet: it lasts one interval), and the
+// aggregate-only totals (presence_daily). Days are local days of a zone: a piece's day is its start
+// plus the zone's offset then, an expression of at most a few branches (the clock changes in the
+// range), so the GROUP BY stays one pass over the pieces.
+import type { Store } from '../../store/types.js';
+import { f, live, table } from '../../sql/dialect.js';
+import { type Sql, join, raw, sql } from '../../sql/sql.js';
+import { offsetAt } from './zone.js';
+import { presenceStates } from './types.js';
+
+/** the zone's offset over [lo, hi) as (from, offset) steps: found per quarter hour, the finest step
+ *  of any zone's rules */
+export function offsetSteps(zone: string, lo: number, hi: number): { from: number; offset: number }[] {
+  const steps = [{ from: lo, offset: offsetAt(zone, lo) }];
+  for (let t = Math.floor(lo / 900) * 900 + 900; t < hi; t += 900) {
+    const o = offsetAt(zone, t);
+    if (o !== steps[steps.length - 1]!.offset) steps.push({ from: t, offset: o });
+  }
+  return steps;
+}
+
+/** local day number (days since 1970-01-01 in the zone) of a UTC seconds expression */
+function localDayNumber(column: Sql, steps: readonly { from: number; offset: number }[]): Sql {
+  let offset: Sql;
+  if (steps.length === 1) offset = raw(String(steps[0]!.offset));
+  else {
+    const branches = steps.slice(1).map((s, i) => sql`WHEN ${column} < ${raw(String(s.from))} THEN ${raw(String(steps[i]!.offset))}`);
+    offset = sql`CASE ${join(branches, ' ')} ELSE ${raw(String(steps[steps.length - 1]!.offset))} END`;
+  }
+  return f.toInt(sql`floor((${column} + ${offset}) / 86400)`);
+}
+
+/** one user's day: seconds per state (in presenceStates order), first and last online second */
+export interface PieceDay {
+  user: string;
+  day: number;
+  seconds: number[];
+  first: number | undefined;
+  last: number | undefined;
+}
+
+/** Seconds per user, local day and state of the stored pieces starting in [lo, hi). One row per
+ *  user, its days packed in one text (`day,s1,…,s10,first,last;…`): a month of 20,000 users is
+ *  600,000 user-days, and rows cost far more to hand from a store to JavaScript than the text. */
+export async function pieceTotals(
+  store: Store,
+  lo: number,
+  hi: number,
+  steps: readonly { from: number; offset: number }[],
+  user?: string,
+): Promise<PieceDay[]> {
+  const who = user ? sql`AND user = ${user}` : sql``;
+  const n = (x: Sql) => f.toText(sql`coalesce(${x}, 0)`);
+  const parts: Sql[] = [
+    f.toText(sql`day`),
+    ...presenceStates.map((s) => n(f.sumIf(sql`seconds`, sql`state = ${s}`))),
+    n(f.minIf(sql`start_s`, sql`state = 'online'`)),
+    n(f.maxIf(sql`start_s + seconds`, sql`state = 'online'`)),
+  ];
+  const rows = await store.query<{ user: string; days: string }>(
+    'presence time per user, day and state',
+    sql`SELECT user, ${f.joinTexts(sql`packed`, ';')} AS days FROM (
+          SELECT user, concat(${join(parts, ", ',', ")}) AS packed FROM (
+            SELECT user, ${localDayNumber(sql`start_s`, steps)} AS day, state, seconds, start_s
+            FROM ${table('presenceSpans')} WHERE ${live('presenceSpans')} AND start_s >= ${raw(String(lo))} AND start_s < ${raw(String(hi))} ${who}) p
+          GROUP BY user, day) d
+        GROUP BY user`,
+  );
+  const out: PieceDay[] = [];
+  for (const r of rows)
+    for (const packed of r.days.split(';')) {
+      const v = packed.split(',').map(Number);
+      const first = v[presenceStates.length + 1]!;
+      const last = v[presenceStates.length + 2]!;
+      out.push({
+        user: r.user,
+        day: v[0]!,
+        seconds: v.slice(1, presenceStates.length + 1),
+        first: last > 0 ? first : undefined,
+        last: last > 0 ? last : undefined,
+      });
+    }
+  return out;
+}
+
+export interface Tail {
+  user: string;
+  ts: number;
+  state: string;
+  intervalS: number | null;
+}
+
+/** each user's latest sample from `since` on (no piece stored yet: it lasts one interval) */
+export async function latestSamples(store: Store, since: number, user?: string): Promise<Tail[]> {
+  const who = user ? sql`AND user = ${user}` : sql``;
+  const rows = await store.query<{ user: string; ts: number; state: string; iv: number | null }>(
+    'the latest presence sample of each user',
+    sql`SELECT user, max(ts_s) AS ts, ${f.argMaxIf(sql`state`, sql`ts_s`, sql`1 = 1`)} AS state, ${f.argMaxIf(sql`interval_s`, sql`ts_s`, sql`1 = 1`)} AS iv
+        FROM ${table('presence')} WHERE ${live('presence')} AND ts_s >= ${raw(String(since))} ${who} GROUP BY user`,
+  );
+  return rows.map((r) => ({ user: r.user, ts: Number(r.ts), state: r.state, intervalS: r.iv === null || r.iv === undefined ? null : Number(r.iv) }));
+}
+
+/** the pieces of one user in [lo, hi), in time order (the timeline) */
+export async function userPieces(store: Store, user: string, lo: number, hi: number): Promise<{ start: number; seconds: number; state: string }[]> {
+  const rows = await store.query<{ start: number; seconds: number; state: string }>(
+    "a user's presence pieces",
+    sql`SELECT start_s AS start, seconds, state FROM ${table('presenceSpans')}
+        WHERE ${live('presenceSpans')} AND user = ${user} AND start_s >= ${raw(String(lo))} AND start_s < ${raw(String(hi))} ORDER BY start_s`,
+  );
+  return rows.map((r) => ({ start: Number(r.start), seconds: Number(r.seconds), state: r.state }));
+}
+
+/** aggregate-only totals of days first…last (YYYY-MM-DD) */
+export async function dailyTotals(
+  store: Store,
+  first: string,
+  last: string,
+  user?: string,
+): Promise<{ user: string; day: string; tz: string; state: string; seconds: number }[]> {
+  const who = user ? sql`AND user = ${user}` : sql``;
+  const rows = await store.query<{ user: string; day: string; tz: string; state: string; seconds: number }>(
+    'the aggregate-only presence totals',
+    sql`SELECT user, day, tz, state, sum(seconds) AS seconds FROM ${table('presenceDaily')}
+        WHERE ${live('presenceDaily')} AND day >= ${first} AND day <= ${last} ${who} GROUP BY user, day, tz, state`,
+  );
+  return rows.map((r) => ({ ...r, seconds: Number(r.seconds) }));
+}
+
+/** the first and last day with presence data (UTC), for a report without --from/--to */
+export async function dataRange(store: Store): Promise<{ lo: number | null; hi: number | null }> {
+  const [r] = await store.query<{ lo: number | null; hi: number | null }>(
+    'the time range of the presence data',
+    sql`SELECT min(lo) AS lo, max(hi) AS hi FROM (
+          SELECT min(ts_s) AS lo, max(ts_s) AS hi FROM ${table('presence')} WHERE ${live('presence')}
+          UNION ALL SELECT min(start_s) AS lo, max(start_s) AS hi FROM ${table('presenceSpans')} WHERE ${live('presenceSpans')}) r`,
+  );
+  return { lo: r?.lo === null || r?.lo === undefined ? null : Number(r.lo), hi: r?.hi === null || r?.hi === undefined ? null : Number(r.hi) };
+}

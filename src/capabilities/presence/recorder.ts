@@ -1,0 +1,198 @@
+// The presence recorder: what the poller (`mxray presence poll`) hands its samples to. It keeps them
+// in the store (presence_samples, through the LiveLog pseudo-file the caller opens, `live:presence-poll`), appends the
+// seed's line per sample to `<logDir>/YYYYMMDD.log`, stores each sample's duration once its successor
+// is known (presence_spans, see spans.ts) and the poller's heartbeat (presence_heartbeats). In
+// aggregate-only mode it keeps per user and day the seconds in each state (presence_daily) and writes
+// neither sample rows nor log lines.
+//
+// API (for the poller):
+//   const live = await LiveLog.open(store, 'presence-poll');   // store/live.ts (the caller opens it:
+//                                                             // capabilities see the store by its types)
+//   const rec = await openPresenceRecorder(store, live, { intervalS: 900, logDir: 'imlogs', tz: 'Europe/Berlin' });
+//   await rec.recordCycle(at, enrolledUsers, observations);  // one cycle: every enrolled user's sample
+//   await rec.recordPush(observation);                       // a change pushed between cycles (XMPP)
+//   await rec.heartbeat(at);                                 // running, but no samples this time
+//   await rec.close(at);                                     // the poller stops (flushes daily totals)
+// Calls are serialized (each one awaits the previous): call them from one loop, in time order.
+//
+// Times: a sample's time is cut to the minute, as the seed's log writes it, so that importing the
+// poller's own log later adds nothing (a sample is its user and its second). Two samples of one user
+// in one minute: the first is kept. Enrolled users without an observation get an `unknown` sample
+// (raw `not observed`). A gap while the poller did not run: the last sample before it lasts one
+// interval (the poller stopped), the rest is unknown, never offline.
+import { appendFile, mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { LiveAppender, LiveValue, Store } from '../../store/types.js';
+import { sql } from '../../sql/sql.js';
+import { f, live, table } from '../../sql/dialect.js';
+import { cut, spanEnd, type Piece } from './spans.js';
+import { type EnrolledUser, type Observation, type PresenceState, seedCode } from './types.js';
+import { checkZone, localDay, machineZone, offsetAt } from './zone.js';
+
+export interface PresenceRecorderOptions {
+  /** the sampling interval in seconds (the configured one) */
+  readonly intervalS: number;
+  /** folder of the seed's daily log files `YYYYMMDD.log` (created if missing); none: no log files */
+  readonly logDir?: string;
+  /** zone of the log lines' local time and of aggregate-only days (default: this machine's zone for
+   *  the log, UTC for the days) */
+  readonly tz?: string;
+  /** store per user and day the seconds in each state only: no sample rows, no log lines */
+  readonly aggregateOnly?: boolean;
+}
+
+export interface PresenceRecorder {
+  /** one cycle at `at`: a sample of every observation, and `unknown` for enrolled users not observed */
+  recordCycle(at: Date, users: readonly EnrolledUser[], observations: readonly Observation[]): Promise<void>;
+  /** a change pushed between cycles (Observation.pushed true): it splits the interval there */
+  recordPush(o: Observation): Promise<void>;
+  /** the poller is running but recorded no samples (the directory could not be read …) */
+  heartbeat(at: Date): Promise<void>;
+  /** the poller stops at `at` (default now): heartbeat `stop`; aggregate-only: each user's last
+   *  sample gets its one interval and the daily totals are written */
+  close(at?: Date): Promise<void>;
+}
+
+interface Last {
+  ts: number;
+  state: PresenceState | string;
+  intervalS: number;
+  /** the sample came from before this recorder started: the poller was not running after it */
+  before: boolean;
+}
+
+const sec = (d: Date) => Math.floor(d.getTime() / 1000);
+const two = (n: number) => String(n).padStart(2, '0');
+
+/** the seed's line of a sample: `20020404,10:21,administrator@exbend,Administrator,2` and its file's day */
+export function seedLine(localSeconds: number, imAddress: string, username: string, code: number): { file: string; line: string } {
+  const d = new Date(localSeconds * 1000);
+  const ymd = `${d.getUTCFullYear()}${two(d.getUTCMonth() + 1)}${two(d.getUTCDate())}`;
+  return { file: `${ymd}.log`, line: `${ymd},${two(d.getUTCHours())}:${two(d.getUTCMinutes())},${imAddress},${username},${code}` };
+}
+
+/** the seed's number of a sample: the raw value when it is one of the seed's numbers (an imported
+ *  log's sample), else the state's */
+function codeOf(o: { state: PresenceState; raw: string; source: string }): number {
+  if (o.source === 'log' && /^\d+$/.test(o.raw)) return Number(o.raw);
+  return seedCode[o.state];
+}
+
+export async function openPresenceRecorder(store: Store, log: LiveAppender, opts: PresenceRecorderOptions): Promise<PresenceRecorder> {
+  if (!(Number.isInteger(opts.intervalS) && opts.intervalS >= 1))
+    throw new Error(`presence recorder: intervalS must be a whole number of seconds ≥ 1, got ${opts.intervalS}`);
+  const intervalS = opts.intervalS;
+  const logZone = checkZone(opts.tz ?? machineZone(), 'presence tz');
+  const dayZone = opts.tz ? logZone : 'UTC';
+  const aggregate = opts.aggregateOnly === true;
+  const last = new Map<string, Last>();
+  if (!aggregate) {
+    // each user's latest stored sample: the poller was not running since, so it lasts one interval
+    // (at most) once the first new sample of the user comes
+    const rows = await store.query<{ user: string; ts: number; state: string; iv: number | null }>(
+      'the latest presence sample of each user',
+      sql`SELECT user, max(ts_s) AS ts, ${f.argMaxIf(sql`state`, sql`ts_s`, sql`1 = 1`)} AS state, ${f.argMaxIf(sql`interval_s`, sql`ts_s`, sql`1 = 1`)} AS iv
+          FROM ${table('presence')} WHERE ${live('presence')} GROUP BY user`,
+    );
+    for (const r of rows) last.set(r.user, { ts: Number(r.ts), state: r.state, intervalS: r.iv ? Number(r.iv) : intervalS, before: true });
+  }
+  /** aggregate-only: user → day → state → seconds, not yet written */
+  const totals = new Map<string, Map<string, Map<string, number>>>();
+  let chain: Promise<unknown> = Promise.resolve();
+  const serial = <T>(job: () => Promise<T>): Promise<T> => {
+    const next = chain.then(job);
+    chain = next.catch(() => undefined);
+    return next;
+  };
+
+  const heartbeatRow = (t: number, event: string, users: number): LiveValue[] => [new Date(t * 1000), t, event, intervalS, users];
+
+  function addTotals(pieces: readonly Piece[]): void {
+    for (const p of pieces) {
+      const day = localDay(dayZone, p.start);
+      let byDay = totals.get(p.user);
+      if (!byDay) totals.set(p.user, (byDay = new Map()));
+      let byState = byDay.get(day);
+      if (!byState) byDay.set(day, (byState = new Map()));
+      byState.set(p.state, (byState.get(p.state) ?? 0) + p.seconds);
+    }
+  }
+
+  /** aggregate-only: the rows of the days that ended before `until` (every day when undefined) */
+  function takeTotals(until: number | undefined): LiveValue[][] {
+    const rows: LiveValue[][] = [];
+    const lastDay = until === undefined ? undefined : localDay(dayZone, until);
+    for (const [user, byDay] of totals) {
+      for (const [day, byState] of byDay) {
+        if (lastDay !== undefined && day >= lastDay) continue;
+        for (const [state, seconds] of byState) rows.push([user, day, dayZone, state, seconds]);
+        byDay.delete(day);
+      }
+      if (!byDay.size) totals.delete(user);
+    }
+    return rows;
+  }
+
+  /** the samples of one call: their rows, log lines and the pieces of the samples they follow */
+  async function record(at: number, samples: readonly Observation[], event: string, users: number): Promise<void> {
+    const sampleRows: LiveValue[][] = [];
+    const spanRows: LiveValue[][] = [];
+    const lines = new Map<string, string[]>();
+    for (const o of samples) {
+      const user = o.imAddress.trim().toLowerCase();
+      const ts = Math.floor(sec(o.at) / 60) * 60;
+      const prev = last.get(user);
+      if (prev && ts <= prev.ts) continue; // the same minute (or older): the first sample stands
+      if (prev) {
+        const end = spanEnd(prev.ts, ts, prev.intervalS, prev.before ? 1 : 2);
+        const pieces = cut(user, prev.ts, end, prev.state);
+        if (aggregate) addTotals(pieces);
+        else for (const p of pieces) spanRows.push([p.user, p.start, p.seconds, p.state]);
+      }
+      last.set(user, { ts, state: o.state, intervalS, before: false });
+      if (aggregate) continue;
+      sampleRows.push([user, o.username, new Date(ts * 1000), ts, o.state, o.raw, o.source, o.pushed ? 1 : 0, intervalS]);
+      if (opts.logDir) {
+        const l = seedLine(ts + offsetAt(logZone, ts), o.imAddress, o.username, codeOf(o));
+        const list = lines.get(l.file);
+        if (list) list.push(l.line);
+        else lines.set(l.file, [l.line]);
+      }
+    }
+    if (opts.logDir && lines.size) {
+      await mkdir(opts.logDir, { recursive: true });
+      for (const [file, list] of lines) await appendFile(join(opts.logDir, file), list.map((l) => `${l}\r\n`).join(''));
+    }
+    const daily = aggregate ? takeTotals(at - 2 * intervalS) : [];
+    await log.append({
+      presence: sampleRows,
+      presenceSpans: spanRows,
+      presenceDaily: daily,
+      presenceHeartbeats: event ? [heartbeatRow(at, event, users)] : [],
+    });
+  }
+
+  await log.append({ presenceHeartbeats: [heartbeatRow(Math.floor(Date.now() / 1000), 'start', 0)] });
+
+  return {
+    recordCycle: (at, users, observations) =>
+      serial(async () => {
+        const seen = new Set(observations.map((o) => o.imAddress.trim().toLowerCase()));
+        const missing: Observation[] = users
+          .filter((u) => !seen.has(u.imAddress.trim().toLowerCase()))
+          .map((u) => ({ imAddress: u.imAddress, username: u.username, at, state: 'unknown', raw: 'not observed', source: 'poller', pushed: false }));
+        await record(sec(at), [...observations, ...missing], 'cycle', seen.size + missing.length);
+      }),
+    recordPush: (o) => serial(() => record(sec(o.at), [{ ...o, pushed: true }], '', 0)),
+    heartbeat: (at) => serial(() => record(sec(at), [], 'alive', 0)),
+    close: (at) =>
+      serial(async () => {
+        const t = sec(at ?? new Date());
+        if (aggregate) {
+          for (const [user, l] of last) if (!l.before) addTotals(cut(user, l.ts, l.ts + l.intervalS, l.state));
+          last.clear();
+        }
+        await log.append({ presenceDaily: takeTotals(undefined), presenceHeartbeats: [heartbeatRow(t, 'stop', 0)] });
+      }),
+  };
+}

@@ -1,0 +1,180 @@
+// The presence reports' arithmetic: stored pieces (queries.ts) + each user's latest sample (one
+// interval) + aggregate-only totals, per user and local day; what no piece covers is unknown. Every
+// user-day adds up to the day's length (86,400 s; 82,800 or 90,000 on a day the clocks change).
+import type { Store } from '../../store/types.js';
+import { dailyTotals, dataRange, latestSamples, offsetSteps, pieceTotals, userPieces } from './queries.js';
+import { cut } from './spans.js';
+import { type PresenceState, presenceStates } from './types.js';
+import { daysOf, localDay, localIso } from './zone.js';
+
+/** one user's day (the JSON contract of `presence report`, README) */
+export type PresenceDay = { user: string; day: string } & Record<PresenceState, number> & { firstOnline: string | null; lastOnline: string | null };
+
+export interface PresenceQuery {
+  /** first and last local day (YYYY-MM-DD), both included; absent: the data's */
+  readonly from?: string | undefined;
+  readonly to?: string | undefined;
+  readonly tz: string;
+  readonly user?: string | undefined;
+}
+
+export interface PresenceResult {
+  rows: PresenceDay[];
+  notes: string[];
+}
+
+const DEFAULT_INTERVAL = 900;
+const dayName = (n: number) => new Date(n * 86_400_000).toISOString().slice(0, 10);
+const isState = (s: string): s is PresenceState => (presenceStates as readonly string[]).includes(s);
+
+async function daysOfQuery(store: Store, q: PresenceQuery): Promise<{ first: string; last: string } | undefined> {
+  if (q.from && q.to) return { first: q.from, last: q.to };
+  const r = await dataRange(store);
+  if (r.lo === null || r.hi === null || (r.lo === 0 && r.hi === 0)) {
+    if (q.from || q.to) return { first: q.from ?? q.to!, last: q.to ?? q.from! };
+    return undefined;
+  }
+  return { first: q.from ?? localDay(q.tz, r.lo), last: q.to ?? localDay(q.tz, r.hi) };
+}
+
+interface Acc {
+  seconds: Map<string, number>;
+  first: number | undefined;
+  last: number | undefined;
+}
+
+export async function presenceReport(store: Store, q: PresenceQuery): Promise<PresenceResult> {
+  const notes: string[] = [];
+  const range = await daysOfQuery(store, q);
+  if (!range) return { rows: [], notes: ['no presence data in the store'] };
+  const days = daysOf(q.tz, range.first, range.last);
+  const lo = days[0]!.start;
+  const hi = days[days.length - 1]!.end;
+  const user = q.user?.toLowerCase();
+  const acc = new Map<string, Map<string, Acc>>();
+  const slot = (u: string, day: string): Acc => {
+    let byDay = acc.get(u);
+    if (!byDay) acc.set(u, (byDay = new Map()));
+    let a = byDay.get(day);
+    if (!a) byDay.set(day, (a = { seconds: new Map(), first: undefined, last: undefined }));
+    return a;
+  };
+  const add = (u: string, day: string, state: string, seconds: number, first: number, last: number) => {
+    const a = slot(u, day);
+    const s = isState(state) ? state : 'unknown';
+    a.seconds.set(s, (a.seconds.get(s) ?? 0) + seconds);
+    if (s === 'online') {
+      a.first = a.first === undefined ? first : Math.min(a.first, first);
+      a.last = a.last === undefined ? last : Math.max(a.last, last);
+    }
+  };
+
+  for (const p of await pieceTotals(store, lo, hi, offsetSteps(q.tz, lo, hi), user)) {
+    const a = slot(p.user, dayName(p.day));
+    for (const [i, s] of presenceStates.entries()) if (p.seconds[i]) a.seconds.set(s, (a.seconds.get(s) ?? 0) + p.seconds[i]!);
+    if (p.first !== undefined) {
+      a.first = a.first === undefined ? p.first : Math.min(a.first, p.first);
+      a.last = a.last === undefined ? p.last : Math.max(a.last!, p.last!);
+    }
+  }
+  // each user's latest sample lasts one interval (its piece is stored once its successor is known)
+  for (const t of await latestSamples(store, lo - 2 * 86_400, user))
+    for (const p of cut(t.user, t.ts, t.ts + (t.intervalS ?? DEFAULT_INTERVAL), t.state))
+      if (p.start >= lo && p.start < hi) add(p.user, localDay(q.tz, p.start), p.state, p.seconds, p.start, p.start + p.seconds);
+  // aggregate-only totals
+  const zones = new Set<string>();
+  for (const d of await dailyTotals(store, range.first, range.last, user)) {
+    zones.add(d.tz);
+    slot(d.user, d.day).seconds.set(d.state, (slot(d.user, d.day).seconds.get(d.state) ?? 0) + d.seconds);
+  }
+  for (const z of zones)
+    if (z !== q.tz)
+      notes.push(`aggregate-only totals were kept per day in ${z}, not ${q.tz}: they are shown on their own days (no times of day are stored to move them)`);
+  if (zones.size) notes.push('aggregate-only totals have no times of day: firstOnline and lastOnline are null for them');
+
+  const rows: PresenceDay[] = [];
+  for (const u of [...acc.keys()].sort()) {
+    const byDay = acc.get(u)!;
+    for (const d of days) {
+      const a = byDay.get(d.day);
+      const row = { user: u, day: d.day } as PresenceDay;
+      let known = 0;
+      for (const s of presenceStates) {
+        const v = s === 'unknown' ? 0 : (a?.seconds.get(s) ?? 0);
+        row[s] = v;
+        known += v;
+      }
+      row.unknown = Math.max(0, d.end - d.start - known);
+      row.firstOnline = a?.first === undefined ? null : localIso(q.tz, a.first);
+      row.lastOnline = a?.last === undefined ? null : localIso(q.tz, a.last);
+      rows.push(row);
+    }
+  }
+  return { rows, notes };
+}
+
+/** one state interval of a user's day */
+export interface TimelineInterval {
+  from: string;
+  to: string;
+  state: PresenceState;
+  seconds: number;
+}
+
+export interface PresenceTimeline {
+  user: string;
+  day: string;
+  tz: string;
+  intervals: TimelineInterval[];
+}
+
+/** a user's day as state intervals, unknown where nothing is known */
+export async function presenceTimeline(store: Store, user: string, day: string, tz: string): Promise<PresenceTimeline> {
+  const u = user.toLowerCase();
+  const [d] = daysOf(tz, day, day);
+  const { start: lo, end: hi } = d!;
+  const pieces: { start: number; seconds: number; state: string }[] = await userPieces(store, u, lo, hi);
+  for (const t of await latestSamples(store, lo - 2 * 86_400, u))
+    for (const p of cut(u, t.ts, t.ts + (t.intervalS ?? DEFAULT_INTERVAL), t.state)) if (p.start >= lo && p.start < hi) pieces.push(p);
+  pieces.sort((a, b) => a.start - b.start);
+  const out: { from: number; to: number; state: PresenceState }[] = [];
+  const push = (from: number, to: number, state: PresenceState) => {
+    if (to <= from) return;
+    const prev = out[out.length - 1];
+    if (prev && prev.state === state && prev.to === from) prev.to = to;
+    else out.push({ from, to, state });
+  };
+  let at = lo;
+  for (const p of pieces) {
+    if (p.start > at) push(at, p.start, 'unknown');
+    push(Math.max(p.start, at), p.start + p.seconds, isState(p.state) ? p.state : 'unknown');
+    at = Math.max(at, p.start + p.seconds);
+  }
+  push(at, hi, 'unknown');
+  return { user: u, day, tz, intervals: out.map((i) => ({ from: localIso(tz, i.from), to: localIso(tz, i.to), state: i.state, seconds: i.to - i.from })) };
+}
+
+/** "PC in use" (seed 000): time online, busy or on the phone per user and day */
+export interface PcInUseDay {
+  user: string;
+  day: string;
+  inUse: number;
+  online: number;
+  busy: number;
+  onThePhone: number;
+  firstOnline: string | null;
+  lastOnline: string | null;
+}
+
+export function pcInUse(rows: readonly PresenceDay[]): PcInUseDay[] {
+  return rows.map((r) => ({
+    user: r.user,
+    day: r.day,
+    inUse: r.online + r.busy + r.onThePhone,
+    online: r.online,
+    busy: r.busy,
+    onThePhone: r.onThePhone,
+    firstOnline: r.firstOnline,
+    lastOnline: r.lastOnline,
+  }));
+}

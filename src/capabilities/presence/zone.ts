@@ -1,0 +1,98 @@
+// Time zones for presence: the seed's logs write local time, and reports count days in a zone. Built
+// on Intl (the IANA database Node carries), with the offset of each hour cached: a month of logs asks
+// a few hundred distinct hours, not millions.
+
+/** this machine's zone (IANA name), the default of `ingest --tz` */
+export function machineZone(): string {
+  return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+}
+
+/** the zone's canonical name, or an error naming `what` (`--tz`) and the bad value */
+export function checkZone(zone: string, what = '--tz'): string {
+  try {
+    return new Intl.DateTimeFormat('en-US', { timeZone: zone }).resolvedOptions().timeZone;
+  } catch {
+    throw new Error(`${what}: unknown time zone "${zone}" (expected an IANA name such as Europe/Berlin or UTC)`);
+  }
+}
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
+const offsets = new Map<string, number>();
+
+/** the zone's offset from UTC in seconds at UTC second `t` (Europe/Berlin in summer: 7200) */
+export function offsetAt(zone: string, t: number): number {
+  if (zone === 'UTC') return 0;
+  // offsets change on whole quarter hours: cache per quarter hour
+  const q = Math.floor(t / 900);
+  const key = `${zone}|${q}`;
+  const known = offsets.get(key);
+  if (known !== undefined) return known;
+  let fmt = formatters.get(zone);
+  if (!fmt) {
+    fmt = new Intl.DateTimeFormat('en-US', {
+      timeZone: zone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
+    });
+    formatters.set(zone, fmt);
+  }
+  const at = q * 900;
+  const p = Object.fromEntries(fmt.formatToParts(new Date(at * 1000)).map((x) => [x.type, x.value]));
+  const local = Date.UTC(+p.year!, +p.month! - 1, +p.day!, +p.hour!, +p.minute!, +p.second!) / 1000;
+  const off = local - at;
+  if (offsets.size > 100_000) offsets.clear();
+  offsets.set(key, off);
+  return off;
+}
+
+/** The UTC seconds a local wall-clock time (as seconds since 1970 read as if UTC) stands for: one
+ *  answer normally, two in the hour repeated when clocks go back (earlier first), none in the hour
+ *  skipped when they go forward. */
+export function localToUtc(zone: string, local: number): number[] {
+  const out: number[] = [];
+  for (const o of new Set([offsetAt(zone, local - 86_400), offsetAt(zone, local + 86_400), offsetAt(zone, local)])) {
+    const t = local - o;
+    if (offsetAt(zone, t) === o && !out.includes(t)) out.push(t);
+  }
+  return out.sort((a, b) => a - b);
+}
+
+/** local date-time text of UTC second `t` in the zone: 2026-03-29T03:15:00+02:00 (UTC: ...Z) */
+export function localIso(zone: string, t: number): string {
+  const o = offsetAt(zone, t);
+  const s = new Date((t + o) * 1000).toISOString().slice(0, 19);
+  if (zone === 'UTC') return `${s}Z`;
+  const a = Math.abs(o);
+  return `${s}${o < 0 ? '-' : '+'}${String(Math.floor(a / 3600)).padStart(2, '0')}:${String(Math.floor(a / 60) % 60).padStart(2, '0')}`;
+}
+
+/** the local day (YYYY-MM-DD) that UTC second `t` falls on in the zone */
+export function localDay(zone: string, t: number): string {
+  return new Date((t + offsetAt(zone, t)) * 1000).toISOString().slice(0, 10);
+}
+
+/** UTC second where local day `day` (YYYY-MM-DD) starts in the zone (a day starting in a skipped
+ *  hour starts at the first instant after it) */
+export function dayStart(zone: string, day: string): number {
+  const local = Date.parse(`${day}T00:00:00Z`) / 1000;
+  const c = localToUtc(zone, local);
+  if (c.length) return c[0]!;
+  // midnight skipped: the day starts at the jump, where the clock read midnight by the old offset
+  return local - offsetAt(zone, local - 86_400);
+}
+
+/** the days from `first` to `last` (YYYY-MM-DD, both included), each with its UTC start and end */
+export function daysOf(zone: string, first: string, last: string): { day: string; start: number; end: number }[] {
+  const out: { day: string; start: number; end: number }[] = [];
+  for (let d = Date.parse(`${first}T00:00:00Z`); d <= Date.parse(`${last}T00:00:00Z`); d += 86_400_000) {
+    const day = new Date(d).toISOString().slice(0, 10);
+    const next = new Date(d + 86_400_000).toISOString().slice(0, 10);
+    out.push({ day, start: dayStart(zone, day), end: dayStart(zone, next) });
+  }
+  return out;
+}
