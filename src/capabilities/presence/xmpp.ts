@@ -27,10 +27,15 @@ export function resourcePresence(type: string | undefined, show: string | null):
   return undefined;
 }
 
+/** within one state, the more available <show/> (away before xa), so the raw value kept does not
+ *  depend on which resource spoke last */
+const showRank: Readonly<Record<string, number>> = { chat: 3, available: 2, away: 1, xa: 0 };
+
 /** a user's resources aggregated: the most available wins */
 export function aggregate(resources: Iterable<Seen>): Seen | undefined {
   let best: Seen | undefined;
-  for (const r of resources) if (!best || availability[r.state] > availability[best.state]) best = r;
+  const rank = (s: Seen) => availability[s.state] * 10 + (showRank[s.raw] ?? 0);
+  for (const r of resources) if (!best || rank(r) > rank(best)) best = r;
   return best;
 }
 
