@@ -41,3 +41,26 @@ export async function prosodyForTest(t: TestContext, opts: { private?: boolean }
     },
   };
 }
+
+export interface TestSlapd {
+  /** ldap://127.0.0.1:PORT (StartTLS) */
+  readonly url: string;
+  readonly base: string;
+  /** an ordinary user to bind as (the admin ignores size limits, so paging would go untested) */
+  readonly bindDn: string;
+  readonly password: string;
+  /** the generator's truth: every user with an IM address, lower case, and their account names */
+  readonly enrolled: ReadonlyMap<string, string>;
+}
+
+export async function slapdForTest(t: TestContext): Promise<TestSlapd | undefined> {
+  const dev = process.env.MXRAY_DEV_SLAPD;
+  if (!dev) {
+    t.skip('no slapd for the presence tests yet (MXRAY_DEV_SLAPD)');
+    return undefined;
+  }
+  // the recipe's DIT: 30 users under nested OUs, every 4th without msExchIMAddress
+  const enrolled = new Map<string, string>();
+  for (let n = 1; n <= 30; n++) if (n % 4) enrolled.set(`user${String(n).padStart(2, '0')}@example.org`, `user${String(n).padStart(2, '0')}`);
+  return { url: `ldap://127.0.0.1:${dev}`, base: 'dc=example,dc=org', bindDn: 'uid=user01,ou=Company,dc=example,dc=org', password: 'secret', enrolled };
+}
