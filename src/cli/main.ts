@@ -10,8 +10,14 @@ import { registerConfig } from './config.js';
 import { ConfigError } from '../config/errors.js';
 import { UsageError } from './common.js';
 import { registerReports } from './reports.js';
+import { presenceHandWritten, registerPresence } from './presence.js';
+import { capabilities } from '../capabilities/registry.js';
 
-const registerCapabilities = (p: Command) => registerReports(p, { activesync: easHandWritten });
+const registerCapabilities = (p: Command) => {
+  registerReports(p, { activesync: easHandWritten, presence: presenceHandWritten });
+  // presence poll before the capability has reports of its own in the registry
+  if (!capabilities.some((c) => c.name === 'presence')) registerPresence(p);
+};
 const commandGroups = [registerIngest, registerCapabilities, registerGenerate, registerFormats, registerConfig];
 
 export function program(): Command {

@@ -51,6 +51,9 @@ export interface TestSlapd {
   readonly password: string;
   /** the generator's truth: every user with an IM address, lower case, and their account names */
   readonly enrolled: ReadonlyMap<string, string>;
+  /** a private instance only: stop it and start it again (same data) */
+  stop(): Promise<void>;
+  start(): Promise<void>;
 }
 
 export async function slapdForTest(t: TestContext): Promise<TestSlapd | undefined> {
@@ -62,5 +65,21 @@ export async function slapdForTest(t: TestContext): Promise<TestSlapd | undefine
   // the recipe's DIT: 30 users under nested OUs, every 4th without msExchIMAddress
   const enrolled = new Map<string, string>();
   for (let n = 1; n <= 30; n++) if (n % 4) enrolled.set(`user${String(n).padStart(2, '0')}@example.org`, `user${String(n).padStart(2, '0')}`);
-  return { url: `ldap://127.0.0.1:${dev}`, base: 'dc=example,dc=org', bindDn: 'uid=user01,ou=Company,dc=example,dc=org', password: 'secret', enrolled };
+  const dir = process.env.MXRAY_DEV_SLAPD_DIR ?? '';
+  return {
+    url: `ldap://127.0.0.1:${dev}`,
+    base: 'dc=example,dc=org',
+    bindDn: 'uid=user01,ou=Company,dc=example,dc=org',
+    password: 'secret',
+    enrolled,
+    async stop() {
+      spawnSync('bash', ['-c', `p=$(cat ${dir}/slapd.pid); kill -INT $p; while kill -0 $p 2>/dev/null; do sleep 0.05; done`]);
+    },
+    async start() {
+      spawnSync('bash', [
+        '-c',
+        `setsid slapd -f ${dir}/slapd.conf -h ldap://127.0.0.1:${dev}/ -d 0 >/dev/null 2>&1 < /dev/null & for i in $(seq 100); do ldapsearch -x -H ldap://127.0.0.1:${dev} -b '' -s base >/dev/null 2>&1 && break; sleep 0.05; done`,
+      ]);
+    },
+  };
 }

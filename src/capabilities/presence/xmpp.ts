@@ -299,7 +299,14 @@ export class XmppSource implements PresenceSource {
     this.client = undefined;
     this.online = false;
     if (c) {
-      await Promise.race([c.stop().catch(() => undefined), delay(this.s.timeoutMs)]);
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        c.stop().catch(() => undefined),
+        new Promise((r) => {
+          timer = setTimeout(r, this.s.timeoutMs);
+        }),
+      ]);
+      clearTimeout(timer);
     }
   }
 }
