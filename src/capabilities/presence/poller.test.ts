@@ -26,6 +26,7 @@ test('poller: enrol, sample, record; the directory down mid-run is one clear lin
   const s = await slapdForTest(t);
   if (!s) return;
   const x = await prosodyForTest(t);
+  if (!x) return;
   const text = [
     'directory:',
     `  url: ${s.url}`,

@@ -16,12 +16,12 @@ export interface TestProsody {
   start(): Promise<void>;
 }
 
-export async function prosodyForTest(t: TestContext, opts: { private?: boolean } = {}): Promise<TestProsody> {
+export async function prosodyForTest(t: TestContext, opts: { private?: boolean } = {}): Promise<TestProsody | undefined> {
   const dev = process.env.MXRAY_DEV_PROSODY;
   const recipes = process.env.MXRAY_DEV_RECIPES;
   if (!dev || !recipes) {
     t.skip('no Prosody for the presence tests yet (MXRAY_DEV_PROSODY)');
-    throw new Error('skipped');
+    return undefined;
   }
   const [dir, port] = dev.split(':') as [string, string];
   const run = (script: string, ...args: string[]) => {
