@@ -162,6 +162,10 @@ export class XmppSource implements PresenceSource {
     });
     // mxray owns reconnecting: a fresh client each time, with a deadline
     c.reconnect.stop();
+    // @xmpp/client waits 2 s for each step of the stream by default; a server building a large roster
+    // for the login takes longer
+    (c as unknown as { timeout: number }).timeout = this.s.timeoutMs;
+    guardParser(c);
     let failure: Error | undefined;
     c.on('error', (e: Error) => {
       failure = e;
@@ -315,7 +319,18 @@ function describe(e: Error): string {
   const code = (e as NodeJS.ErrnoException).code;
   if (code === 'ECONNREFUSED') return 'connection refused (is the server running?)';
   if (e.name === 'SASLError' || /not-authorized/.test(e.message)) return 'the server refused the password (not-authorized)';
+  if (e.name === 'TimeoutError') return 'the server did not answer in time';
   return `${e.message}${code && !e.message.includes(code) ? ` (${code})` : ''}`;
+}
+
+/** @xmpp/client 0.14 throws from a socket 'data' handler (an uncaught exception that ends the
+ *  process) when data arrives after a timed-out stream close detached its parser: data without a
+ *  parser is dropped instead. Set before start(), which binds the handler. */
+export function guardParser(c: Client): void {
+  const conn = c as unknown as { parser: { write(s: string): void } | null; _onData(data: Buffer): void };
+  conn._onData = function (this: typeof conn, data: Buffer) {
+    this.parser?.write(data.toString('utf8'));
+  };
 }
 
 function delay(ms: number): Promise<void> {
