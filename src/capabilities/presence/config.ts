@@ -49,7 +49,8 @@ export const presenceSection = defineSection({
           group: text('the DN of a group').optional(),
           /** users with this attribute (and value, when given) are not watched */
           attribute: attributeName().optional(),
-          value: text('a value').optional(),
+          // YAML reads TRUE as a boolean: LDAP writes booleans TRUE/FALSE, and compares them as text
+          value: z.preprocess((v) => (typeof v === 'boolean' ? (v ? 'TRUE' : 'FALSE') : typeof v === 'number' ? String(v) : v), text('a value')).optional(),
         })
         .superRefine((o, ctx) => {
           if (o.value !== undefined && o.attribute === undefined)

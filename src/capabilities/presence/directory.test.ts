@@ -8,6 +8,13 @@ import { parseConfig } from '../../config/load.js';
 import { sections } from '../../config/sections.js';
 import { enrol, imAddressOf, normalDn } from './directory.js';
 import { slapdForTest, type TestSlapd } from './test-servers.fixture.js';
+import { OPT_OUT_ATTRIBUTE, OPT_OUT_GROUP } from '../../testing/servers/directory.js';
+
+// servers: sharedSlapd() (the run's slapd, through test-servers.fixture.ts)
+
+/** the presence keys that make the test directory's truth: its IM attributes, and its two opt-outs */
+const enrolKeys = ['    imAddress: [msExchIMAddress, labeledURI]', '    filter: (&(objectClass=inetOrgPerson)(|(msExchIMAddress=*)(labeledURI=*)))'];
+const optOutKeys = ['  optOut:', `    group: ${OPT_OUT_GROUP}`, `    attribute: ${OPT_OUT_ATTRIBUTE}`, '    value: TRUE'];
 
 function configFor(s: TestSlapd, presence: string[] = [], directory: string[] = [], env: Record<string, string> = {}) {
   const text = [
@@ -28,7 +35,7 @@ function configFor(s: TestSlapd, presence: string[] = [], directory: string[] = 
     '    jid: observer@example.org',
     '    passwordEnv: XMPP_PW',
     '  enrol:',
-    '    imAddress: [msExchIMAddress, labeledURI]',
+    ...enrolKeys,
     ...presence,
   ].join('\n');
   const c = parseConfig(text, { path: '/x/mxray.yaml', shown: 'mxray.yaml', via: '--config' }, sections, {
@@ -48,26 +55,30 @@ test('IM addresses: schemes stripped in any case, labels dropped, other schemes 
   assert.equal(normalDn('CN=No Presence, OU=Groups,DC=corp'), normalDn('cn=no presence,ou=groups,dc=corp'));
 });
 
-test('enrolment from slapd: the whole subtree, paged, equals the truth; exclude and opt-out by attribute', async (t) => {
+test("enrolment from slapd: the whole subtree, paged, equals the generator's truth; opt-out by group and attribute; exclude list", async (t) => {
   const s = await slapdForTest(t);
   if (!s) return;
-  const { directory, presence } = configFor(s, ['    pageSize: 7']);
+  const { directory, presence } = configFor(s, ['    pageSize: 250', ...optOutKeys]);
   const e = await enrol(directory, presence);
+  assert.ok(s.enrolled.size > 700, `the truth is more than a page (${s.enrolled.size})`);
   assert.deepEqual(new Map(e.users.map((u) => [u.imAddress, u.username])), s.enrolled);
-  assert.ok(e.pages > 1, `paged (${e.pages} pages)`);
-  assert.ok(e.users.every((u) => u.dn.endsWith(s.base)));
-  // nested OUs: a user three levels down is there
-  assert.ok(e.users.some((u) => /ou=Team2,ou=DivisionB,ou=Company/.test(u.dn)));
+  assert.ok(e.pages >= 4, `paged (${e.pages} pages)`);
+  assert.equal(e.optedOut, 2, 'one by the attribute, one by the group');
+  // nested OUs and an AD-style container
+  assert.ok(e.users.some((u) => /ou=Berlin,ou=Europe,ou=People,/i.test(u.dn)));
+  assert.ok(e.users.some((u) => /,cn=Users,dc=example,dc=org$/i.test(u.dn)));
+
+  // without the opt-outs, the two opted-out users are back
+  const open = configFor(s, ['    pageSize: 1000']);
+  assert.equal((await enrol(open.directory, open.presence)).users.length, s.enrolled.size + 2);
 
   const some = [...s.enrolled.keys()];
   const excluded = some[0]!;
   const byName = s.enrolled.get(some[1]!)!;
-  const optedOutName = s.enrolled.get(some[2]!)!;
-  const c2 = configFor(s, [`  exclude: [${excluded.toUpperCase()}, ${byName}]`, '  optOut:', '    attribute: uid', `    value: ${optedOutName}`]);
+  const c2 = configFor(s, [`  exclude: [${excluded.toUpperCase()}, ${byName}]`, ...optOutKeys]);
   const e2 = await enrol(c2.directory, c2.presence);
-  assert.deepEqual(e2.users.map((u) => u.imAddress).sort(), some.slice(3).sort());
+  assert.deepEqual(e2.users.map((u) => u.imAddress).sort(), some.slice(2).sort());
   assert.equal(e2.excluded, 2);
-  assert.equal(e2.optedOut, 1);
 });
 
 test('enrolment errors say which server, which step and why', async (t) => {

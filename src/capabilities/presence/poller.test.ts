@@ -9,6 +9,9 @@ import { PresencePoller, describeCycle, runPresencePoller } from './poller.js';
 import type { PollRecorder } from './poll-recorder.js';
 import type { EnrolledUser, Observation } from './types.js';
 import { prosodyForTest, slapdForTest } from './test-servers.fixture.js';
+import { OPT_OUT_ATTRIBUTE, OPT_OUT_GROUP } from '../../testing/servers/directory.js';
+
+// servers: a private slapd (stopped mid-run) and sharedProsody() (through test-servers.fixture.ts)
 
 /** a recorder that keeps the calls, in order (the store's recorder is tested by its own suite) */
 function keeper() {
@@ -23,7 +26,7 @@ function keeper() {
 }
 
 test('poller: enrol, sample, record; the directory down mid-run is one clear line and a heartbeat; back up, it records again', async (t) => {
-  const s = await slapdForTest(t);
+  const s = await slapdForTest(t, { private: true });
   if (!s) return;
   const x = await prosodyForTest(t);
   if (!x) return;
@@ -47,8 +50,12 @@ test('poller: enrol, sample, record; the directory down mid-run is one clear lin
     '    passwordEnv: XMPP_PW',
     '    subscribe: false',
     '  enrol:',
-    '    imAddress: labeledURI',
-    '    pageSize: 5',
+    '    imAddress: [msExchIMAddress, labeledURI]',
+    '    filter: (&(objectClass=inetOrgPerson)(|(msExchIMAddress=*)(labeledURI=*)))',
+    '    pageSize: 300',
+    '  optOut:',
+    `    group: ${OPT_OUT_GROUP}`,
+    `    attribute: ${OPT_OUT_ATTRIBUTE}`,
   ].join('\n');
   const c = parseConfig(text, { path: '/x/mxray.yaml', shown: 'mxray.yaml', via: '--config' }, sections, {
     env: { LDAP_PW: s.password, XMPP_PW: x.password('observer') },
@@ -63,6 +70,10 @@ test('poller: enrol, sample, record; the directory down mid-run is one clear lin
     const first = calls.find((k) => k.call === 'cycle')!;
     assert.deepEqual(new Map(first.users!.map((u) => [u.imAddress, u.username])), s.enrolled);
     assert.equal(first.observations!.length, s.enrolled.size);
+    // the XMPP accounts of the test directory are on the observer's roster; nobody is logged in
+    const byUser = new Map(first.observations!.map((o) => [o.username, `${o.state} ${o.raw}`]));
+    for (const u of ['alice', 'bob', 'carol', 'dave']) assert.equal(byUser.get(u), 'offline unavailable', u);
+    assert.equal(byUser.get('user0001'), 'unknown no subscription');
     assert.match(describeCycle(r1), new RegExp(`: ${s.enrolled.size} users sampled \\(`));
 
     await s.stop();

@@ -1,85 +1,119 @@
-// The real servers the presence tests run against. Until the project's harness for slapd and Prosody
-// (src/testing/servers/) is merged, a developer points the tests at instances started by hand
-// (MXRAY_DEV_PROSODY=workdir:port, started and stopped with the recipe's start.sh/stop.sh named by
-// MXRAY_DEV_RECIPES); without them the tests are skipped with that reason.
+// The real servers the presence tests run against, from the project's harness (src/testing/servers/):
+// the run's shared slapd and Prosody, or private ones a test may stop and start again (an outage in
+// the middle of a run) on the same ports with the same data. Missing packages skip the tests outside
+// CI, with the harness's reason.
 import type { TestContext } from 'node:test';
-import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
+import { HOST, spawnDaemon, stopPids, systemUser, waitReady, type Daemon } from '../../testing/servers/daemon.js';
+import { directoryTruth, DIRECTORY_READER } from '../../testing/servers/directory.js';
+import { prosodySkipReason, sharedProsody, startProsody, xmppPassword, type ProsodyServer } from '../../testing/servers/prosody.js';
+import { sharedSlapd, slapdSkipReason, startSlapd, type SlapdServer } from '../../testing/servers/slapd.js';
 
-export interface TestProsody {
+export interface Restartable {
+  /** a private instance only: stop it (its data stays) and start it again on the same ports */
+  stop(): Promise<void>;
+  start(): Promise<void>;
+}
+
+export interface TestProsody extends Restartable {
   /** xmpp://127.0.0.1:PORT (STARTTLS) */
   readonly service: string;
   readonly domain: string;
   password(user: string): string;
-  /** a private instance only */
-  stop(): Promise<void>;
-  start(): Promise<void>;
 }
 
-export async function prosodyForTest(t: TestContext, opts: { private?: boolean } = {}): Promise<TestProsody | undefined> {
-  const dev = process.env.MXRAY_DEV_PROSODY;
-  const recipes = process.env.MXRAY_DEV_RECIPES;
-  if (!dev || !recipes) {
-    t.skip('no Prosody for the presence tests yet (MXRAY_DEV_PROSODY)');
-    return undefined;
-  }
-  const [dir, port] = dev.split(':') as [string, string];
-  const run = (script: string, ...args: string[]) => {
-    const r = spawnSync('bash', [join(recipes, 'prosody', script), dir, ...args], { encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`${script}: ${r.stderr}`);
-  };
-  return {
-    service: `xmpp://127.0.0.1:${port}`,
-    domain: 'example.org',
-    password: (u) => `${u}pw`,
-    async stop() {
-      if (!opts.private) throw new Error('only a private Prosody may be stopped');
-      run('stop.sh');
-    },
-    async start() {
-      run('start.sh', port, String(Number(port) + 1));
-    },
-  };
-}
-
-export interface TestSlapd {
+export interface TestSlapd extends Restartable {
   /** ldap://127.0.0.1:PORT (StartTLS) */
   readonly url: string;
   readonly base: string;
-  /** an ordinary user to bind as (the admin ignores size limits, so paging would go untested) */
+  /** an ordinary account to bind as (the admin ignores size limits, so paging would go untested) */
   readonly bindDn: string;
   readonly password: string;
-  /** the generator's truth: every user with an IM address, lower case, and their account names */
+  /** the generator's truth: the users presence must enrol (IM address, not opted out) -> account */
   readonly enrolled: ReadonlyMap<string, string>;
-  /** a private instance only: stop it and start it again (same data) */
-  stop(): Promise<void>;
-  start(): Promise<void>;
 }
 
-export async function slapdForTest(t: TestContext): Promise<TestSlapd | undefined> {
-  const dev = process.env.MXRAY_DEV_SLAPD;
-  if (!dev) {
-    t.skip('no slapd for the presence tests yet (MXRAY_DEV_SLAPD)');
-    return undefined;
-  }
-  // the recipe's DIT: 30 users under nested OUs, every 4th without msExchIMAddress
-  const enrolled = new Map<string, string>();
-  for (let n = 1; n <= 30; n++) if (n % 4) enrolled.set(`user${String(n).padStart(2, '0')}@example.org`, `user${String(n).padStart(2, '0')}`);
-  const dir = process.env.MXRAY_DEV_SLAPD_DIR ?? '';
+function restartable(
+  server: { pid: number; shared: boolean },
+  respawn: () => Daemon,
+  ports: number[],
+  stopSignal: NodeJS.Signals,
+  t: TestContext,
+): Restartable {
+  let current: Daemon | undefined;
+  t.after(async () => {
+    await current?.stop(stopSignal);
+  });
   return {
-    url: `ldap://127.0.0.1:${dev}`,
-    base: 'dc=example,dc=org',
-    bindDn: 'uid=user01,ou=Company,dc=example,dc=org',
-    password: 'secret',
-    enrolled,
     async stop() {
-      spawnSync('bash', ['-c', `p=$(cat ${dir}/slapd.pid); kill -INT $p; while kill -0 $p 2>/dev/null; do sleep 0.05; done`]);
+      if (server.shared) throw new Error('only a private server may be stopped');
+      if (current) await current.stop(stopSignal);
+      else await stopPids([server.pid], stopSignal);
+      current = undefined;
     },
     async start() {
-      spawnSync('bash', [
-        '-c',
-        `setsid slapd -f ${dir}/slapd.conf -h ldap://127.0.0.1:${dev}/ -d 0 >/dev/null 2>&1 < /dev/null & for i in $(seq 100); do ldapsearch -x -H ldap://127.0.0.1:${dev} -b '' -s base >/dev/null 2>&1 && break; sleep 0.05; done`,
-      ]);
+      current = respawn();
+      await waitReady(
+        current.name,
+        ports.map((port) => ({ port })),
+        [current],
+        [current.log],
+      );
     },
+  };
+}
+
+export async function slapdForTest(t: TestContext, opts: { private?: boolean } = {}): Promise<TestSlapd | undefined> {
+  const skip = slapdSkipReason();
+  if (skip) {
+    t.skip(skip);
+    return undefined;
+  }
+  const s: SlapdServer = opts.private ? await startSlapd() : await sharedSlapd();
+  t.after(() => s.stop());
+  const enrolled = new Map(
+    directoryTruth()
+      .users.filter((u) => u.im && !u.optedOut)
+      .map((u) => [u.im!, u.uid]),
+  );
+  const again = () =>
+    spawnDaemon(
+      'slapd',
+      'slapd',
+      ['-f', join(s.dir, 'slapd.conf'), '-h', `ldap://${HOST}:${s.ldapPort}/ ldaps://${HOST}:${s.ldapsPort}/`, '-d', '0'],
+      join(s.dir, 'slapd.log'),
+      {
+        stopSignal: 'SIGINT',
+      },
+    );
+  return {
+    url: s.url,
+    base: s.base,
+    bindDn: DIRECTORY_READER.dn,
+    password: DIRECTORY_READER.password,
+    enrolled,
+    ...restartable(s, again, [s.ldapPort, s.ldapsPort], 'SIGINT', t),
+  };
+}
+
+export async function prosodyForTest(t: TestContext, opts: { private?: boolean } = {}): Promise<TestProsody | undefined> {
+  const skip = prosodySkipReason();
+  if (skip) {
+    t.skip(skip);
+    return undefined;
+  }
+  const p: ProsodyServer = opts.private ? await startProsody() : await sharedProsody();
+  t.after(() => p.stop());
+  const user = systemUser('prosody');
+  const again = () =>
+    spawnDaemon('prosody', 'prosody', ['-F', '--config', join(p.dir, 'prosody.cfg.lua')], join(p.dir, 'prosody.stdout'), {
+      ...(user ? { user: user.name } : {}),
+      cwd: p.dir,
+    });
+  return {
+    service: p.service,
+    domain: p.domain,
+    password: xmppPassword,
+    ...restartable(p, again, [p.c2sPort, p.directTlsPort], 'SIGTERM', t),
   };
 }

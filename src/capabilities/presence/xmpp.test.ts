@@ -12,6 +12,8 @@ import { XmppSource, aggregate, resourcePresence } from './xmpp.js';
 import type { EnrolledUser, Observation } from './types.js';
 import { prosodyForTest, type TestProsody } from './test-servers.fixture.js';
 
+// servers: private Prosody instances (startProsody through test-servers.fixture.ts)
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function until<T>(what: string, get: () => T | undefined, ms = 5000): Promise<T> {
