@@ -10,9 +10,10 @@ import { registerConfig } from './config.js';
 import { ConfigError } from '../config/errors.js';
 import { UsageError } from './common.js';
 import { registerReports } from './reports.js';
-import { presenceHandWritten } from './presence-prune.js';
+import { presenceHandWritten as pruneCommands } from './presence-prune.js';
+import { presenceHandWritten as pollCommands } from './presence.js';
 
-const registerCapabilities = (p: Command) => registerReports(p, { activesync: easHandWritten, presence: presenceHandWritten });
+const registerCapabilities = (p: Command) => registerReports(p, { activesync: easHandWritten, presence: { ...pollCommands, ...pruneCommands } });
 const commandGroups = [registerIngest, registerCapabilities, registerGenerate, registerFormats, registerConfig];
 
 export function program(): Command {

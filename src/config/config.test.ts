@@ -61,7 +61,31 @@ const expected: Record<string, { env?: Record<string, string>; messages: string[
       'invalid-serve-listen.yaml:5: serve.listen.port: expected a port number from 1 to 65535, got 70000',
     ],
   },
-  'invalid-top-level.yaml': { messages: ['invalid-top-level.yaml:1: expected sections at the top level (store, directory, notify, serve), got a list'] },
+  'invalid-top-level.yaml': {
+    messages: ['invalid-top-level.yaml:1: expected sections at the top level (store, directory, notify, serve, presence), got a list'],
+  },
+  'invalid-presence-source.yaml': {
+    env: { MXRAY_TEST_XMPP_PASSWORD: 'p' },
+    messages: [
+      'invalid-presence-source.yaml:2: presence.source: source: graph needs its settings under graph:',
+      'invalid-presence-source.yaml:8: presence.logDir: aggregateOnly writes no per-sample history: remove logDir (the daily log files are that history)',
+    ],
+  },
+  'invalid-presence.yaml': {
+    env: { MXRAY_TEST_GRAPH_SECRET: 's' },
+    messages: [
+      'invalid-presence.yaml:2: presence.interval: expected an interval from 10s to 1d, like 30s, 15m, 2h or 90d, got "5s"',
+      'invalid-presence.yaml:3: presence.source: expected xmpp or graph, got "teams"',
+      'invalid-presence.yaml:5: presence.xmpp.service: expected xmpp://host[:5222] (STARTTLS) or xmpps://host[:5223] (TLS from the start), got "http://im.corp.example"',
+      'invalid-presence.yaml:6: presence.xmpp.jid: expected the observer account as user@domain, got "observer"',
+      'invalid-presence.yaml:7: presence.xmpp.password: a password does not belong in the config file: give passwordFile: PATH (a file holding it) or passwordEnv: NAME (an environment variable)',
+      'invalid-presence.yaml:11: presence.graph.batchSize: expected ids per call from 1 to 650, got 1000',
+      'invalid-presence.yaml:13: presence.enrol.filter: expected an LDAP filter in balanced parentheses, got "msExchIMAddress=*"',
+      'invalid-presence.yaml:14: presence.enrol.pageSize: expected entries per page from 1 to 1000, got 5000',
+      'invalid-presence.yaml:16: presence.optOut.value: a value without attribute: say which attribute holds it',
+      'invalid-presence.yaml:19: presence.retention: expected a retention from 1d to 3650d, like 30s, 15m, 2h or 90d, got "forever"',
+    ],
+  },
   'invalid-store-url.yaml': { messages: ['invalid-store-url.yaml:2: store.url: expected clickhouse://host:8123/database or duckdb:PATH, got "http://x"'] },
   'invalid-store-password.yaml': {
     messages: [
@@ -217,24 +241,24 @@ test('unknown keys: "did you mean" only when close, never the refused secret key
 test('a capability registers its section: typed, validated with lines, in the example', async () => {
   // what src/capabilities/presence/config.ts will do, and sections.ts list
   const presenceSection = defineSection({
-    key: 'presence',
+    key: 'polling',
     schema: z.strictObject({ intervalMs: wholeNumber('milliseconds', 1000, 3_600_000).default(60_000) }),
-    doc: '# Presence polling\npresence:\n  intervalMs: 60000\n',
+    doc: '# Presence polling\npolling:\n  intervalMs: 60000\n',
   });
   const mine = registry([sections.store, sections.directory, sections.notify, sections.serve, presenceSection]);
   const file = join(tmp, 'presence.yaml');
-  writeFileSync(file, 'store:\n  db: x.duckdb\npresence:\n  intervalMs: 500\n  intervalMS: 1\n');
+  writeFileSync(file, 'store:\n  db: x.duckdb\npolling:\n  intervalMs: 500\n  intervalMS: 1\n');
   const config = await loadConfig(file, { sections: mine, env: {} });
   assert.deepEqual(config.check().map(formatIssue), [
-    `${file}:4: presence.intervalMs: expected milliseconds from 1000 to 3600000, got 500`,
-    `${file}:5: presence.intervalMS: unknown key; did you mean intervalMs?`,
+    `${file}:4: polling.intervalMs: expected milliseconds from 1000 to 3600000, got 500`,
+    `${file}:5: polling.intervalMS: unknown key; did you mean intervalMs?`,
   ]);
-  writeFileSync(file, 'presence: {}\n');
+  writeFileSync(file, 'polling: {}\n');
   const ok = await loadConfig(file, { sections: mine, env: {} });
-  const presence: { intervalMs: number } | undefined = ok.section('presence');
+  const presence: { intervalMs: number } | undefined = ok.section('polling');
   assert.deepEqual(presence, { intervalMs: 60_000 });
-  assert.ok(exampleConfig(mine).endsWith('# Presence polling\npresence:\n  intervalMs: 60000\n'));
+  assert.ok(exampleConfig(mine).endsWith('# Presence polling\npolling:\n  intervalMs: 60000\n'));
   // without the registration the same file is refused
-  await assert.rejects(loadConfig(file, { env: {} }), /presence: unknown section; sections: store, directory, notify, serve/);
+  await assert.rejects(loadConfig(file, { env: {} }), /polling: unknown section; sections: store, directory, notify, serve, presence/);
   assert.throws(() => registry([sections.store, sections.store]), /"store" is registered twice/);
 });

@@ -31,6 +31,9 @@ export interface EnrolledUser {
   readonly username: string;
   /** where the directory holds the user */
   readonly dn: string;
+  /** the user's id at the source when it is not the IM address (Graph: the Entra object id, read
+   *  from the attribute the source names) */
+  readonly sourceId?: string;
 }
 
 /** how one user was, seen by a source at one moment */
@@ -54,4 +57,10 @@ export interface PresenceSource {
   /** changes pushed between samples, as they arrive (optional: XMPP has them, Graph does not) */
   onChange?(listener: (o: Observation) => void): void;
   close(): Promise<void>;
+}
+
+/** what a source is opened with besides its settings */
+export interface SourceOptions {
+  /** one line of news for the admin (logged in, connection lost, a subscription asked for …) */
+  readonly log: (line: string) => void;
 }
