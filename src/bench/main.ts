@@ -5,7 +5,7 @@
 // Each measured job runs in its own process so its peak RSS is its own. MXRAY_BENCH_MB sets the size.
 // Then the same tracking logs into ClickHouse (single server and a two-shard cluster, beside curl),
 // and ~1 GB of IIS logs with ActiveSync traffic beside GoAccess. `npm run bench -- tracking` (or
-// clickhouse, activesync, calendar) runs one part.
+// clickhouse, activesync, calendar, check) runs one part.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync, mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -15,6 +15,7 @@ import { humanBytes } from '../render/render.js';
 import { benchActiveSync } from './activesync.js';
 import { benchClickhouse } from './clickhouse.js';
 import { benchCalendar } from './calendar.js';
+import { benchCheck } from './check.js';
 
 const root = resolve(fileURLToPath(new URL('../../', import.meta.url)));
 const cache = join(root, '.bench-cache');
@@ -46,6 +47,12 @@ function child(script: string, args: string[]): ChildResult {
 
 async function main(parts: string[]): Promise<void> {
   const want = (p: string) => parts.length === 0 || parts.includes(p);
+  if (want('check')) {
+    process.stdout.write('\n== Service monitoring: mxray check beside Monitoring Plugins ==\n');
+    process.stdout.write(await benchCheck());
+    // the check part alone needs no tracking logs
+    if (parts.length === 1) return;
+  }
   if (want('calendar')) {
     process.stdout.write('\n== Calendar forensics ==\n');
     process.stdout.write(await benchCalendar(cache));
