@@ -218,7 +218,8 @@ function connectTcp(address: string, port: number): { socket: Socket; connected:
 
 async function converse(target: ProbeTarget, preset: Preset, clock: ProbeClock, signal?: AbortSignal): Promise<ProbeResult> {
   const vars = variables(target);
-  const transcript = new Transcript(target.credentials ? [vars.password!, vars.authPlain!, vars.imapPassword!].filter((s) => s.length > 2) : []);
+  // every form the password is sent in is masked, however short
+  const transcript = new Transcript(target.credentials?.password ? [vars.imapPassword!, vars.authPlain!, vars.password!] : []);
   const phases: Phases = { connect: null, tls: null, banner: null };
   const hard = clock.deadline(target.timeoutMs);
   let certDaysLeft: number | null = null;
