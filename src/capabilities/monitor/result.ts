@@ -7,7 +7,7 @@ import { alerts, parseRange, RangeSyntaxError } from './range.js';
 import type { FailureCode, ProbeResult, ProbeStatus, ProbeTarget } from './types.js';
 
 export const DEFAULT_CERT_WARNING_DAYS = 14;
-export const DEFAULT_CERT_CRITICAL_DAYS = 7;
+export const DEFAULT_CERT_CRITICAL_DAYS = 3;
 
 /** a probe's end as a failure; thrown inside a prober only, never out of it */
 export class ProbeFailure extends Error {
