@@ -9,12 +9,17 @@
 import { readFileSync } from 'node:fs';
 import { clickhouseSkipReason, startPrivateCluster, startPrivateServer } from './clickhouse-process.js';
 import type { SharedServer } from './servers/daemon.js';
+import { dovecotShared } from './servers/dovecot.js';
+import { innShared } from './servers/inn.js';
+import { nginxShared } from './servers/nginx.js';
+import { postfixShared } from './servers/postfix.js';
 import { prosodyShared } from './servers/prosody.js';
 import { slapdShared } from './servers/slapd.js';
+import { vsftpdShared } from './servers/vsftpd.js';
 import { loadTestCa, makeRunCa } from './test-ca.js';
 
 /** the shared servers besides ClickHouse: one entry per server (src/testing/servers/NAME.ts) */
-export const sharedServers: readonly SharedServer[] = [slapdShared, prosodyShared];
+export const sharedServers: readonly SharedServer[] = [slapdShared, prosodyShared, postfixShared, dovecotShared, innShared, vsftpdShared, nginxShared];
 
 /** the environment variables a test process finds the shared servers in */
 export const runEnv = {

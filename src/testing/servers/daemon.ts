@@ -6,7 +6,7 @@
 // private one started lazily and shared by the callers of one test process.
 //
 // Tests may use shell tools: these servers are Debian's daemons, configured in files written here.
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import {
   accessSync,
   chmodSync,
@@ -299,14 +299,26 @@ export function spawnDaemon(name: string, cmd: string, args: readonly string[], 
   };
 }
 
-/** run a setup command to its end (bounded); throws with its output when it fails */
-export function runSetup(cmd: string, args: readonly string[], opts: { env?: NodeJS.ProcessEnv; user?: string; input?: string } = {}): string {
+/** run a setup command to its end (bounded, asynchronous: servers start in parallel); throws with its
+ *  output when it fails */
+export function runSetup(cmd: string, args: readonly string[], opts: { env?: NodeJS.ProcessEnv; user?: string } = {}): Promise<string> {
   const setpriv = opts.user && isRoot() ? findProgram('setpriv') : undefined;
   const [c, a] = setpriv ? [setpriv, ['--reuid', opts.user!, '--regid', opts.user!, '--init-groups', '--', cmd, ...args]] : [cmd, [...args]];
-  const r = spawnSync(c, a, { env: opts.env ?? process.env, encoding: 'utf8', timeout: 60_000, input: opts.input });
-  if (r.error || r.status !== 0)
-    throw new Error(`${cmd} ${args.join(' ')} failed (${r.error?.message ?? `exit ${r.status ?? r.signal}`}): ${tail(`${r.stdout ?? ''}${r.stderr ?? ''}`)}`);
-  return r.stdout;
+  return new Promise((resolve, reject) => {
+    const child = spawn(c, a, { env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    child.once('error', (e) => reject(new Error(`${cmd} ${args.join(' ')} failed: ${e.message}`)));
+    child.once('close', (code, signal) => {
+      if (code === 0) resolve(out);
+      else reject(new Error(`${cmd} ${args.join(' ')} failed (exit ${code ?? signal}): ${tail(out)}`));
+    });
+  });
 }
 
 export function tail(text: string, lines = 15): string {

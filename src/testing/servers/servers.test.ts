@@ -2,11 +2,20 @@
 // default trust (NODE_EXTRA_CA_CERTS set by scripts/run.mjs; run alone, the CA is passed as `ca`).
 // Only node:net/node:tls and the protocol libraries here, no product code.
 import assert from 'node:assert/strict';
+import { get as httpGet } from 'node:http';
+import { get as httpsGet } from 'node:https';
+import { connect as tlsConnect } from 'node:tls';
 import { after, before, it } from 'node:test';
 import { Client as LdapClient } from 'ldapts';
 import { caTrustedByDefault, testCaTrust } from '../test-ca.js';
+import { Conversation } from './conversation.js';
 import { describeWithServers } from './describe.js';
+import { DOVECOT_INBOX_MESSAGE, type DovecotServer, dovecotSkipReason, sharedDovecot } from './dovecot.js';
+import { innSkipReason, type InnServer, sharedInn } from './inn.js';
+import { NGINX_EXPIRING_DAYS, NGINX_PAGE_BODY, type NginxServer, nginxSkipReason, sharedNginx } from './nginx.js';
+import { sharedVsftpd, type VsftpdServer, vsftpdSkipReason } from './vsftpd.js';
 import { DIRECTORY_USER_COUNT, directoryTruth, OPT_OUT_GROUP } from './directory.js';
+import { type PostfixInfo, type PostfixPair, postfixSkipReason, sharedPostfix, startPostfix } from './postfix.js';
 import { prosodySkipReason, type ProsodyServer, sharedProsody, xmppPassword } from './prosody.js';
 import { type SlapdServer, sharedSlapd, slapdSkipReason } from './slapd.js';
 
@@ -136,5 +145,202 @@ describeWithServers('prosody', [prosodySkipReason(), !defaultTrust && '@xmpp/cli
     } finally {
       await Promise.allSettled([alice.stop(), observer.stop()]);
     }
+  });
+});
+
+describeWithServers('postfix', [postfixSkipReason()], () => {
+  let mail: PostfixPair;
+  before(async () => {
+    mail = await sharedPostfix();
+  });
+  after(() => mail?.stop());
+
+  const smtp = async (pf: PostfixInfo): Promise<void> => {
+    const c = await Conversation.open(pf.smtpPort);
+    try {
+      assert.match(await c.read(/^220 .*\r\n/m), new RegExp(`^220 ${pf.hostname.replace(/\./g, '\\.')} ESMTP`));
+      assert.match(await c.cmd('EHLO test.example.org', /^250 .*\r\n/m), /STARTTLS/);
+      await c.cmd('STARTTLS', /^220 .*\r\n/m);
+      assert.match(await c.upgrade(), /^TLSv1\.[23]$/);
+      assert.ok(c.authorized);
+      assert.match(await c.cmd('EHLO test.example.org', /^250 .*\r\n/m), /^250/m);
+      await c.cmd('QUIT', /^221 .*\r\n/m);
+    } finally {
+      c.end();
+    }
+  };
+  it('both instances: banner, EHLO, STARTTLS verified against the test CA', async () => {
+    assert.notEqual(mail.primary.smtpPort, mail.second.smtpPort);
+    await smtp(mail.primary);
+    await smtp(mail.second);
+  });
+  it('implicit TLS (465-style) and submission (STARTTLS required)', async () => {
+    const s = await Conversation.open(mail.primary.smtpsPort, true);
+    assert.ok(s.authorized);
+    assert.match(await s.read(/^220 .*\r\n/m), /^220 mail\.example\.org/);
+    s.end();
+    const c = await Conversation.open(mail.second.submissionPort);
+    try {
+      await c.read(/^220 .*\r\n/m);
+      await c.cmd('EHLO t', /^250 .*\r\n/m);
+      assert.match(await c.cmd('MAIL FROM:<a@example.org>', /^\d{3} .*\r\n/m), /^530 /, 'submission refuses mail before STARTTLS');
+    } finally {
+      c.end();
+    }
+  });
+  it('a private instance goes down and comes back on the same port', async () => {
+    const pf = await startPostfix();
+    try {
+      await pf.down();
+      await assert.rejects(Conversation.open(pf.smtpPort));
+      await pf.up();
+      await smtp(pf);
+    } finally {
+      await pf.stop();
+    }
+  });
+});
+
+describeWithServers('dovecot', [dovecotSkipReason()], () => {
+  let imap: DovecotServer;
+  before(async () => {
+    imap = await sharedDovecot();
+  });
+  after(() => imap?.stop());
+
+  it('IMAP: STARTTLS, LOGIN, and alice\u2019s INBOX holds the one message', async () => {
+    const c = await Conversation.open(imap.imapPort);
+    try {
+      assert.match(await c.read(/\r\n/), /^\* OK .*STARTTLS/);
+      await c.cmd('a STARTTLS', /^a OK.*\r\n/m);
+      await c.upgrade();
+      assert.ok(c.authorized);
+      assert.match(await c.cmd('b LOGIN alice alicepw', /^b (OK|NO|BAD).*\r\n/m), /^b OK/m);
+      assert.match(await c.cmd('c SELECT INBOX', /^c (OK|NO|BAD).*\r\n/m), /^\* 1 EXISTS/m);
+      const body = await c.cmd('d FETCH 1 BODY.PEEK[]', /^d (OK|NO|BAD).*\r\n/m);
+      assert.ok(body.includes(DOVECOT_INBOX_MESSAGE), body);
+      assert.match(await c.cmd('e LOGIN bob wrong', /^e (OK|NO|BAD).*\r\n/m), /^e (NO|BAD)/m);
+    } finally {
+      c.end();
+    }
+  });
+  it('IMAPS, POP3 STLS + login, POP3S', async () => {
+    const s = await Conversation.open(imap.imapsPort, true);
+    assert.ok(s.authorized);
+    assert.match(await s.read(/\r\n/), /^\* OK/);
+    s.end();
+    const c = await Conversation.open(imap.pop3Port);
+    try {
+      await c.read(/^\+OK.*\r\n/m);
+      assert.match(await c.cmd('CAPA', /\r\n\.\r\n/), /^STLS/m);
+      await c.cmd('STLS', /^\+OK.*\r\n/m);
+      await c.upgrade();
+      assert.ok(c.authorized);
+      await c.cmd('USER bob', /^\+OK.*\r\n/m);
+      assert.match(await c.cmd('PASS bobpw', /^[+-].*\r\n/m), /^\+OK/);
+      assert.match(await c.cmd('STAT', /^[+-].*\r\n/m), /^\+OK 0 0/);
+    } finally {
+      c.end();
+    }
+    const p = await Conversation.open(imap.pop3sPort, true);
+    assert.ok(p.authorized);
+    assert.match(await p.read(/\r\n/), /^\+OK/);
+    p.end();
+  });
+});
+
+describeWithServers('inn', [innSkipReason()], () => {
+  let news: InnServer;
+  before(async () => {
+    news = await sharedInn();
+  });
+  after(() => news?.stop());
+
+  it('NNTP: STARTTLS, then the test group; NNTPS (nnrpd -S) greets over verified TLS', async () => {
+    const c = await Conversation.open(news.nntpPort);
+    try {
+      assert.match(await c.read(/\r\n/), /^20[01] /);
+      assert.match(await c.cmd('CAPABILITIES', /\r\n\.\r\n/), /^STARTTLS/m);
+      await c.cmd('STARTTLS', /^382.*\r\n/m);
+      await c.upgrade();
+      assert.ok(c.authorized);
+      assert.match(await c.cmd('GROUP local.test', /\r\n/), /^211 \d+ \d+ \d+ local\.test/);
+    } finally {
+      c.end();
+    }
+    const s = await Conversation.open(news.nntpsPort, true);
+    assert.ok(s.authorized);
+    assert.match(await s.read(/\r\n/), /^20[01] /);
+    s.end();
+  });
+});
+
+describeWithServers('vsftpd', [vsftpdSkipReason()], () => {
+  let ftp: VsftpdServer;
+  before(async () => {
+    ftp = await sharedVsftpd();
+  });
+  after(() => ftp?.stop());
+
+  it('FTP: AUTH TLS and an anonymous login; implicit FTPS greets over verified TLS', async () => {
+    const c = await Conversation.open(ftp.ftpPort);
+    try {
+      assert.match(await c.read(/^220 .*\r\n/m), /mxray-test FTP server/);
+      await c.cmd('AUTH TLS', /^234 .*\r\n/m);
+      await c.upgrade();
+      assert.ok(c.authorized);
+      let r = await c.cmd('USER anonymous', /^\d{3} .*\r\n/m);
+      if (r.startsWith('331')) r = await c.cmd('PASS test@example.org', /^\d{3} .*\r\n/m);
+      assert.match(r, /^230 /m);
+      assert.match(await c.cmd('SIZE hello.txt', /^\d{3} .*\r\n/m), /^(213 18|550 )/m);
+    } finally {
+      c.end();
+    }
+    const s = await Conversation.open(ftp.ftpsPort, true);
+    assert.ok(s.authorized);
+    assert.match(await s.read(/^220 .*\r\n/m), /^220 /);
+    s.end();
+  });
+});
+
+describeWithServers('nginx', [nginxSkipReason()], () => {
+  let web: NginxServer;
+  before(async () => {
+    web = await sharedNginx();
+  });
+  after(() => web?.stop());
+
+  const get = (url: string): Promise<{ status: number; body: string }> =>
+    new Promise((resolve, reject) => {
+      const mod = url.startsWith('https:') ? httpsGet : httpGet;
+      const req = mod(url, { timeout: 10_000, ...testCaTrust() }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => {
+          body += d;
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      });
+      req.on('timeout', () => req.destroy(new Error(`${url}: timeout`)));
+      req.on('error', reject);
+    });
+
+  it('HTTP and HTTPS (verified) serve the known page', async () => {
+    assert.deepEqual(await get(`http://127.0.0.1:${web.httpPort}/`), { status: 200, body: NGINX_PAGE_BODY });
+    assert.deepEqual(await get(`https://localhost:${web.httpsPort}/`), { status: 200, body: NGINX_PAGE_BODY });
+    assert.equal((await get(`https://127.0.0.1:${web.httpsPort}/health`)).body, 'ok\n');
+  });
+
+  it('the third port serves a certificate from the test CA expiring in 5 days', async () => {
+    const notAfter = await new Promise<string>((resolve, reject) => {
+      const s = tlsConnect({ host: '127.0.0.1', port: web.expiringPort, servername: 'localhost', ...testCaTrust() }, () => {
+        resolve(s.getPeerCertificate().valid_to);
+        s.destroy();
+      });
+      s.once('error', reject);
+      s.setTimeout(10_000, () => s.destroy(new Error('timeout')));
+    });
+    const days = (Date.parse(notAfter) - Date.now()) / 86_400_000;
+    assert.ok(days > NGINX_EXPIRING_DAYS - 1 && days <= NGINX_EXPIRING_DAYS, `expires in ${days} days`);
   });
 });

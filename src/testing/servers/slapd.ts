@@ -5,7 +5,7 @@
 //
 //   const ldap = await sharedSlapd();   // { url, ldapsUrl, base, reader, … }; compare with directoryTruth()
 //   after(() => ldap.stop());
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type IssuedCert, issueCert, SERVER_NAMES, type TestCa, testCa } from '../test-ca.js';
 import { DIRECTORY_ADMIN, DIRECTORY_BASE, DIRECTORY_READER, DIRECTORY_SIZE_LIMIT, directoryLdif, PROBE_SCHEMA } from './directory.js';
@@ -108,9 +108,9 @@ export async function startSlapd(opts: SlapdOptions = {}): Promise<SlapdServer> 
     writeFileSync(join(dir, 'probe-im.schema'), PROBE_SCHEMA);
     writeFileSync(join(dir, 'slapd.conf'), slapdConf(dir, cert));
     writeFileSync(join(dir, 'data.ldif'), directoryLdif());
-    runSetup('mkdir', ['-p', join(dir, 'data')]);
+    mkdirSync(join(dir, 'data'));
     // load the directory offline (no overlays run: memberOf is in the LDIF)
-    runSetup('slapadd', ['-q', '-f', join(dir, 'slapd.conf'), '-l', join(dir, 'data.ldif')]);
+    await runSetup('slapadd', ['-q', '-f', join(dir, 'slapd.conf'), '-l', join(dir, 'data.ldif')]);
     return await withFreePorts(2, async ([ldapPort, ldapsPort]) => {
       const log = join(dir, 'slapd.log');
       const d: Daemon = spawnDaemon(
