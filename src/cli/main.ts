@@ -12,9 +12,10 @@ import { UsageError } from './common.js';
 import { registerReports } from './reports.js';
 import { presenceHandWritten as pruneCommands } from './presence-prune.js';
 import { presenceHandWritten as pollCommands } from './presence.js';
+import { checkUsageFailure, isCheckCommand, registerCheck } from './check.js';
 
 const registerCapabilities = (p: Command) => registerReports(p, { activesync: easHandWritten, presence: { ...pollCommands, ...pruneCommands } });
-const commandGroups = [registerIngest, registerCapabilities, registerGenerate, registerFormats, registerConfig];
+const commandGroups = [registerIngest, registerCapabilities, registerGenerate, registerFormats, registerConfig, registerCheck];
 
 export function program(): Command {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -35,7 +36,8 @@ export async function run(argv: string[]): Promise<number> {
     await program().parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (e) {
-    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
+    // `mxray check` is a Monitoring Plugin: a bad command line is UNKNOWN (3), not mxray's usual 2
+    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : isCheckCommand(argv) ? checkUsageFailure(e.message) : 2;
     if (e instanceof UsageError || e instanceof ConfigError) {
       // a config error has one line per problem, each `file:line: key: message`
       process.stderr.write(

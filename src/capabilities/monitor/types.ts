@@ -30,6 +30,9 @@ export interface ProbeTarget {
   /** the URL it is probed at, credentials left out */
   readonly url: string;
   readonly scheme: Scheme;
+  /** the preset that is run when it is not the scheme's own: a protocol a user added as a preset file
+   *  (the scheme is then `tcp`) */
+  readonly protocol?: string;
   /** host name or IP literal (IPv6 without brackets) */
   readonly address: string;
   readonly port: number;
@@ -40,6 +43,8 @@ export interface ProbeTarget {
   readonly credentials?: TargetCredentials;
   /** HTTP: accepted status codes and a regex the body must match */
   readonly http?: { readonly status?: readonly number[]; readonly body?: string };
+  /** TCP (and presets that use ${expect}): a regex the first line must match */
+  readonly expect?: string;
   /** Monitoring Plugins ranges on the total response time in seconds (`-w`, `-c`) */
   readonly warning?: string;
   readonly critical?: string;

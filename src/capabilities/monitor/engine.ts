@@ -1,0 +1,334 @@
+// The conversation engine: runs a preset's steps (expect / send / starttls / close) against one
+// instance. Every wait — connect, TLS, each reply — ends at the step's deadline or the probe's hard
+// deadline (target.timeoutMs), whichever comes first; a reply line is capped at 8 KiB and a reply at
+// 256 KiB, so a server that talks forever cannot grow memory; a server that says nothing, or a byte a
+// second, ends in `timeout`. `probe()` never throws: anything unexpected is an `internal` failure.
+import { connect as netConnect, type Socket } from 'node:net';
+import { hostname } from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { probeHttp } from './http.js';
+import { loadPresets, type ExpectStep, type Preset, type PresetSet, type Step } from './presets.js';
+import { failureOfError, ProbeClock, ProbeFailure, Transcript, verdict, type Phases } from './result.js';
+import { upgrade } from './tls.js';
+import type { ProbeResult, ProbeTarget } from './types.js';
+
+/** longest reply line kept; a longer one fails the step */
+export const MAX_LINE_BYTES = 8192;
+/** most bytes of one reply (a multi-line one included) */
+export const MAX_REPLY_BYTES = 256 * 1024;
+
+export interface ProbeOptions {
+  /** the presets to run (default: the built-in ones) */
+  readonly presets?: PresetSet;
+}
+
+/** probe one instance; resolves (never rejects) by target.timeoutMs plus a few milliseconds */
+export async function probe(target: ProbeTarget, signal?: AbortSignal, opts: ProbeOptions = {}): Promise<ProbeResult> {
+  const clock = new ProbeClock();
+  try {
+    const presets = opts.presets ?? loadPresets();
+    const name = target.protocol ?? target.scheme;
+    const preset = presets.get(name);
+    if (!preset) throw new ProbeFailure('internal', `no preset for the protocol ${name}`);
+    if (preset.http) return await probeHttp(target, preset, clock, signal);
+    return await converse(target, preset, clock, signal);
+  } catch (e) {
+    const failure = e instanceof ProbeFailure ? e : new ProbeFailure('internal', `internal error: ${(e as Error)?.message ?? String(e)}`);
+    return verdict(target, clock, { phases: { connect: null, tls: null, banner: null }, certDaysLeft: null, seen: '', failure, transcript: new Transcript() });
+  }
+}
+
+function imapQuoted(s: string): string {
+  return `"${s.replace(/[\\"]/g, '\\$&')}"`;
+}
+
+const ehloName = (() => {
+  const h = hostname();
+  return /^[A-Za-z0-9][A-Za-z0-9.-]*$/.test(h) ? h : 'localhost';
+})();
+
+function variables(target: ProbeTarget): Record<string, string> {
+  const user = target.credentials?.user ?? '';
+  const password = target.credentials?.password ?? '';
+  return {
+    ehlo: ehloName,
+    user,
+    password,
+    authPlain: Buffer.from(`\0${user}\0${password}`).toString('base64'),
+    imapUser: imapQuoted(user),
+    imapPassword: imapQuoted(password),
+    expect: target.expect ?? '',
+  };
+}
+
+function substitute(text: string, vars: Record<string, string>): string {
+  return text.replace(/\$\{([^}]*)\}/g, (_, k: string) => vars[k] ?? '');
+}
+
+function applies(step: Step, target: ProbeTarget): boolean {
+  switch (step.when) {
+    case undefined:
+      return true;
+    case 'credentials':
+      return target.credentials !== undefined;
+    case 'no-credentials':
+      return target.credentials === undefined;
+    case 'expect':
+      return target.expect !== undefined && target.expect !== '';
+  }
+}
+
+type Trouble = { kind: 'closed' } | { kind: 'error'; error: Error } | { kind: 'overflow'; message: string };
+
+/** the lines a socket delivers, with the bounds; one socket at a time (a new one after STARTTLS) */
+class Wire {
+  private socket: Socket | undefined;
+  private buf = '';
+  private readonly lines: string[] = [];
+  private trouble: Trouble | undefined;
+  private wake: (() => void) | undefined;
+  private readonly onData = (d: string) => this.feed(d);
+  private readonly onEnd = () => this.fail({ kind: 'closed' });
+  private readonly onError = (error: Error) => this.fail({ kind: 'error', error });
+
+  attach(s: Socket): void {
+    this.socket = s;
+    s.setEncoding('utf8');
+    s.on('data', this.onData);
+    s.on('end', this.onEnd);
+    s.on('close', this.onEnd);
+    s.on('error', this.onError);
+  }
+
+  /** stop reading the socket (before TLS takes it over); what was buffered is dropped, as a client
+   *  must after STARTTLS (plaintext sent before the handshake must not count as a reply after it) */
+  detach(): void {
+    const s = this.socket;
+    if (s) {
+      s.off('data', this.onData);
+      s.off('end', this.onEnd);
+      s.off('close', this.onEnd);
+      s.off('error', this.onError);
+      s.on('error', () => undefined);
+    }
+    this.socket = undefined;
+    this.buf = '';
+    this.lines.length = 0;
+  }
+
+  write(line: string): void {
+    this.socket?.write(`${line}\r\n`);
+  }
+
+  private fail(t: Trouble): void {
+    this.trouble ??= t;
+    this.wake?.();
+  }
+
+  private feed(d: string): void {
+    if (this.trouble) return;
+    this.buf += d;
+    let i = this.buf.indexOf('\n');
+    while (i >= 0) {
+      this.lines.push(this.buf.slice(0, i).replace(/\r$/, ''));
+      this.buf = this.buf.slice(i + 1);
+      i = this.buf.indexOf('\n');
+    }
+    if (this.buf.length > MAX_LINE_BYTES) {
+      this.buf = '';
+      this.fail({ kind: 'overflow', message: `a reply line longer than ${MAX_LINE_BYTES} bytes` });
+      this.socket?.destroy();
+      return;
+    }
+    this.wake?.();
+  }
+
+  /** the next line, or the trouble, or a timeout at `deadline` (performance.now() time) */
+  line(deadline: number): Promise<string | Trouble | 'timeout'> {
+    return new Promise((resolve) => {
+      let timer: NodeJS.Timeout | undefined;
+      let settled = false;
+      const settle = (v: string | Trouble | 'timeout') => {
+        settled = true;
+        if (timer) clearTimeout(timer);
+        this.wake = undefined;
+        resolve(v);
+      };
+      const check = () => {
+        if (this.lines.length > 0) settle(this.lines.shift()!);
+        else if (this.trouble) settle(this.trouble);
+      };
+      check();
+      if (settled) return;
+      this.wake = check;
+      timer = setTimeout(() => settle('timeout'), Math.max(0, deadline - performance.now()));
+    });
+  }
+
+  /** lines already received count toward a reply's size */
+  get pending(): number {
+    return this.buf.length;
+  }
+}
+
+/** wait for `p` until `deadline`; on timeout run `onTimeout` (destroy the socket) and fail */
+function until<T>(p: Promise<T>, deadline: number, what: string, onTimeout: () => void, signal?: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(
+      () => {
+        onTimeout();
+        reject(new ProbeFailure('timeout', `no ${what} before the deadline`));
+      },
+      Math.max(0, deadline - performance.now()),
+    );
+    const onAbort = () => {
+      clearTimeout(timer);
+      onTimeout();
+      reject(new ProbeFailure('timeout', `stopped while waiting for ${what}`));
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    p.then(
+      (v) => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e) => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
+}
+
+function connectTcp(address: string, port: number): { socket: Socket; connected: Promise<void> } {
+  const socket = netConnect({ host: address, port });
+  const connected = new Promise<void>((resolve, reject) => {
+    socket.once('connect', () => {
+      socket.off('error', reject);
+      resolve();
+    });
+    socket.once('error', reject);
+  });
+  // later errors are the wire's; an error with no listener must never crash the process
+  socket.on('error', () => undefined);
+  return { socket, connected };
+}
+
+async function converse(target: ProbeTarget, preset: Preset, clock: ProbeClock, signal?: AbortSignal): Promise<ProbeResult> {
+  const vars = variables(target);
+  // every form the password is sent in is masked, however short
+  const transcript = new Transcript(target.credentials?.password ? [vars.imapPassword!, vars.authPlain!, vars.password!] : []);
+  const phases: Phases = { connect: null, tls: null, banner: null };
+  const hard = clock.deadline(target.timeoutMs);
+  let certDaysLeft: number | null = null;
+  let seen = '';
+  let tlsNote = '';
+  let lastLine = '';
+  let socket: Socket | undefined;
+  const wire = new Wire();
+  const kill = () => socket?.destroy();
+  const onAbort = () => kill();
+  signal?.addEventListener('abort', onAbort, { once: true });
+
+  const handshake = async (deadline: number) => {
+    wire.detach();
+    transcript.add('--', 'TLS handshake');
+    let out: Awaited<ReturnType<typeof upgrade>>;
+    try {
+      out = await until(upgrade(socket!, target.address, target.tls), deadline, 'TLS handshake', kill, signal);
+    } catch (e) {
+      throw failureOfError(e, 'tls');
+    }
+    socket = out.socket;
+    phases.tls = clock.ms();
+    certDaysLeft = out.certDaysLeft;
+    tlsNote = `${out.protocol}${out.certDaysLeft !== null ? `, certificate ${out.certDaysLeft} days left` : ''}`;
+    transcript.add('--', `${tlsNote}${out.subject ? ` (CN=${out.subject})` : ''}${out.untrusted ? `, not trusted: ${out.untrusted}` : ''}`);
+    if (out.untrusted && !target.tls.insecure) throw new ProbeFailure('certificate', `certificate not trusted: ${out.untrusted}`);
+    wire.attach(socket);
+  };
+
+  const expect = async (step: ExpectStep, deadline: number) => {
+    const pattern = new RegExp(substitute(step.pattern, vars));
+    const skip = step.skip === undefined ? undefined : new RegExp(substitute(step.skip, vars));
+    let bytes = 0;
+    for (;;) {
+      const got = await wire.line(deadline);
+      if (got === 'timeout')
+        throw new ProbeFailure(
+          'timeout',
+          `no ${step.banner ? 'banner' : 'reply'} matching /${pattern.source}/ before the deadline (${deadline < hard ? 'the step' : 'the probe'}'s ${deadline < hard ? step.timeoutMs : target.timeoutMs} ms)`,
+        );
+      if (typeof got !== 'string') {
+        if (got.kind === 'overflow') throw new ProbeFailure(step.failure, `${got.message} while expecting /${pattern.source}/`);
+        if (got.kind === 'error') throw failureOfError(got.error, 'talk');
+        throw new ProbeFailure(step.failure, `connection closed by the server while expecting /${pattern.source}/`);
+      }
+      transcript.add('S', got);
+      lastLine = got;
+      bytes += got.length + 2;
+      if (pattern.test(got)) {
+        if (step.banner) {
+          phases.banner = clock.ms();
+          seen = got;
+        }
+        return;
+      }
+      if (skip?.test(got)) {
+        if (bytes + wire.pending > MAX_REPLY_BYTES) {
+          socket?.destroy();
+          throw new ProbeFailure(step.failure, `a reply longer than ${MAX_REPLY_BYTES} bytes while expecting /${pattern.source}/`);
+        }
+        continue;
+      }
+      throw new ProbeFailure(step.failure, `expected /${pattern.source}/, got "${got}"`);
+    }
+  };
+
+  let failure: ProbeFailure | null = null;
+  try {
+    const c = connectTcp(target.address, target.port);
+    socket = c.socket;
+    transcript.add('--', `connect ${target.address} port ${target.port}`);
+    try {
+      await until(c.connected, hard, 'connection', kill, signal);
+    } catch (e) {
+      throw failureOfError(e, 'connect');
+    }
+    phases.connect = clock.ms();
+    wire.attach(socket);
+    if (preset.tls === 'implicit') await handshake(hard);
+    for (const step of preset.steps) {
+      if (!applies(step, target)) continue;
+      if (step.unless !== undefined && new RegExp(substitute(step.unless, vars)).test(lastLine)) continue;
+      if (signal?.aborted) throw new ProbeFailure('timeout', 'stopped');
+      const deadline = step.timeoutMs ? Math.min(hard, performance.now() + step.timeoutMs) : hard;
+      switch (step.kind) {
+        case 'send': {
+          const line = substitute(step.line, vars);
+          transcript.add('C', line);
+          wire.write(line);
+          break;
+        }
+        case 'expect':
+          await expect(step, deadline);
+          break;
+        case 'starttls':
+          await handshake(deadline);
+          break;
+        case 'close':
+          socket.end();
+          break;
+      }
+    }
+    if (!seen) seen = `connected to ${target.address} port ${target.port}`;
+  } catch (e) {
+    failure = signal?.aborted ? new ProbeFailure('timeout', 'stopped before the end of the conversation') : failureOfError(e, 'talk');
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+    socket?.destroy();
+  }
+  return verdict(target, clock, { phases, certDaysLeft, seen: tlsNote ? `${seen} (${tlsNote})` : seen, failure, transcript });
+}
