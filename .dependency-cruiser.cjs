@@ -88,8 +88,8 @@ module.exports = {
     only(
       'capabilities-layer',
       '^src/capabilities/',
-      `^src/(capabilities|schema|sql|render)/|${STORE_TYPES}`,
-      'a capability holds its tables, queries and reports over schema, sql, store types and render',
+      `^src/(capabilities|schema|sql|render)/|^src/config/(section|fields|refs|errors)\\.ts$|${STORE_TYPES}`,
+      'a capability holds its tables, queries and reports over schema, sql, store types and render, and defines its config section with the config field kit',
     ),
     ...storeTypesOnly('capabilities', '^src/capabilities/'),
     // reports/ is on its way into capabilities/: the same rule until it is gone

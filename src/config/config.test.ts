@@ -61,7 +61,9 @@ const expected: Record<string, { env?: Record<string, string>; messages: string[
       'invalid-serve-listen.yaml:5: serve.listen.port: expected a port number from 1 to 65535, got 70000',
     ],
   },
-  'invalid-top-level.yaml': { messages: ['invalid-top-level.yaml:1: expected sections at the top level (store, directory, notify, serve), got a list'] },
+  'invalid-top-level.yaml': {
+    messages: ['invalid-top-level.yaml:1: expected sections at the top level (store, directory, notify, monitor, serve), got a list'],
+  },
   'invalid-store-url.yaml': { messages: ['invalid-store-url.yaml:2: store.url: expected clickhouse://host:8123/database or duckdb:PATH, got "http://x"'] },
   'invalid-store-password.yaml': {
     messages: [
@@ -235,6 +237,6 @@ test('a capability registers its section: typed, validated with lines, in the ex
   assert.deepEqual(presence, { intervalMs: 60_000 });
   assert.ok(exampleConfig(mine).endsWith('# Presence polling\npresence:\n  intervalMs: 60000\n'));
   // without the registration the same file is refused
-  await assert.rejects(loadConfig(file, { env: {} }), /presence: unknown section; sections: store, directory, notify, serve/);
+  await assert.rejects(loadConfig(file, { env: {} }), /presence: unknown section; sections: store, directory, notify, monitor, serve/);
   assert.throws(() => registry([sections.store, sections.store]), /"store" is registered twice/);
 });
