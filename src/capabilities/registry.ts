@@ -3,6 +3,7 @@
 // capability is a folder and one line here.
 import { activesyncReports } from './activesync/report-specs.js';
 import { calendarReports } from './calendar/report-specs.js';
+import { monitorReports } from './monitor/report-specs.js';
 import type { AnyReport } from './report.js';
 import { trackingReports } from './tracking/report-specs.js';
 
@@ -35,6 +36,12 @@ export const capabilities: readonly Capability[] = [
     title: 'Calendar forensics',
     description: 'calendar diagnostic logs: who changed or deleted a meeting, when, from which client, acting for whom',
     reports: calendarReports,
+  },
+  {
+    name: 'monitor',
+    title: 'Service monitoring',
+    description: 'service monitoring: the probe history of every instance `mxray serve` watches',
+    reports: monitorReports,
   },
 ];
 

@@ -103,6 +103,7 @@ test("the registry: every report once, under its capability's command group", ()
       'eas.coverage',
       'calendar.meetings',
       'calendar.timeline',
+      'monitor.history',
     ],
   );
   assert.equal(reports.size, all.length);
