@@ -10,9 +10,10 @@ import { registerConfig } from './config.js';
 import { ConfigError } from '../config/errors.js';
 import { UsageError } from './common.js';
 import { registerReports } from './reports.js';
+import { registerServe } from './serve.js';
 
 const registerCapabilities = (p: Command) => registerReports(p, { activesync: easHandWritten });
-const commandGroups = [registerIngest, registerCapabilities, registerGenerate, registerFormats, registerConfig];
+const commandGroups = [registerIngest, registerCapabilities, registerServe, registerGenerate, registerFormats, registerConfig];
 
 export function program(): Command {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
