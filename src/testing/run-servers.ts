@@ -1,10 +1,20 @@
 // The servers one test run shares. scripts/run.mjs starts each one that the selected test files use,
 // once, before the tests; passes where it listens to the test processes by environment; and stops it
 // at the end, also when a test fails or on Ctrl-C. Tests get them from clickhouse.ts (startClickhouse(),
-// startCluster()); a test that stops a server (down(), up(), stop()) asks for a private one.
+// startCluster()) and from src/testing/servers/ (sharedSlapd(), sharedProsody(), …); a test that stops
+// a server (down(), up(), stop()) asks for a private one (startSlapd(), …).
+// First the run's test CA is made (test-ca.ts): every server's certificate is issued by it, and the
+// test processes trust it by default (NODE_EXTRA_CA_CERTS, read by Node only at process start).
 // No node:test here: scripts/run.mjs imports this file outside any test.
 import { readFileSync } from 'node:fs';
 import { clickhouseSkipReason, startPrivateCluster, startPrivateServer } from './clickhouse-process.js';
+import type { SharedServer } from './servers/daemon.js';
+import { prosodyShared } from './servers/prosody.js';
+import { slapdShared } from './servers/slapd.js';
+import { loadTestCa, makeRunCa } from './test-ca.js';
+
+/** the shared servers besides ClickHouse: one entry per server (src/testing/servers/NAME.ts) */
+export const sharedServers: readonly SharedServer[] = [slapdShared, prosodyShared];
 
 /** the environment variables a test process finds the shared servers in */
 export const runEnv = {
@@ -67,28 +77,54 @@ const uses = {
   cluster: /\bstartCluster\((?![^)]*\bprivate:)/,
 };
 
-/** start the shared servers that `testFiles` use, unless skipped (MXRAY_SKIP_CLICKHOUSE=1) or already
- *  named in the environment (a developer's own server) */
+/** start the shared servers that `testFiles` use, unless skipped (MXRAY_SKIP_CLICKHOUSE=1, a missing
+ *  package outside CI) or already named in the environment (a developer's own server) */
 export async function startRunServers(testFiles: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<RunServers> {
   const texts = testFiles.map((f) => readFileSync(f, 'utf8'));
   const skip = clickhouseSkipReason();
   const wantSingle = !skip && !sharedClickhouse(env) && texts.some((t) => uses.clickhouse.test(t));
   const wantCluster = !skip && !sharedCluster(env) && texts.some((t) => uses.cluster.test(t));
-  const [single, cluster] = await Promise.allSettled([
+  const out: Record<string, string> = {};
+  const started: string[] = [];
+  // the run's CA: made even when no server here needs it (tests issue certificates of their own)
+  let ca: ReturnType<typeof makeRunCa> | undefined;
+  let caError: unknown;
+  if (!env.MXRAY_TEST_CA_DIR) {
+    try {
+      ca = makeRunCa(env);
+      Object.assign(out, ca.env);
+    } catch (err) {
+      caError = err;
+    }
+  }
+  const wanted = sharedServers.filter((s) => !env[s.envName] && !s.skipReason() && texts.some((t) => s.uses.test(t)));
+  const t0 = performance.now();
+  const runCa = ca?.ca ?? (env.MXRAY_TEST_CA_DIR ? loadTestCa(env.MXRAY_TEST_CA_DIR) : undefined);
+  const others = wanted.map((s) => {
+    if (!runCa) return Promise.reject(new Error(`${s.name}: no test CA: ${caError instanceof Error ? caError.message : String(caError)}`));
+    const tStart = performance.now();
+    return s.start(runCa).then((r) => ({ ...r, ms: Math.round(performance.now() - tStart) }));
+  });
+  const [single, cluster, ...rest] = await Promise.allSettled([
     wantSingle ? startPrivateServer() : Promise.resolve(undefined),
     wantCluster ? startPrivateCluster(2) : Promise.resolve(undefined),
+    ...others,
   ]);
-  const stoppers = [single, cluster].flatMap((r) => (r.status === 'fulfilled' && r.value ? [r.value] : []));
-  const stop = async (): Promise<void> => {
-    await Promise.all(stoppers.map((s) => s.stop()));
+  const all = [single, cluster, ...rest];
+  const stoppers = all.flatMap((r) => (r.status === 'fulfilled' && r.value ? [r.value] : []));
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      await Promise.all(stoppers.map((s) => s.stop()));
+      ca?.remove();
+    })();
+    return stopping;
   };
-  const failed = [single, cluster].find((r) => r.status === 'rejected');
+  const failed = all.find((r) => r.status === 'rejected');
   if (failed) {
     await stop();
     throw (failed as PromiseRejectedResult).reason;
   }
-  const out: Record<string, string> = {};
-  const started: string[] = [];
   const s = single.status === 'fulfilled' ? single.value : undefined;
   if (s) {
     out[runEnv.clickhouseUrl] = s.url;
@@ -102,5 +138,11 @@ export async function startRunServers(testFiles: readonly string[], env: NodeJS.
     out[runEnv.clusterTcpPorts] = c.servers.map((x) => x.tcpPort).join(',');
     started.push(`a ${c.servers.length}-shard ClickHouse cluster on 127.0.0.1:${c.servers.map((x) => x.httpPort).join(',')}`);
   }
+  for (const r of rest) {
+    if (r.status !== 'fulfilled') continue;
+    Object.assign(out, r.value.env);
+    started.push(`${r.value.label} (${r.value.ms} ms)`);
+  }
+  if (rest.length > 1) started.push(`(${rest.length} test servers in parallel: ${Math.round(performance.now() - t0)} ms)`);
   return { env: out, started, stop };
 }
