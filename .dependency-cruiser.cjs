@@ -88,7 +88,7 @@ module.exports = {
     only(
       'capabilities-layer',
       '^src/capabilities/',
-      `^src/(capabilities|schema|sql|render)/|${STORE_TYPES}|^src/config/(section|fields|refs|sections/[^/]+)\\.ts$`,
+      `^src/(capabilities|schema|sql|render)/|${STORE_TYPES}|^src/config/(section|fields|refs|errors|sections/[^/]+)\\.ts$`,
       'a capability holds its tables, queries and reports over schema, sql, store types and render, and defines its config section with the config building blocks',
     ),
     ...storeTypesOnly('capabilities', '^src/capabilities/'),

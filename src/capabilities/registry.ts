@@ -4,6 +4,7 @@
 import { activesyncReports } from './activesync/report-specs.js';
 import { calendarReports } from './calendar/report-specs.js';
 import { presenceReports } from './presence/report-specs.js';
+import { monitorReports } from './monitor/report-specs.js';
 import type { AnyReport } from './report.js';
 import { trackingReports } from './tracking/report-specs.js';
 
@@ -42,6 +43,12 @@ export const capabilities: readonly Capability[] = [
     title: 'Presence',
     description: 'IM presence: time online, busy, away … per user and day, a day as state intervals, PC in use (seed 000 logs, the poller)',
     reports: presenceReports,
+  },
+  {
+    name: 'monitor',
+    title: 'Service monitoring',
+    description: 'service monitoring: the probe history of every instance `mxray serve` watches',
+    reports: monitorReports,
   },
 ];
 

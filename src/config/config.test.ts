@@ -62,7 +62,7 @@ const expected: Record<string, { env?: Record<string, string>; messages: string[
     ],
   },
   'invalid-top-level.yaml': {
-    messages: ['invalid-top-level.yaml:1: expected sections at the top level (store, directory, notify, serve, presence), got a list'],
+    messages: ['invalid-top-level.yaml:1: expected sections at the top level (store, directory, notify, serve, presence, monitor), got a list'],
   },
   'invalid-presence-source.yaml': {
     env: { MXRAY_TEST_XMPP_PASSWORD: 'p' },
@@ -259,6 +259,6 @@ test('a capability registers its section: typed, validated with lines, in the ex
   assert.deepEqual(presence, { intervalMs: 60_000 });
   assert.ok(exampleConfig(mine).endsWith('# Presence polling\npolling:\n  intervalMs: 60000\n'));
   // without the registration the same file is refused
-  await assert.rejects(loadConfig(file, { env: {} }), /polling: unknown section; sections: store, directory, notify, serve, presence/);
+  await assert.rejects(loadConfig(file, { env: {} }), /polling: unknown section; sections: store, directory, notify, serve, presence, monitor/);
   assert.throws(() => registry([sections.store, sections.store]), /"store" is registered twice/);
 });

@@ -15,14 +15,15 @@
 //   export const sections = registry([storeSection, …, presenceSection]);
 //
 // and reads it with `config.section('presence')`, typed from the schema. config.test.ts does the
-// same with a section of its own. monitor and rules are still to come.
+// same with a section of its own. rules are still to come.
 import { registry } from './section.js';
 import { storeSection } from './sections/store.js';
 import { directorySection } from './sections/directory.js';
 import { notifySection } from './sections/notify.js';
 import { serveSection } from './sections/serve.js';
 import { presenceSection } from '../capabilities/presence/config.js';
+import { monitorSection } from '../capabilities/monitor/config.js';
 
-export const sections = registry([storeSection, directorySection, notifySection, serveSection, presenceSection]);
+export const sections = registry([storeSection, directorySection, notifySection, serveSection, presenceSection, monitorSection]);
 
 export type Sections = typeof sections;

@@ -295,6 +295,32 @@ export const presenceDaily: RecordTable = {
   ],
 };
 
+/** Service monitoring (capabilities/monitor): one row per probe of one instance, written by the
+ *  monitor in `mxray serve` through LiveLog (source live:monitor). Repair runs are rows too: status
+ *  is the re-probe's, detail says what the repair command did. */
+export const probeResults: RecordTable = {
+  name: 'probe_results',
+  doc: 'One row per probe of a monitored instance (mxray serve), and per repair attempt.',
+  columns: [
+    ...origin,
+    { name: 'ts', type: 'timestamp', doc: 'UTC time the probe started' },
+    { name: 'host', type: 'text', doc: 'the host as the config names it' },
+    { name: 'service', type: 'text', doc: 'the service (SMTP, IMAP …)' },
+    { name: 'instance', type: 'text', doc: "the instance's name (default address:port)" },
+    { name: 'url', type: 'text', doc: 'the URL probed, without credentials' },
+    { name: 'status', type: 'text', doc: 'ok, warning, critical or unknown' },
+    { name: 'failure', type: 'text', doc: "the failure code (refused, timeout, tls, certificate, banner, expect, auth …); '' when none" },
+    { name: 'duration_ms', type: 'double', doc: 'the whole probe, milliseconds' },
+    { name: 'connect_ms', type: 'double', doc: 'milliseconds to the connection; NULL when not reached' },
+    { name: 'tls_ms', type: 'double', doc: 'milliseconds to the end of the TLS handshake; NULL when none' },
+    { name: 'banner_ms', type: 'double', doc: 'milliseconds to the greeting; NULL when none' },
+    { name: 'cert_days', type: 'double', doc: "days left on the server's certificate; NULL without TLS" },
+    { name: 'kind', type: 'text', doc: "'probe' for a scheduled probe, 'repair' for the re-probe after a repair command" },
+    { name: 'detail', type: 'text', doc: 'one line: what was seen or what went wrong (for a repair: what the command did, then the re-probe)' },
+    { name: 'transcript', type: 'text', doc: "the conversation of a failed probe, one `C: …`/`S: …` line each; '' when OK" },
+  ],
+};
+
 /** Every record table; a format names the ones it writes. Later capabilities add theirs here. */
 export const recordTables = {
   tracking: trackingEvents,
@@ -304,6 +330,7 @@ export const recordTables = {
   presenceSpans,
   presenceHeartbeats,
   presenceDaily,
+  probe: probeResults,
 } as const satisfies Record<string, RecordTable>;
 export type RecordKind = keyof typeof recordTables;
 
