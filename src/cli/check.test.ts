@@ -127,3 +127,45 @@ test('a password comes from --password-file or --password-env, never echoed', as
   const both = await mxray(['check', '--password-file', file, '--password-env', 'X', `imap://alice@127.0.0.1:${closed}`]);
   assert.equal(both.code, 3);
 });
+
+test('--config probes every instance of the monitor section; --service and --host narrow it; a bad config is UNKNOWN', async () => {
+  const { open, closed } = await ports();
+  const dir = mkdtempSync(join(tmpdir(), 'mxray-check-config-'));
+  const file = join(dir, 'mxray.yaml');
+  writeFileSync(
+    file,
+    [
+      'monitor:',
+      '  hosts:',
+      '    - name: mx1',
+      '      services:',
+      '        - name: SMTP',
+      `          instances: [tcp://127.0.0.1:${open}, tcp://127.0.0.1:${closed}]`,
+      '        - name: IMAP',
+      `          instances: [tcp://127.0.0.1:${open}]`,
+      '',
+    ].join('\n'),
+  );
+  const all = await mxray(['check', '--config', file]);
+  assert.equal(all.code, 2, all.stdout + all.stderr);
+  const lines = all.stdout.split('\n');
+  assert.equal(lines.filter((l) => l.startsWith('*')).length, 1, all.stdout);
+  assert.ok(
+    lines.some((l) => l.startsWith('*') && l.includes(String(closed))),
+    all.stdout,
+  );
+  const imap = await mxray(['check', '--config', file, '--service', 'imap', '--json']);
+  assert.equal(imap.code, 0, imap.stdout + imap.stderr);
+  const results = JSON.parse(imap.stdout) as { service: string; host: string; status: string }[];
+  assert.deepEqual(
+    results.map((r) => [r.host, r.service, r.status]),
+    [['mx1', 'IMAP', 'ok']],
+  );
+  const none = await mxray(['check', '--config', file, '--service', 'POP3']);
+  assert.equal(none.code, 3);
+  assert.match(none.stdout, /^MXRAY UNKNOWN - no instance of .* matches --service POP3; services: SMTP, IMAP/);
+  writeFileSync(file, 'monitor:\n  hosts: 7\n');
+  const bad = await mxray(['check', '--config', file]);
+  assert.equal(bad.code, 3);
+  assert.match(bad.stdout, /^MXRAY UNKNOWN - .*mxray\.yaml:2: monitor\.hosts/);
+});

@@ -12,10 +12,32 @@ import { DEFAULT_CERT_CRITICAL_DAYS, DEFAULT_CERT_WARNING_DAYS } from '../capabi
 import { parseTarget, TargetError } from '../capabilities/monitor/target.js';
 import type { ProbeResult, ProbeTarget } from '../capabilities/monitor/types.js';
 import { UsageError } from './common.js';
+import { loadConfig } from '../config/config.js';
+import { ConfigError } from '../config/errors.js';
+import { targetsOf as monitoredTargets } from '../capabilities/monitor/config.js';
+
+/** the instances of the config's monitor section, narrowed by --service and --host (names match
+ *  without regard to case) */
+async function configTargets(o: CheckOpts): Promise<ProbeTarget[]> {
+  const config = await loadConfig(o.config);
+  const section = config.section('monitor');
+  if (!section) throw new UsageError(`${o.config}: no monitor: section (hosts, services, instances); \`mxray config example\` shows one`);
+  const want = (names: string[] | undefined, v: string) => !names?.length || names.some((n) => n.toLowerCase() === v.toLowerCase());
+  const all = monitoredTargets(section);
+  const out = all.filter((t) => want(o.service, t.service) && want(o.host, t.host));
+  if (!out.length)
+    throw new UsageError(
+      `no instance of ${o.config} matches${o.service?.length ? ` --service ${o.service.join(',')}` : ''}${o.host?.length ? ` --host ${o.host.join(',')}` : ''}; services: ${[...new Set(all.map((t) => t.service))].join(', ')}`,
+    );
+  return out;
+}
 
 export const CHECK_UNKNOWN = 3;
 
 export interface CheckOpts {
+  config?: string;
+  service?: string[];
+  host?: string[];
   warning?: string;
   critical?: string;
   timeout: string;
@@ -151,6 +173,9 @@ export function registerCheck(p: Command): void {
         "(also 3 for a bad command line), unlike mxray's other commands",
     )
     .argument('[url...]', 'scheme://[user@]host[:port][/path]; IPv6 as [::1]; no password in the URL')
+    .option('--config <file>', "every instance of the config's monitor: section (hosts, services, instances), besides any URLs")
+    .option('--service <name>', 'with --config: only this service (SMTP, IMAP …); repeatable', collect)
+    .option('--host <name>', 'with --config: only this host; repeatable', collect)
     .option('-w, --warning <range>', 'response time in seconds, Monitoring Plugins range (10, 10:, ~:10, 10:20, @10:20): WARNING when it alerts')
     .option('-c, --critical <range>', 'the same for CRITICAL')
     .option('-t, --timeout <seconds>', 'hard deadline of each probe', '10')
@@ -170,7 +195,7 @@ export function registerCheck(p: Command): void {
     .addOption(new Option('--concurrency <n>', 'probes at once').default(String(DEFAULT_CONCURRENCY)))
     .action(async (urls: string[], o: CheckOpts) => {
       try {
-        const targets = targetsOf(urls, o);
+        const targets = [...(o.config ? await configTargets(o) : []), ...(urls.length || !o.config ? targetsOf(urls, o) : [])];
         const out = await runCheck(targets, {
           json: o.json,
           matrix: o.matrix,
@@ -187,7 +212,7 @@ export function registerCheck(p: Command): void {
         process.stdout.write(out.stdout);
         process.exitCode = out.code;
       } catch (e) {
-        if (e instanceof UsageError || e instanceof TargetError || e instanceof RangeSyntaxError || e instanceof PresetError) {
+        if (e instanceof UsageError || e instanceof ConfigError || e instanceof TargetError || e instanceof RangeSyntaxError || e instanceof PresetError) {
           process.stderr.write(`mxray: ${e.message}\n`);
           process.exitCode = checkUsageFailure(e.message);
           return;
