@@ -36,9 +36,11 @@ test("the README's yaml blocks are valid, and its `config check` output is what 
   const blocks = [...readme.matchAll(/^```yaml\n([\s\S]*?)^```$/gm)].map((m) => m[1]!);
   assert.ok(blocks.length >= 1, 'the README shows a config');
   for (const b of blocks) assert.deepEqual(check(b, 'mxray.yaml').issues, [], b);
-  // the README's example of an error: its first block with the LDAP URL made a web one
+  // the README's example of an error: the first block with the directory's LDAP URL, made a web one
   const shown = /^\$ mxray config check\n(mxray\.yaml:\d+: .*)$/m.exec(readme)?.[1];
   assert.ok(shown, 'the README shows an error of config check');
-  const broken = blocks[0]!.replace(/url: ldaps:\/\/dc1\.corp\.example/, 'url: http://dc1.corp.example');
+  const withUrl = blocks.find((b) => b.includes('url: ldaps://dc1.corp.example'));
+  assert.ok(withUrl, 'the README shows a directory: section with url: ldaps://dc1.corp.example');
+  const broken = withUrl.replace(/url: ldaps:\/\/dc1\.corp\.example/, 'url: http://dc1.corp.example');
   assert.deepEqual(check(broken, 'mxray.yaml').issues, [shown]);
 });
