@@ -11,6 +11,7 @@ import * as z from 'zod';
 import { defineSection } from '../../config/section.js';
 import { filePath, joinSecret, secretKeys, type Secret } from '../../config/refs.js';
 import { bool, expected, got, hostName, port, text, wholeNumber } from '../../config/fields.js';
+import { parseRange } from './range.js';
 import { schemes, type ProbeTarget, type Scheme, type TargetTls } from './types.js';
 
 /** the port of a scheme when the URL names none (tcp has none: give it) */
@@ -51,8 +52,13 @@ export const serviceOfScheme: Readonly<Record<Scheme, string>> = {
 
 /** a Monitoring Plugins threshold range: [@][start:]end, start may be ~ (minus infinity) */
 export function isRange(s: string): boolean {
-  const num = '[-+]?(\\d+(\\.\\d*)?|\\.\\d+)';
-  return new RegExp(`^@?(${num}|(~|${num}):(${num})?)$`).test(s);
+  // the plugin's own parser (range.ts), so the config accepts exactly what the probe evaluates
+  try {
+    parseRange(s);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function range() {
