@@ -394,6 +394,31 @@ export async function waitReady(
   }
 }
 
+/** wait until every port refuses connections: a stopped server's children may hold its listening
+ *  sockets a moment longer (Postfix's smtpd processes inherit them from the master), and a test that
+ *  stopped it expects "refused", not an accepted connection that is then reset */
+export async function waitClosed(server: string, ports: readonly number[], timeoutMs = READY_TIMEOUT_MS): Promise<void> {
+  const refused = (port: number) =>
+    new Promise<boolean>((resolve) => {
+      const s = connect({ host: HOST, port });
+      const done = (r: boolean): void => {
+        clearTimeout(t);
+        s.destroy();
+        resolve(r);
+      };
+      const t = setTimeout(() => done(false), 2_000);
+      s.once('error', (e: NodeJS.ErrnoException) => done(e.code === 'ECONNREFUSED'));
+      s.once('connect', () => done(false));
+    });
+  const deadline = performance.now() + timeoutMs;
+  for (const port of ports) {
+    while (!(await refused(port))) {
+      if (performance.now() > deadline) throw new Error(`${server}: 127.0.0.1:${port} still accepts connections ${timeoutMs} ms after the stop`);
+      await sleep(30);
+    }
+  }
+}
+
 /** start with freshly chosen free ports; on a port taken meanwhile, try again on others (3 times) */
 export async function withFreePorts<T>(n: number, start: (ports: number[]) => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { issueCert, SERVER_NAMES, type TestCa, testCa } from '../test-ca.js';
 import {
   chownTo,
+  waitClosed,
   type Daemon,
   ensureInstalled,
   HOST,
@@ -211,6 +212,7 @@ export async function startPostfix(opts: PostfixOptions = {}): Promise<PostfixSe
         async down() {
           if (gone) throw new Error('down(): this Postfix was stopped with stop()');
           await d?.stop();
+          await waitClosed('Postfix', [smtpPort!, smtpsPort!, submissionPort!]);
         },
         async up() {
           if (gone) throw new Error('up(): this Postfix was stopped with stop(); use down()');
