@@ -83,11 +83,31 @@ function install() {
   }
 }
 
+/** the dashboard's pages (src/dashboard/web/, TypeScript for the browser): type-checked with their own
+ *  tsconfig (DOM, no Node), bundled by esbuild with the ECharts parts they import into
+ *  dist/dashboard/web/app.js and app.css, served by `mxray serve` and inlined by `mxray report --html` */
+async function bundleWeb() {
+  const web = join('src', 'dashboard', 'web');
+  const st = sh(process.execPath, ['node_modules/typescript/bin/tsc', '-p', join(web, 'tsconfig.json')]);
+  if (st !== 0) process.exit(st);
+  const esbuild = await import('esbuild');
+  const out = join('dist', 'dashboard', 'web');
+  const common = { bundle: true, minify: true, legalComments: 'none', logLevel: 'warning' };
+  await esbuild.build({
+    ...common,
+    entryPoints: [join(web, 'app.ts')],
+    outfile: join(out, 'app.js'),
+    format: 'iife',
+    target: ['chrome100', 'firefox100', 'safari15'],
+  });
+  await esbuild.build({ ...common, entryPoints: [join(web, 'style.css')], outfile: join(out, 'app.css') });
+}
+
 /** tsc into a clean dist when a source is newer than the build */
-function build() {
+async function build() {
   const built = existsSync('dist/.built') ? statSync('dist/.built').mtimeMs : 0;
   const src = Math.max(
-    newest('src', (p) => p.endsWith('.ts')),
+    newest('src', (p) => p.endsWith('.ts') || p.endsWith('.css')),
     statSync('tsconfig.json').mtimeMs,
   );
   if (src > built) {
@@ -96,6 +116,7 @@ function build() {
     rmSync('dist', { recursive: true, force: true });
     const st = sh(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json']);
     if (st !== 0) process.exit(st);
+    await bundleWeb();
     writeFileSync('dist/.built', '');
   }
 }
@@ -180,7 +201,7 @@ async function test(filters) {
     const st = check();
     if (st !== 0) return st;
   }
-  build();
+  await build();
   let tests = files('dist', (p) => p.endsWith('.test.js'));
   if (filters.length) tests = tests.filter((t) => filters.some((f) => t.includes(f)));
   if (!tests.length) {
@@ -247,8 +268,8 @@ async function test(filters) {
 }
 
 /** the fuzz tests with many runs from a seed that is printed first, so that a failure can be replayed */
-function fuzz(filters) {
-  build();
+async function fuzz(filters) {
+  await build();
   let tests = files('dist', (p) => /(^|[\\/.])fuzz\.test\.js$/.test(p));
   if (filters.length) tests = tests.filter((t) => filters.some((f) => t.includes(f)));
   if (!tests.length) {
@@ -268,8 +289,8 @@ const [job = 'test', ...rest] = process.argv.slice(2);
 install();
 if (job === 'check') process.exit(check());
 if (job === 'test') process.exit(await test(rest));
-if (job === 'fuzz') process.exit(fuzz(rest));
-build();
+if (job === 'fuzz') process.exit(await fuzz(rest));
+await build();
 if (job === 'build') process.exit(0);
 if (job === 'demo') process.exit(sh(process.execPath, ['dist/cli/demo.js', ...rest]));
 if (job === 'bench') process.exit(sh(process.execPath, ['--expose-gc', 'dist/bench/main.js', ...rest]));

@@ -14,6 +14,7 @@ import type { Store } from '../store/types.js';
 import { json } from './http.js';
 import { probeMetrics } from './metrics.js';
 import type { Part, PartContext } from './part.js';
+import { healthMatrix } from '../dashboard/matrix.js';
 
 /** results go to the store in batches: every second, or at 500 rows; at most 50,000 wait (a store
  *  that is down must not grow serve without bound: the oldest are dropped and counted) */
@@ -134,6 +135,7 @@ export const monitorPart: Part = {
       log: ctx.log,
     });
     ctx.routes.get('/api/monitor', (_req, res) => json(res, 200, { instances: monitor.instances(), stored: history.written, dropped: history.dropped }));
+    ctx.routes.get('/api/monitor/matrix', (_req, res) => json(res, 200, healthMatrix(monitor.instances())));
     monitor.start();
     ctx.log(
       `monitoring ${targets.length} instance${targets.length === 1 ? '' : 's'} on ${new Set(targets.map((t) => t.host)).size} hosts; open alerts kept in ${stateFile}`,

@@ -15,6 +15,9 @@ import type { Prober } from '../capabilities/monitor/types.js';
 import { json, listen, type Listener } from './http.js';
 import { createMetrics } from './metrics.js';
 import { parts as allParts, type Part, type RunningPart } from './parts.js';
+import { addApiRoutes } from '../dashboard/api.js';
+import { addPageRoutes } from '../dashboard/page.js';
+import { isLoopback } from '../config/sections/serve.js';
 
 export interface ServeOptions {
   /** the config file (--config; else MXRAY_CONFIG, else ./mxray.yaml) */
@@ -81,10 +84,20 @@ export async function startServe(o: ServeOptions = {}): Promise<Serving> {
     await listener?.close();
     await store?.close();
   };
+  const host = o.listen ?? serveSection?.listen.host ?? '127.0.0.1';
+  // the config's check, also for --listen: mail metadata leaves this machine only behind a login
+  if (!isLoopback(host) && !serveSection?.auth)
+    throw new ConfigError([
+      {
+        file: config.file.shown,
+        path: 'serve.auth',
+        message: `listening on ${host} (beyond this machine) needs auth: give serve.auth.tokenFile or serve.auth.user with serve.auth.passwordFile, or listen on 127.0.0.1`,
+      },
+    ]);
   try {
     listener = await listen(
       {
-        host: o.listen ?? serveSection?.listen.host ?? '127.0.0.1',
+        host,
         port: o.port ?? serveSection?.listen.port ?? 8080,
         ...(serveSection?.auth ? { auth: serveSection.auth } : {}),
         ...(serveSection?.tls ? { tls: serveSection.tls } : {}),
@@ -98,6 +111,9 @@ export async function startServe(o: ServeOptions = {}): Promise<Serving> {
       res.writeHead(200, { 'content-type': metrics.contentType }).end(await metrics.metrics());
     });
     l.get('/api/health', (_req, res) => json(res, 200, { status: 'ok', parts: running.map((r) => r.part.name) }));
+    // the dashboard: the report API (the CLI's report functions) and its pages
+    addApiRoutes(l, store);
+    addPageRoutes(l);
     for (const part of parts) {
       const log = (line: string) => say(`${part.name}: ${line}`);
       const run = await part.start({

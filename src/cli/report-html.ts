@@ -1,0 +1,49 @@
+// mxray report --html FILE [--from WHEN] [--to WHEN] [--db PATH | --store URL]: the dashboard's pages
+// as one self-contained HTML file (its script, style and data inline; GoAccess's single-file report
+// is the model), to mail to a manager. Every request the pages make when they open
+// (dashboard/requests.ts) is answered by the API's own function, so the file shows what `mxray serve`
+// shows for that period and what the CLI prints.
+import { writeFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { rangeOrder, rangeParams } from '../capabilities/params.js';
+import { reports } from '../capabilities/registry.js';
+import { defineParams } from '../capabilities/report.js';
+import { answer } from '../dashboard/api.js';
+import { shell, type Embedded } from '../dashboard/page.js';
+import { allRequests, requestKey } from '../dashboard/requests.js';
+import { storeOptions, UsageError, withStore, type StoreOpts } from './common.js';
+import { inputOf, optionOf, paramsOf } from './reports.js';
+
+const htmlParams = defineParams({ params: rangeParams, checks: [rangeOrder] });
+
+interface HtmlOpts extends StoreOpts {
+  html: string;
+}
+
+export function registerReportHtml(program: Command): void {
+  const cmd = program
+    .command('report')
+    .description("the dashboard's pages (tracking, ActiveSync, presence, calendar) as one HTML file that opens offline")
+    .requiredOption('--html <file>', 'write the report to this file');
+  storeOptions(cmd);
+  for (const p of htmlParams.params) cmd.addOption(optionOf(p));
+  cmd.action(async (o: HtmlOpts, c: Command) => {
+    paramsOf(c, htmlParams);
+    // the pages send the range as given (a date stays a date: presence reads days)
+    const input = inputOf(c, htmlParams);
+    const range = { ...(input.from ? { from: input.from } : {}), ...(input.to ? { to: input.to } : {}) };
+    const embedded = await withStore(o, async (store): Promise<Embedded> => {
+      const answers: Record<string, unknown> = {};
+      for (const r of allRequests(range)) {
+        const report = reports.get(r.id);
+        if (!report) throw new Error(`the page asks for ${r.id}, which is no report`);
+        const a = await answer(store, report, r.params);
+        if (a.status !== 200) throw new UsageError(`${r.id}: ${(JSON.parse(a.body) as { error: string }).error}`);
+        answers[requestKey(r)] = JSON.parse(a.body);
+      }
+      return { generated: new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC', store: store.location, ...range, answers };
+    });
+    writeFileSync(o.html, shell({ inline: embedded }));
+    process.stderr.write(`wrote ${o.html}: ${Object.keys(embedded.answers).length} reports\n`);
+  });
+}
