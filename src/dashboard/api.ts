@@ -7,7 +7,7 @@
 // Results are cached until the store changes: the change mark is the ingested files' count and lines
 // (every committed batch, also a running part's live rows, moves it), read once per request.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { capabilities, reports } from '../capabilities/registry.js';
+import { capabilities } from '../capabilities/registry.js';
 import { ParamError, validate, type AnyReport, type ParamInput } from '../capabilities/report.js';
 import { TimelineError } from '../capabilities/calendar/timeline.js';
 import { sql } from '../sql/sql.js';
@@ -55,13 +55,31 @@ export function reportInfos(): ReportInfo[] {
   );
 }
 
-/** a mark that changes whenever an ingest (or a running part's live rows) commits a batch */
-export async function changeMark(store: Store): Promise<string> {
-  const [r] = await store.query<{ files: number | string; lines: number | string | null }>(
+/** the capabilities whose reports read rows that a running part appends (store/live.ts: the
+ *  monitor's probe results, the presence poller's samples): their answers go stale with every live
+ *  batch; the others only when a file's ingest commits */
+const readsLiveRows: ReadonlySet<string> = new Set(['monitor', 'presence']);
+
+export interface ChangeMarks {
+  /** moves when an ingest of files commits a batch */
+  readonly files: string;
+  /** moves also when a running part appends live rows (every second while the monitor probes) */
+  readonly all: string;
+}
+
+/** marks that change whenever an ingest (or a running part's live rows) commits a batch: the
+ *  ingested files' count and their lines, read from the store's own bookkeeping (a few rows) */
+export async function changeMarks(store: Store): Promise<ChangeMarks> {
+  const [r] = await store.query<Record<'files' | 'lines' | 'liveFiles' | 'liveLines', number | string | null>>(
     'change mark',
-    sql`SELECT count(*) AS files, sum(next_line) AS lines FROM ingested_files`,
+    sql`SELECT count(*) AS files, sum(next_line) AS lines,
+      sum(CASE WHEN path LIKE 'live:%' THEN 1 ELSE 0 END) AS liveFiles,
+      sum(CASE WHEN path LIKE 'live:%' THEN next_line ELSE 0 END) AS liveLines
+      FROM ingested_files`,
   );
-  return `${r?.files ?? 0}/${r?.lines ?? 0}`;
+  const n = (v: number | string | null | undefined) => Number(v ?? 0);
+  const files = `${n(r?.files) - n(r?.liveFiles)}/${n(r?.lines) - n(r?.liveLines)}`;
+  return { files, all: `${files}+${n(r?.liveFiles)}/${n(r?.liveLines)}` };
 }
 
 export interface ReportAnswer {
@@ -125,28 +143,31 @@ export function addApiRoutes(routes: RouteTable, store: Store, o: ApiOptions = {
   const stats = { hits: 0, misses: 0 };
   const infos = reportInfos();
   routes.get('/api/reports', (_req, res) => json(res, 200, { reports: infos }));
-  for (const report of reports.values()) {
-    routes.get(`/api/reports/${report.id}`, async (req, res, url) => {
-      const input = inputOf(url);
-      const key = `${report.id}?${Object.entries(input)
-        .sort(([a], [b]) => (a < b ? -1 : 1))
-        .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`)
-        .join('&')}`;
-      const mark = await changeMark(store);
-      const kept = cache.get(key);
-      if (kept && kept.mark === mark) {
-        stats.hits++;
-        // most recently used last
-        cache.delete(key);
-        cache.set(key, kept);
-        return send(req, res, kept.answer, 'hit');
-      }
-      stats.misses++;
-      const a = await answer(store, report, input);
-      cache.set(key, { mark, answer: a });
-      while (cache.size > limit) cache.delete(cache.keys().next().value!);
-      send(req, res, a, 'miss');
-    });
-  }
+  for (const c of capabilities)
+    for (const report of c.reports) {
+      const live = readsLiveRows.has(c.name);
+      routes.get(`/api/reports/${report.id}`, async (req, res, url) => {
+        const input = inputOf(url);
+        const key = `${report.id}?${Object.entries(input)
+          .sort(([a], [b]) => (a < b ? -1 : 1))
+          .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`)
+          .join('&')}`;
+        const marks = await changeMarks(store);
+        const mark = live ? marks.all : marks.files;
+        const kept = cache.get(key);
+        if (kept && kept.mark === mark) {
+          stats.hits++;
+          // most recently used last
+          cache.delete(key);
+          cache.set(key, kept);
+          return send(req, res, kept.answer, 'hit');
+        }
+        stats.misses++;
+        const a = await answer(store, report, input);
+        cache.set(key, { mark, answer: a });
+        while (cache.size > limit) cache.delete(cache.keys().next().value!);
+        send(req, res, a, 'miss');
+      });
+    }
   return { stats };
 }
