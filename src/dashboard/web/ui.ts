@@ -164,7 +164,7 @@ export function table<R>(o: TableOptions<R>): HTMLElement {
     status.textContent =
       rows.length > limit
         ? `${rows.length.toLocaleString('en-US')} rows; the first ${limit} shown (the CSV has all)`
-        : `${rows.length.toLocaleString('en-US')} rows`;
+        : `${rows.length.toLocaleString('en-US')} row${rows.length === 1 ? '' : 's'}`;
   };
   draw();
   const tools = h(

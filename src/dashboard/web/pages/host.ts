@@ -49,7 +49,15 @@ export const hostPage: Page = {
     const params = { host: name, ...(route.range.from ? { from: route.range.from } : {}), ...(route.range.to ? { to: route.range.to } : {}) };
     const hist = await report<History>({ id: 'monitor.history', params }, signal);
     const cols = (rows: Record<string, unknown>[]) =>
-      Object.keys(rows[0] ?? {}).map((k) => ({ key: k, title: k, kind: typeof rows[0]![k] === 'number' ? ('float' as const) : ('text' as const) }));
+      Object.keys(rows[0] ?? {}).map((k) => ({
+        key: k,
+        title: k,
+        kind: !rows.every((r) => typeof r[k] === 'number' || r[k] === null)
+          ? ('text' as const)
+          : rows.every((r) => Number.isInteger(r[k] ?? 0))
+            ? ('int' as const)
+            : ('float' as const),
+      }));
     root.append(
       section('History', table({ name: 'host-history', caption: `probes of ${name} in the store`, rows: hist.instances, columns: cols(hist.instances) })),
       section('Failed probes', table({ name: 'host-failures', caption: `failed probes of ${name}`, rows: hist.failures, columns: cols(hist.failures) })),

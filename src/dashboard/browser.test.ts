@@ -1,0 +1,316 @@
+// The dashboard end to end in real headless Chromium (playwright-core driving Debian's
+// /usr/bin/chromium; no browser is downloaded): `mxray serve` on a store filled by the generators,
+// with a monitor watching real listeners on 127.0.0.1. Each page's numbers are compared with the
+// CLI's JSON for the same range (read from the cells' raw values); the matrix has one square per
+// host and turns red when a listener stops; the keyboard reaches a host's page; a table's CSV is
+// the CLI's CSV; the one-file report shows the same numbers offline. No console errors, and no
+// request leaves 127.0.0.1. Screenshots go to test-artifacts/dashboard/ (git-ignored).
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type Server, type Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { startServe, type Serving } from '../serve/serve.js';
+import { mxrayInProcess } from '../testing/run-cli.js';
+import { artifacts, chromiumPath, cliJson, filledStore, haveChromium, serveConfig } from './dashboard.fixture.js';
+
+const skip = haveChromium || process.env.CI === 'true' ? false : `no Chromium at ${chromiumPath} (apt-get install chromium)`;
+const dir = mkdtempSync(join(tmpdir(), 'mxray-dash-web-'));
+const shots = artifacts();
+const range = '?from=2024-03-05&to=2024-03-05';
+const rangeArgs = ['--from', '2024-03-05', '--to', '2024-03-05'];
+
+type Row = Record<string, unknown>;
+let db: string;
+let serving: Serving | undefined;
+let browser: Browser | undefined;
+let context: BrowserContext;
+let page: Page;
+const problems: string[] = [];
+const requests: string[] = [];
+const cli: Record<string, unknown> = {};
+let html: string;
+
+/** a listener that greets like an SMTP server; close() stops it and its connections */
+async function smtpLike(): Promise<{ port: number; close(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const s: Server = createServer((c) => {
+    sockets.add(c);
+    c.on('close', () => sockets.delete(c));
+    c.on('error', () => undefined);
+    c.end('220 test ESMTP\r\n');
+  });
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  return {
+    port: (s.address() as AddressInfo).port,
+    close: () =>
+      new Promise<void>((r) => {
+        for (const c of sockets) c.destroy();
+        s.close(() => r());
+      }),
+  };
+}
+
+let up: Awaited<ReturnType<typeof smtpLike>>;
+let down: Awaited<ReturnType<typeof smtpLike>>;
+
+function watch(p: Page): void {
+  p.on('console', (m) => {
+    if (m.type() === 'error' || m.type() === 'warning') problems.push(`${m.type()}: ${m.text()}`);
+  });
+  p.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+}
+
+before(async () => {
+  if (skip) return;
+  db = await filledStore(dir);
+  for (const [name, args] of Object.entries({
+    users: ['tracking', 'users', ...rangeArgs],
+    classes: ['tracking', 'classes', ...rangeArgs],
+    perDay: ['tracking', 'traffic', '--by', 'day', ...rangeArgs],
+    perHour: ['tracking', 'traffic', '--by', 'hour', ...rangeArgs],
+    topSenders: ['tracking', 'top', '--by', 'sent', '--limit', '10', ...rangeArgs],
+    devices: ['eas', 'devices', ...rangeArgs],
+    hourly: ['eas', 'hourly', ...rangeArgs],
+    presence: ['presence', 'report', ...rangeArgs],
+    meetings: ['calendar', 'meetings', ...rangeArgs],
+    timeline: ['calendar', 'timeline', '--subject', 'Budget review', ...rangeArgs],
+  }))
+    cli[name] = await cliJson(db, args);
+  const csv = await mxrayInProcess(['tracking', 'traffic', '--by', 'day', '--format', 'csv', ...rangeArgs, '--db', db]);
+  cli.perDayCsv = csv.stdout;
+  html = join(dir, 'report.html');
+  const made = await mxrayInProcess(['report', '--html', html, ...rangeArgs, '--db', db]);
+  assert.equal(made.code, 0, made.stderr);
+
+  up = await smtpLike();
+  down = await smtpLike();
+  const monitor = `monitor:
+  defaults: { intervalMs: 1000, timeoutMs: 1000, failures: 1 }
+  hosts:
+    - name: mx1
+      services:
+        - { name: SMTP, instances: [ "tcp://127.0.0.1:${up.port}" ] }
+        - { name: Submission, instances: [ "tcp://127.0.0.1:${up.port}" ] }
+    - name: mx2
+      services:
+        - { name: SMTP, instances: [ "tcp://127.0.0.1:${down.port}" ] }
+    - name: relay
+      services:
+        - { name: SMTP, instances: [ "tcp://127.0.0.1:${up.port}" ] }
+`;
+  serving = await startServe({ config: serveConfig(dir, db, monitor), port: 0, watch: false, log: () => undefined, env: {} });
+  browser = await chromium.launch({
+    executablePath: chromiumPath,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-dev-shm-usage',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
+    timeout: 30_000,
+  });
+  context = await browser.newContext({ viewport: { width: 1280, height: 800 }, acceptDownloads: true });
+  context.on('request', (r) => requests.push(r.url()));
+  page = await context.newPage();
+  page.setDefaultTimeout(20_000);
+  watch(page);
+});
+
+after(async () => {
+  await browser?.close();
+  await serving?.stop();
+  await up?.close();
+  await down?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function open(p: Page, address: string): Promise<void> {
+  await p.goto(address);
+  await p.waitForSelector('main[data-ready="true"]');
+  // charts draw on the next frame
+  await p.waitForFunction("[...document.querySelectorAll('.chart')].every((c) => c.dataset.drawn === 'true')");
+}
+
+/** a table's rows as the report's raw values (data-value), by column key */
+function rowsOf(p: Page, name: string): Promise<Row[]> {
+  return p.$$eval(`[data-table="${name}"] tbody tr`, (trs) =>
+    trs.map((tr) => Object.fromEntries([...tr.querySelectorAll('td')].map((td) => [td.dataset.key!, JSON.parse(td.dataset.value!)]))),
+  );
+}
+
+/** the CLI's rows with only the keys the page shows */
+function pick(rows: Row[], keys: string[]): Row[] {
+  return rows.map((r) => Object.fromEntries(keys.map((k) => [k, r[k] ?? null])));
+}
+
+async function shot(p: Page, name: string): Promise<void> {
+  await p.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
+}
+
+test('health matrix: one square per host, red when its instance stops; hover, keyboard and the host page', { skip, timeout: 120_000 }, async () => {
+  await open(page, `${serving!.url}/#/health`);
+  await page.waitForSelector('#matrix[data-hosts="3"]');
+  await page.waitForFunction("[...document.querySelectorAll('#matrix .cell')].every((c) => c.dataset.status === 'ok')", null, { timeout: 15_000 });
+  assert.deepEqual(await page.$$eval('#matrix .cell', (cs) => cs.map((c) => c.getAttribute('data-host'))), ['mx1', 'mx2', 'relay']);
+  await page.hover('#matrix .cell[data-host="mx1"]');
+  const tip = await page.textContent('#matrix-tip');
+  assert.match(tip!, /mx1: OK\nSMTP 127\.0\.0\.1:\d+: OK\nSubmission 127\.0\.0\.1:\d+: OK/);
+
+  await down.close();
+  await page.waitForSelector('#matrix .cell[data-host="mx2"][data-status="critical"]', { timeout: 20_000 });
+  const colours = await page.evaluate<string[][]>(
+    "[...document.querySelectorAll('#matrix .cell')].map((c) => [c.dataset.host, getComputedStyle(c).backgroundColor])",
+  );
+  assert.deepEqual(colours, [
+    ['mx1', 'rgb(26, 127, 55)'],
+    ['mx2', 'rgb(207, 34, 46)'],
+    ['relay', 'rgb(26, 127, 55)'],
+  ]);
+  assert.match((await page.textContent('.legend'))!, /3 hosts:\s+2 OK\s+0 warning\s+1 critical\s+0 unknown/);
+  await page.mouse.move(0, 0);
+  await shot(page, 'health');
+
+  // the keyboard: Tab to mx2's square, Enter opens its page
+  await page.focus('#matrix .cell[data-host="mx1"]');
+  await page.keyboard.press('Tab');
+  assert.equal(await page.evaluate('document.activeElement.dataset.host'), 'mx2');
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('main[data-page="host"][data-ready="true"]');
+  const latest = await rowsOf(page, 'host-latest');
+  assert.equal(latest.length, 1);
+  assert.equal(latest[0]!.status, 'critical');
+  assert.equal(latest[0]!.failure, 'refused');
+  await shot(page, 'host');
+});
+
+test('message tracking shows the CLI JSON of the range; search, sort and CSV', { skip, timeout: 120_000 }, async () => {
+  await open(page, `${serving!.url}/#/tracking${range}`);
+  const users = cli.users as Row[];
+  assert.ok(users.length > 5);
+  assert.deepEqual(await rowsOf(page, 'tracking-users'), users);
+  const classes = cli.classes as { users: number; lightMax: number; heavyMin: number; classes: Record<string, { users: number; percent: number }> };
+  assert.deepEqual(
+    await rowsOf(page, 'tracking-classes'),
+    Object.entries(classes.classes).map(([c, v]) => ({ class: c, ...v })),
+  );
+  assert.match(
+    (await page.textContent('[data-summary="tracking.classes"]'))!,
+    new RegExp(`^${classes.users} users over 1 day\\(s\\); light < ${classes.lightMax} ≤ medium < ${classes.heavyMin} ≤ heavy`),
+  );
+  assert.deepEqual(await rowsOf(page, 'tracking-traffic-day'), cli.perDay);
+  assert.deepEqual(await rowsOf(page, 'tracking-traffic-hour'), cli.perHour);
+  assert.deepEqual(await rowsOf(page, 'tracking-top-senders'), pick(cli.topSenders as Row[], ['user', 'sent', 'received']));
+  await shot(page, 'tracking');
+
+  // search and sort
+  const search = page.locator('[data-table="tracking-users"] input[type="search"]');
+  await search.fill('an');
+  const found = await rowsOf(page, 'tracking-users');
+  assert.deepEqual(
+    found,
+    users.filter((u) => String(u.user).toLowerCase().includes('an') || String(u.class).includes('an')),
+  );
+  await search.fill('');
+  await page.click('[data-table="tracking-users"] th:nth-child(2) button');
+  const sorted = await rowsOf(page, 'tracking-users');
+  assert.equal(sorted[0]!.sent, Math.max(...users.map((u) => Number(u.sent))));
+  assert.equal(await page.getAttribute('[data-table="tracking-users"] th:nth-child(2)', 'aria-sort'), 'descending');
+
+  // a table's CSV is what `--format csv` prints
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-table="tracking-traffic-day"] button.csv')]);
+  assert.equal(download.suggestedFilename(), 'tracking-traffic-day.csv');
+  assert.equal(readFileSync((await download.path())!, 'utf8'), cli.perDayCsv);
+
+  // a phone's width: nothing wider than the screen but the tables' own scrolling boxes
+  await page.setViewportSize({ width: 390, height: 844 });
+  await open(page, `${serving!.url}/#/tracking${range}`);
+  assert.ok((await page.evaluate<number>('document.documentElement.scrollWidth')) <= 390);
+  await page.screenshot({ path: join(shots, 'tracking-phone.png') });
+  await page.setViewportSize({ width: 1280, height: 800 });
+});
+
+test('ActiveSync, presence and calendar show the CLI JSON of the range', { skip, timeout: 120_000 }, async () => {
+  await open(page, `${serving!.url}/#/activesync${range}`);
+  const devices = cli.devices as Row[];
+  assert.ok(devices.length > 0);
+  assert.deepEqual(
+    await rowsOf(page, 'eas-devices'),
+    pick(devices, ['user', 'deviceId', 'deviceType', 'model', 'os', 'protocol', 'hits', 'firstSeen', 'lastSeen', 'policy']),
+  );
+  assert.deepEqual(await rowsOf(page, 'eas-hourly'), pick(cli.hourly as Row[], ['period', 'hits', 'devices', 'syncRequests']));
+  assert.equal((cli.hourly as Row[]).length, 24);
+  await shot(page, 'activesync');
+
+  await open(page, `${serving!.url}/#/presence${range}`);
+  const days = cli.presence as Row[];
+  assert.ok(days.length >= 4);
+  const shown = await rowsOf(page, 'presence-days');
+  assert.deepEqual(
+    shown.map((r) => [r.user, r.day, r.online, r.busy, r.offline]),
+    days.map((d) => [d.user, d.day, Number(d.online) / 3600, Number(d.busy) / 3600, Number(d.offline) / 3600]),
+  );
+  await page.click('[data-table="presence-days"] tbody tr:first-child a');
+  await page.waitForSelector('[data-table="presence-timeline"]');
+  await page.waitForSelector('main[data-ready="true"]');
+  await shot(page, 'presence');
+
+  await open(page, `${serving!.url}/#/calendar${range}&subject=Budget%20review`);
+  const meetings = cli.meetings as Row[];
+  assert.deepEqual(await rowsOf(page, 'calendar-meetings'), pick(meetings, ['subject', 'organizer', 'versions', 'first', 'last', 'id']));
+  const timeline = cli.timeline as { events: Row[] };
+  assert.deepEqual(
+    (await rowsOf(page, 'calendar-timeline')).map((e) => [e.time, e.mailbox, e.actor, e.action]),
+    timeline.events.map((e) => [e.time, e.mailbox, e.actor, e.action]),
+  );
+  assert.deepEqual(
+    await page.$$eval('.sentences li', (lis) => lis.map((li) => li.textContent)),
+    timeline.events.map((e) => `${e.time} ${e.sentence}`),
+  );
+  await shot(page, 'calendar');
+
+  // the date range form applies to the page shown
+  await open(page, `${serving!.url}/#/tracking`);
+  await page.fill('#range-from', '2024-03-05');
+  await page.fill('#range-to', '2024-03-05');
+  await page.click('form.range button[type="submit"]');
+  await page.waitForFunction("location.hash === '#/tracking?from=2024-03-05&to=2024-03-05'");
+  await page.waitForSelector('main[data-ready="true"]');
+  assert.deepEqual(await rowsOf(page, 'tracking-traffic-day'), cli.perDay);
+});
+
+test('the one-file report opens offline with the same numbers', { skip, timeout: 120_000 }, async () => {
+  const offline = await browser!.newContext({ viewport: { width: 1280, height: 800 }, offline: true });
+  const seen: string[] = [];
+  offline.on('request', (r) => seen.push(r.url()));
+  const p = await offline.newPage();
+  watch(p);
+  await open(p, `${pathToFileURL(html).href}#/tracking${range}`);
+  assert.deepEqual(await rowsOf(p, 'tracking-users'), cli.users);
+  assert.deepEqual(await rowsOf(p, 'tracking-traffic-hour'), cli.perHour);
+  await open(p, `${pathToFileURL(html).href}#/activesync${range}`);
+  assert.deepEqual(await rowsOf(p, 'eas-hourly'), pick(cli.hourly as Row[], ['period', 'hits', 'devices', 'syncRequests']));
+  await shot(p, 'report-html');
+  assert.deepEqual(
+    seen.filter((u) => !u.startsWith('file:') && !u.startsWith('data:')),
+    [],
+  );
+  await offline.close();
+});
+
+test('no console errors, and no request left 127.0.0.1', { skip, timeout: 10_000 }, () => {
+  assert.deepEqual(problems, []);
+  const origin = new URL(serving!.url).origin;
+  assert.ok(requests.length > 10);
+  assert.deepEqual(
+    requests.filter((u) => !u.startsWith(`${origin}/`) && !u.startsWith('blob:') && !u.startsWith('data:')),
+    [],
+  );
+});
