@@ -5,7 +5,7 @@
 // Each measured job runs in its own process so its peak RSS is its own. MXRAY_BENCH_MB sets the size.
 // Then the same tracking logs into ClickHouse (single server and a two-shard cluster, beside curl),
 // and ~1 GB of IIS logs with ActiveSync traffic beside GoAccess. `npm run bench -- tracking` (or
-// clickhouse, activesync, calendar, presence, check) runs one part.
+// clickhouse, activesync, calendar, presence, check, dashboard) runs one part.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync, mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -17,6 +17,7 @@ import { benchClickhouse } from './clickhouse.js';
 import { benchCalendar } from './calendar.js';
 import { benchPresence } from './presence.js';
 import { benchCheck } from './check.js';
+import { benchDashboard } from './dashboard.js';
 
 const root = resolve(fileURLToPath(new URL('../../', import.meta.url)));
 const cache = join(root, '.bench-cache');
@@ -51,6 +52,11 @@ async function main(parts: string[]): Promise<void> {
   if (want('presence')) {
     process.stdout.write('\n== Presence ==\n');
     process.stdout.write(await benchPresence(cache));
+    if (parts.length === 1) return;
+  }
+  if (want('dashboard')) {
+    process.stdout.write('\n== Dashboard ==\n');
+    process.stdout.write(await benchDashboard(cache));
     if (parts.length === 1) return;
   }
   if (want('check')) {

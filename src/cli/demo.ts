@@ -1,8 +1,9 @@
 // npm run demo: the main job on built-in sample data. Generates an organisation's Exchange 2013
 // tracking logs (3 servers, 60 mailboxes, 5 days), ingests them, ingests them again (nothing is
-// added twice), and prints the capacity-planning reports.
-import { existsSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+// added twice), and prints the capacity-planning reports; then the same for ActiveSync, calendar and
+// presence, writes the one-file HTML report, and ends with the `mxray serve` command for the pages.
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { run } from './main.js';
 import { generatedLogs, generatedTruth } from '../generate/layout.js';
 
@@ -92,3 +93,15 @@ await step('presence report', ['presence', 'report', '--from', '2026-03-29', '--
 await step('presence timeline', ['presence', 'timeline', '--user', 'user0001@example.org', '--day', '2026-03-29', '--tz', 'Europe/Berlin', '--db', db]);
 await step('presence pc-in-use', ['presence', 'pc-in-use', '--from', '2026-03-29', '--to', '2026-03-29', '--tz', 'Europe/Berlin', '--db', db]);
 process.stdout.write(`\nThe presence logs are in ${presence} (${generatedTruth(presenceSet)}: each user's seconds per state and day, minute-exact).\n`);
+
+// The dashboard: the same reports as pictures. The one-file report now; `mxray serve` (which runs
+// until stopped, so the demo only prints it) for the pages, on a config that names this store.
+await step('report --html', ['report', '--html', join(out, 'report.html'), '--db', db]);
+const config = join(out, 'mxray.yaml');
+writeFileSync(
+  config,
+  `# written by npm run demo: the demo's store, served on this machine only\nstore:\n  db: ${resolve(db)}\nserve:\n  listen: { host: 127.0.0.1, port: 8080 }\n`,
+);
+process.stdout.write(
+  `\n${join(out, 'report.html')} is the one-file report (it opens offline). To see every page, run\n\n  mxray serve --config ${config}\n\n(or node bin/mxray.js serve --config ${config}) and open http://127.0.0.1:8080 (Ctrl+C stops it).\n`,
+);
