@@ -5,7 +5,7 @@
 // Each measured job runs in its own process so its peak RSS is its own. MXRAY_BENCH_MB sets the size.
 // Then the same tracking logs into ClickHouse (single server and a two-shard cluster, beside curl),
 // and ~1 GB of IIS logs with ActiveSync traffic beside GoAccess. `npm run bench -- tracking` (or
-// clickhouse, activesync, calendar, presence, check, dashboard) runs one part.
+// clickhouse, activesync, calendar, presence, presence-poll, check, dashboard) runs one part.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync, mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -18,6 +18,7 @@ import { benchCalendar } from './calendar.js';
 import { benchPresence } from './presence.js';
 import { benchCheck } from './check.js';
 import { benchDashboard } from './dashboard.js';
+import { makeRunCa } from '../testing/test-ca.js';
 
 const root = resolve(fileURLToPath(new URL('../../', import.meta.url)));
 const cache = join(root, '.bench-cache');
@@ -52,6 +53,11 @@ async function main(parts: string[]): Promise<void> {
   if (want('presence')) {
     process.stdout.write('\n== Presence ==\n');
     process.stdout.write(await benchPresence(cache));
+    if (parts.length === 1) return;
+  }
+  if (want('presence-poll')) {
+    process.stdout.write('\n== Presence poller: one cycle of slapd + Prosody ==\n');
+    process.stdout.write(benchPresencePollChild());
     if (parts.length === 1) return;
   }
   if (want('dashboard')) {
@@ -102,6 +108,24 @@ async function main(parts: string[]): Promise<void> {
   if (want('activesync')) {
     process.stdout.write('\n== ActiveSync (IIS logs) ==\n');
     process.stdout.write(await benchActiveSync(cache, targetMB));
+  }
+}
+
+/** presence-poll-run.ts in a process of its own, trusting a test CA made here (NODE_EXTRA_CA_CERTS
+ *  is read only at start): it starts slapd and Prosody with that CA's certificates */
+function benchPresencePollChild(): string {
+  const ca = makeRunCa();
+  try {
+    const r = spawnSync(process.execPath, ['--expose-gc', join(root, 'dist', 'bench', 'presence-poll-run.js')], {
+      encoding: 'utf8',
+      maxBuffer: 64 << 20,
+      env: { ...process.env, ...ca.env },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    if (r.status !== 0) throw new Error(`presence-poll-run.js failed (exit ${r.status})`);
+    return r.stdout;
+  } finally {
+    ca.remove();
   }
 }
 

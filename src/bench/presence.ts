@@ -1,15 +1,19 @@
 // The presence part of `npm run bench` (`npm run bench -- presence`): a month of 15-minute samples
 // of 20,000 users (~58 M samples and as many stored duration pieces) in DuckDB, then `presence
 // report` over the month (UTC days, and Europe/Berlin days), timed over several runs. Goal: under
-// 5 s. The store is filled by DuckDB's own SQL (range() → INSERT … SELECT), not by ingesting 58 M log
-// lines (that would be ~2.6 GB of text and minutes of ingest here, which this part does not
-// measure): the rows are those the recorder and the after-ingest step write, in the same tables.
+// 5 s. The report reads the hourly totals (presence_hours, capabilities/presence/hours.ts); the same
+// query over the pieces themselves (what the report did before them) is timed once beside it. The
+// store is filled by DuckDB's own SQL (range() → INSERT … SELECT), not by ingesting 58 M log lines
+// (that would be ~2.6 GB of text and minutes of ingest here, which this part does not measure): the
+// rows are those the recorder and the after-ingest step write, in the same tables.
 // MXRAY_BENCH_PRESENCE_USERS and MXRAY_BENCH_PRESENCE_DAYS change the size.
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { DuckdbStore } from '../store/duckdb/store.js';
 import { presenceReport } from '../capabilities/presence/report.js';
+import { offsetSteps, pieceTotals } from '../capabilities/presence/queries.js';
+import { presenceStates } from '../capabilities/presence/types.js';
 
 async function timed<T>(runs: number, f: () => Promise<T>): Promise<{ median: number; result: T }> {
   const times: number[] = [];
@@ -28,7 +32,8 @@ export async function benchPresence(cache: string): Promise<string> {
   const days = Number(process.env.MXRAY_BENCH_PRESENCE_DAYS ?? 30);
   const perDay = 96;
   const n = users * days * perDay;
-  const db = join(cache, `presence-${users}-${days}.duckdb`);
+  // v2: with the hourly totals (presence_hours) the recorder and the import write beside the pieces
+  const db = join(cache, `presence-v2-${users}-${days}.duckdb`);
   const start = Date.UTC(2026, 10, 1) / 1000;
   let fillSeconds: number | undefined;
   if (!existsSync(`${db}.done`)) {
@@ -48,6 +53,10 @@ export async function benchPresence(cache: string): Promise<string> {
       `INSERT INTO presence_samples SELECT 1, i + 1, ${user}, 'User', to_timestamp(${ts})::TIMESTAMP, ${ts}, ${state}, 'x', 'xmpp', 0, 900 FROM range(${n}) t(i)`,
     );
     await c.run(`INSERT INTO presence_spans SELECT 1, i + 1, ${user}, ${ts}, 900, ${state} FROM range(${n - users}) t(i) WHERE hash(i * 7) % 200 <> 0`);
+    const sums = presenceStates.map((st) => `coalesce(sum(seconds) FILTER (WHERE state = '${st}'), 0)`).join(', ');
+    await c.run(
+      `INSERT INTO presence_hours SELECT 1, 0, user, start_s // 3600 * 3600, ${sums}, min(start_s) FILTER (WHERE state = 'online'), max(start_s + seconds) FILTER (WHERE state = 'online') FROM presence_spans GROUP BY user, start_s // 3600`,
+    );
     c.closeSync();
     inst.closeSync();
     fillSeconds = (performance.now() - t) / 1000;
@@ -59,6 +68,11 @@ export async function benchPresence(cache: string): Promise<string> {
     const to = new Date((start + (days - 1) * 86_400) * 1000).toISOString().slice(0, 10);
     const utc = await timed(3, () => presenceReport(s, { from, to, tz: 'UTC' }));
     const berlin = await timed(3, () => presenceReport(s, { from, to, tz: 'Europe/Berlin' }));
+    const rssReports = Math.round(process.resourceUsage().maxRSS / 1024);
+    // before the hourly totals: the report's query over the pieces themselves (one run: ~20 s)
+    const lo = start;
+    const hi = start + days * 86_400;
+    const pieces = await timed(1, () => pieceTotals(s, lo, hi, offsetSteps('UTC', lo, hi)));
     const one = await timed(3, () => presenceReport(s, { from, to, tz: 'UTC', user: 'user00042@example.org' }));
     const rows = utc.result.rows.length;
     const sum = utc.result.rows.reduce((a, r) => a + r.online + r.busy + r.away + r.idle + r.offline + r.onThePhone + r.beRightBack + r.unknown, 0);
@@ -70,8 +84,12 @@ export async function benchPresence(cache: string): Promise<string> {
       `presence report, ${days} days, UTC days:            ${utc.median.toFixed(2)} s (median of 3; ${rows.toLocaleString('en-US')} user-days, ${sum === rows * 86_400 ? 'each adding up to 86,400 s' : 'SUMS WRONG'}) — goal < 5 s`,
     );
     out.push(`presence report, ${days} days, Europe/Berlin days:  ${berlin.median.toFixed(2)} s (median of 3)`);
+    out.push(`the same from the pieces (no hourly totals, as before): ${pieces.median.toFixed(2)} s (one run, its query alone)`);
     out.push(`presence report, ${days} days, one user:            ${one.median.toFixed(2)} s (median of 3)`);
-    out.push(`peak RSS of this process: ${Math.round(process.resourceUsage().maxRSS / 1024)} MB`);
+    if (utc.result.notes.length) out.push(`notes: ${utc.result.notes.join('; ')}`);
+    out.push(
+      `peak RSS of this process after the reports: ${rssReports} MB${fillSeconds ? ' (with the fill)' : ''}; after the query over the pieces: ${Math.round(process.resourceUsage().maxRSS / 1024)} MB`,
+    );
     return out.join('\n') + '\n';
   } finally {
     await s.close();

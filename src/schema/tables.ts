@@ -295,6 +295,33 @@ export const presenceDaily: RecordTable = {
   ],
 };
 
+/** Hourly totals of presence_spans (capabilities/presence/hours.ts): per user and UTC hour the seconds
+ *  in each state and the first and last online second, written with the pieces they add up (the
+ *  recorder: in the same batch; the import: from the pieces the store kept, so a re-import adds
+ *  nothing). A user-hour may have several rows (written in parts): reports add them up. Reports of
+ *  whole hours read these instead of the pieces (a month of 20,000 users: 14 M rows, not 58 M). */
+export const presenceHours: RecordTable = {
+  name: 'presence_hours',
+  doc: 'Per user and UTC hour: seconds in each presence state (sums of presence_spans), first and last online second.',
+  columns: [
+    ...origin,
+    { name: 'user', type: 'text', lower: true, doc: 'the IM address, lower case' },
+    { name: 'hour_s', type: 'bigint', doc: 'start of the UTC hour, seconds since 1970' },
+    { name: 'online', type: 'int', doc: 'seconds online in the hour' },
+    { name: 'invisible', type: 'int', doc: 'seconds invisible' },
+    { name: 'busy', type: 'int', doc: 'seconds busy' },
+    { name: 'be_right_back', type: 'int', doc: 'seconds be right back' },
+    { name: 'idle', type: 'int', doc: 'seconds idle' },
+    { name: 'away', type: 'int', doc: 'seconds away' },
+    { name: 'on_the_phone', type: 'int', doc: 'seconds on the phone' },
+    { name: 'out_to_lunch', type: 'int', doc: 'seconds out to lunch' },
+    { name: 'offline', type: 'int', doc: 'seconds offline' },
+    { name: 'unknown', type: 'int', doc: 'seconds of pieces in the unknown state (or a state no longer known)' },
+    { name: 'first_online_s', type: 'bigint', doc: 'start of the first online piece in the hour; NULL when none' },
+    { name: 'last_online_s', type: 'bigint', doc: 'end of the last online piece in the hour; NULL when none' },
+  ],
+};
+
 /** Service monitoring (capabilities/monitor): one row per probe of one instance, written by the
  *  monitor in `mxray serve` through LiveLog (source live:monitor). Repair runs are rows too: status
  *  is the re-probe's, detail says what the repair command did. */
@@ -331,6 +358,7 @@ export const recordTables = {
   presenceHeartbeats,
   presenceDaily,
   probe: probeResults,
+  presenceHours,
 } as const satisfies Record<string, RecordTable>;
 export type RecordKind = keyof typeof recordTables;
 

@@ -10,6 +10,7 @@
 import type { LiveAppender, LiveValue, Store } from '../../store/types.js';
 import { f, live, table } from '../../sql/dialect.js';
 import { list, sql } from '../../sql/sql.js';
+import { hoursOfLines } from './hours.js';
 import { cut, median } from './spans.js';
 
 const DAY = 86_400;
@@ -32,7 +33,11 @@ export interface SpanStepResult {
 }
 
 /** the pieces of the samples of the files at `paths` (as ingested) and of their neighbours */
-export async function updatePresenceSpans(store: Store, log: LiveAppender, paths: readonly string[]): Promise<SpanStepResult> {
+/** the pseudo-file the pieces are appended to (store/live.ts LiveLog): its id and line count tell
+ *  which stored pieces a batch wrote */
+export type NumberedAppender = LiveAppender & { readonly fileId: number; readonly count: number };
+
+export async function updatePresenceSpans(store: Store, log: NumberedAppender, paths: readonly string[]): Promise<SpanStepResult> {
   if (!paths.length) return { days: 0, pieces: 0 };
   const ids = await store.query<{ id: number }>('the presence log files', sql`SELECT DISTINCT id FROM ingested_files WHERE path IN ${list([...paths])}`);
   if (!ids.length) return { days: 0, pieces: 0 };
@@ -60,7 +65,11 @@ export async function updatePresenceSpans(store: Store, log: LiveAppender, paths
   let out: LiveValue[][] = [];
   const flush = async () => {
     if (!out.length) return;
+    const from = log.count + 1;
     await log.append({ presenceSpans: out });
+    // their hourly totals, of the pieces the store kept (those it had already are skipped by key)
+    const hours = await hoursOfLines(store, log.fileId, from, log.count);
+    if (hours.length) await log.append({ presenceHours: hours });
     pieces += out.length;
     out = [];
   };

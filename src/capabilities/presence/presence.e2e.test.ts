@@ -14,6 +14,10 @@ import { openStore } from '../../store/open.js';
 import { LiveLog } from '../../store/live.js';
 import { openPresenceRecorder } from './recorder.js';
 import type { PresenceDay } from './report.js';
+import { updatePresenceSpans } from './ingest-step.js';
+import { hourTotals, hoursCoverage, offsetSteps, pieceTotals, type PieceDay } from './queries.js';
+import { daysOf } from './zone.js';
+import { sql } from '../../sql/sql.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mxray-presence-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -63,6 +67,29 @@ function suite(storeArgs: (name: string) => string[]) {
     // the same files again: nothing new
     const again = await ok(['ingest', logs, ...db, '--tz', 'Europe/Berlin', '--json']);
     assert.equal(JSON.parse(again.stdout).events, 0);
+    assert.deepEqual(await report(), truth.rows);
+    // the after-ingest step run again sends every piece again: the store keeps none of them, and
+    // the hourly totals (hours.ts) still add up to the pieces, with the same per-day numbers
+    const store = await openStore(db[0] === '--db' ? { db: db[1] } : { store: db[1] });
+    try {
+      const paths = await store.query<{ path: string }>('the logs', sql`SELECT DISTINCT path FROM ingested_files WHERE format = 'presence-log'`);
+      const step = await updatePresenceSpans(
+        store,
+        await LiveLog.open(store, 'presence-import'),
+        paths.map((r) => r.path),
+      );
+      assert.ok(step.pieces > 1000, `the step sent its pieces again (${step.pieces})`);
+      const days = daysOf('Europe/Berlin', '2026-03-28', '2026-03-30');
+      const [lo, hi] = [days[0]!.start, days[2]!.end];
+      const c = await hoursCoverage(store, lo, hi);
+      assert.ok(c.pieces > 0);
+      assert.equal(c.hours, c.pieces, 'hourly totals = pieces after the step ran twice');
+      const order = (a: PieceDay, b: PieceDay) => a.user.localeCompare(b.user) || a.day - b.day;
+      const steps = offsetSteps('Europe/Berlin', lo, hi);
+      assert.deepEqual((await hourTotals(store, lo, hi, steps)).sort(order), (await pieceTotals(store, lo, hi, steps)).sort(order));
+    } finally {
+      await store.close();
+    }
     assert.deepEqual(await report(), truth.rows);
     // timeline: a user's day in intervals covering the day, agreeing with the report
     const tl = JSON.parse(
@@ -156,7 +183,7 @@ function suite(storeArgs: (name: string) => string[]) {
     const bob = got.find((r) => r.user === 'bob@exbend')!;
     assert.equal(bob.busy, 900); // a single sample: the default interval
     const pruned = JSON.parse((await ok(['presence', 'prune', ...db, '--older-than', '90d', '--now', '2002-04-05T00:00:00Z', '--json'])).stdout);
-    assert.deepEqual(pruned.deleted, { presence_samples: 0, presence_spans: 0, presence_heartbeats: 0, presence_daily: 0 });
+    assert.deepEqual(pruned.deleted, { presence_samples: 0, presence_spans: 0, presence_heartbeats: 0, presence_daily: 0, presence_hours: 0 });
     const gone = JSON.parse((await ok(['presence', 'prune', ...db, '--older-than', '1d', '--now', '2002-04-06T00:00:00Z', '--json'])).stdout);
     assert.equal(gone.deleted.presence_samples, 4);
     assert.deepEqual(JSON.parse((await ok(['presence', 'report', ...db, '--json'])).stdout), []);

@@ -1,5 +1,6 @@
 // `mxray presence prune --older-than 90d`: a retention limit (privacy, spec presence.md). Deletes the
-// samples, durations, heartbeats and aggregate-only totals from before the cut, through
+// samples, durations, their hourly totals, heartbeats and aggregate-only totals from before the cut (a
+// whole hour), through
 // Store.deleteRows (DuckDB: DELETE; ClickHouse: ALTER TABLE … DELETE, waited for; single server only).
 import type { Store } from '../../store/types.js';
 import { live, table } from '../../sql/dialect.js';
@@ -17,9 +18,12 @@ const targets = [
   { kind: 'presenceSpans', name: 'presence_spans', where: (cut: number) => sql`start_s < ${raw(String(cut))}` },
   { kind: 'presenceHeartbeats', name: 'presence_heartbeats', where: (cut: number) => sql`ts_s < ${raw(String(cut))}` },
   { kind: 'presenceDaily', name: 'presence_daily', where: (cut: number) => sql`day < ${new Date(cut * 1000).toISOString().slice(0, 10)}` },
+  { kind: 'presenceHours', name: 'presence_hours', where: (cut: number) => sql`hour_s < ${raw(String(cut))}` },
 ] as const;
 
-export async function prunePresence(store: Store, cutS: number): Promise<PruneResult> {
+export async function prunePresence(store: Store, at: number): Promise<PruneResult> {
+  // the cut falls on a whole hour, so the hourly totals (hours.ts) still add up to the pieces kept
+  const cutS = Math.floor(at / 3600) * 3600;
   const deleted: Record<string, number> = {};
   for (const t of targets) {
     const where: Sql = t.where(cutS);

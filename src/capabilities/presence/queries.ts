@@ -6,7 +6,8 @@
 // range), so the GROUP BY stays one pass over the pieces.
 import type { Store } from '../../store/types.js';
 import { f, live, table } from '../../sql/dialect.js';
-import { type Sql, join, raw, sql } from '../../sql/sql.js';
+import { type Sql, ident, join, raw, sql } from '../../sql/sql.js';
+import { hourColumns } from './hours.js';
 import { offsetAt } from './zone.js';
 import { presenceStates } from './types.js';
 
@@ -68,6 +69,45 @@ export async function pieceTotals(
           GROUP BY user, day) d
         GROUP BY user`,
   );
+  return unpack(rows);
+}
+
+/** The same as pieceTotals, from the hourly totals (presence_hours, hours.ts) of the hours starting
+ *  in [lo, hi): for a zone whose offsets over the range are whole hours (report.ts checks), every
+ *  hour lies in one local day. */
+export async function hourTotals(store: Store, lo: number, hi: number, steps: readonly { from: number; offset: number }[], user?: string): Promise<PieceDay[]> {
+  const who = user ? sql`AND user = ${user}` : sql``;
+  const n = (x: Sql) => f.toText(sql`coalesce(${x}, 0)`);
+  const parts: Sql[] = [f.toText(sql`day`), ...hourColumns.map((c) => n(sql`sum(${ident(c)})`)), n(sql`min(first_online_s)`), n(sql`max(last_online_s)`)];
+  const rows = await store.query<{ user: string; days: string }>(
+    'presence time per user, day and state (hourly totals)',
+    sql`SELECT user, ${f.joinTexts(sql`packed`, ';')} AS days FROM (
+          SELECT user, concat(${join(parts, ", ',', ")}) AS packed FROM (
+            SELECT user, ${localDayNumber(sql`hour_s`, steps)} AS day, ${join(hourColumns.map((c) => ident(c)))}, first_online_s, last_online_s
+            FROM ${table('presenceHours')} WHERE ${live('presenceHours')} AND hour_s >= ${raw(String(lo))} AND hour_s < ${raw(String(hi))} ${who}) p
+          GROUP BY user, day) d
+        GROUP BY user`,
+  );
+  return unpack(rows);
+}
+
+/** seconds of the stored pieces and of the hourly totals over [lo, hi) (whole hours): equal when
+ *  every piece's hour was written (report.ts reads the pieces otherwise) */
+export async function hoursCoverage(store: Store, lo: number, hi: number, user?: string): Promise<{ pieces: number; hours: number }> {
+  const who = user ? sql`AND user = ${user}` : sql``;
+  const [r] = await store.query<{ pieces: number | null; hours: number | null }>(
+    'the seconds of the presence pieces and of their hourly totals',
+    sql`SELECT (SELECT sum(seconds) FROM ${table('presenceSpans')} WHERE ${live('presenceSpans')} AND start_s >= ${raw(String(lo))} AND start_s < ${raw(String(hi))} ${who}) AS pieces,
+               (SELECT sum(${join(
+                 hourColumns.map((c) => ident(c)),
+                 ' + ',
+               )}) FROM ${table('presenceHours')} WHERE ${live('presenceHours')} AND hour_s >= ${raw(String(lo))} AND hour_s < ${raw(String(hi))} ${who}) AS hours`,
+  );
+  return { pieces: Number(r?.pieces ?? 0), hours: Number(r?.hours ?? 0) };
+}
+
+/** the rows of pieceTotals and hourTotals: one per user, its days packed in one text */
+function unpack(rows: readonly { user: string; days: string }[]): PieceDay[] {
   const out: PieceDay[] = [];
   for (const r of rows)
     for (const packed of r.days.split(';')) {

@@ -25,6 +25,7 @@ import { join } from 'node:path';
 import type { LiveAppender, LiveValue, Store } from '../../store/types.js';
 import { sql } from '../../sql/sql.js';
 import { f, live, table } from '../../sql/dialect.js';
+import { hourRows } from './hours.js';
 import { cut, spanEnd, type Piece } from './spans.js';
 import { type EnrolledUser, type Observation, type PresenceState, seedCode } from './types.js';
 import { checkZone, localDay, machineZone, offsetAt } from './zone.js';
@@ -137,6 +138,7 @@ export async function openPresenceRecorder(store: Store, log: LiveAppender, opts
   async function record(at: number, samples: readonly Observation[], event: string, users: number): Promise<void> {
     const sampleRows: LiveValue[][] = [];
     const spanRows: LiveValue[][] = [];
+    const stored: Piece[] = [];
     const lines = new Map<string, string[]>();
     for (const o of samples) {
       const user = o.imAddress.trim().toLowerCase();
@@ -147,7 +149,11 @@ export async function openPresenceRecorder(store: Store, log: LiveAppender, opts
         const end = spanEnd(prev.ts, ts, prev.intervalS, prev.before ? 1 : 2);
         const pieces = cut(user, prev.ts, end, prev.state);
         if (aggregate) addTotals(pieces);
-        else for (const p of pieces) spanRows.push([p.user, p.start, p.seconds, p.state]);
+        else
+          for (const p of pieces) {
+            spanRows.push([p.user, p.start, p.seconds, p.state]);
+            stored.push(p);
+          }
       }
       last.set(user, { ts, state: o.state, intervalS, before: false });
       if (aggregate) continue;
@@ -167,6 +173,8 @@ export async function openPresenceRecorder(store: Store, log: LiveAppender, opts
     await log.append({
       presence: sampleRows,
       presenceSpans: spanRows,
+      // the pieces' hourly totals, in the same batch (hours.ts)
+      presenceHours: hourRows(stored),
       presenceDaily: daily,
       presenceHeartbeats: event ? [heartbeatRow(at, event, users)] : [],
     });

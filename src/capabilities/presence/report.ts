@@ -2,7 +2,8 @@
 // interval) + aggregate-only totals, per user and local day; what no piece covers is unknown. Every
 // user-day adds up to the day's length (86,400 s; 82,800 or 90,000 on a day the clocks change).
 import type { Store } from '../../store/types.js';
-import { dailyTotals, dataRange, latestSamples, offsetSteps, pieceTotals, userPieces } from './queries.js';
+import { HOUR } from './hours.js';
+import { dailyTotals, dataRange, hourTotals, hoursCoverage, latestSamples, offsetSteps, pieceTotals, userPieces } from './queries.js';
 import { cut } from './spans.js';
 import { type PresenceState, presenceStates } from './types.js';
 import { daysOf, localDay, localIso } from './zone.js';
@@ -37,6 +38,22 @@ async function daysOfQuery(store: Store, q: PresenceQuery): Promise<{ first: str
   return { first: q.from ?? localDay(q.tz, r.lo), last: q.to ?? localDay(q.tz, r.hi) };
 }
 
+/** Seconds per user, local day and state of the stored pieces in [lo, hi): from the hourly totals
+ *  (hours.ts) when the zone's offsets over the range are whole hours and the totals add up to the
+ *  pieces, else from the pieces (the same numbers, slower). */
+async function storedTotals(store: Store, lo: number, hi: number, tz: string, user: string | undefined, notes: string[]) {
+  const steps = offsetSteps(tz, lo, hi);
+  const wholeHours = lo % HOUR === 0 && hi % HOUR === 0 && steps.every((s, i) => s.offset % HOUR === 0 && (i === 0 || s.from % HOUR === 0));
+  if (wholeHours) {
+    const c = await hoursCoverage(store, lo, hi, user);
+    if (c.pieces === c.hours) return hourTotals(store, lo, hi, steps, user);
+    notes.push(
+      `the hourly totals do not add up to the stored durations (${c.hours} s of ${c.pieces} s: a store written before mxray kept them, or an interrupted import): reported from the durations, which is slower`,
+    );
+  }
+  return pieceTotals(store, lo, hi, steps, user);
+}
+
 interface Acc {
   seconds: Map<string, number>;
   first: number | undefined;
@@ -69,7 +86,7 @@ export async function presenceReport(store: Store, q: PresenceQuery): Promise<Pr
     }
   };
 
-  for (const p of await pieceTotals(store, lo, hi, offsetSteps(q.tz, lo, hi), user)) {
+  for (const p of await storedTotals(store, lo, hi, q.tz, user, notes)) {
     const a = slot(p.user, dayName(p.day));
     for (const [i, s] of presenceStates.entries()) if (p.seconds[i]) a.seconds.set(s, (a.seconds.get(s) ?? 0) + p.seconds[i]!);
     if (p.first !== undefined) {

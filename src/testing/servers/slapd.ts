@@ -58,9 +58,11 @@ export type SlapdServer = SlapdInfo & ServerHandle;
 export interface SlapdOptions {
   /** the CA issuing its certificate (default testCa()) */
   ca?: TestCa;
+  /** more entries (LDIF) loaded after the test directory, e.g. thousands of users for a benchmark */
+  extraLdif?: string;
 }
 
-function slapdConf(dir: string, cert: IssuedCert): string {
+function slapdConf(dir: string, cert: IssuedCert, maxBytes = 67108864): string {
   return `# throwaway config written by src/testing/servers/slapd.ts; nothing from /etc/ldap/slapd.d is used
 include /etc/ldap/schema/core.schema
 include /etc/ldap/schema/cosine.schema
@@ -77,7 +79,7 @@ TLSCertificateKeyFile ${cert.keyFile}
 # a small soft limit: un-paged searches are cut short, clients must page (the admin ignores limits)
 sizelimit size.soft=${DIRECTORY_SIZE_LIMIT} size.hard=unlimited size.prtotal=unlimited
 database mdb
-maxsize 67108864
+maxsize ${maxBytes}
 suffix "${DIRECTORY_BASE}"
 rootdn "${DIRECTORY_ADMIN.dn}"
 rootpw ${DIRECTORY_ADMIN.password}
@@ -106,8 +108,9 @@ export async function startSlapd(opts: SlapdOptions = {}): Promise<SlapdServer> 
   try {
     const cert = issueCert(ca, join(dir, 'tls'), { names: [...SERVER_NAMES] });
     writeFileSync(join(dir, 'probe-im.schema'), PROBE_SCHEMA);
-    writeFileSync(join(dir, 'slapd.conf'), slapdConf(dir, cert));
-    writeFileSync(join(dir, 'data.ldif'), directoryLdif());
+    // room for the extra entries (a map size, not space taken: ~2 KB an entry with its indexes)
+    writeFileSync(join(dir, 'slapd.conf'), slapdConf(dir, cert, opts.extraLdif ? 67108864 + opts.extraLdif.length * 32 : undefined));
+    writeFileSync(join(dir, 'data.ldif'), opts.extraLdif ? `${directoryLdif()}\n${opts.extraLdif}` : directoryLdif());
     mkdirSync(join(dir, 'data'));
     // load the directory offline (no overlays run: memberOf is in the LDIF)
     await runSetup('slapadd', ['-q', '-f', join(dir, 'slapd.conf'), '-l', join(dir, 'data.ldif')]);
