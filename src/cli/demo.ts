@@ -5,6 +5,7 @@ import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { run } from './main.js';
 import { generatedLogs, generatedTruth } from '../generate/layout.js';
+import { demoMonitoring } from './demo-monitor.js';
 
 const out = process.argv[2] ?? 'demo-out';
 const db = join(out, 'mxray.duckdb');
@@ -92,3 +93,7 @@ await step('presence report', ['presence', 'report', '--from', '2026-03-29', '--
 await step('presence timeline', ['presence', 'timeline', '--user', 'user0001@example.org', '--day', '2026-03-29', '--tz', 'Europe/Berlin', '--db', db]);
 await step('presence pc-in-use', ['presence', 'pc-in-use', '--from', '2026-03-29', '--to', '2026-03-29', '--tz', 'Europe/Berlin', '--db', db]);
 process.stdout.write(`\nThe presence logs are in ${presence} (${generatedTruth(presenceSet)}: each user's seconds per state and day, minute-exact).\n`);
+
+// Service monitoring (demo-monitor.ts): SMTP listeners in this process stand in for two mail hosts,
+// one with a stopped second instance; check (exit 2), the matrix, one round of serve, the history.
+await demoMonitoring(join(out, 'monitor'), run);
