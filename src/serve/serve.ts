@@ -9,6 +9,7 @@ import * as nodePath from 'node:path';
 import { loadConfig, type Config } from '../config/config.js';
 import { ConfigError } from '../config/errors.js';
 import { chooseStore } from '../config/store-choice.js';
+import { isLoopback } from '../config/sections/serve.js';
 import { openStore } from '../store/open.js';
 import type { Store } from '../store/types.js';
 import type { Prober } from '../capabilities/monitor/types.js';
@@ -81,10 +82,20 @@ export async function startServe(o: ServeOptions = {}): Promise<Serving> {
     await listener?.close();
     await store?.close();
   };
+  const host = o.listen ?? serveSection?.listen.host ?? '127.0.0.1';
+  // the serve section refuses an address beyond this machine without auth; --listen must not get round it
+  if (!isLoopback(host) && !serveSection?.auth)
+    throw new ConfigError([
+      {
+        file: config.file.shown,
+        path: 'serve',
+        message: `${o.listen !== undefined ? `--listen ${host}` : `listening on ${host}`} (beyond this machine) needs auth: give serve.auth.tokenFile or serve.auth.user with serve.auth.passwordFile, or listen on 127.0.0.1`,
+      },
+    ]);
   try {
     listener = await listen(
       {
-        host: o.listen ?? serveSection?.listen.host ?? '127.0.0.1',
+        host,
         port: o.port ?? serveSection?.listen.port ?? 8080,
         ...(serveSection?.auth ? { auth: serveSection.auth } : {}),
         ...(serveSection?.tls ? { tls: serveSection.tls } : {}),
