@@ -80,6 +80,7 @@ export async function demoMonitoring(out: string, run: Run): Promise<void> {
       `# the monitoring demo: two mail hosts on this machine; mx1's second SMTP virtual server is stopped
 monitor:
   defaults:
+    intervalMs: 1000                  # serve's first round spreads over at most one interval
     timeoutMs: 3000
     failures: 1                       # alert on the first failed probe
     tls: { ca: demo-only.pem }        # the demo servers' certificate
@@ -123,11 +124,11 @@ monitor:
         if (Date.now() > deadline) throw new Error('serve: no probe results within 10 s');
         await new Promise((r) => setTimeout(r, 50));
       }
-      process.stdout.write(`\n$ curl -s ${serving.url}/metrics | grep '^probe_success'\n`);
+      process.stdout.write(`\n$ curl -s ${serving.url}/metrics | grep '^probe_'\n`);
       process.stdout.write(
         `${metrics
           .split('\n')
-          .filter((l) => l.startsWith('probe_success'))
+          .filter((l) => l.startsWith('probe_'))
           .join('\n')}\n`,
       );
     } finally {
