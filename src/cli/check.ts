@@ -11,14 +11,14 @@ import { checkText, DEFAULT_CONCURRENCY, exitCode, probeAll, statusLine, type Pe
 import { DEFAULT_CERT_CRITICAL_DAYS, DEFAULT_CERT_WARNING_DAYS } from '../capabilities/monitor/result.js';
 import { parseTarget, TargetError } from '../capabilities/monitor/target.js';
 import type { ProbeResult, ProbeTarget } from '../capabilities/monitor/types.js';
-import { UsageError } from './common.js';
-import { loadConfig } from '../config/config.js';
+import { UsageError } from './usage.js';
 import { ConfigError } from '../config/errors.js';
-import { targetsOf as monitoredTargets } from '../capabilities/monitor/config.js';
 
 /** the instances of the config's monitor section, narrowed by --service and --host (names match
  *  without regard to case) */
 async function configTargets(o: CheckOpts): Promise<ProbeTarget[]> {
+  // the config module and its schemas (zod) only with --config: `check URL…` starts without them
+  const [{ loadConfig }, { targetsOf: monitoredTargets }] = await Promise.all([import('../config/config.js'), import('../capabilities/monitor/config.js')]);
   const config = await loadConfig(o.config);
   const section = config.section('monitor');
   if (!section) throw new UsageError(`${o.config}: no monitor: section (hosts, services, instances); \`mxray config example\` shows one`);
@@ -156,11 +156,6 @@ export async function runCheck(
 export function checkUsageFailure(message: string): number {
   process.stdout.write(`MXRAY UNKNOWN - ${message.split('\n')[0]}\n`);
   return CHECK_UNKNOWN;
-}
-
-/** argv of `mxray …`: is the subcommand `check`? (program options only come before it) */
-export function isCheckCommand(argv: readonly string[]): boolean {
-  return argv.slice(2).find((a) => !a.startsWith('-')) === 'check';
 }
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];

@@ -6,9 +6,10 @@ import { openStore, DEFAULT_DB } from '../store/open.js';
 import type { Store } from '../store/types.js';
 import { loadConfig } from '../config/config.js';
 import { chooseStore } from '../config/store-choice.js';
+import { UsageError } from './usage.js';
 
-/** an error in what the user asked for: printed without a stack, exit code 2 */
-export class UsageError extends Error {}
+// one class for every command; it lives in usage.ts so main.ts can catch it without loading the store
+export { UsageError };
 
 export interface StoreOpts {
   db?: string;

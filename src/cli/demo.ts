@@ -6,6 +6,7 @@ import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { run } from './main.js';
 import { generatedLogs, generatedTruth } from '../generate/layout.js';
+import { demoMonitoring } from './demo-monitor.js';
 
 const out = process.argv[2] ?? 'demo-out';
 const db = join(out, 'mxray.duckdb');
@@ -105,3 +106,6 @@ writeFileSync(
 process.stdout.write(
   `\n${join(out, 'report.html')} is the one-file report (it opens offline). To see every page, run\n\n  mxray serve --config ${config}\n\n(or node bin/mxray.js serve --config ${config}) and open http://127.0.0.1:8080 (Ctrl+C stops it).\n`,
 );
+// Service monitoring (demo-monitor.ts): SMTP listeners in this process stand in for two mail hosts,
+// one with a stopped second instance; check (exit 2), the matrix, one round of serve, the history.
+await demoMonitoring(join(out, 'monitor'), run);

@@ -9,6 +9,7 @@ import * as nodePath from 'node:path';
 import { loadConfig, type Config } from '../config/config.js';
 import { ConfigError } from '../config/errors.js';
 import { chooseStore } from '../config/store-choice.js';
+import { isLoopback } from '../config/sections/serve.js';
 import { openStore } from '../store/open.js';
 import type { Store } from '../store/types.js';
 import type { Prober } from '../capabilities/monitor/types.js';
@@ -17,7 +18,6 @@ import { createMetrics } from './metrics.js';
 import { parts as allParts, type Part, type RunningPart } from './parts.js';
 import { addApiRoutes } from '../dashboard/api.js';
 import { addPageRoutes } from '../dashboard/page.js';
-import { isLoopback } from '../config/sections/serve.js';
 
 export interface ServeOptions {
   /** the config file (--config; else MXRAY_CONFIG, else ./mxray.yaml) */
@@ -85,13 +85,13 @@ export async function startServe(o: ServeOptions = {}): Promise<Serving> {
     await store?.close();
   };
   const host = o.listen ?? serveSection?.listen.host ?? '127.0.0.1';
-  // the config's check, also for --listen: mail metadata leaves this machine only behind a login
+  // the serve section refuses an address beyond this machine without auth; --listen must not get round it
   if (!isLoopback(host) && !serveSection?.auth)
     throw new ConfigError([
       {
         file: config.file.shown,
-        path: 'serve.auth',
-        message: `listening on ${host} (beyond this machine) needs auth: give serve.auth.tokenFile or serve.auth.user with serve.auth.passwordFile, or listen on 127.0.0.1`,
+        path: 'serve',
+        message: `${o.listen !== undefined ? `--listen ${host}` : `listening on ${host}`} (beyond this machine) needs auth: give serve.auth.tokenFile or serve.auth.user with serve.auth.passwordFile, or listen on 127.0.0.1`,
       },
     ]);
   try {

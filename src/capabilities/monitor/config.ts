@@ -11,44 +11,16 @@ import * as z from 'zod';
 import { defineSection } from '../../config/section.js';
 import { filePath, joinSecret, secretKeys, type Secret } from '../../config/refs.js';
 import { bool, expected, got, hostName, port, text, wholeNumber } from '../../config/fields.js';
+import { loadPresets } from './presets.js';
 import { parseRange } from './range.js';
+import { parseTarget, TargetError } from './target.js';
 import { schemes, type ProbeTarget, type Scheme, type TargetTls } from './types.js';
 
-/** the port of a scheme when the URL names none (tcp has none: give it) */
-export const defaultPorts: Readonly<Record<Scheme, number | undefined>> = {
-  smtp: 25,
-  smtps: 465,
-  submission: 587,
-  pop3: 110,
-  pop3s: 995,
-  imap: 143,
-  imaps: 993,
-  nntp: 119,
-  nntps: 563,
-  ftp: 21,
-  ftps: 990,
-  http: 80,
-  https: 443,
-  tcp: undefined,
-};
-
-/** the service a scheme's instances belong to when the config does not name one */
-export const serviceOfScheme: Readonly<Record<Scheme, string>> = {
-  smtp: 'SMTP',
-  smtps: 'SMTP',
-  submission: 'SMTP',
-  pop3: 'POP3',
-  pop3s: 'POP3',
-  imap: 'IMAP',
-  imaps: 'IMAP',
-  nntp: 'NNTP',
-  nntps: 'NNTP',
-  ftp: 'FTP',
-  ftps: 'FTP',
-  http: 'HTTP',
-  https: 'HTTP',
-  tcp: 'TCP',
-};
+/** the service a scheme's instances belong to when the config does not name one: the preset's
+ *  (presets/*.yaml are the one source of ports and services, for URLs given to `check` and the config) */
+export function serviceOfScheme(scheme: Scheme): string {
+  return loadPresets().get(scheme)?.service ?? scheme.toUpperCase();
+}
 
 /** a Monitoring Plugins threshold range: [@][start:]end, start may be ~ (minus infinity) */
 export function isRange(s: string): boolean {
@@ -308,40 +280,42 @@ export const monitorSchema = z
 
 export type MonitorSection = z.output<typeof monitorSchema>;
 
-/** URL or address:port (with the service's protocol) to its parts; a string is the error */
+/** URL or address:port (with the service's protocol) to its parts; a string is the error. The URL is
+ *  read by parseTarget (target.ts), as `mxray check URL` reads it; the config only words a few
+ *  refusals its own way (keys instead of command-line options) and allows the built-in schemes */
 export function parseInstanceUrl(
   v: string,
   protocol: Scheme | undefined,
 ): { scheme: Scheme; address: string; port: number; path?: string; url: string; user?: string } | string {
   const hasScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(v);
   if (!hasScheme && !protocol) return `expected a URL like smtp://mx1.corp.example:25 (address:port needs the service's protocol:), got ${got(v)}`;
-  let u: URL;
-  try {
-    u = new URL(hasScheme ? v : `${protocol}://${v}`);
-  } catch {
-    return `expected a URL like smtp://mx1.corp.example:25, or address:port, got ${got(v)}`;
-  }
-  const scheme = u.protocol.replace(/:$/, '').toLowerCase();
+  const text = hasScheme ? v : `${protocol}://${v}`;
+  const scheme = text.slice(0, text.indexOf(':')).toLowerCase();
   if (!(schemes as readonly string[]).includes(scheme)) return `expected a URL of one of ${schemes.join(', ')}, got ${got(v)}`;
-  if (u.password) return 'the URL holds a password: give user: and passwordFile: PATH (or passwordEnv: NAME) instead';
-  const address = u.hostname.replace(/^\[|\]$/g, '');
-  if (!address) return `expected a URL with a host, got ${got(v)}`;
-  // special schemes (http, https, ftp) drop their default port from u.port
-  const portNumber = u.port ? Number(u.port) : defaultPorts[scheme as Scheme];
-  if (portNumber === undefined) return `${scheme}:// needs a port, like tcp://${u.hostname}:22`;
-  const isHttp = scheme === 'http' || scheme === 'https';
-  const path = isHttp ? `${u.pathname || '/'}${u.search}` : undefined;
-  if (!isHttp && ((u.pathname !== '' && u.pathname !== '/') || u.search)) return `a ${scheme}:// URL has no path, got ${got(v)}`;
-  const shownHost = address.includes(':') ? `[${address}]` : address;
-  const url = `${scheme}://${shownHost}:${portNumber}${path ?? ''}`;
-  return {
-    scheme: scheme as Scheme,
-    address,
-    port: portNumber,
-    url,
-    ...(path !== undefined ? { path } : {}),
-    ...(u.username ? { user: decodeURIComponent(u.username) } : {}),
-  };
+  try {
+    const t = parseTarget(text);
+    return {
+      scheme: t.scheme,
+      address: t.address,
+      port: t.port,
+      url: t.url,
+      ...(t.path !== undefined ? { path: t.path } : {}),
+      ...(t.credentials ? { user: t.credentials.user } : {}),
+    };
+  } catch (e) {
+    if (!(e instanceof TargetError)) throw e;
+    switch (e.problem) {
+      case 'password':
+        return 'the URL holds a password: give user: and passwordFile: PATH (or passwordEnv: NAME) instead';
+      case 'port':
+        if (!e.message.includes('no default port')) return `expected a port 1-65535 in ${got(v)}`;
+        return `${scheme}:// needs a port, like ${scheme}://${/^[^:]+:\/\/(?:[^@/]*@)?(\[[^\]]*\]|[^:/?#]*)/.exec(text)?.[1] || 'host'}:22`;
+      case 'path':
+        return `a ${scheme}:// URL has no path, got ${got(v)}`;
+      default:
+        return `expected a URL like smtp://mx1.corp.example:25, or address:port, got ${got(v)}`;
+    }
+  }
 }
 
 export interface RepairCommand {
@@ -452,7 +426,7 @@ export function targetsOf(section: MonitorSection): MonitoredTarget[] {
       for (const [scheme, ports] of Object.entries(e.protocols) as [Scheme, number[]][]) {
         for (const p of ports) {
           const address = h.includes(':') ? `[${h}]` : h;
-          add(h, serviceOfScheme[scheme], { url: `${scheme}://${address}:${p}` }, scheme, [hostEntry, e], e, e.dependsOn ?? hostEntry?.dependsOn, false);
+          add(h, serviceOfScheme(scheme), { url: `${scheme}://${address}:${p}` }, scheme, [hostEntry, e], e, e.dependsOn ?? hostEntry?.dependsOn, false);
         }
       }
     }

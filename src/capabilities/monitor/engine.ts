@@ -47,7 +47,11 @@ const ehloName = (() => {
   return /^[A-Za-z0-9][A-Za-z0-9.-]*$/.test(h) ? h : 'localhost';
 })();
 
+/** the variables of a probe without credentials: the same for every such probe */
+const anonymous: Record<string, string> = { ehlo: ehloName, user: '', password: '', authPlain: 'AAA=', imapUser: '""', imapPassword: '""', expect: '' };
+
 function variables(target: ProbeTarget): Record<string, string> {
+  if (!target.credentials && !target.expect) return anonymous;
   const user = target.credentials?.user ?? '';
   const password = target.credentials?.password ?? '';
   return {
@@ -62,7 +66,23 @@ function variables(target: ProbeTarget): Record<string, string> {
 }
 
 function substitute(text: string, vars: Record<string, string>): string {
-  return text.replace(/\$\{([^}]*)\}/g, (_, k: string) => vars[k] ?? '');
+  return text.includes('${') ? text.replace(/\$\{([^}]*)\}/g, (_, k: string) => vars[k] ?? '') : text;
+}
+
+const compiled = new Map<string, RegExp>();
+/** most distinct patterns kept compiled: the presets' own are a few dozen; a user's --expect adds one */
+const MAX_COMPILED = 1000;
+
+/** a preset's pattern as a RegExp, compiled once per distinct text rather than once per probe and
+ *  step (1,000 probes of one preset share them); without the g flag, so test() keeps no state */
+function regex(source: string): RegExp {
+  let re = compiled.get(source);
+  if (!re) {
+    if (compiled.size >= MAX_COMPILED) compiled.clear();
+    re = new RegExp(source);
+    compiled.set(source, re);
+  }
+  return re;
 }
 
 function applies(step: Step, target: ProbeTarget): boolean {
@@ -251,8 +271,8 @@ async function converse(target: ProbeTarget, preset: Preset, clock: ProbeClock, 
   };
 
   const expect = async (step: ExpectStep, deadline: number) => {
-    const pattern = new RegExp(substitute(step.pattern, vars));
-    const skip = step.skip === undefined ? undefined : new RegExp(substitute(step.skip, vars));
+    const pattern = regex(substitute(step.pattern, vars));
+    const skip = step.skip === undefined ? undefined : regex(substitute(step.skip, vars));
     let bytes = 0;
     for (;;) {
       const got = await wire.line(deadline);
@@ -302,7 +322,7 @@ async function converse(target: ProbeTarget, preset: Preset, clock: ProbeClock, 
     if (preset.tls === 'implicit') await handshake(hard);
     for (const step of preset.steps) {
       if (!applies(step, target)) continue;
-      if (step.unless !== undefined && new RegExp(substitute(step.unless, vars)).test(lastLine)) continue;
+      if (step.unless !== undefined && regex(substitute(step.unless, vars)).test(lastLine)) continue;
       if (signal?.aborted) throw new ProbeFailure('timeout', 'stopped');
       const deadline = step.timeoutMs ? Math.min(hard, performance.now() + step.timeoutMs) : hard;
       switch (step.kind) {

@@ -6,7 +6,7 @@ import { probe, type ProbeOptions } from './engine.js';
 import { worse } from './result.js';
 import type { ProbeResult, ProbeStatus, ProbeTarget } from './types.js';
 
-export const DEFAULT_CONCURRENCY = 256;
+export const DEFAULT_CONCURRENCY = 64;
 
 /** probe every target, at most `concurrency` at a time; results in the targets' order */
 export async function probeAll(

@@ -38,27 +38,37 @@ export function failureOfError(e: unknown, during: 'connect' | 'tls' | 'talk'): 
 const TRANSCRIPT_LINES = 60;
 const TRANSCRIPT_WIDTH = 240;
 
-/** the conversation as `C: …` / `S: …` lines: secrets masked, lines cut, at most 60 kept */
+/** the conversation as `C: …` / `S: …` lines: secrets masked, lines cut, at most 60 kept. Lines are
+ *  kept as they came and masked, escaped and cut only when list() is called — for a failed probe; an
+ *  OK one (nearly all) never pays for it. What is kept of a line is bounded: enough to show its first
+ *  240 characters with any secret in them masked whole */
 export class Transcript {
-  private readonly lines: string[] = [];
+  private readonly lines: { prefix: string; text: string; length: number }[] = [];
   private dropped = 0;
-  constructor(private readonly secrets: readonly string[] = []) {}
+  private readonly keep: number;
+  constructor(private readonly secrets: readonly string[] = []) {
+    this.keep = TRANSCRIPT_WIDTH + secrets.reduce((n, s) => Math.max(n, s.length), 0);
+  }
 
   add(prefix: 'C' | 'S' | '--', text: string): void {
     if (this.lines.length >= TRANSCRIPT_LINES) {
       this.dropped++;
       return;
     }
-    let t = text;
-    for (const s of this.secrets) if (s) t = t.split(s).join('****');
-    // control characters would garble a terminal or a mail body
-    t = t.replace(/[\x00-\x08\x0b-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
-    if (t.length > TRANSCRIPT_WIDTH) t = `${t.slice(0, TRANSCRIPT_WIDTH)}… (${t.length} characters)`;
-    this.lines.push(`${prefix}: ${t}`);
+    this.lines.push({ prefix, text: text.length > this.keep ? text.slice(0, this.keep) : text, length: text.length });
   }
 
   list(): string[] {
-    return this.dropped ? [...this.lines, `… ${this.dropped} more lines`] : [...this.lines];
+    const out = this.lines.map(({ prefix, text, length }) => {
+      let t = text;
+      for (const s of this.secrets) if (s) t = t.split(s).join('****');
+      // control characters would garble a terminal or a mail body
+      t = t.replace(/[\x00-\x08\x0b-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+      // the whole line's length: as shown (masked, escaped) when all of it was kept
+      if (t.length > TRANSCRIPT_WIDTH || length > text.length) t = `${t.slice(0, TRANSCRIPT_WIDTH)}… (${length > text.length ? length : t.length} characters)`;
+      return `${prefix}: ${t}`;
+    });
+    return this.dropped ? [...out, `… ${this.dropped} more lines`] : out;
   }
 }
 

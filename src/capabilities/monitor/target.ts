@@ -6,8 +6,17 @@ import { isIP } from 'node:net';
 import { loadPresets, type PresetSet } from './presets.js';
 import { schemes, type ProbeTarget, type Scheme, type TargetTls } from './types.js';
 
+/** why a URL was refused, for callers that word some cases their own way (the config names its keys) */
+export type TargetProblem = 'syntax' | 'scheme' | 'password' | 'path' | 'host' | 'port';
+
 export class TargetError extends Error {
   override readonly name = 'TargetError';
+  constructor(
+    message: string,
+    readonly problem: TargetProblem = 'syntax',
+  ) {
+    super(message);
+  }
 }
 
 export const DEFAULT_TIMEOUT_MS = 10_000;
@@ -41,7 +50,8 @@ export function parseTarget(url: string, o: TargetOptions = {}): ProbeTarget {
   const name = m[1]!.toLowerCase();
   const presets = o.presets ?? loadPresets();
   const preset = presets.get(name);
-  if (!preset) throw new TargetError(`${url}: unknown scheme "${name}" (known: ${[...presets.keys()].sort().join(', ')}; add one with a preset file)`);
+  if (!preset)
+    throw new TargetError(`${url}: unknown scheme "${name}" (known: ${[...presets.keys()].sort().join(', ')}; add one with a preset file)`, 'scheme');
   let u: URL;
   try {
     // parsed as http so that the host is checked and IPv6 literals are understood the same way for every scheme
@@ -52,16 +62,17 @@ export function parseTarget(url: string, o: TargetOptions = {}): ProbeTarget {
   if (u.password)
     throw new TargetError(
       `${name}://${u.username}:****@${u.host}: a password in the URL would show in process lists and logs; give it with --password-env NAME or --password-file FILE`,
+      'password',
     );
   const afterAuthority = m[2]!.replace(/^[^/?#]*/, '');
-  if (!preset.http && afterAuthority !== '' && afterAuthority !== '/') throw new TargetError(`${url}: a ${name} URL has no path`);
+  if (!preset.http && afterAuthority !== '' && afterAuthority !== '/') throw new TargetError(`${url}: a ${name} URL has no path`, 'path');
   const address = u.hostname.replace(/^\[(.*)\]$/, '$1');
-  if (address === '') throw new TargetError(`${url}: no host`);
+  if (address === '') throw new TargetError(`${url}: no host`, 'host');
   // new URL drops the port when it is http's default, 80: read it from the text instead
   const portText = /^(?:[^@/?#]*@)?(?:\[[^\]]*\]|[^:/?#]*)(?::(\d*))?/.exec(m[2]!)?.[1];
   const port = portText ? Number(portText) : preset.port;
-  if (port === undefined) throw new TargetError(`${url}: the ${name} preset has no default port; give one (${name}://host:PORT)`);
-  if (!(Number.isInteger(port) && port >= 1 && port <= 65535)) throw new TargetError(`${url}: port must be 1-65535`);
+  if (port === undefined) throw new TargetError(`${url}: the ${name} preset has no default port; give one (${name}://host:PORT)`, 'port');
+  if (!(Number.isInteger(port) && port >= 1 && port <= 65535)) throw new TargetError(`${url}: port must be 1-65535`, 'port');
   const user = decodeURIComponent(u.username);
   const builtin = (schemes as readonly string[]).includes(name);
   const canonical = `${name}://${hostPart(address)}:${port}${preset.http ? `${u.pathname}${u.search}` : ''}`;

@@ -19,13 +19,16 @@ export interface TlsOutcome {
 
 const contexts = new Map<string, tls.SecureContext>();
 
-/** a context trusting the system's CAs plus the target's PEM file: made once per file, since parsing
- *  the ~140 system certificates for each connection would cost more than the handshake itself */
-function contextFor(file: string): tls.SecureContext {
-  let c = contexts.get(file);
+/** the client context of a probe: one per distinct CA file (the system's CAs alone under ''), made
+ *  once and shared by every probe that uses it. Without a context of its own, tls.connect makes a
+ *  fresh one per connection, loading the ~140 system certificates into it each time, which costs
+ *  more than the handshake itself */
+function contextFor(file: string | undefined): tls.SecureContext {
+  const key = file ?? '';
+  let c = contexts.get(key);
   if (!c) {
-    c = tls.createSecureContext({ ca: [...tls.rootCertificates, readFileSync(file, 'utf8')] });
-    contexts.set(file, c);
+    c = tls.createSecureContext(file ? { ca: [...tls.rootCertificates, readFileSync(file, 'utf8')] } : {});
+    contexts.set(key, c);
   }
   return c;
 }
@@ -37,7 +40,7 @@ export function tlsOptions(address: string, t: TargetTls): tls.ConnectionOptions
   return {
     host: name,
     servername: isIP(name) ? undefined : name,
-    secureContext: t.ca ? contextFor(t.ca) : undefined,
+    secureContext: contextFor(t.ca),
     rejectUnauthorized: false,
   };
 }
