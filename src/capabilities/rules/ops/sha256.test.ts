@@ -32,6 +32,17 @@ test('a file under the root, named the ways logs name it, hashes as sha256sum sa
     const o = await hashFile(v, { root });
     assert.deepEqual(o, { ok: true, sha256: want, path: file }, v);
   }
+  // a name that starts with two dots is still a file in the root
+  writeFileSync(path.join(root, '..hidden.exe'), 'dots\n');
+  const dots = await hashFile('/..hidden.exe', { root });
+  assert.equal(dots.ok && dots.sha256, sha256sum(path.join(root, '..hidden.exe')));
+  // a sibling folder whose name begins like the root's is not under it
+  mkdirSync(`${root}2`);
+  writeFileSync(path.join(`${root}2`, 'x.exe'), 'x\n');
+  const sibling = await hashFile(path.join(`${root}2`, 'x.exe'), { root });
+  assert.equal(!sibling.ok && sibling.why, 'missing', 'taken as a URL path under the root, where it is not');
+  const up = await hashFile('../wwwroot2/x.exe', { root });
+  assert.equal(!up.ok && up.why, 'outside-root');
   const spaced = await hashFile('/scripts/other name.exe', { root });
   assert.equal(spaced.ok && spaced.sha256, sha256sum(path.join(root, 'scripts', 'other name.exe')));
   // a symlink that stays inside the root is followed

@@ -34,7 +34,7 @@ export function placeUnderRoot(value: string, root: string, p: path.PlatformPath
     return { why: 'outside-root', detail: `${value} is a Windows path: it cannot be read under ${root} on this machine` };
   const inside = (x: string) => {
     const rel = p.relative(root, x);
-    return rel === '' || (!rel.startsWith('..') && !p.isAbsolute(rel));
+    return rel === '' || (rel !== '..' && !rel.startsWith(`..${p.sep}`) && !p.isAbsolute(rel));
   };
   let target: string;
   if (p.isAbsolute(v) && inside(p.resolve(v))) target = p.resolve(v);
@@ -46,7 +46,8 @@ export function placeUnderRoot(value: string, root: string, p: path.PlatformPath
 
 function isInside(root: string, x: string): boolean {
   const rel = path.relative(root, x);
-  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+  // `..name` is a file in the root; `..` and `../x` are not under it
+  return rel === '' || (rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel));
 }
 
 function kindOf(s: Stats): string {
