@@ -53,7 +53,8 @@ export function describeRepair(argv: readonly string[], o: RepairOutcome): strin
   return `repair ${cmd} failed: ${o.exitCode !== null ? `exit code ${o.exitCode}` : `killed by ${o.signal}`} after ${secs} s`;
 }
 
-export function runRepair(argv: readonly string[], timeoutMs: number): Promise<RepairOutcome> {
+/** env: the command's environment (default: this process's) */
+export function runRepair(argv: readonly string[], timeoutMs: number, env?: NodeJS.ProcessEnv): Promise<RepairOutcome> {
   const started = performance.now();
   return new Promise((resolve) => {
     let output = '';
@@ -65,6 +66,7 @@ export function runRepair(argv: readonly string[], timeoutMs: number): Promise<R
       detached: process.platform !== 'win32',
       windowsHide: true,
       shell: false,
+      ...(env ? { env } : {}),
     });
     let timedOut = false;
     let settled = false;

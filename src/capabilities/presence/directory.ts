@@ -103,7 +103,7 @@ function tlsOptions(d: DirectoryConfig): ConnectionOptions {
 }
 
 /** what went wrong, in the admin's words: which server, which step, why */
-function explain(d: DirectoryConfig, step: string, e: unknown): DirectoryError {
+export function explain(d: DirectoryConfig, step: string, e: unknown): DirectoryError {
   if (e instanceof DirectoryError) return e;
   const err = e as NodeJS.ErrnoException;
   const where = `directory ${d.url}`;
@@ -153,25 +153,14 @@ export interface EnrolOptions {
 /** read whom to watch; throws DirectoryError with a message for the admin */
 export async function enrol(d: DirectoryConfig, p: PresenceConfig, opts: EnrolOptions = {}): Promise<Enrolment> {
   const t0 = performance.now();
-  const ldaps = /^ldaps:/i.test(d.url);
-  const tls = tlsOptions(d);
-  // ldapts: tlsOptions on the client mean TLS from the start, even for ldap://; StartTLS gets them itself
-  const client = new Client({ url: d.url, timeout: d.timeoutMs, connectTimeout: d.timeoutMs, ...(ldaps ? { tlsOptions: tls } : {}) });
   const usernameAttr = p.enrol.username ?? d.attributes.account;
   const memberOfAttr = d.attributes.memberOf;
   const attributes = [...new Set([...p.enrol.imAddress, usernameAttr, memberOfAttr, p.optOut?.attribute, opts.idAttribute].filter((a): a is string => !!a))];
   const exclude = new Set(p.exclude.map((x) => x.toLowerCase()));
   const base = p.enrol.base ?? d.base;
+  const client = await connectDirectory(d);
   let step = 'connect';
   try {
-    if (d.tls.starttls) {
-      step = 'StartTLS';
-      await client.startTLS(tls);
-    }
-    if (d.bindDn !== undefined) {
-      step = `bind as ${d.bindDn}`;
-      await client.bind(d.bindDn, d.password!.reveal());
-    }
     const optOutGroup = p.optOut?.group ? normalDn(p.optOut.group) : undefined;
     const members = p.optOut?.group ? await groupMembers(client, d, p.optOut.group) : new Set<string>();
     step = `search ${base}`;
@@ -220,5 +209,29 @@ export async function enrol(d: DirectoryConfig, p: PresenceConfig, opts: EnrolOp
     throw explain(d, step, e);
   } finally {
     await client.unbind().catch(() => undefined);
+  }
+}
+
+/** a client connected and bound as the directory section says (StartTLS first when asked), for
+ *  presence's enrolment and rules' memberOf; throws DirectoryError with a message for the admin */
+export async function connectDirectory(d: DirectoryConfig): Promise<Client> {
+  const ldaps = /^ldaps:/i.test(d.url);
+  const tls = tlsOptions(d);
+  // ldapts: tlsOptions on the client mean TLS from the start, even for ldap://; StartTLS gets them itself
+  const client = new Client({ url: d.url, timeout: d.timeoutMs, connectTimeout: d.timeoutMs, ...(ldaps ? { tlsOptions: tls } : {}) });
+  let step = 'connect';
+  try {
+    if (d.tls.starttls) {
+      step = 'StartTLS';
+      await client.startTLS(tls);
+    }
+    if (d.bindDn !== undefined) {
+      step = `bind as ${d.bindDn}`;
+      await client.bind(d.bindDn, d.password!.reveal());
+    }
+    return client;
+  } catch (e) {
+    await client.unbind().catch(() => undefined);
+    throw explain(d, step, e);
   }
 }

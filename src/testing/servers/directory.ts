@@ -8,7 +8,8 @@
 //       ou=America / ou=Boston, ou=Toronto
 //     cn=Users                  an AD-style container (objectClass container, from probe-im.schema)
 //     ou=Groups                 groupOfNames: Staff, Berlin Office, Europe (has Berlin Office as a
-//                               member: nested), Presence Opt-Out
+//                               member: nested), Presence Opt-Out; Executive Assistants and Delegates
+//                               are members of each other (a cycle, for rules' memberOf)
 //     ou=Service                cn=reader: the read-only bind account
 //
 // IM addresses: generated user N has msExchIMAddress when N % 3 == 0, labeledURI "xmpp:… XMPP" when
@@ -16,6 +17,8 @@
 // they are also Prosody accounts (prosody.ts), so presence tests can join the two.
 // Opt-out: user0003 by the attribute presenceOptOut: TRUE, user0004 by membership of Presence Opt-Out.
 // Users' memberOf (direct groups, as AD has it) is written too (the memberof overlay defines it).
+// The named users carry Exchange's addresses too: proxyAddresses (SMTP:uid@example.org primary,
+// smtp:uid@corp.example secondary, X500:<old legacy DN>) and legacyExchangeDN, for rules' memberOf.
 
 export const DIRECTORY_BASE = 'dc=example,dc=org';
 export const DIRECTORY_DOMAIN = 'example.org';
@@ -53,6 +56,10 @@ export interface DirectoryUser {
   readonly groups: readonly string[];
   /** direct and nested groups */
   readonly allGroups: readonly string[];
+  /** Exchange's addresses (named users only; [] otherwise) */
+  readonly proxyAddresses: readonly string[];
+  /** Exchange's legacy DN (named users only) */
+  readonly legacyExchangeDN: string | null;
 }
 
 export interface DirectoryGroup {
@@ -85,6 +92,13 @@ const G = (cn: string): string => `cn=${cn},ou=Groups,${B}`;
 const STAFF = G('Staff'),
   BERLIN = G('Berlin Office'),
   EUROPE = G('Europe');
+/** members of each other: a cycle */
+export const EXECUTIVE_ASSISTANTS = G('Executive Assistants');
+export const DELEGATES = G('Delegates');
+/** Exchange's legacy DN of a named user */
+export const legacyDnOf = (uid: string): string => `/o=Example/ou=Exchange Administrative Group (FYDIBOHF23SPDLT)/cn=Recipients/cn=${uid}`;
+/** the legacy DN a named user had before a migration (kept as an X500: proxy address) */
+export const oldLegacyDnOf = (uid: string): string => `/o=Example Old/ou=First Administrative Group/cn=Recipients/cn=${uid}`;
 
 /** the named users, who are also XMPP accounts: [uid, container, IM attribute] */
 const NAMED: readonly [string, string, ImAttribute][] = [
@@ -113,6 +127,8 @@ export function directoryTruth(): DirectoryTruth {
     { dn: BERLIN, cn: 'Berlin Office', members: draft.filter((d) => d.parent === LOCATIONS[0]).map(dnOf) },
     { dn: EUROPE, cn: 'Europe', members: [BERLIN, ...draft.filter((d) => d.parent === LOCATIONS[1]).map(dnOf)] },
     { dn: OPT_OUT_GROUP, cn: 'Presence Opt-Out', members: draft.filter((d) => d.optOut === 'group').map(dnOf) },
+    { dn: EXECUTIVE_ASSISTANTS, cn: 'Executive Assistants', members: [`uid=carol,${LOCATIONS[2]}`, DELEGATES] },
+    { dn: DELEGATES, cn: 'Delegates', members: [`uid=dave,cn=Users,${B}`, EXECUTIVE_ASSISTANTS] },
   ];
   const direct = (dn: string): string[] => groups.filter((g) => g.members.includes(dn)).map((g) => g.dn);
   const transitive = (dn: string): string[] => {
@@ -130,6 +146,7 @@ export function directoryTruth(): DirectoryTruth {
   const users: DirectoryUser[] = draft.map((d) => {
     const dn = dnOf(d);
     const im = d.imAttribute ? `${d.uid}@${DIRECTORY_DOMAIN}` : null;
+    const named = NAMED.some(([uid]) => uid === d.uid);
     return {
       dn,
       uid: d.uid,
@@ -143,6 +160,8 @@ export function directoryTruth(): DirectoryTruth {
       optOut: d.optOut,
       groups: direct(dn),
       allGroups: transitive(dn),
+      proxyAddresses: named ? [`SMTP:${d.uid}@${DIRECTORY_DOMAIN}`, `smtp:${d.uid}@corp.example`, `X500:${oldLegacyDnOf(d.uid)}`] : [],
+      legacyExchangeDN: named ? legacyDnOf(d.uid) : null,
     };
   });
   const containers = [
@@ -175,10 +194,20 @@ attributetype ( 1.1.2.1.2 NAME 'presenceOptOut'
     EQUALITY booleanMatch
     SYNTAX 1.3.6.1.4.1.1466.115.121.1.7
     SINGLE-VALUE )
+attributetype ( 1.1.2.1.3 NAME 'proxyAddresses'
+    DESC 'Exchange addresses (test stand-in): SMTP:primary, smtp:secondary, X500:old legacy DN'
+    EQUALITY caseIgnoreMatch
+    SUBSTR caseIgnoreSubstringsMatch
+    SYNTAX 1.3.6.1.4.1.1466.115.121.1.15 )
+attributetype ( 1.1.2.1.4 NAME 'legacyExchangeDN'
+    DESC 'Exchange legacy DN (test stand-in)'
+    EQUALITY caseIgnoreMatch
+    SYNTAX 1.3.6.1.4.1.1466.115.121.1.15
+    SINGLE-VALUE )
 objectclass ( 1.1.2.2.1 NAME 'probeIMUser'
-    DESC 'Auxiliary class carrying msExchIMAddress and presenceOptOut'
+    DESC 'Auxiliary class carrying msExchIMAddress, presenceOptOut and the Exchange addresses'
     SUP top AUXILIARY
-    MAY ( msExchIMAddress $ presenceOptOut ) )
+    MAY ( msExchIMAddress $ presenceOptOut $ proxyAddresses $ legacyExchangeDN ) )
 objectclass ( 1.1.2.2.2 NAME 'container'
     DESC 'Active Directory style container (cn=Users)'
     SUP top STRUCTURAL
@@ -221,7 +250,7 @@ export function directoryLdif(truth: DirectoryTruth = directoryTruth()): string 
     ]);
   }
   for (const u of truth.users) {
-    const aux = u.imAttribute === 'msExchIMAddress' || u.optOut === 'attribute';
+    const aux = u.imAttribute === 'msExchIMAddress' || u.optOut === 'attribute' || u.legacyExchangeDN !== null;
     entry([
       `dn: ${u.dn}`,
       'objectClass: inetOrgPerson',
@@ -233,6 +262,8 @@ export function directoryLdif(truth: DirectoryTruth = directoryTruth()): string 
       `userPassword: ${u.password}`,
       ...(u.imAttribute ? [`${u.imAttribute}: ${u.imValue}`] : []),
       ...(u.optOut === 'attribute' ? [`${OPT_OUT_ATTRIBUTE}: TRUE`] : []),
+      ...u.proxyAddresses.map((a) => `proxyAddresses: ${a}`),
+      ...(u.legacyExchangeDN ? [`legacyExchangeDN: ${u.legacyExchangeDN}`] : []),
       ...u.groups.map((g) => `memberOf: ${g}`),
     ]);
   }
