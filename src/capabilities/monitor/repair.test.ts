@@ -35,7 +35,7 @@ console.log('child ' + c.pid); setInterval(() => {}, 1000);`;
   for (let i = 0; i < 50 && (alive(child) || alive(o.pid!)); i++) await new Promise((r) => setTimeout(r, 20));
   assert.equal(alive(o.pid!), false, 'the command is gone');
   assert.equal(alive(child), false, "the command's child is gone");
-  assert.match(describeRepair(argv, o), /hung and was killed with its processes at its 0\.\d s deadline/);
+  assert.match(describeRepair(argv, o), /hung and was killed with its processes at its 0\.7 s deadline/);
 });
 
 test('a failing repair and one that cannot start', async () => {

@@ -14,6 +14,8 @@ export interface RepairOutcome {
   /** could not be started (ENOENT …): the message */
   readonly error: string | null;
   readonly durationMs: number;
+  /** the deadline it ran under */
+  readonly timeoutMs: number;
   /** the end of its stdout and stderr together */
   readonly output: string;
   /** the process id it ran as (tests check that its tree is gone) */
@@ -48,7 +50,7 @@ export function describeRepair(argv: readonly string[], o: RepairOutcome): strin
   const cmd = argv.join(' ');
   const secs = (o.durationMs / 1000).toFixed(1);
   if (o.error) return `repair ${cmd} could not start: ${o.error}`;
-  if (o.timedOut) return `repair ${cmd} hung and was killed with its processes at its ${secs} s deadline`;
+  if (o.timedOut) return `repair ${cmd} hung and was killed with its processes at its ${(o.timeoutMs / 1000).toFixed(1)} s deadline`;
   if (o.exitCode === 0) return `repair ${cmd} exited 0 after ${secs} s`;
   return `repair ${cmd} failed: ${o.exitCode !== null ? `exit code ${o.exitCode}` : `killed by ${o.signal}`} after ${secs} s`;
 }
@@ -70,11 +72,11 @@ export function runRepair(argv: readonly string[], timeoutMs: number, env?: Node
     });
     let timedOut = false;
     let settled = false;
-    const finish = (o: Omit<RepairOutcome, 'durationMs' | 'output' | 'timedOut' | 'pid'>) => {
+    const finish = (o: Omit<RepairOutcome, 'durationMs' | 'output' | 'timedOut' | 'pid' | 'timeoutMs'>) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      resolve({ ...o, timedOut, durationMs: performance.now() - started, output: output.trim(), pid: child.pid ?? null });
+      resolve({ ...o, timedOut, timeoutMs, durationMs: performance.now() - started, output: output.trim(), pid: child.pid ?? null });
     };
     child.stdout.on('data', keep);
     child.stderr.on('data', keep);
