@@ -22,6 +22,8 @@ export interface Conn {
   run(sql: string, params?: Params): Promise<void>;
   /** the first column of the first row (an INSERT's row count) */
   value(sql: string, params?: Params): Promise<number>;
+  /** every row, as plain objects (integrity.ts) */
+  all(sql: string, params?: Params): Promise<Record<string, unknown>[]>;
 }
 
 /** a null string no log holds (it has control bytes): every field is text, empty ones '' */
