@@ -12,7 +12,12 @@ export const EXIT_TAMPERED = 4;
 export function describeVerify(r: VerifyResult): string {
   const n = (x: number) => x.toLocaleString('en-US');
   const chains = `${r.heads.length} chain${r.heads.length === 1 ? '' : 's'}`;
-  const anchor = r.anchor ? `; anchor ${r.anchor.path} (${r.anchor.heads} head${r.anchor.heads === 1 ? '' : 's'})` : '; no anchor given';
+  const heads = (k: number) => `${k} head${k === 1 ? '' : 's'}`;
+  const anchor = r.anchor
+    ? r.anchor.written
+      ? `; anchor ${r.anchor.path} written (${heads(r.anchor.heads)})`
+      : `; anchor ${r.anchor.path} matches (${heads(r.anchor.heads)})`
+    : '; no anchor given';
   if (r.intact) {
     return `intact: ${n(r.rows)} rows in ${n(r.batches)} sealed batches on ${chains} (${r.mode}), ${n(r.retractions)} sealed retractions${anchor}; ${r.seconds.toFixed(1)} s\n`;
   }
@@ -20,7 +25,8 @@ export function describeVerify(r: VerifyResult): string {
     .filter(([, c]) => c > 0)
     .map(([k, c]) => `${n(c)} ${k}`)
     .join(', ');
-  const lines = [`TAMPERED: ${kinds} (${n(r.rows)} rows, ${n(r.batches)} sealed batches on ${chains}${anchor})`];
+  const checked = r.anchor ? `; anchor ${r.anchor.path} (${heads(r.anchor.heads)})` : '; no anchor given';
+  const lines = [`TAMPERED: ${kinds} (${n(r.rows)} rows, ${n(r.batches)} sealed batches on ${chains}${checked})`];
   for (const f of r.findings) lines.push(`  ${f.detail}`);
   return lines.join('\n') + '\n';
 }
@@ -52,6 +58,7 @@ export function registerVerify(p: Command): void {
         written: new Date().toISOString(),
         heads: r.heads,
       });
+      r.anchor = { path: o.anchor, heads: r.heads.length, written: true };
     }
     write(o.json ? JSON.stringify(r, null, 2) + '\n' : describeVerify(r));
     if (!r.intact) process.exitCode = EXIT_TAMPERED;

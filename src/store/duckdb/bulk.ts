@@ -122,6 +122,8 @@ export async function bulkLoad(
   spec: BulkCsv,
   files: readonly BulkFile[],
   record: (c: Conn, f: BulkFile) => Promise<void>,
+  /** called on a connection before it commits a group (the store seals the group there) */
+  beforeCommit?: (c: Conn) => Promise<void>,
 ): Promise<BulkOutcome[]> {
   const out = new Map<number, BulkOutcome>();
   // at least one group per connection (so that both work), at most BULK_TXN_BYTES each
@@ -151,6 +153,7 @@ export async function bulkLoad(
         await record(c, f);
         done.push({ fileId: f.file.id, loaded: true, rows });
       }
+      await beforeCommit?.(c);
       await c.run('COMMIT');
       for (const d of done) out.set(d.fileId, d);
     } catch (e) {

@@ -134,7 +134,16 @@ export class DuckdbStore implements Store {
 
   /** check the seals, the row hashes and the rows (integrity.ts) */
   async verify(o: VerifyOptions): Promise<VerifyResult> {
-    return verifyDuckdb(this.conn(this.db), this.location, o);
+    // DuckDB's aggregates and joins spill to disk beyond its memory limit: verify's memory stays
+    // bounded whatever the size of the store (as an ingest's: MXRAY_DUCKDB_MEMORY, default 300 MB)
+    const mem = process.env.MXRAY_DUCKDB_MEMORY ?? '300MB';
+    if (!/^\d+(\.\d+)?\s*(KB|MB|GB|KiB|MiB|GiB)$/i.test(mem)) throw new Error(`MXRAY_DUCKDB_MEMORY: expected a size like 300MB or 2GB, got "${mem}"`);
+    await this.run(`SET memory_limit = '${mem}'`);
+    try {
+      return await verifyDuckdb(this.conn(this.db), this.location, o);
+    } finally {
+      await this.run('RESET memory_limit');
+    }
   }
 
   private sealKey(): Buffer | undefined {
@@ -244,6 +253,7 @@ export class DuckdbStore implements Store {
     // other files, new file records)
     const conns = [await this.instance.connect(), await this.instance.connect()];
     const chains = new Map<Conn, number>();
+    const seals = new Map<Conn, BatchSeal>();
     try {
       return await bulkLoad(
         conns.map((db) => {
@@ -254,13 +264,20 @@ export class DuckdbStore implements Store {
         spec,
         files,
         async (c, f) => {
-          // the file's rows are in (this transaction): hash and seal them before its record commits
+          // the file's rows are in (this transaction): hash them; the group's files are sealed as
+          // one batch before it commits (a batch number whose rows were rolled back is used again)
           if (this.sealing) {
-            const seal = await BatchSeal.begin(c, 'whole-file load');
+            let seal = seals.get(c);
+            if (!seal) seals.set(c, (seal = await BatchSeal.begin(c, 'whole-file load')));
             await seal.addRows(recordTables[spec.table], f.file.id);
-            await seal.finish(chains.get(c)!, this.sealKey());
           }
           await this.updateFileOn(c, f.file);
+        },
+        async (c) => {
+          const seal = seals.get(c);
+          if (!seal) return;
+          seals.delete(c);
+          await seal.finish(chains.get(c)!, this.sealKey());
         },
       );
     } finally {

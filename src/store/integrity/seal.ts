@@ -159,7 +159,8 @@ export interface VerifyResult {
   counts: Record<Finding['kind'], number>;
   /** the first findings, the first modified/deleted/inserted row first (by table, file, line) */
   findings: Finding[];
-  anchor?: { path: string; heads: number };
+  /** the anchor checked (heads: how many chains it holds), or written by --update-anchor */
+  anchor?: { path: string; heads: number; written?: boolean };
   seconds: number;
 }
 
