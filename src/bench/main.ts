@@ -19,6 +19,7 @@ import { benchPresence } from './presence.js';
 import { benchCheck } from './check.js';
 import { benchDashboard } from './dashboard.js';
 import { makeRunCa } from '../testing/test-ca.js';
+import { benchIntegrity } from './integrity.js';
 
 const root = resolve(fileURLToPath(new URL('../../', import.meta.url)));
 const cache = join(root, '.bench-cache');
@@ -69,6 +70,11 @@ async function main(parts: string[]): Promise<void> {
     process.stdout.write('\n== Service monitoring: mxray check beside Monitoring Plugins ==\n');
     process.stdout.write(await benchCheck());
     // the check part alone needs no tracking logs
+    if (parts.length === 1) return;
+  }
+  if (want('integrity')) {
+    process.stdout.write('\n== Integrity: sealing and verify ==\n');
+    process.stdout.write(await benchIntegrity(cache));
     if (parts.length === 1) return;
   }
   if (want('calendar')) {

@@ -37,6 +37,7 @@ const commandGroups: readonly CommandGroup[] = [
   { words: ['config'], load: async () => (await import('./config.js')).registerConfig },
   { words: ['check'], load: async () => (await import('./check.js')).registerCheck },
   { words: ['report'], load: async () => (await import('./report-html.js')).registerReportHtml },
+  { words: ['verify'], load: async () => (await import('./verify.js')).registerVerify },
 ];
 
 /** the subcommand's word: the first argument, when no program option (--help, --version) comes before it */

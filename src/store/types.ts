@@ -7,6 +7,7 @@ import type { Sql } from '../sql/sql.js';
 import type { Dialect } from '../sql/dialect.js';
 import type { RejectReason } from '../schema/rejects.js';
 import type { BulkCsv, BulkPlan } from '../schema/bulk.js';
+import type { VerifyOptions, VerifyResult } from './integrity/seal.js';
 
 /** A UTC time range: from inclusive, to exclusive, as `YYYY-MM-DD HH:MM:SS` strings (see capabilities/params.ts) */
 export interface TimeRange {
@@ -142,6 +143,9 @@ export interface Store {
   /** optional: delete the rows of a record table that meet `where` (a retention limit: `presence
    *  prune`), rows of every file; returns when they are gone */
   deleteRows?(kind: RecordKind, where: Sql): Promise<void>;
+
+  /** optional: check the sealed chain of batches, the row hashes and the rows (store/integrity) */
+  verify?(o: VerifyOptions): Promise<VerifyResult>;
 
   // reading
   /** the rows of a statement written with sql`` (capabilities/NAME/queries.ts): values as JSON gives

@@ -22,6 +22,8 @@ export interface Conn {
   run(sql: string, params?: Params): Promise<void>;
   /** the first column of the first row (an INSERT's row count) */
   value(sql: string, params?: Params): Promise<number>;
+  /** every row, as plain objects (integrity.ts) */
+  all(sql: string, params?: Params): Promise<Record<string, unknown>[]>;
 }
 
 /** a null string no log holds (it has control bytes): every field is text, empty ones '' */
@@ -120,6 +122,8 @@ export async function bulkLoad(
   spec: BulkCsv,
   files: readonly BulkFile[],
   record: (c: Conn, f: BulkFile) => Promise<void>,
+  /** called on a connection before it commits a group (the store seals the group there) */
+  beforeCommit?: (c: Conn) => Promise<void>,
 ): Promise<BulkOutcome[]> {
   const out = new Map<number, BulkOutcome>();
   // at least one group per connection (so that both work), at most BULK_TXN_BYTES each
@@ -149,6 +153,7 @@ export async function bulkLoad(
         await record(c, f);
         done.push({ fileId: f.file.id, loaded: true, rows });
       }
+      await beforeCommit?.(c);
       await c.run('COMMIT');
       for (const d of done) out.set(d.fileId, d);
     } catch (e) {

@@ -3,6 +3,7 @@
 // (renames, new indexes, data fixes) is a numbered migration below, applied once, in order.
 import { iisRequests, recordTables } from '../../schema/tables.js';
 import { createTableSql, duckType, ident } from './ddl.js';
+import { integrityDdl } from './integrity.js';
 
 type Run = (sql: string, params?: Record<string, string | number | boolean | null>) => Promise<void>;
 type Rows = <T = Record<string, unknown>>(sql: string, params?: Record<string, string | number | boolean | null>) => Promise<T[]>;
@@ -32,6 +33,11 @@ const migrations: { version: number; what: string; sql: string[] }[] = [
       `UPDATE iis_requests SET uri_query = regexp_replace(uri_query, '(^|&)([Ll][Oo][Gg]=)[^&]*', '\\1\\2')
        WHERE eas_log <> '' AND regexp_extract(uri_query, '(^|&)[Ll][Oo][Gg]=([^&]*)', 2) = eas_log`,
     ],
+  },
+  {
+    version: 3,
+    what: 'integrity: row hashes and the sealed chain of batches (integrity.ts)',
+    sql: integrityDdl,
   },
 ];
 

@@ -14,6 +14,8 @@ import { createTableSql, duckType, ident, loadTsvSql } from './ddl.js';
 import { migrate } from './migrations.js';
 import { compile, raw, sql, type Sql, type Target } from '../../sql/sql.js';
 import { duckdb } from '../../sql/dialect.js';
+import { BatchSeal, tsvRanges, verifyDuckdb } from './integrity.js';
+import { sealingEnabled, sealKey, type VerifyOptions, type VerifyResult } from '../integrity/seal.js';
 
 type Params = Record<string, string | number | boolean | null>;
 
@@ -39,6 +41,11 @@ export class DuckdbStore implements Store {
   };
   private tmp: string | undefined;
   private batchNo = 0;
+  /** chains held by open lanes and whole-file connections (chain 0: the main connection) */
+  private readonly chainsInUse = new Set<number>();
+  /** the sealing key, read at the first seal (undefined: none; null: not read yet) */
+  private key: Buffer | undefined | null = null;
+  private readonly sealing = sealingEnabled();
 
   private constructor(
     readonly location: string,
@@ -105,9 +112,51 @@ export class DuckdbStore implements Store {
     }
   }
 
+  /** deletes and seals the deletion as a retraction (integrity.ts), in one transaction */
   async deleteRows(kind: RecordKind, where: Sql): Promise<void> {
     const c = compile(sql`DELETE FROM ${this.target.table(kind)} WHERE ${where}`, this.target);
-    await this.db.run(c.text, c.params as never);
+    const conn = this.conn(this.db);
+    await conn.run('BEGIN TRANSACTION');
+    try {
+      if (this.sealing) {
+        const seal = await BatchSeal.begin(conn, `deleting ${recordTables[kind].name} rows`);
+        const w = compile(where, this.target);
+        await seal.retractWhere(recordTables[kind], w.text, w.params);
+        await conn.run(c.text, c.params as never);
+        await seal.finish(0, this.sealKey());
+      } else await conn.run(c.text, c.params as never);
+      await conn.run('COMMIT');
+    } catch (e) {
+      await conn.run('ROLLBACK').catch(() => {});
+      throw e;
+    }
+  }
+
+  /** check the seals, the row hashes and the rows (integrity.ts) */
+  async verify(o: VerifyOptions): Promise<VerifyResult> {
+    // DuckDB's aggregates and joins spill to disk beyond its memory limit: verify's memory stays
+    // bounded whatever the size of the store (as an ingest's: MXRAY_DUCKDB_MEMORY, default 300 MB)
+    const mem = process.env.MXRAY_DUCKDB_MEMORY ?? '300MB';
+    if (!/^\d+(\.\d+)?\s*(KB|MB|GB|KiB|MiB|GiB)$/i.test(mem)) throw new Error(`MXRAY_DUCKDB_MEMORY: expected a size like 300MB or 2GB, got "${mem}"`);
+    await this.run(`SET memory_limit = '${mem}'`);
+    try {
+      return await verifyDuckdb(this.conn(this.db), this.location, o);
+    } finally {
+      await this.run('RESET memory_limit');
+    }
+  }
+
+  private sealKey(): Buffer | undefined {
+    if (this.key === null) this.key = sealKey();
+    return this.key;
+  }
+
+  /** the lowest chain number no open lane holds */
+  private takeChain(): number {
+    let n = 1;
+    while (this.chainsInUse.has(n)) n++;
+    this.chainsInUse.add(n);
+    return n;
   }
 
   async close(): Promise<void> {
@@ -192,6 +241,7 @@ export class DuckdbStore implements Store {
         await db.run(sql, params as never);
       },
       value: async (sql, params) => Number((await db.runAndReadAll(sql, params as never)).getRows()[0]?.[0] ?? 0),
+      all: async (sql, params) => (await db.runAndReadAll(sql, params as never)).getRowObjectsJson() as Record<string, unknown>[],
     };
   }
 
@@ -202,15 +252,37 @@ export class DuckdbStore implements Store {
     // connections of their own: the ingest keeps using the main one meanwhile (parser batches of
     // other files, new file records)
     const conns = [await this.instance.connect(), await this.instance.connect()];
+    const chains = new Map<Conn, number>();
+    const seals = new Map<Conn, BatchSeal>();
     try {
       return await bulkLoad(
-        conns.map((c) => this.conn(c)),
+        conns.map((db) => {
+          const c = this.conn(db);
+          chains.set(c, this.takeChain());
+          return c;
+        }),
         spec,
         files,
-        (c, f) => this.updateFileOn(c, f.file),
+        async (c, f) => {
+          // the file's rows are in (this transaction): hash them; the group's files are sealed as
+          // one batch before it commits (a batch number whose rows were rolled back is used again)
+          if (this.sealing) {
+            let seal = seals.get(c);
+            if (!seal) seals.set(c, (seal = await BatchSeal.begin(c, 'whole-file load')));
+            await seal.addRows(recordTables[spec.table], f.file.id);
+          }
+          await this.updateFileOn(c, f.file);
+        },
+        async (c) => {
+          const seal = seals.get(c);
+          if (!seal) return;
+          seals.delete(c);
+          await seal.finish(chains.get(c)!, this.sealKey());
+        },
       );
     } finally {
       for (const c of conns) c.closeSync();
+      for (const n of chains.values()) this.chainsInUse.delete(n);
     }
   }
 
@@ -238,7 +310,7 @@ export class DuckdbStore implements Store {
   }
 
   async appendBatch(b: Batch): Promise<void> {
-    const lane = this.lane(this.db, false);
+    const lane = this.lane(this.db, false, 0);
     await lane.append(b);
     await lane.commit();
   }
@@ -248,12 +320,12 @@ export class DuckdbStore implements Store {
    *  2.2 s checkpoint of what had gone into the log), in transactions of ~220 MB on two
    *  connections 6.3 s: a big transaction's rows go straight into the database file. */
   async openLane(): Promise<BatchLane> {
-    return this.lane(await this.instance.connect(), true);
+    return this.lane(await this.instance.connect(), true, this.takeChain());
   }
 
   /** batches in one transaction on `db` (opened by the first, rolled back by a failure); `own`:
    *  close() also closes the connection */
-  private lane(db: DuckDBConnection, own: boolean): BatchLane {
+  private lane(db: DuckDBConnection, own: boolean, chain: number): BatchLane {
     const c = this.conn(db);
     let open = false;
     return {
@@ -263,7 +335,7 @@ export class DuckdbStore implements Store {
           open = true;
         }
         try {
-          await this.applyBatch(c, b);
+          await this.applyBatch(c, b, chain);
         } catch (e) {
           open = false;
           await c.run('ROLLBACK').catch(() => {});
@@ -280,13 +352,16 @@ export class DuckdbStore implements Store {
           open = false;
           await c.run('ROLLBACK').catch(() => {});
         }
-        if (own) db.closeSync();
+        if (own) {
+          db.closeSync();
+          this.chainsInUse.delete(chain);
+        }
       },
     };
   }
 
   /** a batch's statements, inside the caller's transaction */
-  private async applyBatch(c: Conn, b: Batch): Promise<void> {
+  private async applyBatch(c: Conn, b: Batch, chain: number): Promise<void> {
     if (!this.tmp) this.tmp = mkdtempSync(join(tmpdir(), 'mxray-'));
     const files: [RecordKind, string][] = [];
     try {
@@ -297,13 +372,20 @@ export class DuckdbStore implements Store {
         // written and removed by libuv's threads: the main thread goes on parsing meanwhile
         await writeFile(p, buf);
       }
+      const seal = this.sealing ? await BatchSeal.begin(c, 'ingest batch') : undefined;
       for (const r of b.replace) {
+        // provisional rows read again: a sealed retraction, not a deletion
+        await seal?.retractLines(r.fileId, r.fromLine);
         for (const t of Object.values(recordTables)) {
           await c.run(`DELETE FROM ${ident(t.name)} WHERE file_id = $id AND line >= $line`, { id: r.fileId, line: r.fromLine });
         }
         await c.run('DELETE FROM ingest_rejects WHERE file_id = $id AND line >= $line', { id: r.fileId, line: r.fromLine });
       }
       for (const [kind, p] of files) await c.run(loadTsvSql(recordTables[kind], p));
+      if (seal) {
+        for (const [kind] of files) for (const [fileId, r] of tsvRanges(b.rows[kind]!)) await seal.addRows(recordTables[kind], fileId, r.first, r.last);
+        await seal.finish(chain, this.sealKey());
+      }
       for (const r of b.rejects) {
         await c.run('INSERT INTO ingest_rejects VALUES ($file, $line, $reason, $detail)', { file: r.fileId, line: r.line, reason: r.reason, detail: r.detail });
       }
