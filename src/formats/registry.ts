@@ -9,6 +9,7 @@ import { msgtrkExport } from './msgtrk-export/msgtrk-export.js';
 import { msgtrk2003 } from './msgtrk2003/msgtrk2003.js';
 import { msgtrk55 } from './msgtrk55/msgtrk55.js';
 import { presenceLog } from './presence-log/presence-log.js';
+import { evtx } from './evtx/evtx.js';
 
 export const formats = {
   'calendar-csv': calendarCsv,
@@ -19,6 +20,7 @@ export const formats = {
   msgtrk2003,
   msgtrk55,
   'presence-log': presenceLog,
+  evtx,
 } satisfies Record<string, Format>;
 
 export type FormatName = keyof typeof formats;

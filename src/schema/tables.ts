@@ -348,6 +348,51 @@ export const probeResults: RecordTable = {
   ],
 };
 
+/** Windows event log records (formats/evtx): one row per event of an .evtx file. The insertion
+ *  strings (%1…%n, the EventData Data elements in order) are in data_values, joined by the unit
+ *  separator U+001F (chr(31)), with their Name attributes at the same positions in data_names
+ *  ('' where unnamed) and their number in data_count (0: none; 1 with data_values '' is one empty
+ *  string). By position: DuckDB string_split(data_values, chr(31))[n], ClickHouse
+ *  splitByChar('\x1F', data_values)[n]; by name: the position of the name in data_names
+ *  (list_position / indexOf). A record is its computer, channel and EventRecordID: overlapping
+ *  exports of one log, or a live log read again after its header changed, add each event once. */
+export const windowsEvents: RecordTable = {
+  name: 'windows_events',
+  doc: 'One row per Windows event log record (.evtx): System fields, insertion strings by position and name, UserData as JSON.',
+  columns: [
+    ...origin,
+    { name: 'ts', type: 'timestamp', doc: 'TimeCreated SystemTime (UTC), YYYY-MM-DD HH:MM:SS.fff; NULL when the event has none' },
+    { name: 'computer', type: 'text', doc: 'Computer: the host that logged the event, as logged' },
+    { name: 'channel', type: 'text', doc: 'Channel: Application, Security, System, MSExchange Management …' },
+    { name: 'event_record_id', type: 'bigint', doc: "EventRecordID: the record's number in its channel on that computer" },
+    { name: 'provider', type: 'text', doc: 'Provider Name (the event source)' },
+    { name: 'provider_guid', type: 'text', doc: "Provider Guid, {upper-case}; '' for classic sources" },
+    { name: 'event_source', type: 'text', doc: "Provider EventSourceName; '' when not logged" },
+    { name: 'event_id', type: 'int', doc: 'EventID (without the qualifiers)' },
+    { name: 'qualifiers', type: 'int', doc: 'EventID Qualifiers (classic sources); NULL when none' },
+    { name: 'version', type: 'int', doc: 'Version' },
+    { name: 'level', type: 'int', doc: 'Level: 1 critical, 2 error, 3 warning, 4 information (0 also information), 5 verbose' },
+    { name: 'task', type: 'int', doc: 'Task' },
+    { name: 'opcode', type: 'int', doc: 'Opcode' },
+    { name: 'keywords', type: 'text', doc: 'Keywords as logged, 0x and 16 hex digits' },
+    { name: 'user_id', type: 'text', doc: "Security UserID, a SID (S-1-5-18 …); '' when none" },
+    { name: 'process_id', type: 'bigint', doc: 'Execution ProcessID' },
+    { name: 'thread_id', type: 'bigint', doc: 'Execution ThreadID' },
+    { name: 'activity_id', type: 'text', doc: "Correlation ActivityID; '' when none" },
+    { name: 'data_count', type: 'int', doc: 'number of insertion strings (EventData Data elements; an array value counts each item)' },
+    { name: 'data_values', type: 'text', doc: 'the insertion strings in order, joined by U+001F (a U+001F inside a value becomes a space)' },
+    { name: 'data_names', type: 'text', doc: "their Name attributes at the same positions, joined by U+001F; '' where unnamed" },
+    { name: 'user_data', type: 'text', doc: 'UserData as JSON (elements by name, attributes as "@Name", repeated elements as arrays); NULL when none' },
+    { name: 'binary_data', type: 'text', doc: 'EventData Binary, upper-case hex; NULL when none' },
+    {
+      name: 'recovered',
+      type: 'tinyint',
+      doc: '1: found by searching (behind a broken record, or in the slack space of a chunk), not in the live record chain',
+    },
+  ],
+  recordKey: ['computer', 'channel', 'event_record_id'],
+};
+
 /** Every record table; a format names the ones it writes. Later capabilities add theirs here. */
 export const recordTables = {
   tracking: trackingEvents,
@@ -359,6 +404,7 @@ export const recordTables = {
   presenceDaily,
   probe: probeResults,
   presenceHours,
+  windowsEvents,
 } as const satisfies Record<string, RecordTable>;
 export type RecordKind = keyof typeof recordTables;
 
