@@ -14,9 +14,10 @@ import { presenceHandWritten as pruneCommands } from './presence-prune.js';
 import { presenceHandWritten as pollCommands } from './presence.js';
 import { checkUsageFailure, isCheckCommand, registerCheck } from './check.js';
 import { registerServe } from './serve.js';
+import { registerRules } from './rules.js';
 
 const registerCapabilities = (p: Command) => registerReports(p, { activesync: easHandWritten, presence: { ...pollCommands, ...pruneCommands } });
-const commandGroups = [registerIngest, registerCapabilities, registerServe, registerGenerate, registerFormats, registerConfig, registerCheck];
+const commandGroups = [registerIngest, registerCapabilities, registerServe, registerGenerate, registerFormats, registerConfig, registerCheck, registerRules];
 
 export function program(): Command {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
