@@ -36,7 +36,7 @@ const scalar = z.union([z.string(), z.number()], { error: (iss) => expected('tex
 
 const condition = z.strictObject({
   field: text('a field name of the source'),
-  op: z.enum(operators, { error: (iss) => `expected an operator (${operators.join(', ')}), got ${got(iss.input)}` }),
+  op: z.enum(operators, { error: (iss) => expected(`an operator (${operators.join(', ')})`, iss.input) }),
   value: z.union([scalar, z.array(scalar)], { error: (iss) => expected('text, a number or a list', iss.input) }).optional(),
   field2: text('a second field of the same record').optional(),
   /** sha256: the directory the path must stay under */
@@ -283,18 +283,20 @@ function resolveRule(r: RawRule, add: (path: (string | number)[], message: strin
   };
 }
 
-export const rulesSchema = z.array(ruleShape, { error: (iss) => expected('a list of rules', iss.input) }).transform((list, ctx) => {
-  const out: Rule[] = [];
+/** one rule, resolved against its source: each rule whose shape is right is checked, also when
+ *  another rule of the list is not */
+const resolvedRule = ruleShape.transform((r, ctx) => {
+  const rule = resolveRule(r, (path, message) => ctx.addIssue({ code: 'custom', path, message }));
+  return rule ?? z.NEVER;
+});
+
+export const rulesSchema = z.array(resolvedRule, { error: (iss) => expected('a list of rules', iss.input) }).superRefine((list, ctx) => {
   const names = new Map<string, number>();
   list.forEach((r, i) => {
-    const add = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path: [i, ...path], message });
     const before = names.get(r.name.toLowerCase());
-    if (before !== undefined) add(['name'], `the rule name ${r.name} is used by rules[${before}] already`);
-    names.set(r.name.toLowerCase(), i);
-    const rule = resolveRule(r, add);
-    if (rule) out.push(rule);
+    if (before !== undefined) ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `the rule name ${r.name} is used by rules[${before}] already` });
+    else names.set(r.name.toLowerCase(), i);
   });
-  return out;
 });
 
 export const rulesSection = defineSection({
