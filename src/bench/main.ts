@@ -59,6 +59,13 @@ async function main(parts: string[]): Promise<void> {
     // the check part alone needs no tracking logs
     if (parts.length === 1) return;
   }
+  if (want('rules')) {
+    process.stdout.write('\n== Rules ==\n');
+    const r = spawnSync(process.execPath, [join(root, 'dist', 'bench', 'rules.js')], { encoding: 'utf8', cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+    if (r.status !== 0) throw new Error('rules bench failed');
+    process.stdout.write(r.stdout);
+    if (parts.length === 1) return;
+  }
   if (want('calendar')) {
     process.stdout.write('\n== Calendar forensics ==\n');
     process.stdout.write(await benchCalendar(cache));
