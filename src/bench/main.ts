@@ -77,6 +77,13 @@ async function main(parts: string[]): Promise<void> {
     process.stdout.write(await benchIntegrity(cache));
     if (parts.length === 1) return;
   }
+  if (want('rules')) {
+    process.stdout.write('\n== Rules ==\n');
+    const r = spawnSync(process.execPath, [join(root, 'dist', 'bench', 'rules.js')], { encoding: 'utf8', cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+    if (r.status !== 0) throw new Error('rules bench failed');
+    process.stdout.write(r.stdout);
+    if (parts.length === 1) return;
+  }
   if (want('calendar')) {
     process.stdout.write('\n== Calendar forensics ==\n');
     process.stdout.write(await benchCalendar(cache));

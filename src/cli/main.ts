@@ -38,6 +38,7 @@ const commandGroups: readonly CommandGroup[] = [
   { words: ['check'], load: async () => (await import('./check.js')).registerCheck },
   { words: ['report'], load: async () => (await import('./report-html.js')).registerReportHtml },
   { words: ['verify'], load: async () => (await import('./verify.js')).registerVerify },
+  { words: ['rules'], load: async () => (await import('./rules.js')).registerRules },
 ];
 
 /** the subcommand's word: the first argument, when no program option (--help, --version) comes before it */

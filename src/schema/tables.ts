@@ -393,6 +393,39 @@ export const windowsEvents: RecordTable = {
   recordKey: ['computer', 'channel', 'event_record_id'],
 };
 
+/** Rules (capabilities/rules): one row per fired alert, with the record that fired it, written by
+ *  `rules run` and `mxray serve` through LiveLog (source live:rules), in one batch with the cursor. */
+export const ruleAlerts: RecordTable = {
+  name: 'rule_alerts',
+  doc: 'One row per alert a rule fired, with the record that caused it and what its actions did.',
+  columns: [
+    ...origin,
+    { name: 'ts', type: 'timestamp', doc: 'UTC time the rule fired (the engine clock)' },
+    { name: 'rule_set', type: 'text', doc: 'the rules file (or mxray.yaml) the rule came from, as named to the command' },
+    { name: 'rule', type: 'text', doc: 'the rule name' },
+    { name: 'source', type: 'text', doc: 'tracking, iis, calendar, presence, probe …' },
+    { name: 'record_time', type: 'text', doc: "the record's time, YYYY-MM-DD HH:MM:SS UTC (aggregate rules: the bucket); '' when it has none" },
+    { name: 'record_file_id', type: 'int', doc: 'ingested_files.id of the record; NULL for aggregate rules' },
+    { name: 'record_line', type: 'int', doc: "the record's line in that file; NULL for aggregate rules" },
+    { name: 'record_file', type: 'text', doc: "the record's file path; '' for aggregate rules" },
+    { name: 'record', type: 'text', doc: 'the record as a JSON object, by the log field names' },
+    { name: 'matches', type: 'int', doc: 'matches counted in the threshold period when it fired (1 without a threshold)' },
+    { name: 'actions', type: 'text', doc: 'what the actions did: JSON list of {action, ok, detail}' },
+  ],
+};
+
+/** Rules: where `rules run` stopped, per rule set: one row per run (the last one counts). */
+export const rulesCursor: RecordTable = {
+  name: 'rules_cursor',
+  doc: 'Where `rules run` stopped for each rule set: per file the next line to evaluate, thresholds, aggregate marks.',
+  columns: [
+    ...origin,
+    { name: 'ts', type: 'timestamp', doc: 'UTC time of the run' },
+    { name: 'rule_set', type: 'text', doc: 'the rule set, as in rule_alerts' },
+    { name: 'state', type: 'text', doc: 'JSON: {files: {fileId: nextLine}, thresholds: {rule: …}, aggregates: {rule: lastBucket}}' },
+  ],
+};
+
 /** Every record table; a format names the ones it writes. Later capabilities add theirs here. */
 export const recordTables = {
   tracking: trackingEvents,
@@ -405,6 +438,8 @@ export const recordTables = {
   probe: probeResults,
   presenceHours,
   windowsEvents,
+  ruleAlerts,
+  rulesCursor,
 } as const satisfies Record<string, RecordTable>;
 export type RecordKind = keyof typeof recordTables;
 

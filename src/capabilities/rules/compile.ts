@@ -1,0 +1,90 @@
+// What the store evaluates of a rule: its conditions compiled into one SQL condition, written once
+// for DuckDB and ClickHouse 18.16 with sql`` and the dialect. The operators that reach outside the
+// store (sha256, memberOf) are left to the engine (engine.ts), which applies them in TypeScript to
+// the candidate rows this condition selects.
+import { recordTables } from '../../schema/tables.js';
+import { fn } from '../../sql/dialect.js';
+import { ident, join, list, raw, sql, type Sql } from '../../sql/sql.js';
+import { portOperators, type Condition, type Rule } from './config.js';
+import type { Field } from './fields.js';
+import { sources } from './fields.js';
+
+// What the two stores spell differently and dialect.ts does not have yet (candidates to move there):
+/** x matches the RE2 pattern */
+const regexMatch = (x: Sql, pattern: string) => fn((d) => (d.name === 'duckdb' ? sql`regexp_matches(${x}, ${pattern})` : sql`match(${x}, ${pattern})`));
+/** the condition, false where it is NULL (a NULL field matches nothing, and its NOT nothing either) */
+export const falseIfNull = (c: Sql) => fn((d) => (d.name === 'duckdb' ? sql`coalesce((${c}), FALSE)` : sql`coalesce((${c}), 0)`));
+/** text x read as a number; NULL when it is not one */
+const numberOrNull = (x: Sql) =>
+  fn((d) => (d.name === 'duckdb' ? sql`TRY_CAST(${x} AS DOUBLE)` : sql`if(match(${x}, ${'^-?[0-9]+(\\.[0-9]+)?$'}), toFloat64OrZero(${x}), NULL)`));
+const lowerFn = (x: Sql) => fn((d) => d.lower(x));
+export const TRUE = fn((d) => raw(d.name === 'duckdb' ? 'TRUE' : '1'));
+export const FALSE = fn((d) => raw(d.name === 'duckdb' ? 'FALSE' : '0'));
+
+/** the column is stored lower case (schema/tables.ts `lower`): compare with the value lowered */
+function storedLower(rule: Rule, f: Field): boolean {
+  return !!recordTables[sources[rule.source].kind].columns.find((c) => c.name === f.column)?.lower;
+}
+
+/** a field as SQL, lower-cased for case-insensitive comparison when it is text */
+function textSide(rule: Rule, f: Field): Sql {
+  const col = ident(f.column);
+  return storedLower(rule, f) ? col : lowerFn(col);
+}
+
+/** wildcards (* any run, ? one character) as an RE2 pattern over the whole value */
+export function wildcardPattern(v: string): string {
+  return '^' + [...v.toLowerCase()].map((ch) => (ch === '*' ? '.*' : ch === '?' ? '.' : /[\\^$.|?*+()[\]{}]/.test(ch) ? '\\' + ch : ch)).join('') + '$';
+}
+
+const sqlOps = { '==': '=', '!=': '<>', '<': '<', '<=': '<=', '>': '>', '>=': '>=' } as const;
+
+/** one condition the store can evaluate, as SQL (NULL-safe: false where the field is NULL) */
+export function conditionSql(rule: Rule, c: Condition): Sql {
+  const f = c.field;
+  const col = ident(f.column);
+  if (c.field2) {
+    const op = raw(sqlOps[c.op as keyof typeof sqlOps]);
+    if (f.type === 'number') return falseIfNull(sql`${col} ${op} ${ident(c.field2.column)}`);
+    return falseIfNull(sql`${textSide(rule, f)} ${op} ${textSide(rule, c.field2)}`);
+  }
+  const v = c.value!;
+  switch (c.op) {
+    case '==':
+    case '!=':
+    case '<':
+    case '<=':
+    case '>':
+    case '>=': {
+      const op = raw(sqlOps[c.op]);
+      if (f.type === 'number') return falseIfNull(sql`${col} ${op} ${v as number}`);
+      if (typeof v === 'number') return falseIfNull(sql`${numberOrNull(col)} ${op} ${v}`);
+      if (f.type === 'time') return falseIfNull(sql`${fn((d) => d.formatTime(col, '%Y-%m-%d %H:%M:%S'))} ${op} ${String(v)}`);
+      if (c.op === '==' || c.op === '!=') return falseIfNull(sql`${textSide(rule, f)} ${op} ${String(v).toLowerCase()}`);
+      return falseIfNull(sql`${col} ${op} ${v}`);
+    }
+    case 'in': {
+      const values = v as readonly (string | number)[];
+      if (f.type === 'number') return falseIfNull(sql`${col} IN ${list(values as number[])}`);
+      return falseIfNull(sql`${textSide(rule, f)} IN ${list(values.map((x) => String(x).toLowerCase()))}`);
+    }
+    case 'matches':
+      return falseIfNull(regexMatch(f.type === 'text' ? col : fn((d) => d.toText(col)), String(v)));
+    case 'like':
+      return falseIfNull(regexMatch(f.type === 'text' ? lowerFn(col) : fn((d) => d.toText(col)), wildcardPattern(String(v))));
+    default:
+      throw new Error(`${c.op} is evaluated by the engine, not the store`);
+  }
+}
+
+export const isPortCondition = (c: Condition) => portOperators.includes(c.op);
+
+/** the part of a rule the store evaluates: its includes that the store can evaluate, and not any
+ *  of its excludes that the store can evaluate (excludes through the ports are the engine's) */
+export function ruleSql(rule: Rule): Sql {
+  const inc = rule.include.filter((c) => !isPortCondition(c)).map((c) => conditionSql(rule, c));
+  const exc = rule.exclude.filter((c) => !isPortCondition(c)).map((c) => conditionSql(rule, c));
+  const parts: Sql[] = [...inc];
+  if (exc.length) parts.push(sql`NOT (${join(exc, ' OR ')})`);
+  return parts.length ? sql`(${join(parts, ' AND ')})` : TRUE;
+}
