@@ -62,7 +62,7 @@ const expected: Record<string, { env?: Record<string, string>; messages: string[
     ],
   },
   'invalid-top-level.yaml': {
-    messages: ['invalid-top-level.yaml:1: expected sections at the top level (store, directory, notify, serve, presence, monitor), got a list'],
+    messages: ['invalid-top-level.yaml:1: expected sections at the top level (store, directory, notify, serve, presence, monitor, integrity), got a list'],
   },
   'invalid-presence-source.yaml': {
     env: { MXRAY_TEST_XMPP_PASSWORD: 'p' },

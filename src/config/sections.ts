@@ -23,7 +23,8 @@ import { notifySection } from './sections/notify.js';
 import { serveSection } from './sections/serve.js';
 import { presenceSection } from '../capabilities/presence/config.js';
 import { monitorSection } from '../capabilities/monitor/config.js';
+import { integritySection } from './sections/integrity.js';
 
-export const sections = registry([storeSection, directorySection, notifySection, serveSection, presenceSection, monitorSection]);
+export const sections = registry([storeSection, directorySection, notifySection, serveSection, presenceSection, monitorSection, integritySection]);
 
 export type Sections = typeof sections;
