@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { openStore, DEFAULT_DB } from '../store/open.js';
 import type { Store } from '../store/types.js';
-import { loadConfig } from '../config/config.js';
+import { loadConfig, type Config } from '../config/config.js';
 import { chooseStore } from '../config/store-choice.js';
 import { UsageError } from './usage.js';
 
@@ -31,13 +31,14 @@ export function storeOptions(cmd: Command): Command {
 export async function withStore<T>(o: StoreOpts, fn: (s: Store) => Promise<T>, forWriting = false): Promise<T> {
   // the config file is read even when the command line names the store, so a broken file is
   // noticed by every command, not only by the ones that happen to need it
-  const chosen = chooseStore(o, process.env, await loadConfig(o.config));
+  const config = await loadConfig(o.config);
+  const chosen = chooseStore(o, process.env, config);
   if (chosen.store === undefined && !forWriting) {
     const path = chosen.db ?? DEFAULT_DB;
     const from = chosen.from.startsWith('store.') ? ` (${chosen.from})` : '';
     if (!existsSync(path)) throw new UsageError(`no database at ${path}${from}: run \`mxray ingest PATH…\` first, or name one with --db`);
   }
-  const store = await openStore({ db: chosen.db, store: chosen.store });
+  const store = await openStore({ db: chosen.db, store: chosen.store, sealKey: configuredSealKey(config) });
   try {
     return await fn(store);
   } finally {
@@ -55,4 +56,10 @@ export function positiveInt(name: string) {
 
 export function write(text: string): void {
   process.stdout.write(text);
+}
+
+/** the sealing key of the config's integrity section (keyFile/keyEnv), if it gives one */
+export function configuredSealKey(config: Config): Buffer | undefined {
+  const key = config.section('integrity')?.key;
+  return key ? Buffer.from(key.reveal(), 'utf8') : undefined;
 }

@@ -5,6 +5,8 @@ import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { readAnchor, sealKey, writeAnchor, type Anchor, type VerifyResult } from '../store/integrity/seal.js';
 import { storeOptions, UsageError, withStore, write, type StoreOpts } from './common.js';
+import { loadConfig } from '../config/config.js';
+import type { Store } from '../store/types.js';
 
 /** the exit code of a verify that found tampering */
 export const EXIT_TAMPERED = 4;
@@ -42,25 +44,38 @@ export function registerVerify(p: Command): void {
       .option('--update-anchor', 'when the store is intact, write its current heads to the --anchor file (after each ingest)')
       .option('--json', 'print the result as JSON'),
   ).action(async (o: StoreOpts & { anchor?: string; updateAnchor?: boolean; json?: boolean }) => {
-    if (o.updateAnchor && !o.anchor) throw new UsageError('--update-anchor: name the anchor file with --anchor FILE');
-    // a new anchor file is created by --update-anchor; without it the file must exist
-    const anchor: Anchor | undefined = o.anchor && (existsSync(o.anchor) || !o.updateAnchor) ? readAnchor(o.anchor) : undefined;
-    const key = sealKey();
-    const r = await withStore(o, async (s) => {
-      if (!s.verify) throw new Error(`verifying is not supported on this store yet (${s.location}): DuckDB only`);
-      return s.verify({ key, anchor, anchorPath: o.anchor });
-    });
-    if (r.intact && o.updateAnchor && o.anchor) {
-      writeAnchor(o.anchor, {
-        mxrayAnchor: 1,
-        store: r.store,
-        mode: r.mode === 'none' ? (key ? 'hmac-sha256' : 'sha256') : r.mode,
-        written: new Date().toISOString(),
-        heads: r.heads,
-      });
-      r.anchor = { path: o.anchor, heads: r.heads.length, written: true };
-    }
+    // the integrity section of the config gives the anchor and the key; --anchor and the environment win
+    const section = (await loadConfig(o.config)).section('integrity');
+    const anchorPath = o.anchor ?? section?.anchor;
+    if (o.updateAnchor && !anchorPath) throw new UsageError('--update-anchor: name the anchor file with --anchor FILE (or integrity.anchor in the config)');
+    const r = await withStore(o, (s) =>
+      verifyStore(s, {
+        anchorPath,
+        updateAnchor: o.updateAnchor ?? false,
+        key: sealKey() ?? (section?.key ? Buffer.from(section.key.reveal(), 'utf8') : undefined),
+      }),
+    );
     write(o.json ? JSON.stringify(r, null, 2) + '\n' : describeVerify(r));
     if (!r.intact) process.exitCode = EXIT_TAMPERED;
   });
+}
+
+/** verify a store against the anchor file (when given) and, when intact and asked to, move the anchor
+ *  to its current heads: `mxray verify` and serve's scheduled verify */
+export async function verifyStore(s: Store, o: { anchorPath?: string | undefined; updateAnchor: boolean; key: Buffer | undefined }): Promise<VerifyResult> {
+  // a new anchor file is created by updateAnchor; without it the file must exist
+  const anchor: Anchor | undefined = o.anchorPath && (existsSync(o.anchorPath) || !o.updateAnchor) ? readAnchor(o.anchorPath) : undefined;
+  if (!s.verify) throw new Error(`verifying is not supported on this store yet (${s.location}): DuckDB only`);
+  const r = await s.verify({ ...(o.key ? { key: o.key } : {}), ...(anchor ? { anchor } : {}), ...(o.anchorPath ? { anchorPath: o.anchorPath } : {}) });
+  if (r.intact && o.updateAnchor && o.anchorPath) {
+    writeAnchor(o.anchorPath, {
+      mxrayAnchor: 1,
+      store: r.store,
+      mode: r.mode === 'none' ? (o.key ? 'hmac-sha256' : 'sha256') : r.mode,
+      written: new Date().toISOString(),
+      heads: r.heads,
+    });
+    r.anchor = { path: o.anchorPath, heads: r.heads.length, written: true };
+  }
+  return r;
 }

@@ -62,7 +62,9 @@ const expected: Record<string, { env?: Record<string, string>; messages: string[
     ],
   },
   'invalid-top-level.yaml': {
-    messages: ['invalid-top-level.yaml:1: expected sections at the top level (store, directory, notify, serve, presence, monitor, rules), got a list'],
+    messages: [
+      'invalid-top-level.yaml:1: expected sections at the top level (store, directory, notify, serve, presence, monitor, rules, integrity), got a list',
+    ],
   },
   'invalid-presence-source.yaml': {
     env: { MXRAY_TEST_XMPP_PASSWORD: 'p' },

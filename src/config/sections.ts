@@ -24,7 +24,17 @@ import { serveSection } from './sections/serve.js';
 import { presenceSection } from '../capabilities/presence/config.js';
 import { monitorSection } from '../capabilities/monitor/config.js';
 import { rulesSection } from '../capabilities/rules/config.js';
+import { integritySection } from './sections/integrity.js';
 
-export const sections = registry([storeSection, directorySection, notifySection, serveSection, presenceSection, monitorSection, rulesSection]);
+export const sections = registry([
+  storeSection,
+  directorySection,
+  notifySection,
+  serveSection,
+  presenceSection,
+  monitorSection,
+  rulesSection,
+  integritySection,
+]);
 
 export type Sections = typeof sections;

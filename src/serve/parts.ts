@@ -3,8 +3,9 @@
 import type { Part } from './part.js';
 import { monitorPart } from './monitor-part.js';
 import { presencePart } from './presence-part.js';
+import { integrityPart } from './integrity-part.js';
 
 export type { Part, PartContext, RunningPart } from './part.js';
 
 /** every part serve knows, in start order */
-export const parts: readonly Part[] = [monitorPart, presencePart];
+export const parts: readonly Part[] = [monitorPart, presencePart, integrityPart];

@@ -18,6 +18,7 @@ import { createMetrics } from './metrics.js';
 import { parts as allParts, type Part, type RunningPart } from './parts.js';
 import { addApiRoutes } from '../dashboard/api.js';
 import { addPageRoutes } from '../dashboard/page.js';
+import { configuredSealKey } from '../cli/common.js';
 
 export interface ServeOptions {
   /** the config file (--config; else MXRAY_CONFIG, else ./mxray.yaml) */
@@ -105,7 +106,7 @@ export async function startServe(o: ServeOptions = {}): Promise<Serving> {
       },
       say,
     );
-    store = await openStore({ db: chosen.db, store: chosen.store });
+    store = await openStore({ db: chosen.db, store: chosen.store, sealKey: configuredSealKey(config) });
     const l = listener;
     l.get('/metrics', async (_req, res) => {
       res.writeHead(200, { 'content-type': metrics.contentType }).end(await metrics.metrics());

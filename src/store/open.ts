@@ -9,6 +9,8 @@ export interface StoreChoice {
   db?: string;
   store?: string;
   readOnly?: boolean;
+  /** the sealing key from the config's integrity section (MXRAY_SEAL_KEY / MXRAY_SEAL_KEY_FILE win) */
+  sealKey?: Buffer;
 }
 
 export function describeStore(c: StoreChoice): string {
@@ -26,8 +28,9 @@ export async function openStore(c: StoreChoice): Promise<Store> {
       const mod = (await import(path)) as { openClickhouse(url: string): Promise<Store> };
       return mod.openClickhouse(url);
     }
-    if (/^(duckdb:|file:)/i.test(url)) return DuckdbStore.open(url.replace(/^(duckdb|file):(\/\/)?/i, ''), { readOnly: c.readOnly ?? false });
+    if (/^(duckdb:|file:)/i.test(url))
+      return DuckdbStore.open(url.replace(/^(duckdb|file):(\/\/)?/i, ''), { readOnly: c.readOnly ?? false, sealKey: c.sealKey });
     throw new Error(`--store: unsupported URL "${describeStore(c)}": use clickhouse://host:8123/database or duckdb:PATH`);
   }
-  return DuckdbStore.open(c.db ?? DEFAULT_DB, { readOnly: c.readOnly ?? false });
+  return DuckdbStore.open(c.db ?? DEFAULT_DB, { readOnly: c.readOnly ?? false, sealKey: c.sealKey });
 }

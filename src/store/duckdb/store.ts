@@ -45,6 +45,8 @@ export class DuckdbStore implements Store {
   private readonly chainsInUse = new Set<number>();
   /** the sealing key, read at the first seal (undefined: none; null: not read yet) */
   private key: Buffer | undefined | null = null;
+  /** the key of the config's integrity section, used when the environment gives none */
+  private configKey: Buffer | undefined;
   private readonly sealing = sealingEnabled();
 
   private constructor(
@@ -53,7 +55,7 @@ export class DuckdbStore implements Store {
     private readonly db: DuckDBConnection,
   ) {}
 
-  static async open(path: string, opts: { readOnly?: boolean } = {}): Promise<DuckdbStore> {
+  static async open(path: string, opts: { readOnly?: boolean; sealKey?: Buffer | undefined } = {}): Promise<DuckdbStore> {
     let instance: DuckDBInstance | undefined;
     if (!opts.readOnly && path !== ':memory:') mkdirSync(dirname(resolve(path)), { recursive: true });
     // DuckDB lets one process open a file (another one, even read-only, gets "Conflicting lock is
@@ -80,6 +82,8 @@ export class DuckdbStore implements Store {
     }
     const db = await instance.connect();
     const store = new DuckdbStore(path, instance, db);
+    // the environment's key wins over the config's (read at the first seal, as without a config)
+    if (opts.sealKey) store.configKey = opts.sealKey;
     if (!opts.readOnly) await migrate(store.run.bind(store), store.rows.bind(store));
     return store;
   }
@@ -147,7 +151,7 @@ export class DuckdbStore implements Store {
   }
 
   private sealKey(): Buffer | undefined {
-    if (this.key === null) this.key = sealKey();
+    if (this.key === null) this.key = sealKey() ?? this.configKey;
     return this.key;
   }
 
