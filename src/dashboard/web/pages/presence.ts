@@ -44,7 +44,7 @@ function heatmap(cells: Cell[]): HTMLElement[] {
           'presence-heatmap',
           'online time per weekday and hour (UTC), all users',
           {
-            grid: { left: 60, right: 24, top: 16, bottom: 84 },
+            grid: { left: 60, right: 24, top: 16, bottom: 110 },
             tooltip: {
               position: 'top',
               formatter: (p: { value: number[] }) => `${weekdays[p.value[1]!]} ${hours[p.value[0]!]}:00: ${(p.value[2]! / 3600).toFixed(2)} h online`,
@@ -62,7 +62,7 @@ function heatmap(cells: Cell[]): HTMLElement[] {
             },
             series: [{ type: 'heatmap', name: 'online seconds', data: cells.map((c) => [c.hour, weekdays.indexOf(c.weekday), c.online]) }],
           },
-          124 + 7 * 30,
+          150 + 7 * 30,
         )
       : message('no one online in this period'),
     table({
