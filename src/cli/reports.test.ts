@@ -109,6 +109,7 @@ test("the registry: every report once, under its capability's command group", ()
       'presence.report',
       'presence.timeline',
       'presence.pc-in-use',
+      'presence.heatmap',
       'monitor.history',
     ],
   );

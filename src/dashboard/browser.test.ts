@@ -77,6 +77,7 @@ before(async () => {
     devices: ['eas', 'devices', ...rangeArgs],
     hourly: ['eas', 'hourly', ...rangeArgs],
     presence: ['presence', 'report', ...rangeArgs],
+    heatmap: ['presence', 'heatmap', ...rangeArgs],
     meetings: ['calendar', 'meetings', ...rangeArgs],
     timeline: ['calendar', 'timeline', '--subject', 'Budget review', ...rangeArgs],
   }))
@@ -256,6 +257,26 @@ test('ActiveSync, presence and calendar show the CLI JSON of the range', { skip,
   assert.deepEqual(
     shown.map((r) => [r.user, r.day, r.online, r.busy, r.offline]),
     days.map((d) => [d.user, d.day, Number(d.online) / 3600, Number(d.busy) / 3600, Number(d.offline) / 3600]),
+  );
+  // the heat map: the cells drawn ([hour, weekday, seconds]) and its table are the CLI's 168 cells
+  const cells = cli.heatmap as { weekday: string; hour: number; online: number }[];
+  assert.equal(cells.length, 168);
+  assert.ok(cells.some((c) => c.online > 0));
+  const weekdays = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'];
+  const drawn = await page.$eval('[data-chart="presence-heatmap"]', (el) => {
+    const o = (el as unknown as { chartOption(): { series: { data: number[][] }[] } }).chartOption();
+    return o.series[0]!.data;
+  });
+  assert.deepEqual(
+    drawn,
+    cells.map((c) => [c.hour, weekdays.indexOf(c.weekday), c.online]),
+  );
+  const table = await rowsOf(page, 'presence-heatmap');
+  assert.deepEqual(
+    table.flatMap((r) =>
+      Array.from({ length: 24 }, (_, hh) => ({ weekday: r.weekday, hour: hh, online: Math.round(Number(r[String(hh).padStart(2, '0')]) * 3600) })),
+    ),
+    cells,
   );
   await page.click('[data-table="presence-days"] tbody tr:first-child a');
   await page.waitForSelector('[data-table="presence-timeline"]');

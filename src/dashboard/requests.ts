@@ -45,6 +45,7 @@ export const pageRequests = {
   }),
   presence: (r: Range) => ({
     days: { id: 'presence.report', params: range(r) },
+    heatmap: { id: 'presence.heatmap', params: range(r) },
   }),
   calendar: (r: Range) => ({
     meetings: { id: 'calendar.meetings', params: range(r) },

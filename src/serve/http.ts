@@ -25,6 +25,9 @@ export interface ListenOptions {
 
 export interface Listener extends RouteTable {
   readonly url: string;
+  /** while serve starts (the store opening, the parts starting): a path with no route yet gets 503
+   *  with this reason and Retry-After, not 404; undefined when started */
+  starting(reason: string | undefined): void;
   close(): Promise<void>;
 }
 
@@ -48,9 +51,14 @@ export function json(res: ServerResponse, status: number, body: unknown): void {
 
 export async function listen(o: ListenOptions, log: (line: string) => void): Promise<Listener> {
   const routes = new Map<string, Handler>();
+  let startingReason: string | undefined;
   const handle = (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://serve');
     const h = routes.get(url.pathname);
+    if (!h && startingReason !== undefined) {
+      res.setHeader('retry-after', '1');
+      return json(res, 503, { error: startingReason });
+    }
     if (!h) return json(res, 404, { error: `no such path: ${url.pathname}`, paths: [...routes.keys()].sort() });
     if (req.method !== 'GET' && req.method !== 'HEAD') return json(res, 405, { error: 'only GET' });
     if (!o.open?.includes(url.pathname) && !authorized(req, o.auth)) {
@@ -80,6 +88,9 @@ export async function listen(o: ListenOptions, log: (line: string) => void): Pro
     url: `${o.tls ? 'https' : 'http'}://${host}:${a.port}`,
     get(path, handler) {
       routes.set(path, handler);
+    },
+    starting(reason) {
+      startingReason = reason;
     },
     close: () =>
       new Promise<void>((resolve) => {

@@ -106,8 +106,11 @@ export async function startServe(o: ServeOptions = {}): Promise<Serving> {
       },
       say,
     );
+    // until the routes are there, the API answers 503 (a browser or a script retries), not 404
+    listener.starting('store opening');
     store = await openStore({ db: chosen.db, store: chosen.store, sealKey: configuredSealKey(config) });
     const l = listener;
+    l.starting('starting');
     l.get('/metrics', async (_req, res) => {
       res.writeHead(200, { 'content-type': metrics.contentType }).end(await metrics.metrics());
     });
@@ -129,6 +132,7 @@ export async function startServe(o: ServeOptions = {}): Promise<Serving> {
       });
       running.push({ part, run });
     }
+    l.starting(undefined);
   } catch (e) {
     await stopAll();
     throw e;

@@ -38,6 +38,10 @@ async function generate(name: string, args: string[]): Promise<{ logs: string; t
   return { logs: join(out, 'logs'), truth: generated.get(name)! };
 }
 
+async function heatmap(db: string[], args: string[]): Promise<{ weekday: string; hour: number; online: number }[]> {
+  return JSON.parse((await ok(['presence', 'heatmap', ...db, ...args, '--json'])).stdout) as { weekday: string; hour: number; online: number }[];
+}
+
 function suite(storeArgs: (name: string) => string[]) {
   test('a spring DST week-end in Berlin: every user-day equals the truth and adds up to the day; re-ingest adds nothing', async () => {
     const { logs, truth } = await generate('spring', ['--users', '6', '--days', '3', '--start', '2026-03-28', '--tz', 'Europe/Berlin', '--seed', '3']);
@@ -50,6 +54,8 @@ function suite(storeArgs: (name: string) => string[]) {
       ) as PresenceDay[];
     const got = await report();
     assert.deepEqual(got, truth.rows);
+    // the heat map (weekday × hour, online seconds) equals the generator's, counted minute by minute on its own clock
+    assert.deepEqual(await heatmap(db, ['--tz', 'Europe/Berlin', '--from', '2026-03-28', '--to', '2026-03-30']), truth.heatmap);
     const sums = new Set(
       got
         .filter((r) => r.day === '2026-03-29')
@@ -140,6 +146,27 @@ function suite(storeArgs: (name: string) => string[]) {
     ]);
   });
 
+  test('the heat map in a zone of half hours (from the stored durations): equals the truth; one user; bad input', async () => {
+    const { logs, truth } = await generate('kolkata', ['--users', '3', '--days', '2', '--start', '2026-06-01', '--tz', 'Asia/Kolkata', '--seed', '7']);
+    const db = storeArgs('kolkata');
+    await ok(['ingest', logs, ...db, '--tz', 'Asia/Kolkata']);
+    const cells = await heatmap(db, ['--tz', 'Asia/Kolkata']);
+    assert.deepEqual(cells, truth.heatmap);
+    assert.equal(cells.length, 168);
+    assert.ok(cells.some((c) => c.online > 0));
+    // one user: their online seconds of the report, summed, are the heat map's total
+    const u = 'user0001@example.org';
+    const mine = await heatmap(db, ['--tz', 'Asia/Kolkata', '--user', u]);
+    const total = truth.rows.filter((r) => r.user === u).reduce((a, r) => a + r.online, 0);
+    assert.equal(
+      mine.reduce((a, c) => a + c.online, 0),
+      total,
+    );
+    const bad = await mxray(['presence', 'heatmap', ...db, '--from', '2026-06-03', '--to', '2026-06-01']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--from \(2026-06-03\) must not be after --to/);
+  });
+
   test('an autumn DST day (25 hours) and UTC days', async () => {
     const { logs, truth } = await generate('autumn', ['--users', '4', '--days', '2', '--start', '2026-10-24', '--tz', 'Europe/Berlin', '--seed', '5']);
     const db = storeArgs('autumn');
@@ -147,6 +174,8 @@ function suite(storeArgs: (name: string) => string[]) {
     assert.match(ing.stdout, /in the hour the clocks repeat/);
     const got = JSON.parse((await ok(['presence', 'report', ...db, '--tz', 'Europe/Berlin', '--json'])).stdout) as PresenceDay[];
     assert.deepEqual(got, truth.rows);
+    // the repeated hour 02 counts twice in its cell
+    assert.deepEqual(await heatmap(db, ['--tz', 'Europe/Berlin']), truth.heatmap);
     assert.equal(got.filter((r) => r.day === '2026-10-25').length, 4);
     // UTC days (no --tz): every day adds up to 86,400 and the total time is the same
     const utc = JSON.parse((await ok(['presence', 'report', ...db, '--from', '2026-10-23', '--to', '2026-10-25', '--json'])).stdout) as PresenceDay[];

@@ -22,15 +22,16 @@ export function offsetSteps(zone: string, lo: number, hi: number): { from: numbe
   return steps;
 }
 
+/** the zone's offset (seconds) at a UTC seconds expression, from the steps over the range */
+function localOffset(column: Sql, steps: readonly { from: number; offset: number }[]): Sql {
+  if (steps.length === 1) return raw(String(steps[0]!.offset));
+  const branches = steps.slice(1).map((s, i) => sql`WHEN ${column} < ${raw(String(s.from))} THEN ${raw(String(steps[i]!.offset))}`);
+  return sql`CASE ${join(branches, ' ')} ELSE ${raw(String(steps[steps.length - 1]!.offset))} END`;
+}
+
 /** local day number (days since 1970-01-01 in the zone) of a UTC seconds expression */
 function localDayNumber(column: Sql, steps: readonly { from: number; offset: number }[]): Sql {
-  let offset: Sql;
-  if (steps.length === 1) offset = raw(String(steps[0]!.offset));
-  else {
-    const branches = steps.slice(1).map((s, i) => sql`WHEN ${column} < ${raw(String(s.from))} THEN ${raw(String(steps[i]!.offset))}`);
-    offset = sql`CASE ${join(branches, ' ')} ELSE ${raw(String(steps[steps.length - 1]!.offset))} END`;
-  }
-  return f.toInt(sql`floor((${column} + ${offset}) / 86400)`);
+  return f.toInt(sql`floor((${column} + ${localOffset(column, steps)}) / 86400)`);
 }
 
 /** one user's day: seconds per state (in presenceStates order), first and last online second */
@@ -178,4 +179,30 @@ export async function dataRange(store: Store): Promise<{ lo: number | null; hi: 
           UNION ALL SELECT min(start_s) AS lo, max(start_s) AS hi FROM ${table('presenceSpans')} WHERE ${live('presenceSpans')}) r`,
   );
   return { lo: r?.lo === null || r?.lo === undefined ? null : Number(r.lo), hi: r?.hi === null || r?.hi === undefined ? null : Number(r.hi) };
+}
+
+/** Online seconds per local hour number (hours since 1970-01-01 in the zone) of the stored pieces
+ *  starting in [lo, hi) (each piece lies inside one quarter hour, so inside one local hour), or of the
+ *  hourly totals (`fromHours`: for a zone whose offsets over the range are whole hours). The caller
+ *  folds the hours into weekday × hour (at most 24 × days rows). */
+export async function onlineByLocalHour(
+  store: Store,
+  lo: number,
+  hi: number,
+  steps: readonly { from: number; offset: number }[],
+  fromHours: boolean,
+  user?: string,
+): Promise<{ hour: number; seconds: number }[]> {
+  const who = user ? sql`AND user = ${user}` : sql``;
+  const t = fromHours ? sql`hour_s` : sql`start_s`;
+  const online = fromHours ? sql`sum(online)` : f.sumIf(sql`seconds`, sql`state = 'online'`);
+  const rows = await store.query<{ hour: number; seconds: number | null }>(
+    'online seconds per local hour',
+    sql`SELECT hour, ${f.toInt(sql`coalesce(${online}, 0)`)} AS seconds FROM (
+          SELECT ${f.toInt(sql`floor((${t} + ${localOffset(t, steps)}) / 3600)`)} AS hour, ${fromHours ? sql`online` : sql`state, seconds`}
+          FROM ${table(fromHours ? 'presenceHours' : 'presenceSpans')}
+          WHERE ${live(fromHours ? 'presenceHours' : 'presenceSpans')} AND ${t} >= ${raw(String(lo))} AND ${t} < ${raw(String(hi))} ${who}) p
+        GROUP BY hour`,
+  );
+  return rows.map((r) => ({ hour: Number(r.hour), seconds: Number(r.seconds ?? 0) }));
 }

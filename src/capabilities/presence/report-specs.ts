@@ -6,7 +6,16 @@ import type { ColumnSpec } from '../../render/render.js';
 import { renderRows } from '../../render/render.js';
 import { outputParams } from '../params.js';
 import { defineReport, param } from '../report.js';
-import { pcInUse, type PcInUseDay, type PresenceDay, presenceReport, presenceTimeline, type TimelineInterval } from './report.js';
+import {
+  type HeatmapCell,
+  pcInUse,
+  type PcInUseDay,
+  type PresenceDay,
+  presenceHeatmap,
+  presenceReport,
+  presenceTimeline,
+  type TimelineInterval,
+} from './report.js';
 import { presenceStates } from './types.js';
 import { checkZone } from './zone.js';
 
@@ -116,4 +125,22 @@ export const presencePcInUse = defineReport({
   columns: pcColumns as ColumnSpec<never>[],
 });
 
-export const presenceReports = [presenceDays, presenceTimelineReport, presencePcInUse] as const;
+const heatmapColumns: ColumnSpec<HeatmapCell>[] = [
+  { key: 'weekday', title: 'weekday', kind: 'text' },
+  { key: 'hour', title: 'hour', kind: 'int' },
+  { key: 'online', title: 'online (s)', kind: 'int' },
+];
+
+export const presenceHeatmapReport = defineReport({
+  id: 'presence.heatmap',
+  command: ['presence', 'heatmap'],
+  description: 'online time per local weekday × hour (168 cells, Monday 00 first), summed over the users and the days of the range',
+  params: [...dayRange, tzParam, userParam, ...outputParams],
+  checks: [dayOrder],
+  run: (store, p) => presenceHeatmap(store, { from: p.from, to: p.to, tz: p.tz, user: p.user }),
+  render: (r, format) => (format === 'json' ? JSON.stringify(r.rows, null, 2) + '\n' : renderRows(r.rows, heatmapColumns, format)),
+  note: (r) => r.notes.join('\n'),
+  columns: heatmapColumns as ColumnSpec<never>[],
+});
+
+export const presenceReports = [presenceDays, presenceTimelineReport, presencePcInUse, presenceHeatmapReport] as const;

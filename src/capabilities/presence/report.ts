@@ -3,10 +3,10 @@
 // user-day adds up to the day's length (86,400 s; 82,800 or 90,000 on a day the clocks change).
 import type { Store } from '../../store/types.js';
 import { HOUR } from './hours.js';
-import { dailyTotals, dataRange, hourTotals, hoursCoverage, latestSamples, offsetSteps, pieceTotals, userPieces } from './queries.js';
+import { dailyTotals, dataRange, hourTotals, hoursCoverage, latestSamples, offsetSteps, onlineByLocalHour, pieceTotals, userPieces } from './queries.js';
 import { cut } from './spans.js';
 import { type PresenceState, presenceStates } from './types.js';
-import { daysOf, localDay, localIso } from './zone.js';
+import { daysOf, localDay, localIso, offsetAt } from './zone.js';
 
 /** one user's day (the JSON contract of `presence report`, README) */
 export type PresenceDay = { user: string; day: string } & Record<PresenceState, number> & { firstOnline: string | null; lastOnline: string | null };
@@ -194,4 +194,52 @@ export function pcInUse(rows: readonly PresenceDay[]): PcInUseDay[] {
     firstOnline: r.firstOnline,
     lastOnline: r.lastOnline,
   }));
+}
+
+/** one cell of the presence heat map: online seconds in this local weekday and hour over the range */
+export interface HeatmapCell {
+  weekday: Weekday;
+  hour: number;
+  online: number;
+}
+export const weekdays = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'] as const;
+export type Weekday = (typeof weekdays)[number];
+
+export interface PresenceHeatmap {
+  rows: HeatmapCell[];
+  notes: string[];
+}
+
+/** Online seconds per local weekday × hour (168 cells, Monday 00 first) over the days of the query,
+ *  summed over its users: the stored pieces (or their hourly totals) and each user's latest sample.
+ *  Aggregate-only totals have no times of day and are left out (a note says so). */
+export async function presenceHeatmap(store: Store, q: PresenceQuery): Promise<PresenceHeatmap> {
+  const notes: string[] = [];
+  const online = new Array<number>(7 * 24).fill(0);
+  const cells = () => online.map((s, i) => ({ weekday: weekdays[Math.floor(i / 24)]!, hour: i % 24, online: s }));
+  const range = await daysOfQuery(store, q);
+  if (!range) return { rows: cells(), notes: ['no presence data in the store'] };
+  const days = daysOf(q.tz, range.first, range.last);
+  const lo = days[0]!.start;
+  const hi = days[days.length - 1]!.end;
+  const user = q.user?.toLowerCase();
+  // local hour number -> cell: 1970-01-01 was a Thursday (index 3 from Monday)
+  const addHour = (localHour: number, seconds: number) => {
+    const weekday = (Math.floor(localHour / 24) + 3) % 7;
+    online[weekday * 24 + (localHour % 24)]! += seconds;
+  };
+  const steps = offsetSteps(q.tz, lo, hi);
+  const wholeHours = lo % HOUR === 0 && hi % HOUR === 0 && steps.every((s, i) => s.offset % HOUR === 0 && (i === 0 || s.from % HOUR === 0));
+  let fromHours = false;
+  if (wholeHours) {
+    const c = await hoursCoverage(store, lo, hi, user);
+    fromHours = c.pieces === c.hours;
+  }
+  for (const h of await onlineByLocalHour(store, lo, hi, steps, fromHours, user)) addHour(h.hour, h.seconds);
+  for (const t of await latestSamples(store, lo - 2 * 86_400, user))
+    for (const p of cut(t.user, t.ts, t.ts + (t.intervalS ?? DEFAULT_INTERVAL), t.state))
+      if (p.start >= lo && p.start < hi && p.state === 'online') addHour(Math.floor((p.start + offsetAt(q.tz, p.start)) / HOUR), p.seconds);
+  const daily = await dailyTotals(store, range.first, range.last, user);
+  if (daily.length) notes.push('aggregate-only totals have no times of day: they are not in the heat map');
+  return { rows: cells(), notes };
 }

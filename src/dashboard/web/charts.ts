@@ -45,6 +45,8 @@ export function chart(name: string, label: string, option: Option, height = 280)
     const c = echarts.init(el, null, { renderer: 'canvas' });
     c.setOption({ animation: false, color: palette, aria: { enabled: true }, textStyle: { fontFamily: 'system-ui, sans-serif' }, ...option });
     charts.add(c);
+    // what was drawn, for the browser tests (they compare a chart's data with the CLI's JSON)
+    (el as HTMLElement & { chartOption?: () => unknown }).chartOption = () => c.getOption();
     el.dataset.drawn = 'true';
   });
   return el;

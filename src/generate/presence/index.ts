@@ -46,6 +46,8 @@ export interface PresenceTruth {
   /** the logger's outages (UTC ISO times) */
   outages: { from: string; to: string }[];
   rows: TruthDay[];
+  /** online seconds per local weekday and hour (Mon 00 … Sun 23), summed over users and days */
+  heatmap: { weekday: string; hour: number; online: number }[];
 }
 
 /** local wall clock of a UTC minute in the zone, by Intl (cached per minute asked) */
@@ -60,11 +62,12 @@ class Clock {
       day: '2-digit',
       hour: '2-digit',
       minute: '2-digit',
+      weekday: 'short',
     });
   }
-  parts(t: number): { y: string; m: string; d: string; hh: string; mm: string } {
+  parts(t: number): { y: string; m: string; d: string; hh: string; mm: string; wd: string } {
     const p = Object.fromEntries(this.fmt.formatToParts(new Date(t * 1000)).map((x) => [x.type, x.value]));
-    return { y: p.year!, m: p.month!, d: p.day!, hh: p.hour!, mm: p.minute! };
+    return { y: p.year!, m: p.month!, d: p.day!, hh: p.hour!, mm: p.minute!, wd: p.weekday! };
   }
   day(t: number): string {
     const p = this.parts(t);
@@ -128,6 +131,18 @@ export async function generatePresence(o: PresenceGenOptions): Promise<PresenceT
     if (d === undefined) dayOfMinute.set(q, (d = clock.day(q * 900)));
     return d;
   };
+  const weekdays = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'];
+  const heat = new Array<number>(7 * 24).fill(0);
+  const cellOfQuarter = new Map<number, number>();
+  const cellOf = (t: number) => {
+    const q = Math.floor(t / 900);
+    let c = cellOfQuarter.get(q);
+    if (c === undefined) {
+      const p = clock.parts(q * 900);
+      cellOfQuarter.set(q, (c = weekdays.indexOf(p.wd) * 24 + +p.hh));
+    }
+    return c;
+  };
   const cover = (user: string, from: number, to: number, s: State) => {
     let byDay = minutes.get(user);
     if (!byDay) minutes.set(user, (byDay = new Map()));
@@ -138,6 +153,7 @@ export async function generatePresence(o: PresenceGenOptions): Promise<PresenceT
       if (!byState) byDay.set(d, (byState = new Map()));
       byState.set(s, (byState.get(s) ?? 0) + 1);
       if (s === 'online') {
+        heat[cellOf(t)]! += 60;
         const k = `${user}|${d}`;
         const w = online.get(k);
         if (!w) online.set(k, { first: t, last: t + 60 });
@@ -221,6 +237,7 @@ export async function generatePresence(o: PresenceGenOptions): Promise<PresenceT
     samples,
     outages: outages.map((w) => ({ from: new Date(w.from * 1000).toISOString(), to: new Date(w.to * 1000).toISOString() })),
     rows,
+    heatmap: heat.map((online, i) => ({ weekday: weekdays[Math.floor(i / 24)]!, hour: i % 24, online })),
   };
   writeFileSync(generatedTruth(o.out), JSON.stringify(truth, null, 1));
   return truth;

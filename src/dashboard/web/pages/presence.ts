@@ -1,5 +1,6 @@
-// Presence: each user's days as bars of time per state (`mxray presence report --json`), and one
-// user's day as its intervals (`mxray presence timeline`), chosen from the table.
+// Presence: each user's days as bars of time per state (`mxray presence report --json`), online time
+// per weekday × hour as a heat map (`mxray presence heatmap`), and one user's day as its intervals
+// (`mxray presence timeline`), chosen from the table.
 import { pageRequests } from '../../requests.js';
 import { chart } from '../charts.js';
 import { report, reports } from '../data.js';
@@ -21,6 +22,61 @@ const stateColour: Record<(typeof states)[number], string> = {
   unknown: '#e5e7eb',
 };
 type Day = Record<(typeof states)[number], number> & { user: string; day: string; firstOnline: string | null; lastOnline: string | null };
+interface Cell {
+  weekday: string;
+  hour: number;
+  online: number;
+}
+const weekdays = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'];
+const hours = Array.from({ length: 24 }, (_, i) => String(i).padStart(2, '0'));
+
+/** online hours per weekday × hour: the chart (cells [hour, weekday, seconds]) and a table of the same numbers */
+function heatmap(cells: Cell[]): HTMLElement[] {
+  const max = Math.max(1, ...cells.map((c) => c.online));
+  const byDay = weekdays.map((weekday) => {
+    const row: Record<string, string | number> = { weekday };
+    for (const c of cells) if (c.weekday === weekday) row[hours[c.hour]!] = c.online;
+    return row;
+  });
+  return [
+    cells.some((c) => c.online > 0)
+      ? chart(
+          'presence-heatmap',
+          'online time per weekday and hour (UTC), all users',
+          {
+            grid: { left: 60, right: 24, top: 16, bottom: 110 },
+            tooltip: {
+              position: 'top',
+              formatter: (p: { value: number[] }) => `${weekdays[p.value[1]!]} ${hours[p.value[0]!]}:00: ${(p.value[2]! / 3600).toFixed(2)} h online`,
+            },
+            xAxis: { type: 'category', data: hours, name: 'hour (UTC)', nameLocation: 'middle', nameGap: 24 },
+            yAxis: { type: 'category', data: weekdays, inverse: true },
+            visualMap: {
+              min: 0,
+              max,
+              calculable: true,
+              orient: 'horizontal',
+              left: 'center',
+              bottom: 0,
+              inRange: { color: ['#eefbf1', '#1a7f37', '#0b3d1a'] },
+            },
+            series: [{ type: 'heatmap', name: 'online seconds', data: cells.map((c) => [c.hour, weekdays.indexOf(c.weekday), c.online]) }],
+          },
+          150 + 7 * 30,
+        )
+      : message('no one online in this period'),
+    table({
+      name: 'presence-heatmap',
+      caption: 'online hours per weekday and hour (UTC), all users',
+      rows: byDay,
+      columns: [
+        { key: 'weekday', title: 'weekday', kind: 'text' },
+        ...hours.map((hh) => ({ key: hh, title: hh, kind: 'float' as const, value: (r: Record<string, string | number>) => Number(r[hh] ?? 0) / 3600 })),
+      ],
+    }),
+  ];
+}
+
 interface Timeline {
   user: string;
   day: string;
@@ -32,7 +88,7 @@ export const presencePage: Page = {
   path: 'presence',
   title: 'Presence',
   async render({ root, route, signal }) {
-    const d = (await reports(pageRequests.presence(route.range), signal)) as { days: Day[] };
+    const d = (await reports(pageRequests.presence(route.range), signal)) as { days: Day[]; heatmap: Cell[] };
     const rows = d.days;
     const labels = rows.map((r) => `${r.user.replace(/@.*/, '')} ${r.day}`);
     const columns: Column<Day>[] = [
@@ -75,6 +131,7 @@ export const presencePage: Page = {
           link: (r, key) => (key === 'day' ? href('presence', route.range, { user: r.user, day: r.day }) : undefined),
         }),
       ),
+      section('Online time per weekday and hour', ...heatmap(d.heatmap)),
     );
     const user = route.args.get('user');
     const day = route.args.get('day');
