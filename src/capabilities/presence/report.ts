@@ -25,7 +25,13 @@ export interface PresenceResult {
 }
 
 const DEFAULT_INTERVAL = 900;
-const dayName = (n: number) => new Date(n * 86_400_000).toISOString().slice(0, 10);
+const dayNames = new Map<number, string>();
+/** YYYY-MM-DD of day number n (memoized: called once per user-day) */
+const dayName = (n: number): string => {
+  let d = dayNames.get(n);
+  if (d === undefined) dayNames.set(n, (d = new Date(n * 86_400_000).toISOString().slice(0, 10)));
+  return d;
+};
 const isState = (s: string): s is PresenceState => (presenceStates as readonly string[]).includes(s);
 const stateIndex = new Map<string, number>(presenceStates.map((s, i) => [s, i]));
 
