@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { DuckdbStore } from '../store/duckdb/store.js';
 import { presenceReport } from '../capabilities/presence/report.js';
-import { offsetSteps, pieceTotals } from '../capabilities/presence/queries.js';
+import { hourTotals, hoursCoverage, latestSamples, offsetSteps, pieceTotals } from '../capabilities/presence/queries.js';
 import { presenceStates } from '../capabilities/presence/types.js';
 
 async function timed<T>(runs: number, f: () => Promise<T>): Promise<{ median: number; result: T }> {
@@ -73,6 +73,10 @@ export async function benchPresence(cache: string): Promise<string> {
     const lo = start;
     const hi = start + days * 86_400;
     const pieces = await timed(1, () => pieceTotals(s, lo, hi, offsetSteps('UTC', lo, hi)));
+    // where the report's time goes: each of its queries alone (UTC days)
+    const coverage = await timed(1, () => hoursCoverage(s, lo, hi));
+    const hours = await timed(1, () => hourTotals(s, lo, hi, offsetSteps('UTC', lo, hi)));
+    const latest = await timed(1, () => latestSamples(s, lo - 2 * 86_400));
     const one = await timed(3, () => presenceReport(s, { from, to, tz: 'UTC', user: 'user00042@example.org' }));
     const rows = utc.result.rows.length;
     const sum = utc.result.rows.reduce((a, r) => a + r.online + r.busy + r.away + r.idle + r.offline + r.onThePhone + r.beRightBack + r.unknown, 0);
@@ -85,6 +89,9 @@ export async function benchPresence(cache: string): Promise<string> {
     );
     out.push(`presence report, ${days} days, Europe/Berlin days:  ${berlin.median.toFixed(2)} s (median of 3)`);
     out.push(`the same from the pieces (no hourly totals, as before): ${pieces.median.toFixed(2)} s (one run, its query alone)`);
+    out.push(
+      `its queries alone (one run each): completeness check (pieces vs hourly totals) ${coverage.median.toFixed(2)} s, hourly totals per user and day ${hours.median.toFixed(2)} s, latest sample per user ${latest.median.toFixed(2)} s`,
+    );
     out.push(`presence report, ${days} days, one user:            ${one.median.toFixed(2)} s (median of 3)`);
     if (utc.result.notes.length) out.push(`notes: ${utc.result.notes.join('; ')}`);
     out.push(

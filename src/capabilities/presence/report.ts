@@ -25,8 +25,15 @@ export interface PresenceResult {
 }
 
 const DEFAULT_INTERVAL = 900;
-const dayName = (n: number) => new Date(n * 86_400_000).toISOString().slice(0, 10);
+const dayNames = new Map<number, string>();
+/** YYYY-MM-DD of day number n (memoized: called once per user-day) */
+const dayName = (n: number): string => {
+  let d = dayNames.get(n);
+  if (d === undefined) dayNames.set(n, (d = new Date(n * 86_400_000).toISOString().slice(0, 10)));
+  return d;
+};
 const isState = (s: string): s is PresenceState => (presenceStates as readonly string[]).includes(s);
+const stateIndex = new Map<string, number>(presenceStates.map((s, i) => [s, i]));
 
 async function daysOfQuery(store: Store, q: PresenceQuery): Promise<{ first: string; last: string } | undefined> {
   if (q.from && q.to) return { first: q.from, last: q.to };
@@ -55,7 +62,8 @@ async function storedTotals(store: Store, lo: number, hi: number, tz: string, us
 }
 
 interface Acc {
-  seconds: Map<string, number>;
+  /** seconds per state, in presenceStates order (an array, not a Map: 600,000 user-days a month) */
+  seconds: number[];
   first: number | undefined;
   last: number | undefined;
 }
@@ -73,13 +81,13 @@ export async function presenceReport(store: Store, q: PresenceQuery): Promise<Pr
     let byDay = acc.get(u);
     if (!byDay) acc.set(u, (byDay = new Map()));
     let a = byDay.get(day);
-    if (!a) byDay.set(day, (a = { seconds: new Map(), first: undefined, last: undefined }));
+    if (!a) byDay.set(day, (a = { seconds: presenceStates.map(() => 0), first: undefined, last: undefined }));
     return a;
   };
   const add = (u: string, day: string, state: string, seconds: number, first: number, last: number) => {
     const a = slot(u, day);
     const s = isState(state) ? state : 'unknown';
-    a.seconds.set(s, (a.seconds.get(s) ?? 0) + seconds);
+    a.seconds[stateIndex.get(s)!]! += seconds;
     if (s === 'online') {
       a.first = a.first === undefined ? first : Math.min(a.first, first);
       a.last = a.last === undefined ? last : Math.max(a.last, last);
@@ -88,7 +96,7 @@ export async function presenceReport(store: Store, q: PresenceQuery): Promise<Pr
 
   for (const p of await storedTotals(store, lo, hi, q.tz, user, notes)) {
     const a = slot(p.user, dayName(p.day));
-    for (const [i, s] of presenceStates.entries()) if (p.seconds[i]) a.seconds.set(s, (a.seconds.get(s) ?? 0) + p.seconds[i]!);
+    for (let i = 0; i < presenceStates.length; i++) a.seconds[i]! += p.seconds[i] ?? 0;
     if (p.first !== undefined) {
       a.first = a.first === undefined ? p.first : Math.min(a.first, p.first);
       a.last = a.last === undefined ? p.last : Math.max(a.last!, p.last!);
@@ -102,7 +110,9 @@ export async function presenceReport(store: Store, q: PresenceQuery): Promise<Pr
   const zones = new Set<string>();
   for (const d of await dailyTotals(store, range.first, range.last, user)) {
     zones.add(d.tz);
-    slot(d.user, d.day).seconds.set(d.state, (slot(d.user, d.day).seconds.get(d.state) ?? 0) + d.seconds);
+    const i = stateIndex.get(d.state);
+    const a = slot(d.user, d.day);
+    if (i !== undefined) a.seconds[i]! += d.seconds;
   }
   for (const z of zones)
     if (z !== q.tz)
@@ -116,8 +126,8 @@ export async function presenceReport(store: Store, q: PresenceQuery): Promise<Pr
       const a = byDay.get(d.day);
       const row = { user: u, day: d.day } as PresenceDay;
       let known = 0;
-      for (const s of presenceStates) {
-        const v = s === 'unknown' ? 0 : (a?.seconds.get(s) ?? 0);
+      for (const [i, s] of presenceStates.entries()) {
+        const v = s === 'unknown' ? 0 : (a?.seconds[i] ?? 0);
         row[s] = v;
         known += v;
       }
