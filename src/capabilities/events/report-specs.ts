@@ -7,17 +7,9 @@ import { outputParams, rangeOf, rangeOrder, rangeParams } from '../params.js';
 import { defineReport, param } from '../report.js';
 import { listReport, parseBy, topReport, type EventFilter, type ListedEvent, type TopRow } from './queries.js';
 
-/** --id: an EventID, 0…65535 */
-function eventId(v: string | undefined): number | undefined {
-  if (v === undefined || v === '') return undefined;
-  const n = Number(v.trim());
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`--id: expected an EventID (a whole number 0…65535), got "${v}"`);
-  return n;
-}
-
 const filterParams = [
   param.text('provider', '--provider <name>', 'only this provider (event source), exactly as logged', { expects: 'a provider name' }),
-  param.custom('id', '--id <n>', 'only this EventID', 'int', eventId),
+  param.int('id', '--id <n>', 'only this EventID'),
   param.text('channel', '--channel <name>', 'only this channel (Application, Security, MSExchange Management …)', { expects: 'a channel name' }),
   param.text('computer', '--computer <name>', 'only this computer, as logged', { expects: 'a computer name' }),
   param.text('match', '--match <text>', 'only events whose insertion strings (or UserData) contain this text, any case', { expects: 'a text' }),
