@@ -7,6 +7,7 @@ import { presenceReports } from './presence/report-specs.js';
 import { monitorReports } from './monitor/report-specs.js';
 import type { AnyReport } from './report.js';
 import { trackingReports } from './tracking/report-specs.js';
+import { eventsReports } from './events/report-specs.js';
 
 export interface Capability {
   /** the folder under capabilities/ */
@@ -49,6 +50,12 @@ export const capabilities: readonly Capability[] = [
     title: 'Service monitoring',
     description: 'service monitoring: the probe history of every instance `mxray serve` watches',
     reports: monitorReports,
+  },
+  {
+    name: 'events',
+    title: 'Windows event logs',
+    description: 'Windows event logs (.evtx): what fills the logs, the events with their insertion strings',
+    reports: eventsReports,
   },
 ];
 

@@ -49,6 +49,7 @@ function goodValue(p: Param): string {
   if (p.name === 'from') return '2024-03-04';
   if (p.name === 'tz') return 'Europe/Berlin';
   if (p.name === 'day') return '2024-03-05';
+  if (p.name === 'by' && p.type === 'text') return 'provider,id';
   // presence reports count whole days (in --tz): their --to is a day
   if (p.name === 'to') return p.help.includes('YYYY-MM-DD, in --tz') ? '2024-03-05' : '2024-03-05T10:00Z';
   switch (p.type) {
@@ -111,6 +112,8 @@ test("the registry: every report once, under its capability's command group", ()
       'presence.pc-in-use',
       'presence.heatmap',
       'monitor.history',
+      'events.top',
+      'events.list',
     ],
   );
   assert.equal(reports.size, all.length);
