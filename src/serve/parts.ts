@@ -4,8 +4,9 @@ import type { Part } from './part.js';
 import { monitorPart } from './monitor-part.js';
 import { presencePart } from './presence-part.js';
 import { integrityPart } from './integrity-part.js';
+import { rulesPart } from './rules-part.js';
 
 export type { Part, PartContext, RunningPart } from './part.js';
 
 /** every part serve knows, in start order */
-export const parts: readonly Part[] = [monitorPart, presencePart, integrityPart];
+export const parts: readonly Part[] = [monitorPart, presencePart, rulesPart, integrityPart];
