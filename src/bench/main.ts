@@ -20,6 +20,7 @@ import { benchCheck } from './check.js';
 import { benchDashboard } from './dashboard.js';
 import { makeRunCa } from '../testing/test-ca.js';
 import { benchIntegrity } from './integrity.js';
+import { benchEvtx } from './evtx.js';
 
 const root = resolve(fileURLToPath(new URL('../../', import.meta.url)));
 const cache = join(root, '.bench-cache');
@@ -75,6 +76,11 @@ async function main(parts: string[]): Promise<void> {
   if (want('integrity')) {
     process.stdout.write('\n== Integrity: sealing and verify ==\n');
     process.stdout.write(await benchIntegrity(cache));
+    if (parts.length === 1) return;
+  }
+  if (want('evtx')) {
+    process.stdout.write('\n== Windows event logs (EVTX) ==\n');
+    process.stdout.write(await benchEvtx(cache));
     if (parts.length === 1) return;
   }
   if (want('rules')) {
