@@ -14,6 +14,7 @@ import { mxrayInProcess as mxray } from '../../testing/run-cli.js';
 import { repoPath } from '../../testing/paths.js';
 import { openStore } from '../../store/open.js';
 import { LiveLog } from '../../store/live.js';
+import { describeClickhouse, startClickhouse, type ClickhouseServer } from '../../testing/clickhouse.js';
 import type { RuleResult } from './engine.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mxray-rules-events-'));
@@ -65,10 +66,28 @@ function libevtxEvents(): XmlEvent[] {
 
 const byRule = (r: RuleResult[]) => Object.fromEntries(r.map((x) => [x.rule, x]));
 
-async function rulesTest(file: string, database: string): Promise<Record<string, RuleResult>> {
-  const r = await mxray(['rules', 'test', file, '--db', database, '--json', '--examples', '1000']);
+async function rulesTest(file: string, database: string | readonly string[]): Promise<Record<string, RuleResult>> {
+  const where = typeof database === 'string' ? ['--db', database] : database;
+  const r = await mxray(['rules', 'test', file, ...where, '--json', '--examples', '1000']);
   assert.equal(r.code, 0, r.stderr);
   return byRule(JSON.parse(r.stdout) as RuleResult[]);
+}
+
+/** rules on the dynamic fields (sam: the new account's SamAccountName) */
+function fieldsFile(sam: string): string {
+  const file = join(dir, 'fields.yaml');
+  writeFileSync(
+    file,
+    `rules:
+  - { name: by-name, source: events, include: [ { field: Data.TargetUserName, op: "==", value: IEUser } ] }
+  - { name: by-name-any-case, source: events, include: [ { field: data.targetusername, op: "==", value: ieuser } ] }
+  - { name: by-position, source: events, include: [ { field: EventID, op: "==", value: 4720 }, { field: "%1", op: "==", value: IEUser } ] }
+  - { name: sam, source: events, include: [ { field: EventID, op: "==", value: 4720 }, { field: Data.SamAccountName, op: like, value: "${sam}" } ] }
+  - { name: absent-name, source: events, include: [ { field: Data.NoSuchName, op: "==", value: IEUser } ] }
+  - { name: beyond-the-last, source: events, include: [ { field: "%999", op: like, value: "*" } ] }
+`,
+  );
+  return file;
 }
 
 const named = (e: XmlEvent, name: string) => e.data.find((d) => d.name === name)?.value;
@@ -108,18 +127,7 @@ test('%n and Data.<Name> resolve (any case) to the insertion strings evtxexport 
   // a named value that is not first: SAM account name of the new account
   const sam = truth.filter((e) => e.id === 4720).map((e) => named(e, 'SamAccountName'));
   assert.ok(want.length >= 1 && wantP1.length === 1 && sam[0]);
-  const file = join(dir, 'fields.yaml');
-  writeFileSync(
-    file,
-    `rules:
-  - { name: by-name, source: events, include: [ { field: Data.TargetUserName, op: "==", value: IEUser } ] }
-  - { name: by-name-any-case, source: events, include: [ { field: data.targetusername, op: "==", value: ieuser } ] }
-  - { name: by-position, source: events, include: [ { field: EventID, op: "==", value: 4720 }, { field: "%1", op: "==", value: IEUser } ] }
-  - { name: sam, source: events, include: [ { field: EventID, op: "==", value: 4720 }, { field: Data.SamAccountName, op: like, value: "${sam[0]}" } ] }
-  - { name: absent-name, source: events, include: [ { field: Data.NoSuchName, op: "==", value: IEUser } ] }
-  - { name: beyond-the-last, source: events, include: [ { field: "%999", op: like, value: "*" } ] }
-`,
-  );
+  const file = fieldsFile(sam[0]!);
   const r = await rulesTest(file, db);
   assert.equal(r['by-name']!.matches, want.length);
   assert.equal(r['by-name-any-case']!.matches, want.length);
@@ -181,6 +189,36 @@ test('privileged-logon leaves out SYSTEM, LOCAL SERVICE, NETWORK SERVICE and com
     ['alice', 'Administrator'],
   );
   assert.equal(r['account-created']!.matches, 0);
+});
+
+describeClickhouse('events rules on ClickHouse', () => {
+  let server: ClickhouseServer | undefined;
+  before(async () => {
+    server = await startClickhouse();
+  });
+  after(async () => {
+    await server?.stop();
+  });
+  test('the same matches and field values as on DuckDB', async () => {
+    const store = ['--store', `clickhouse://127.0.0.1:${server!.httpPort}/${server!.database}`];
+    const ing = await mxray(['ingest', corpus, ...store]);
+    assert.equal(ing.code, 0, ing.stderr);
+    const sam = libevtxEvents()
+      .filter((e) => e.id === 4720)
+      .map((e) => named(e, 'SamAccountName'))[0]!;
+    for (const file of [rulesFile, fieldsFile(sam)]) {
+      const duck = await rulesTest(file, db);
+      const ch = await rulesTest(file, store);
+      const brief = (r: Record<string, RuleResult>) =>
+        Object.values(r).map((x) => ({
+          rule: x.rule,
+          matches: x.matches,
+          values: x.examples.map((e) => Object.entries(e.record).filter(([k]) => k.startsWith('%') || k.startsWith('Data.'))),
+        }));
+      assert.deepEqual(brief(ch), brief(duck), file);
+      assert.ok(Object.values(duck).some((x) => x.matches > 0));
+    }
+  });
 });
 
 let cwd = '';
