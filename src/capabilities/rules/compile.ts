@@ -4,10 +4,10 @@
 // the candidate rows this condition selects.
 import { recordTables } from '../../schema/tables.js';
 import { fn } from '../../sql/dialect.js';
-import { ident, join, list, raw, sql, type Sql } from '../../sql/sql.js';
+import { join, list, raw, sql, type Sql } from '../../sql/sql.js';
 import { portOperators, type Condition, type Rule } from './config.js';
 import type { Field } from './fields.js';
-import { sources } from './fields.js';
+import { fieldSql, sources } from './fields.js';
 
 // What the two stores spell differently and dialect.ts does not have yet (candidates to move there):
 /** x matches the RE2 pattern */
@@ -28,7 +28,7 @@ function storedLower(rule: Rule, f: Field): boolean {
 
 /** a field as SQL, lower-cased for case-insensitive comparison when it is text */
 function textSide(rule: Rule, f: Field): Sql {
-  const col = ident(f.column);
+  const col = fieldSql(f);
   return storedLower(rule, f) ? col : lowerFn(col);
 }
 
@@ -42,10 +42,10 @@ const sqlOps = { '==': '=', '!=': '<>', '<': '<', '<=': '<=', '>': '>', '>=': '>
 /** one condition the store can evaluate, as SQL (NULL-safe: false where the field is NULL) */
 export function conditionSql(rule: Rule, c: Condition): Sql {
   const f = c.field;
-  const col = ident(f.column);
+  const col = fieldSql(f);
   if (c.field2) {
     const op = raw(sqlOps[c.op as keyof typeof sqlOps]);
-    if (f.type === 'number') return falseIfNull(sql`${col} ${op} ${ident(c.field2.column)}`);
+    if (f.type === 'number') return falseIfNull(sql`${col} ${op} ${fieldSql(c.field2)}`);
     return falseIfNull(sql`${textSide(rule, f)} ${op} ${textSide(rule, c.field2)}`);
   }
   const v = c.value!;

@@ -9,7 +9,7 @@ import { ident, join, raw, sql, type Sql } from '../../sql/sql.js';
 import type { Store } from '../../store/types.js';
 import type { Condition, Rule } from './config.js';
 import { FALSE, isPortCondition, ruleSql } from './compile.js';
-import { sources, type Field, type Source, type SourceName } from './fields.js';
+import { fieldSql, sources, type Field, type Source, type SourceName } from './fields.js';
 import type { ActionRunner, FileHasher, MembershipResolver } from './ports.js';
 
 /** the parts that reach outside the store (ports.ts), given by the caller */
@@ -71,7 +71,13 @@ export function shownFields(source: Source, rules: readonly Rule[]): Field[] {
 
 function selectList(fields: readonly Field[]): Sql {
   return join(
-    fields.map((fl) => (fl.type === 'time' ? sql`${f.formatTime(ident(fl.column), '%Y-%m-%d %H:%M:%S')} AS ${ident(valueKey(fl))}` : ident(fl.column))),
+    fields.map((fl) =>
+      fl.type === 'time'
+        ? sql`${f.formatTime(fieldSql(fl), '%Y-%m-%d %H:%M:%S')} AS ${ident(valueKey(fl))}`
+        : fl.expr
+          ? sql`${fl.expr} AS ${ident(fl.column)}`
+          : ident(fl.column),
+    ),
   );
 }
 
@@ -339,7 +345,7 @@ export async function evaluateAggregate(
 ): Promise<AggregateFiring> {
   const a = rule.aggregate!;
   const source = sources[rule.source];
-  const keys = a.by.map((fl, i) => sql`${ident(fl.column)} AS ${ident(`k${i}`)}`);
+  const keys = a.by.map((fl, i) => sql`${fieldSql(fl)} AS ${ident(`k${i}`)}`);
   const groupBy = join([...a.by.map((_, i) => ident(`k${i}`)), ident('bucket')]);
   const having = a.count ? sql`HAVING count(*) ${raw(a.count.op === '==' ? '=' : a.count.op === '!=' ? '<>' : a.count.op)} ${a.count.value}` : raw('');
   const examples: Example[] = [];

@@ -5,6 +5,8 @@
 // (IIS `Log.<element>`; the coming `events` source's `%1…%n` and `Data.<Name>`), so a new source is
 // one entry of `sources`. A name the log has but the store does not keep is an error naming it.
 import { recordTables, type ColumnType, type RecordKind } from '../../schema/tables.js';
+import { fn } from '../../sql/dialect.js';
+import { ident, raw, sql, type Sql } from '../../sql/sql.js';
 
 /** how a rule compares a field: as a number or as text (times are text 'YYYY-MM-DD HH:MM:SS.fff') */
 export type FieldType = 'number' | 'text' | 'time';
@@ -16,6 +18,14 @@ export interface Field {
   readonly column: string;
   readonly type: FieldType;
   readonly doc: string;
+  /** an expression over the source's columns, for a field that is not a column of its own (`%1`,
+   *  `Data.<Name>`); `column` is then only the key its value is read under */
+  readonly expr?: Sql;
+}
+
+/** the field as SQL: its column, or its expression */
+export function fieldSql(f: Field): Sql {
+  return f.expr ?? ident(f.column);
 }
 
 export interface Source {
@@ -249,8 +259,83 @@ const probe: Source = {
   ]),
 };
 
-/** every source rules may name; a later source (events) is one more entry */
-export const sources = { tracking, iis, calendar, presence, probe } as const satisfies Record<string, Source>;
+/** the insertion strings split at U+001F (schema/tables.ts windows_events) */
+const splitData = (column: string, lower = false) =>
+  fn((d) => {
+    const c = lower ? d.lower(ident(column)) : ident(column);
+    return d.name === 'duckdb' ? sql`string_split(${c}, chr(31))` : sql`splitByChar('\\x1F', assumeNotNull(${c}))`;
+  });
+/** the n-th (1-based) element of a split list, NULL when there is none (ClickHouse would give '') */
+const nth = (list: Sql, n: Sql) =>
+  fn((d) => (d.name === 'duckdb' ? sql`${list}[${n}]` : sql`if(${n} >= 1 AND ${n} <= length(${list}), arrayElement(${list}, ${n}), NULL)`));
+
+/** Windows event logs: the System fields by their Windows names, the insertion strings as `%1`…`%n`
+ *  (by position) and `Data.<Name>` (by name, any case) */
+const events: Source = {
+  name: 'events',
+  kind: 'windowsEvents',
+  doc: 'Windows event logs (.evtx): System fields by their Windows names, insertion strings as %1…%n and Data.<Name>',
+  time: 'ts',
+  fields: fieldsOf('windowsEvents', [
+    ['TimeCreated', 'ts'],
+    ['Computer', 'computer'],
+    ['Channel', 'channel'],
+    ['EventRecordID', 'event_record_id'],
+    ['Provider', 'provider', 'ProviderName'],
+    ['ProviderGuid', 'provider_guid'],
+    ['EventSourceName', 'event_source'],
+    ['EventID', 'event_id'],
+    ['Qualifiers', 'qualifiers'],
+    ['Version', 'version'],
+    ['Level', 'level'],
+    ['Task', 'task'],
+    ['Opcode', 'opcode'],
+    ['Keywords', 'keywords'],
+    ['UserID', 'user_id'],
+    ['ProcessID', 'process_id'],
+    ['ThreadID', 'thread_id'],
+    ['ActivityID', 'activity_id'],
+    ['DataCount', 'data_count'],
+    ['UserData', 'user_data'],
+    ['Binary', 'binary_data'],
+    ['Recovered', 'recovered'],
+  ]),
+  families: ['%<n>', 'Data.<Name>'],
+  resolve: (name) => {
+    const pos = /^%(\d+)$/.exec(name);
+    if (pos) {
+      const n = Number(pos[1]);
+      if (n < 1) return { notKept: 'insertion strings are numbered from %1' };
+      return {
+        name: `%${n}`,
+        column: `%${n}`,
+        type: 'text',
+        doc: `insertion string ${n} (EventData Data element ${n})`,
+        expr: nth(splitData('data_values'), raw(String(n))),
+      };
+    }
+    const byName = /^data\.(.+)$/i.exec(name);
+    if (byName) {
+      const key = byName[1]!;
+      const at = fn((d) =>
+        d.name === 'duckdb'
+          ? sql`list_position(${splitData('data_names', true)}, ${key.toLowerCase()})`
+          : sql`indexOf(${splitData('data_names', true)}, ${key.toLowerCase()})`,
+      );
+      return {
+        name: `Data.${key}`,
+        column: `data.${key.toLowerCase()}`,
+        type: 'text',
+        doc: `the insertion string named ${key} (EventData Data Name="${key}")`,
+        expr: nth(splitData('data_values'), at),
+      };
+    }
+    return undefined;
+  },
+};
+
+/** every source rules may name; a later source is one more entry */
+export const sources = { tracking, iis, calendar, presence, probe, events } as const satisfies Record<string, Source>;
 export type SourceName = keyof typeof sources;
 export const sourceNames = Object.keys(sources) as SourceName[];
 
