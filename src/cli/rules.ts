@@ -16,10 +16,10 @@ import { positiveInt, storeOptions, withStore, write, type StoreOpts } from './c
 
 // The one place the CLI builds the rule engine's ports (capabilities/rules/ports.ts): the file hasher
 // of `sha256`, the LDAP resolver of `memberOf` over the directory: section (only when a rules file
-// needs it; its answers are cached for 5 minutes), and the actions over the notify: section.
+// needs it; its answers are cached for directory.groupCacheSeconds, 5 minutes by default), and the actions over the notify: section.
 export async function buildPorts(config: Config): Promise<Ports & { close(): Promise<void> }> {
   const directory = config.section('directory');
-  const members = directory ? ldapMembership(directory) : undefined;
+  const members = directory ? ldapMembership(directory, { cacheTtlMs: directory.groupCacheSeconds * 1000 }) : undefined;
   return {
     hasher: hashFile,
     ...(members ? { members } : {}),

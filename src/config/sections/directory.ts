@@ -3,7 +3,7 @@
 import * as z from 'zod';
 import { defineSection } from '../section.js';
 import { filePath, joinSecret, secretKeys } from '../refs.js';
-import { bool, got, hostName, text, timeoutMs, urlOf } from '../fields.js';
+import { bool, got, hostName, text, timeoutMs, urlOf, wholeNumber } from '../fields.js';
 
 /** a filter in parentheses with balanced parentheses (literal ones are escaped as \28 \29 in LDAP) */
 export function isLdapFilter(s: string): boolean {
@@ -57,6 +57,7 @@ export const directorySection = defineSection({
         })
         .prefault({}),
       timeoutMs: timeoutMs(10_000),
+      groupCacheSeconds: wholeNumber('seconds', 0, 86_400).default(300),
     })
     .transform((o, ctx) => joinSecret(o, 'password', ctx))
     .superRefine((o, ctx) => {
@@ -91,5 +92,6 @@ directory:
     verify: true                                  # false accepts any certificate: for tests only
     starttls: false                               # true: ldap:// then STARTTLS (not with ldaps://)
   timeoutMs: 10000
+  groupCacheSeconds: 300                          # how long rules reuse a user's groups (memberOf); 0: ask every time
 `,
 });

@@ -151,3 +151,38 @@ test('a directory that cannot be reached is an error naming it, not a silent fal
   const none = ldapMembership(undefined);
   await assert.rejects(none.isMember('alice@example.org', 'cn=Staff,ou=Groups,dc=example,dc=org'), /memberOf needs the directory section/);
 });
+
+test('directory.groupCacheSeconds reaches the resolver the CLI and serve build (0: every look-up asks the directory)', async (t) => {
+  const s = await slapdForTest(t);
+  if (!s) return;
+  const { buildPorts } = await import('../../../cli/rules.js');
+  const searchesFor = async (extra: string[]) => {
+    const text = [
+      'directory:',
+      `  url: ${s.url}`,
+      `  bindDn: ${s.bindDn}`,
+      '  passwordEnv: LDAP_PW',
+      `  base: ${s.base}`,
+      '  attributes:',
+      '    account: uid',
+      '  tls:',
+      '    starttls: true',
+      ...extra,
+    ].join('\n');
+    const config = parseConfig(text, { path: '/x/mxray.yaml', shown: 'mxray.yaml', via: '--config' }, sections, { env: { LDAP_PW: s.password } });
+    const ports = await buildPorts(config);
+    try {
+      const m = ports.members as NonNullable<typeof ports.members> & { searches: number };
+      await m.isMember('alice@example.org', 'cn=Staff,ou=Groups,dc=example,dc=org');
+      const one = m.searches;
+      await m.isMember('alice@example.org', 'cn=Staff,ou=Groups,dc=example,dc=org');
+      return { one, two: m.searches };
+    } finally {
+      await ports.close();
+    }
+  };
+  const cached = await searchesFor([]);
+  assert.equal(cached.two, cached.one, 'the default (300 s) answers the second look-up from the cache');
+  const uncached = await searchesFor(['  groupCacheSeconds: 0']);
+  assert.ok(uncached.two > uncached.one, `groupCacheSeconds: 0 asks again (${uncached.one} then ${uncached.two} searches)`);
+});
