@@ -4,11 +4,12 @@
 // ClickHouse give exactly the same matches (every matching record, by file and line).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { mxrayInProcess as mxray } from '../../testing/run-cli.js';
 import { sharedTrackingSet } from '../../testing/shared-sets.js';
+import { rawEvents, type RawEvent } from '../../testing/tracking-raw.js';
 import { generatedLogs } from '../../generate/tracking/index.js';
 import { describeClickhouse, startClickhouse, type ClickhouseServer } from '../../testing/clickhouse.js';
 import type { RuleResult } from './engine.js';
@@ -16,57 +17,6 @@ import type { RuleResult } from './engine.js';
 const dir = mkdtempSync(join(tmpdir(), 'mxray-rules-'));
 const db = join(dir, 'r.duckdb');
 let logs = '';
-
-/** one CSV line of a 2007+ tracking log (quoted fields, "" inside quotes) */
-function csv(line: string): string[] {
-  const out: string[] = [];
-  let cur = '';
-  let q = false;
-  for (let i = 0; i < line.length; i++) {
-    const c = line[i]!;
-    if (q) {
-      if (c === '"' && line[i + 1] === '"') {
-        cur += '"';
-        i++;
-      } else if (c === '"') q = false;
-      else cur += c;
-    } else if (c === '"') q = true;
-    else if (c === ',') {
-      out.push(cur);
-      cur = '';
-    } else cur += c;
-  }
-  out.push(cur);
-  return out;
-}
-
-interface RawEvent {
-  file: string;
-  line: number;
-  f: Record<string, string>;
-}
-
-/** every event of the generated logs, by the log's own column names */
-function rawEvents(root: string): RawEvent[] {
-  const out: RawEvent[] = [];
-  for (const server of readdirSync(root).sort()) {
-    for (const name of readdirSync(join(root, server)).sort()) {
-      const file = join(root, server, name);
-      let cols: string[] = [];
-      readFileSync(file, 'utf8')
-        .replace(/^\uFEFF/, '')
-        .split('\n')
-        .forEach((text, i) => {
-          const line = text.replace(/\r$/, '');
-          if (line.startsWith('#Fields: ')) cols = line.slice(9).split(',');
-          if (!line || line.startsWith('#')) return;
-          const v = csv(line);
-          out.push({ file, line: i + 1, f: Object.fromEntries(cols.map((c, j) => [c, v[j] ?? ''])) });
-        });
-    }
-  }
-  return out;
-}
 
 const rulesYaml = `rules:
   - name: large-deliveries

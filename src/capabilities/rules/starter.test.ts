@@ -1,7 +1,7 @@
 // The shipped starter rules (rules/starter.yaml) fire on their cases and on nothing else in the
 // generated sets: the delegate's deletions the calendar generator made (its truth names the actor's
 // role), the device the IIS generator made loop (its truth marks it), the probes of a down instance
-// and of an expiring certificate; the tracking set has no jump, so the baseline rule stays quiet.
+// and of an expiring certificate (sent-count-jump, the baseline rule, is tested in baseline.test.ts).
 // Also: every invalid rules fixture gives exactly its messages.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
