@@ -16,6 +16,7 @@ interface IngestOpts extends StoreOpts {
   verbose?: boolean;
   mailbox?: string;
   tz?: string;
+  dateOrder?: string;
 }
 
 /** the JSON contract of `ingest --json` */
@@ -104,10 +105,19 @@ export function registerIngest(program: Command): void {
       '--mailbox <address>',
       "calendar exports: whose mailbox they are, where neither their rows nor their file names say (CSS-Exchange's <ShortName>_<MeetingId>.csv)",
     )
-    .option('--tz <zone>', "presence logs: the time zone their local times are in (IANA name, e.g. Europe/Berlin; default: this machine's zone)")
+    .option(
+      '--tz <zone>',
+      "presence logs and Get-WinEvent CSV exports: the time zone their local times are in (IANA name, e.g. Europe/Berlin; default: this machine's zone)",
+    )
+    .option(
+      '--date-order <order>',
+      'Get-WinEvent CSV exports: the order of day, month and year in TimeCreated (dmy, mdy, ymd; default: read from the dates, else assumed from how they are written)',
+    )
     .option('--json', 'print the summary as JSON')
     .option('--verbose', 'list every skipped file')
     .action(async (paths: string[], o: IngestOpts) => {
+      if (o.dateOrder !== undefined && !['dmy', 'mdy', 'ymd'].includes(o.dateOrder))
+        throw new UsageError(`--date-order: expected dmy, mdy or ymd, got "${o.dateOrder}"`);
       if (o.tz !== undefined) {
         try {
           o.tz = checkZone(o.tz);
@@ -122,7 +132,9 @@ export function registerIngest(program: Command): void {
           const s = await ingest(paths, {
             store,
             ...(o.as ? { format: o.as } : {}),
-            ...(o.mailbox || o.tz ? { hints: { ...(o.mailbox ? { mailbox: o.mailbox } : {}), ...(o.tz ? { tz: o.tz } : {}) } } : {}),
+            ...(o.mailbox || o.tz || o.dateOrder
+              ? { hints: { ...(o.mailbox ? { mailbox: o.mailbox } : {}), ...(o.tz ? { tz: o.tz } : {}), ...(o.dateOrder ? { dateOrder: o.dateOrder } : {}) } }
+              : {}),
             ...(bar ? { onProgress: (p) => bar.update(p) } : {}),
             onWait: (m) => process.stderr.write(`mxray: ${m}…\n`),
           });

@@ -389,6 +389,11 @@ export const windowsEvents: RecordTable = {
       type: 'tinyint',
       doc: '1: found by searching (behind a broken record, or in the slack space of a chunk), not in the live record chain',
     },
+    {
+      name: 'message',
+      type: 'text',
+      doc: 'the rendered message text, where the source has it (Get-WinEvent | Export-Csv: Message); NULL from .evtx, which holds only the insertion strings',
+    },
   ],
   recordKey: ['computer', 'channel', 'event_record_id'],
 };

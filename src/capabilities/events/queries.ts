@@ -35,7 +35,7 @@ export interface EventFilter {
   readonly id?: number | undefined;
   readonly channel?: string | undefined;
   readonly computer?: string | undefined;
-  /** text in the insertion strings or the UserData, any case */
+  /** text in the insertion strings, the UserData or the message (CSV exports), any case */
   readonly match?: string | undefined;
   readonly range: TimeRange;
 }
@@ -54,7 +54,10 @@ function where(fl: EventFilter): Sql {
   if (fl.id !== undefined) parts.push(sql`event_id = ${raw(String(Math.floor(fl.id)))}`);
   if (fl.channel !== undefined) parts.push(sql`channel = ${fl.channel}`);
   if (fl.computer !== undefined) parts.push(sql`computer = ${fl.computer}`);
-  if (fl.match !== undefined) parts.push(sql`(${containsText(ident('data_values'), fl.match)} OR ${containsText(ident('user_data'), fl.match)})`);
+  if (fl.match !== undefined)
+    parts.push(
+      sql`(${containsText(ident('data_values'), fl.match)} OR ${containsText(ident('user_data'), fl.match)} OR ${containsText(ident('message'), fl.match)})`,
+    );
   return join(parts, ' AND ');
 }
 
@@ -75,7 +78,7 @@ export function countStatement(fl: EventFilter): Sql {
 
 export function listStatement(fl: EventFilter, limit: number): Sql {
   return sql`SELECT ${when(ident('ts'))} AS at, computer, channel, event_record_id, provider, event_id, level,
-      data_count, data_values, data_names, user_data, recovered
+      data_count, data_values, data_names, user_data, recovered, message
     FROM ${t()} WHERE ${where(fl)}
     ORDER BY ${f.preciseTime('ts')}, computer, channel, event_record_id LIMIT ${raw(String(Math.max(0, Math.floor(limit))))}`;
 }
@@ -115,6 +118,8 @@ export interface ListedEvent {
   data: { name: string; value: string }[];
   userData: unknown;
   recovered: boolean;
+  /** the rendered message, where the source kept it (CSV exports; NULL from .evtx) */
+  message: string | null;
 }
 
 export interface EventList {
@@ -185,6 +190,7 @@ export async function listReport(store: Store, fl: EventFilter, limit: number): 
       data,
       userData,
       recovered: Number(r.recovered) === 1,
+      message: r.message === null || r.message === undefined ? null : String(r.message),
     };
   });
   return { events, more: Math.max(0, total - events.length) };

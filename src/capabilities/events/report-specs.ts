@@ -6,13 +6,16 @@ import { renderRows, type ColumnSpec } from '../../render/render.js';
 import { outputParams, rangeOf, rangeOrder, rangeParams } from '../params.js';
 import { defineReport, param } from '../report.js';
 import { listReport, parseBy, topReport, type EventFilter, type ListedEvent, type TopRow } from './queries.js';
+import { exchangeEvents, type KnownEvent } from './knowledge.js';
 
 const filterParams = [
   param.text('provider', '--provider <name>', 'only this provider (event source), exactly as logged', { expects: 'a provider name' }),
   param.int('id', '--id <n>', 'only this EventID'),
   param.text('channel', '--channel <name>', 'only this channel (Application, Security, MSExchange Management …)', { expects: 'a channel name' }),
   param.text('computer', '--computer <name>', 'only this computer, as logged', { expects: 'a computer name' }),
-  param.text('match', '--match <text>', 'only events whose insertion strings (or UserData) contain this text, any case', { expects: 'a text' }),
+  param.text('match', '--match <text>', 'only events whose insertion strings (or UserData, or message text of CSV exports) contain this text, any case', {
+    expects: 'a text',
+  }),
   ...rangeParams,
 ] as const;
 
@@ -41,6 +44,8 @@ const countColumns: ColumnSpec<TopRow>[] = [
   { key: 'first', title: 'first (UTC)', kind: 'text' },
   { key: 'last', title: 'last (UTC)', kind: 'text' },
 ];
+/** shown when the groups have provider and id: what the event means (exchange-events.yaml) */
+const meaningColumn: ColumnSpec<TopRow> = { key: 'meaning', title: 'meaning', kind: 'text' };
 
 export const eventsTop = defineReport({
   id: 'events.top',
@@ -53,10 +58,11 @@ export const eventsTop = defineReport({
     ...outputParams,
   ],
   checks: [rangeOrder],
-  run: (store, p) => topReport(store, p.by, filterOf(p), p.limit),
+  run: (store, p) => topReport(store, p.by, filterOf(p), p.limit, exchangeEvents().meaning),
   render: (top, format) => {
     if (format === 'json') return `${JSON.stringify(top, null, 2)}\n`;
-    const cols = [...top.by.map((k) => topColumns[k]!), ...countColumns];
+    const known = top.by.includes('provider') && top.by.includes('id');
+    const cols = [...top.by.map((k) => topColumns[k]!), ...countColumns, ...(known ? [meaningColumn] : [])];
     if (format === 'csv') return renderRows(top.rows, cols, 'csv');
     if (!top.rows.length) return 'no Windows events in the period (`mxray ingest` reads .evtx files)\n';
     const shownEvents = top.rows.reduce((a, r) => a + r.events, 0);
@@ -92,6 +98,7 @@ const oneLine = (s: string) => s.replace(/\s+/g, ' ').trim();
 function display(e: ListedEvent, width: number): ListDisplay {
   let data = e.data.map((d, i) => `%${i + 1}${d.name ? ` ${d.name}` : ''}=${oneLine(d.value)}`).join('; ');
   if (!e.data.length && e.userData !== null) data = `UserData ${JSON.stringify(e.userData)}`;
+  if (!e.data.length && e.userData === null && e.message) data = `Message: ${oneLine(e.message)}`;
   if (width > 0 && data.length > width) data = `${data.slice(0, width - 1)}…`;
   return { ...e, data, recovered: e.recovered ? 'yes' : '' };
 }
@@ -123,4 +130,30 @@ export const eventsList = defineReport({
   },
 });
 
-export const eventsReports = [eventsTop, eventsList] as const;
+const idColumns: ColumnSpec<KnownEvent>[] = [
+  { key: 'provider', title: 'provider', kind: 'text' },
+  { key: 'id', title: 'id', kind: 'text' },
+  { key: 'meaning', title: 'meaning', kind: 'text' },
+  { key: 'source', title: 'source', kind: 'text' },
+];
+
+export const eventsIds = defineReport({
+  id: 'events.ids',
+  command: ['events', 'ids'],
+  description: 'the Exchange event ids mxray knows (exchange-events.yaml): provider, id, what it means and where that is documented',
+  params: [param.text('provider', '--provider <name>', 'only this provider (event source), any case', { expects: 'a provider name' }), ...outputParams],
+  run: async (_store, p) => {
+    const want = p.provider?.toLowerCase();
+    return exchangeEvents()
+      .events.filter((e) => want === undefined || e.provider.toLowerCase() === want)
+      .map((e) => ({ provider: e.provider, id: e.id, meaning: e.meaning, source: e.source, ...(e.note ? { note: e.note } : {}) }));
+  },
+  render: (rows, format) => {
+    if (format === 'json') return `${JSON.stringify(rows, null, 2)}\n`;
+    if (format === 'csv') return renderRows(rows, idColumns, 'csv');
+    if (!rows.length) return 'no known event ids for that provider\n';
+    return renderRows(rows, idColumns, 'table');
+  },
+});
+
+export const eventsReports = [eventsTop, eventsList, eventsIds] as const;

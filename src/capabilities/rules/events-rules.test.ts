@@ -178,6 +178,7 @@ test('privileged-logon leaves out SYSTEM, LOCAL SERVICE, NETWORK SERVICE and com
         null,
         null,
         0,
+        null,
       ]),
     });
   } finally {

@@ -299,6 +299,7 @@ const events: Source = {
     ['UserData', 'user_data'],
     ['Binary', 'binary_data'],
     ['Recovered', 'recovered'],
+    ['Message', 'message'],
   ]),
   families: ['%<n>', 'Data.<Name>'],
   resolve: (name) => {

@@ -26,8 +26,9 @@ function joined(values: readonly string[]): string {
   return s;
 }
 
-/** writes one event as a windows_events row; false (nothing written) when it has no record key */
-export function writeEvent(out: TsvWriter, line: number, ev: EvtxEvent, recovered: boolean): boolean {
+/** writes one event as a windows_events row; false (nothing written) when it has no record key.
+ *  `message`: the rendered message text, for sources that have it (a CSV export); else NULL */
+export function writeEvent(out: TsvWriter, line: number, ev: EvtxEvent, recovered: boolean, message?: string): boolean {
   const recordId = num(ev.eventRecordId);
   if (recordId === undefined) return false;
   const int = (v: number | undefined) => (v === undefined ? out.nul() : out.int(v));
@@ -60,6 +61,8 @@ export function writeEvent(out: TsvWriter, line: number, ev: EvtxEvent, recovere
   if (ev.binary) out.text(ev.binary);
   else out.nul();
   out.int(recovered ? 1 : 0);
+  if (message === undefined) out.nul();
+  else out.text(message);
   out.end();
   return true;
 }
