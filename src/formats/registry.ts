@@ -10,6 +10,7 @@ import { msgtrk2003 } from './msgtrk2003/msgtrk2003.js';
 import { msgtrk55 } from './msgtrk55/msgtrk55.js';
 import { presenceLog } from './presence-log/presence-log.js';
 import { evtx } from './evtx/evtx.js';
+import { evtxXml } from './evtx-xml/evtx-xml.js';
 
 export const formats = {
   'calendar-csv': calendarCsv,
@@ -21,6 +22,7 @@ export const formats = {
   msgtrk55,
   'presence-log': presenceLog,
   evtx,
+  'evtx-xml': evtxXml,
 } satisfies Record<string, Format>;
 
 export type FormatName = keyof typeof formats;
