@@ -5,6 +5,7 @@ import { generateIis, type IisVersion } from '../generate/iis/index.js';
 import { generatedLogs, generatedTruth } from '../generate/layout.js';
 import { generateCalendar } from '../generate/calendar/index.js';
 import { generatePresence } from '../generate/presence/index.js';
+import { generateEvents } from '../generate/events/index.js';
 import { checkZone } from '../capabilities/presence/zone.js';
 import { existsSync, readdirSync } from 'node:fs';
 import { positiveInt, UsageError, write } from './common.js';
@@ -95,6 +96,24 @@ export function registerGenerate(program: Command): void {
       const truth = await generatePresence({ users: o.users, days: o.days, intervalS, tz, seed: o.seed, start: o.start, out: o.out });
       write(
         `wrote ${truth.days.length} daily presence log(s), ${truth.samples.toLocaleString('en-US')} samples of ${truth.users} users every ${intervalS / 60} min (local time ${tz}, logger down ${truth.outages.length} time(s)), to ${generatedLogs(o.out)} (truth in ${generatedTruth(o.out)})\n`,
+      );
+    });
+
+  g.command('events')
+    .description(
+      "an Exchange server's cmdlet log (MSExchange Management) and a Security log as wevtutil XML, with cases for every rule of rules/exchange-admin.yaml",
+    )
+    .option('--seed <n>', 'random seed', positiveInt('--seed'), 1)
+    .option('--start <date>', 'first day (UTC)', '2024-03-04')
+    .requiredOption('--out <dir>', 'output folder')
+    .action(async (o: { seed: number; start: string; out: string }) => {
+      if (!/^\d{4}-\d{2}-\d{2}$/.test(o.start)) throw new UsageError(`--start: expected YYYY-MM-DD, got "${o.start}"`);
+      emptyOut(o.out);
+      const truth = await generateEvents({ seed: o.seed, start: o.start, out: o.out });
+      const events = Object.values(truth.files).reduce((n, f) => n + f.events, 0);
+      const fired = Object.values(truth.matches).reduce((n, m) => n + m, 0);
+      write(
+        `wrote ${events} events in ${Object.keys(truth.files).length} wevtutil XML file(s), ${fired} of them for the starter rules, to ${generatedLogs(o.out)} (truth in ${generatedTruth(o.out)})\n`,
       );
     });
 }

@@ -11,6 +11,7 @@ import { msgtrk55 } from './msgtrk55/msgtrk55.js';
 import { presenceLog } from './presence-log/presence-log.js';
 import { evtx } from './evtx/evtx.js';
 import { evtxCsv } from './evtx-csv/evtx-csv.js';
+import { evtxXml } from './evtx-xml/evtx-xml.js';
 
 export const formats = {
   'calendar-csv': calendarCsv,
@@ -23,6 +24,7 @@ export const formats = {
   'presence-log': presenceLog,
   evtx,
   'evtx-csv': evtxCsv,
+  'evtx-xml': evtxXml,
 } satisfies Record<string, Format>;
 
 export type FormatName = keyof typeof formats;

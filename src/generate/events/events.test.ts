@@ -1,0 +1,94 @@
+// `mxray generate events` checked twice over: python3's xml.etree (Debian's /usr/bin/python3, an
+// independent XML reader) parses the generated files and counts events, EventIDs and insertion
+// strings, which must equal the generator's truth.json; then the files are ingested (format
+// evtx-xml, sniffed) and `rules test rules/exchange-admin.yaml --json` must give exactly the truth's
+// matches per rule, on DuckDB and on ClickHouse.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { mxrayInProcess as mxray } from '../../testing/run-cli.js';
+import { repoPath } from '../../testing/paths.js';
+import { describeClickhouse, startClickhouse, type ClickhouseServer } from '../../testing/clickhouse.js';
+import type { RuleResult } from '../../capabilities/rules/engine.js';
+import { ruleNames, type EventsTruth } from './index.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'mxray-genevents-'));
+const out = join(dir, 'gen');
+const logs = join(out, 'logs');
+const db = join(dir, 'events.duckdb');
+const rulesFile = repoPath('rules', 'exchange-admin.yaml');
+let truth: EventsTruth;
+
+const PY = String.raw`
+import sys, json, re, xml.etree.ElementTree as ET
+raw = open(sys.argv[1], 'rb').read()
+if raw.startswith(b'\xff\xfe'): text = raw[2:].decode('utf-16-le')
+elif raw.startswith(b'\xef\xbb\xbf'): text = raw[3:].decode('utf-8')
+else: text = raw.decode('utf-8')
+text = re.sub(r'^\s*<\?xml[^>]*\?>', '', text)
+root = ET.fromstring('<r>' + text + '</r>')
+ns = '{http://schemas.microsoft.com/win/2004/08/events/event}'
+events = root.iter(ns + 'Event')
+ids, n, data = {}, 0, 0
+for e in events:
+    n += 1
+    i = e.find(ns + 'System/' + ns + 'EventID').text
+    ids[i] = ids.get(i, 0) + 1
+    data += len(e.findall(ns + 'EventData/' + ns + 'Data'))
+print(json.dumps({'events': n, 'eventIds': ids, 'insertionStrings': data}))
+`;
+
+before(async () => {
+  const g = await mxray(['generate', 'events', '--out', out, '--seed', '7']);
+  assert.equal(g.code, 0, g.stderr);
+  truth = JSON.parse(readFileSync(join(out, 'truth.json'), 'utf8')) as EventsTruth;
+});
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+test('python3 xml.etree reads the generated files: its counts of events, EventIDs and insertion strings are the truth’s', () => {
+  const files = readdirSync(logs).sort();
+  assert.deepEqual(files, Object.keys(truth.files).sort());
+  for (const f of files) {
+    const r = spawnSync('/usr/bin/python3', ['-c', PY, join(logs, f)], { encoding: 'utf8', timeout: 60_000 });
+    assert.equal(r.status, 0, `python3 could not read ${f}: ${r.stderr}`);
+    const { encoding: _encoding, ...want } = truth.files[f]!;
+    assert.deepEqual(JSON.parse(r.stdout), want, f);
+  }
+  // every rule has cases that fire it (and the look-alikes that must not are in the files too)
+  assert.deepEqual(Object.keys(truth.matches).sort(), [...ruleNames].sort());
+  for (const r of ruleNames) assert.ok(truth.matches[r]! > 0, r);
+});
+
+async function rulesTest(where: readonly string[]): Promise<Record<string, number>> {
+  const r = await mxray(['rules', 'test', rulesFile, ...where, '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  return Object.fromEntries((JSON.parse(r.stdout) as RuleResult[]).map((x) => [x.rule, x.matches]));
+}
+
+test('ingest + rules test exchange-admin.yaml on DuckDB: exactly the truth’s matches per rule', async () => {
+  const ing = await mxray(['ingest', logs, '--db', db, '--json']);
+  assert.equal(ing.code, 0, ing.stderr);
+  const events = Object.values(truth.files).reduce((n, f) => n + f.events, 0);
+  const sum = JSON.parse(ing.stdout) as { events: number; rejects: number; formats: Record<string, number> };
+  assert.deepEqual([sum.events, sum.rejects, sum.formats['evtx-xml']], [events, 0, 2]);
+  assert.deepEqual(await rulesTest(['--db', db]), truth.matches);
+});
+
+describeClickhouse('generated events on ClickHouse', () => {
+  let server: ClickhouseServer | undefined;
+  before(async () => {
+    server = await startClickhouse();
+  });
+  after(async () => {
+    await server?.stop();
+  });
+  test('ingest + rules test exchange-admin.yaml: exactly the truth’s matches per rule', async () => {
+    const store = ['--store', `clickhouse://127.0.0.1:${server!.httpPort}/${server!.database}`];
+    const ing = await mxray(['ingest', logs, ...store]);
+    assert.equal(ing.code, 0, ing.stderr);
+    assert.deepEqual(await rulesTest(store), truth.matches);
+  });
+});
