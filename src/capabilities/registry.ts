@@ -8,6 +8,7 @@ import { monitorReports } from './monitor/report-specs.js';
 import type { AnyReport } from './report.js';
 import { trackingReports } from './tracking/report-specs.js';
 import { eventsReports } from './events/report-specs.js';
+import { rulesReports } from './rules/report-specs.js';
 
 export interface Capability {
   /** the folder under capabilities/ */
@@ -56,6 +57,12 @@ export const capabilities: readonly Capability[] = [
     title: 'Windows event logs',
     description: 'Windows event logs (.evtx): what fills the logs, the events with their insertion strings',
     reports: eventsReports,
+  },
+  {
+    name: 'rules',
+    title: 'Rules',
+    description: 'rules over stored events: check a rules file, dry-run it over the store, run it on what is new, the alerts fired',
+    reports: rulesReports,
   },
 ];
 

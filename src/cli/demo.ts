@@ -95,13 +95,41 @@ await step('presence timeline', ['presence', 'timeline', '--user', 'user0001@exa
 await step('presence pc-in-use', ['presence', 'pc-in-use', '--from', '2026-03-29', '--to', '2026-03-29', '--tz', 'Europe/Berlin', '--db', db]);
 process.stdout.write(`\nThe presence logs are in ${presence} (${generatedTruth(presenceSet)}: each user's seconds per state and day, minute-exact).\n`);
 
+// Windows event logs and rules (the dashboard's "Event logs and rules" page): the .evtx samples of
+// the repository ingested, what fills them, the Exchange admin starter rules as a dry run, a small
+// rule set run for real (its alerts stored with their records), the stored alerts, and verify: the
+// store is as it was sealed at ingest.
+await step('ingest evtx', ['ingest', resolve('fixtures', 'corpus', 'windows_evtx'), '--db', db]);
+await step('events top', ['events', 'top', '--limit', '10', '--db', db]);
+await step('rules test', ['rules', 'test', resolve('rules', 'exchange-admin.yaml'), '--db', db]);
+const demoRules = join(out, 'demo-rules.yaml');
+writeFileSync(
+  demoRules,
+  `# written by npm run demo: a delivery of more than 10 MB, and a user account created (Security 4720)
+rules:
+  - name: large-delivery
+    source: tracking
+    include:
+      - { field: event-id, op: "==", value: DELIVER }
+      - { field: total-bytes, op: ">", value: 10000000 }
+  - name: account-created
+    source: events
+    include:
+      - { field: Channel, op: "==", value: Security }
+      - { field: EventID, op: "==", value: 4720 }
+`,
+);
+await step('rules run', ['rules', 'run', demoRules, '--db', db]);
+await step('rules alerts', ['rules', 'alerts', '--limit', '5', '--db', db]);
+await step('verify', ['verify', '--db', db]);
+
 // The dashboard: the same reports as pictures. The one-file report now; `mxray serve` (which runs
 // until stopped, so the demo only prints it) for the pages, on a config that names this store.
 await step('report --html', ['report', '--html', join(out, 'report.html'), '--db', db]);
 const config = join(out, 'mxray.yaml');
 writeFileSync(
   config,
-  `# written by npm run demo: the demo's store, served on this machine only\nstore:\n  db: ${resolve(db)}\nserve:\n  listen: { host: 127.0.0.1, port: 8080 }\n`,
+  `# written by npm run demo: the demo's store, served on this machine only\nstore:\n  db: ${resolve(db)}\nserve:\n  listen: { host: 127.0.0.1, port: 8080 }\nintegrity:\n  verify: { interval: 1h }\n`,
 );
 process.stdout.write(
   `\n${join(out, 'report.html')} is the one-file report (it opens offline). To see every page, run\n\n  mxray serve --config ${config}\n\n(or node bin/mxray.js serve --config ${config}) and open http://127.0.0.1:8080 (Ctrl+C stops it).\n`,

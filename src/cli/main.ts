@@ -18,13 +18,9 @@ interface CommandGroup {
 }
 
 const registerCapabilities = async (): Promise<Register> => {
-  const [{ registerReports }, { easHandWritten }, { presenceHandWritten: pruneCommands }, { presenceHandWritten: pollCommands }] = await Promise.all([
-    import('./reports.js'),
-    import('./eas.js'),
-    import('./presence-prune.js'),
-    import('./presence.js'),
-  ]);
-  return (p) => registerReports(p, { activesync: easHandWritten, presence: { ...pollCommands, ...pruneCommands } });
+  const [{ registerReports }, { easHandWritten }, { presenceHandWritten: pruneCommands }, { presenceHandWritten: pollCommands }, { rulesHandWritten }] =
+    await Promise.all([import('./reports.js'), import('./eas.js'), import('./presence-prune.js'), import('./presence.js'), import('./rules.js')]);
+  return (p) => registerReports(p, { activesync: easHandWritten, presence: { ...pollCommands, ...pruneCommands }, rules: rulesHandWritten });
 };
 
 /** in --help's order */
@@ -38,7 +34,7 @@ const commandGroups: readonly CommandGroup[] = [
   { words: ['check'], load: async () => (await import('./check.js')).registerCheck },
   { words: ['report'], load: async () => (await import('./report-html.js')).registerReportHtml },
   { words: ['verify'], load: async () => (await import('./verify.js')).registerVerify },
-  { words: ['rules'], load: async () => (await import('./rules.js')).registerRules },
+  // rules: check, test, run and the rules capability's `rules alerts` come with the capabilities above
 ];
 
 /** the subcommand's word: the first argument, when no program option (--help, --version) comes before it */

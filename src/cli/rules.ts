@@ -13,6 +13,7 @@ import { actionRunner } from '../capabilities/rules/actions.js';
 import { runRules } from '../capabilities/rules/run.js';
 import type { Config } from '../config/types.js';
 import { positiveInt, storeOptions, withStore, write, type StoreOpts } from './common.js';
+import type { HandWritten } from './reports.js';
 
 // The one place the CLI builds the rule engine's ports (capabilities/rules/ports.ts): the file hasher
 // of `sha256`, the LDAP resolver of `memberOf` over the directory: section (only when a rules file
@@ -42,9 +43,11 @@ function fieldsText(): string {
     .join('');
 }
 
-export function registerRules(p: Command): void {
-  const group = p.command('rules').description('rules over stored events: check a rules file, dry-run it over the store, run it on what is new');
+/** check, test and run, before the rules capability's reports (`rules alerts`) in --help; the group
+ *  and its description come from the capability registry */
+export const rulesHandWritten: HandWritten = { before: [addRulesCommands] };
 
+function addRulesCommands(group: Command): void {
   group
     .command('check')
     .description('validate a rules file (or the rules: section of mxray.yaml); --fields lists the fields of each source')

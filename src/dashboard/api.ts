@@ -56,9 +56,9 @@ export function reportInfos(): ReportInfo[] {
 }
 
 /** the capabilities whose reports read rows that a running part appends (store/live.ts: the
- *  monitor's probe results, the presence poller's samples): their answers go stale with every live
+ *  monitor's probe results, the presence poller's samples, the rules part's alerts): their answers go stale with every live
  *  batch; the others only when a file's ingest commits */
-const readsLiveRows: ReadonlySet<string> = new Set(['monitor', 'presence']);
+const readsLiveRows: ReadonlySet<string> = new Set(['monitor', 'presence', 'rules']);
 
 export interface ChangeMarks {
   /** moves when an ingest of files commits a batch */

@@ -50,6 +50,11 @@ export const pageRequests = {
   calendar: (r: Range) => ({
     meetings: { id: 'calendar.meetings', params: range(r) },
   }),
+  events: (r: Range) => ({
+    top: { id: 'events.top', params: { ...range(r), limit: '50' } },
+    list: { id: 'events.list', params: { ...range(r), limit: '200' } },
+    alerts: { id: 'rules.alerts', params: { ...range(r), limit: '500' } },
+  }),
 } satisfies Record<string, (r: Range) => Record<string, ReportRequest>>;
 
 export type PageName = keyof typeof pageRequests;
