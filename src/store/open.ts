@@ -25,8 +25,8 @@ export async function openStore(c: StoreChoice): Promise<Store> {
     if (/^clickhouse:\/\//i.test(url)) {
       // loaded only when asked for, so DuckDB users never load the ClickHouse client
       const path: string = './clickhouse/open.js';
-      const mod = (await import(path)) as { openClickhouse(url: string): Promise<Store> };
-      return mod.openClickhouse(url);
+      const mod = (await import(path)) as { openClickhouse(url: string, env: NodeJS.ProcessEnv, opts: { sealKey?: Buffer | undefined }): Promise<Store> };
+      return mod.openClickhouse(url, process.env, { sealKey: c.sealKey });
     }
     if (/^(duckdb:|file:)/i.test(url))
       return DuckdbStore.open(url.replace(/^(duckdb|file):(\/\/)?/i, ''), { readOnly: c.readOnly ?? false, sealKey: c.sealKey });

@@ -23,14 +23,17 @@
 import { createHash } from 'node:crypto';
 import { recordTables, type RecordKind } from '../../schema/tables.js';
 import type { ClickhouseHttp } from './http.js';
-import { type Sql, ident, sql } from '../../sql/sql.js';
+import { type Sql, ident, raw, sql } from '../../sql/sql.js';
+import { integrityRowsDdl, sealViewDdl } from './integrity.js';
 import { type ColumnDef, columnType, distributedDdl, hostDdl, layoutNames, stagingColumnDefs, storedColumns } from './tables.js';
 import type { Topology } from './topology.js';
 
-/** columns of ingest_log, in insert order (`at` has a default) */
-export const logColumns = ['file_id', 'seq', 'step_id', 'fp_len', 'fp_hash', 'added', 'retracted', 'reject_cut', 'step'] as const;
+/** columns of ingest_log, in insert order (`at` has a default; `seal`: integrity.ts, version 3) */
+export const logColumns = ['file_id', 'seq', 'step_id', 'fp_len', 'fp_hash', 'added', 'retracted', 'reject_cut', 'step', 'seal'] as const;
 
-const migrations: { version: number; what: string; sql: Sql[] }[] = [
+/** a migration: statements, and columns added to a table when missing (18.16 has no ADD COLUMN IF
+ *  NOT EXISTS; a migration cut short is run again) */
+const migrations: { version: number; what: string; sql: Sql[]; columns?: { table: string; name: string; type: string }[] }[] = [
   {
     version: 1,
     what: "ingest state: a log of each file's steps (resume points, committed batches), reject examples, and their views",
@@ -74,6 +77,12 @@ const migrations: { version: number; what: string; sql: Sql[] }[] = [
         ENGINE = MergeTree() ORDER BY (token, at)`,
     ],
   },
+  {
+    version: 3,
+    what: 'integrity: the seal of each commit in ingest_log, and the row hashes computed at insert (integrity.ts)',
+    sql: [integrityRowsDdl],
+    columns: [{ table: 'ingest_log', name: 'seal', type: "String DEFAULT ''" }],
+  },
 ];
 
 export const schemaVersion = migrations[migrations.length - 1]!.version;
@@ -92,6 +101,12 @@ export async function migrate(ch: ClickhouseHttp): Promise<void> {
     // no transactions: every statement is re-runnable (IF NOT EXISTS), and the version is recorded
     // last, so a migration cut short is simply run again
     for (const s of m.sql) await ch.exec(s);
+    for (const c of m.columns ?? []) {
+      const [have] = await ch.query<{ n: number }>(
+        sql`SELECT count() AS n FROM system.columns WHERE database = currentDatabase() AND table = ${c.table} AND name = ${c.name}`,
+      );
+      if (!Number(have?.n)) await ch.exec(sql`ALTER TABLE ${ident(c.table)} ADD COLUMN ${ident(c.name)} ${raw(c.type)}`);
+    }
     await ch.exec(sql`INSERT INTO schema_version (version, what) VALUES (${m.version}, ${m.what})`);
   }
 }
@@ -121,6 +136,7 @@ export function layoutFingerprint(topology: Topology, database: string): string 
   for (const h of topology.hosts) parts.push(`${h.shard}/${h.replica}/${h.tcp}`);
   for (const [kind, t] of Object.entries(recordTables) as [RecordKind, (typeof recordTables)[RecordKind]][]) {
     parts.push(...hostDdl(t, topology.cluster).map((s) => s.text));
+    if (topology.cluster === undefined) parts.push(sealViewDdl(t).text);
     if (topology.cluster !== undefined) parts.push(...distributedDdl(kind, t, topology.cluster, database).map((s) => s.text));
   }
   return createHash('sha1').update(parts.join('\n')).digest('hex');
@@ -163,6 +179,11 @@ export async function ensureRecordTables(ch: ClickhouseHttp, topology: Topology,
       for (const c of addStaging) await host.exec(sql`ALTER TABLE ${ident(n.localLoad)} ADD COLUMN ${ident(c.name)} ${columnType(c)}`);
       if (addTable.length || addStaging.length) await host.exec(sql`DROP TABLE IF EXISTS ${ident(n.view)}`);
       await host.exec(view);
+      // single server: the row hashes of sealing (integrity.ts), made again with the view
+      if (cluster === undefined) {
+        if (addTable.length || addStaging.length) await host.exec(sql`DROP TABLE IF EXISTS ${ident(`${t.name}_seal_mv`)}`);
+        await host.exec(sealViewDdl(t));
+      }
       for (const fix of rowFixes(kind, n.local)) await host.exec(fix);
     }
   }

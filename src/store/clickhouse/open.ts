@@ -9,7 +9,7 @@ import { ClickhouseStore } from './store.js';
 import { hostClients, readTopology } from './topology.js';
 import { parseStoreUrl, type Environment } from './url.js';
 
-export async function openClickhouse(url: string, env: Environment = process.env): Promise<ClickhouseStore> {
+export async function openClickhouse(url: string, env: Environment = process.env, opts: { sealKey?: Buffer | undefined } = {}): Promise<ClickhouseStore> {
   const cfg = parseStoreUrl(url, env);
   const client = (database?: string) =>
     new ClickhouseHttp({
@@ -31,5 +31,5 @@ export async function openClickhouse(url: string, env: Environment = process.env
   await step('migrating the ingest state', () => migrate(ch));
   const topology = await step('reading the cluster', () => readTopology(ch, cfg.cluster));
   await step('creating the record tables', () => ensureRecordTables(ch, topology, cfg.database, () => hostClients(topology, cfg, ch)));
-  return new ClickhouseStore(ch, cfg, topology);
+  return new ClickhouseStore(ch, cfg, topology, opts.sealKey);
 }

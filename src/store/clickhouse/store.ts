@@ -55,6 +55,8 @@ import { clickhouse } from '../../sql/dialect.js';
 import { BATCH_COLUMN, layoutNames, loadColumns, storedColumns } from './tables.js';
 import { shardsNamedIn, type Topology } from './topology.js';
 import type { StoreUrl } from './url.js';
+import { sealingEnabled, sealKey, type Retracted, type VerifyOptions, type VerifyResult } from '../integrity/seal.js';
+import { INTEGRITY_ROWS, nextSeal, readHead, retractedBatches, rowHash, sealedRanges, verifyClickhouse, type SealRow } from './integrity.js';
 
 /** a committed batch of a file: which table, which lines */
 interface LiveBatch {
@@ -163,13 +165,22 @@ export class ClickhouseStore implements Store {
   private readonly insertSettings: Settings;
   private readonly claim: IngestClaim;
   private readonly reportSettings: Settings;
+  /** every commit is sealed (integrity.ts): single server, unless MXRAY_SEAL=off */
+  private readonly sealing: boolean;
+  /** the chain's head (undefined: no seal yet; null: to be read from the server) */
+  private head: SealRow | undefined | null = null;
+  /** the sealing key, read at the first seal (undefined: none; null: not read yet) */
+  private key: Buffer | undefined | null = null;
 
   constructor(
     readonly ch: ClickhouseHttp,
     readonly cfg: StoreUrl,
     readonly topology: Topology,
+    /** the key of the config's integrity section, used when the environment gives none */
+    private readonly configKey?: Buffer,
   ) {
     this.location = cfg.location;
+    this.sealing = sealingEnabled() && topology.cluster === undefined;
     this.claim = new IngestClaim(ch, cfg.location);
     const cluster = topology.cluster !== undefined;
     this.insertSettings = cluster ? { insert_distributed_sync: 1 } : {};
@@ -180,6 +191,7 @@ export class ClickhouseStore implements Store {
    *  another process may have changed it while this one waited */
   async ingestStarting(onWait?: (message: string) => void): Promise<void> {
     await this.claim.acquire(ingestWaitMs(), onWait);
+    this.head = null;
     if (this.pending.size === 0) {
       this.files.clear();
       this.index = undefined;
@@ -242,6 +254,7 @@ export class ClickhouseStore implements Store {
   async deleteRows(kind: RecordKind, where: Sql): Promise<void> {
     if (this.topology.cluster !== undefined) throw new Error(`deleting rows is not supported on a ClickHouse cluster yet (${this.location})`);
     const name = layoutNames(this.tableOf(kind)).local;
+    if (this.sealing) await this.sealDeletion(this.tableOf(kind), where);
     await this.ch.exec(raw(compile(sql`ALTER TABLE ${ident(name)} DELETE WHERE ${where}`, this.target).text));
     const deadline = Date.now() + 120_000;
     for (;;) {
@@ -253,6 +266,74 @@ export class ClickhouseStore implements Store {
         throw new Error(`ClickHouse at ${this.location} has not finished deleting from ${name} after 2 minutes; it goes on in the background`);
       await new Promise((r) => setTimeout(r, 50));
     }
+  }
+
+  // ---------------------------------------------------------------- integrity (integrity.ts)
+
+  private sealKey(): Buffer | undefined {
+    if (this.key === null) this.key = sealKey() ?? this.configKey;
+    return this.key;
+  }
+
+  /** the seal of a commit: the hashes of the batches its steps add, the batches it stops counting
+   *  (`gone`) and the rows a prune retracted (`pruned`), after the chain's head */
+  private async seal(
+    what: string,
+    steps: readonly (Step & { added?: Added[] })[],
+    gone: readonly { id: number; table: string; fileId: number }[],
+    pruned: Retracted[] = [],
+  ): Promise<{ row: SealRow; text: string } | undefined> {
+    const parts = steps.flatMap((s) => (s.added ?? []).map((a) => ({ id: a.id, table: a.table, fileId: a.fileId, first: a.first, last: a.last })));
+    const pathOf = (fileId: number) => steps.find((s) => s.file.id === fileId)?.file.path ?? '';
+    const added = await sealedRanges(this.ch, parts, pathOf);
+    const retracted = [...(await retractedBatches(this.ch, gone)), ...pruned];
+    if (added.length === 0 && retracted.length === 0) return undefined;
+    if (this.head === null) this.head = await readHead(this.ch);
+    return nextSeal(this.head, what, added, retracted, this.sealKey());
+  }
+
+  /** Rows about to be deleted (presence prune): their hashes are copied into integrity_rows under a
+   *  fresh mark, and sealed as a retraction in a step of the first file they came from, before the
+   *  mutation deletes them. */
+  private async sealDeletion(t: RecordTable, where: Sql): Promise<void> {
+    const mark = newBatchId();
+    const read = ident(layoutNames(t).read);
+    await this.ch.exec(
+      raw(
+        compile(
+          sql`INSERT INTO ${ident(INTEGRITY_ROWS)} (tbl, file_id, line, h, batch, retracted)
+          SELECT ${t.name}, file_id, line, ${rowHash(t)}, ${ident(BATCH_COLUMN)}, toUInt64(${mark}) FROM ${read}
+          WHERE ${ident(BATCH_COLUMN)} GLOBAL IN (SELECT batch FROM live_batches) AND ${where}`,
+          this.target,
+        ).text,
+      ),
+    );
+    const groups = await this.ch.query<{ id: string; f: number; n: number; s: string }>(
+      sql`SELECT toString(batch) AS id, any(file_id) AS f, count() AS n, toString(sum(h)) AS s FROM ${ident(INTEGRITY_ROWS)}
+        WHERE retracted = ${mark} GROUP BY batch ORDER BY f, id`,
+    );
+    if (groups.length === 0) return;
+    const pruned: Retracted[] = groups.map((g) => ({ table: t.name, file: Number(g.f), rows: Number(g.n), sum: g.s, id: Number(g.id), by: mark }));
+    const fileId = pruned[0]!.file;
+    try {
+      const [log] = await this.fileLogs([fileId]);
+      if (!log?.latest) throw new ClickhouseStoreError(`the rows to delete come from file id ${fileId}, which the ingest log does not know`);
+      const step: Step = { file: log.latest, seq: log.seq + 1 };
+      const seal = (await this.seal(`deleting ${t.name} rows`, [step], [], pruned))!;
+      await this.commit([step], `sealing the deletion of ${t.name} rows`, seal.text);
+      this.head = seal.row;
+      log.seq = step.seq;
+    } catch (e) {
+      this.files.delete(fileId);
+      this.head = null;
+      throw e;
+    }
+  }
+
+  /** check the seals and the rows (integrity.ts) */
+  async verify(o: VerifyOptions): Promise<VerifyResult> {
+    if (this.topology.cluster !== undefined) throw new Error(`verifying a ClickHouse cluster is not supported yet (${this.location}): a single server only`);
+    return verifyClickhouse(this.ch, this.location, o);
   }
 
   /** what compile() needs: the table a kind is read from, and rows of live batches only */
@@ -389,9 +470,9 @@ export class ClickhouseStore implements Store {
   /** Commit some steps: their reject examples first (counted only once their step is), then their
    *  ingest_log rows in ONE insert — one block, so all rows or none. Retried as is: a duplicate row
    *  is harmless (a file's state is its highest step; the views and live_batches are sets). */
-  private async commit(steps: readonly Step[], what: string): Promise<void> {
+  private async commit(steps: readonly Step[], what: string, seal = ''): Promise<void> {
     const rejects: Sql[] = [];
-    const rows = steps.map((s) => {
+    const rows = steps.map((s, i) => {
       const f = s.file;
       const added = s.added ?? [];
       const stepId = newBatchId();
@@ -421,6 +502,8 @@ export class ClickhouseStore implements Store {
         s.retracted ?? [],
         s.rejectCut ?? 0,
         JSON.stringify(step),
+        // the commit's seal, on its first row: sealed and committed by the same insert (integrity.ts)
+        i === 0 ? seal : '',
       ];
       return sql`(${join(values.map((v) => sql`${v}`))})`;
     });
@@ -449,6 +532,7 @@ export class ClickhouseStore implements Store {
       }
       // provisional rows read again: retract the live batches reaching the line (copying the
       // earlier lines of a batch that straddles it)
+      const gone: { id: number; table: string; fileId: number }[] = [];
       for (const r of b.replace) {
         const step = steps.get(r.fileId)!;
         step.rejectCut = Math.min(step.rejectCut ?? Infinity, r.fromLine);
@@ -456,6 +540,7 @@ export class ClickhouseStore implements Store {
           if (batch.last < r.fromLine || step.retracted.includes(id)) continue;
           if (batch.first < r.fromLine) step.added.push(await this.copyLines(r.fileId, batch, id, r.fromLine, step.file.path));
           step.retracted.push(id);
+          gone.push({ id, table: batch.table, fileId: r.fileId });
         }
       }
       const provisional = (fileId: number) => steps.get(fileId)?.file.provisionalFrom ?? null;
@@ -469,7 +554,9 @@ export class ClickhouseStore implements Store {
         }
       }
       await this.hooks.beforeCommit?.(b);
-      await this.commit([...steps.values()], `committing ${what}`);
+      const seal = this.sealing ? await this.seal('ingest batch', [...steps.values()], gone) : undefined;
+      await this.commit([...steps.values()], `committing ${what}`, seal?.text);
+      if (seal) this.head = seal.row;
       const index = await this.fileIndex();
       for (const [id, step] of steps) {
         const log = logs.get(id)!;
@@ -488,6 +575,7 @@ export class ClickhouseStore implements Store {
         this.pending.delete(id);
       }
       this.index = undefined;
+      this.head = null;
       throw e;
     }
   }
@@ -534,6 +622,12 @@ export class ClickhouseStore implements Store {
         SELECT ${join(cols)}, ${copy} FROM ${read} WHERE ${ident(BATCH_COLUMN)} = ${id} AND line < ${before}`,
         { settings: this.insertSettings },
       );
+      // a copy does not pass the staging table's hashing view: hash it here (integrity.ts)
+      if (this.sealing)
+        await this.ch.exec(
+          sql`INSERT INTO ${ident(INTEGRITY_ROWS)} (tbl, file_id, line, h, batch, retracted)
+          SELECT ${t.name}, file_id, line, ${rowHash(t)}, ${ident(BATCH_COLUMN)}, toUInt64(0) FROM ${read} WHERE ${ident(BATCH_COLUMN)} = ${copy}`,
+        );
       return { fileId, id: copy, table: t.name, first: batch.first, last: before - 1, rows: 0 };
     });
   }

@@ -24,6 +24,8 @@ export interface SealedRange {
   last: number;
   rows: number;
   sum: string;
+  /** ClickHouse: the batch id written on these rows (its `batch` column) */
+  id?: number;
 }
 
 /** rows of one table and file that a batch retracted (legitimately removed: provisional rows read
@@ -33,6 +35,11 @@ export interface Retracted {
   file: number;
   rows: number;
   sum: string;
+  /** ClickHouse: the batch id of the rows retracted */
+  id?: number;
+  /** ClickHouse: the mark of the retracted rows' hashes in integrity_rows (a prune; none when a whole
+   *  batch stopped counting) */
+  by?: number;
 }
 
 /** what a seal covers (stored as canonical JSON text: keys in this order, arrays sorted by table and file) */
@@ -49,15 +56,20 @@ export interface SealEntry {
 }
 
 export function canonicalEntry(e: SealEntry): string {
-  const byKey = <T extends { table: string; file: number }>(a: T, b: T) => (a.table < b.table ? -1 : a.table > b.table ? 1 : a.file - b.file);
+  const byKey = <T extends { table: string; file: number; id?: number }>(a: T, b: T) =>
+    a.table < b.table ? -1 : a.table > b.table ? 1 : a.file !== b.file ? a.file - b.file : (a.id ?? 0) - (b.id ?? 0);
+  // the ClickHouse ids only when present: DuckDB entries keep their form
+  const ids = (r: { id?: number; by?: number }) => ({ ...(r.id !== undefined && { id: r.id }), ...(r.by !== undefined && { by: r.by }) });
   return JSON.stringify({
     v: e.v,
     batch: e.batch,
     chain: e.chain,
     seq: e.seq,
     what: e.what,
-    added: [...e.added].sort(byKey).map((r) => ({ table: r.table, file: r.file, path: r.path, first: r.first, last: r.last, rows: r.rows, sum: r.sum })),
-    retracted: [...e.retracted].sort(byKey).map((r) => ({ table: r.table, file: r.file, rows: r.rows, sum: r.sum })),
+    added: [...e.added]
+      .sort(byKey)
+      .map((r) => ({ table: r.table, file: r.file, path: r.path, first: r.first, last: r.last, rows: r.rows, sum: r.sum, ...ids(r) })),
+    retracted: [...e.retracted].sort(byKey).map((r) => ({ table: r.table, file: r.file, rows: r.rows, sum: r.sum, ...ids(r) })),
   });
 }
 
