@@ -15,6 +15,7 @@ import type { Piece } from './spans.js';
 import { presenceStates } from './types.js';
 
 export const HOUR = 3600;
+export const DAY = 86_400;
 
 /** presence_hours' column of each state (presenceStates order) */
 export const hourColumns: readonly string[] = presenceStates.map((s) => s.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`));
@@ -67,4 +68,41 @@ export async function hoursOfLines(store: Store, fileId: number, fromLine: numbe
     const first = last === null ? null : Number(r.first_s);
     return [String(r.user), Number(r.hour_s), ...values, first, last];
   });
+}
+
+/** a user's latest sample a writer knows (its piece is not stored yet): presence_days' tail_* */
+export interface TailSample {
+  user: string;
+  ts: number;
+  state: string;
+  intervalS: number | null;
+}
+
+/** The presence_days rows of presence_hours rows (hourRows, hoursOfLines: the same pieces), written
+ *  in the same batch as them, and one row per tail sample (no seconds, first/last NULL) on its day. */
+export function dayRows(hours: readonly (readonly LiveValue[])[], tails: Iterable<TailSample> = []): LiveValue[][] {
+  const n = presenceStates.length;
+  const acc = new Map<string, LiveValue[]>();
+  for (const h of hours) {
+    const user = h[0] as string;
+    const day = Math.floor((h[1] as number) / DAY) * DAY;
+    const k = `${user}\u0000${day}`;
+    let a = acc.get(k);
+    if (!a) acc.set(k, (a = [user, day, ...presenceStates.map(() => 0), null, null, null, null, null]));
+    for (let i = 0; i < n; i++) (a[2 + i] as number) += h[2 + i] as number;
+    const first = h[2 + n] as number | null;
+    const last = h[3 + n] as number | null;
+    if (last !== null && last !== undefined) {
+      a[2 + n] = a[2 + n] === null ? first : Math.min(a[2 + n] as number, first as number);
+      a[3 + n] = a[3 + n] === null ? last : Math.max(a[3 + n] as number, last);
+    }
+  }
+  for (const t of tails) {
+    const day = Math.floor(t.ts / DAY) * DAY;
+    const k = `${t.user}\u0000${day}`;
+    let a = acc.get(k);
+    if (!a) acc.set(k, (a = [t.user, day, ...presenceStates.map(() => 0), null, null, null, null, null]));
+    if (a[4 + n] === null || (a[4 + n] as number) < t.ts) [a[4 + n], a[5 + n], a[6 + n]] = [t.ts, t.state, t.intervalS];
+  }
+  return [...acc.values()];
 }

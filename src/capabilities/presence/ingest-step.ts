@@ -10,7 +10,8 @@
 import type { LiveAppender, LiveValue, Store } from '../../store/types.js';
 import { f, live, table } from '../../sql/dialect.js';
 import { list, sql } from '../../sql/sql.js';
-import { hoursOfLines } from './hours.js';
+import { dayRows, hoursOfLines, type TailSample } from './hours.js';
+import { ensureEpoch } from './marks.js';
 import { cut, median } from './spans.js';
 
 const DAY = 86_400;
@@ -60,16 +61,31 @@ export async function updatePresenceSpans(store: Store, log: NumberedAppender, p
   ))
     carried.set(r.user, { ...r, ts: Number(r.ts), iv: r.iv === null ? null : Number(r.iv) });
 
+  // the daily totals' marks (marks.ts): the epoch once; this step's latest samples (tails) are
+  // written at its end, so an open mark covers its days until then
+  await ensureEpoch(store, log);
+  const stepChunk = `tails:${log.fileId}:${log.count + 1}`;
+  await log.append({ presenceMarks: [['open', stepChunk, first, last + DAY - 1]] });
+  const tails = new Map<string, TailSample>();
+
   let pieces = 0;
   let days = 0;
   let out: LiveValue[][] = [];
   const flush = async () => {
     if (!out.length) return;
     const from = log.count + 1;
-    await log.append({ presenceSpans: out });
-    // their hourly totals, of the pieces the store kept (those it had already are skipped by key)
-    const hours = await hoursOfLines(store, log.fileId, from, log.count);
-    if (hours.length) await log.append({ presenceHours: hours });
+    const chunk = `${log.fileId}:${from}`;
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (const r of out) {
+      lo = Math.min(lo, r[1] as number);
+      hi = Math.max(hi, r[1] as number);
+    }
+    await log.append({ presenceSpans: out, presenceMarks: [['open', chunk, lo, hi]] });
+    // their hourly and daily totals, of the pieces the store kept (those it had already are skipped
+    // by key), with the mark that closes the chunk
+    const hours = await hoursOfLines(store, log.fileId, from, from + out.length - 1);
+    await log.append({ presenceHours: hours, presenceDays: dayRows(hours), presenceMarks: [['close', chunk, lo, hi]] });
     pieces += out.length;
     out = [];
   };
@@ -109,7 +125,9 @@ export async function updatePresenceSpans(store: Store, log: NumberedAppender, p
         for (const p of cut(user, s.ts, Math.min(succ, s.ts + 2 * interval), s.state)) out.push([p.user, p.start, p.seconds, p.state]);
       }
       // the last sample of the day is carried to the next day, where its successor is (if any)
-      carried.set(user, { ...own[own.length - 1]! });
+      const lastOwn = own[own.length - 1]!;
+      carried.set(user, { ...lastOwn });
+      tails.set(user, { user, ts: lastOwn.ts, state: lastOwn.state, intervalS: lastOwn.iv });
       // its pieces were written here when the successor is known (next): do not write them again
       if (next !== undefined) carried.delete(user);
       seen.add(user);
@@ -120,5 +138,7 @@ export async function updatePresenceSpans(store: Store, log: NumberedAppender, p
     for (const u of [...carried.keys()]) if (!seen.has(u)) carried.delete(u);
     await flush();
   }
+  // each user's latest sample of the imported days (the report's tail when it has no successor)
+  await log.append({ presenceDays: dayRows([], tails.values()), presenceMarks: [['close', stepChunk, first, last + DAY - 1]] });
   return { days, pieces };
 }

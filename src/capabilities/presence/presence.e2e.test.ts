@@ -212,7 +212,14 @@ function suite(storeArgs: (name: string) => string[]) {
     const bob = got.find((r) => r.user === 'bob@exbend')!;
     assert.equal(bob.busy, 900); // a single sample: the default interval
     const pruned = JSON.parse((await ok(['presence', 'prune', ...db, '--older-than', '90d', '--now', '2002-04-05T00:00:00Z', '--json'])).stdout);
-    assert.deepEqual(pruned.deleted, { presence_samples: 0, presence_spans: 0, presence_heartbeats: 0, presence_daily: 0, presence_hours: 0 });
+    assert.deepEqual(pruned.deleted, {
+      presence_samples: 0,
+      presence_spans: 0,
+      presence_heartbeats: 0,
+      presence_daily: 0,
+      presence_hours: 0,
+      presence_days: 0,
+    });
     const gone = JSON.parse((await ok(['presence', 'prune', ...db, '--older-than', '1d', '--now', '2002-04-06T00:00:00Z', '--json'])).stdout);
     assert.equal(gone.deleted.presence_samples, 4);
     assert.deepEqual(JSON.parse((await ok(['presence', 'report', ...db, '--json'])).stdout), []);

@@ -1,6 +1,6 @@
 // `mxray presence prune --older-than 90d`: a retention limit (privacy, spec presence.md). Deletes the
-// samples, durations, their hourly totals, heartbeats and aggregate-only totals from before the cut (a
-// whole hour), through
+// samples, durations, their hourly and daily totals, heartbeats and aggregate-only totals from before
+// the cut (a whole UTC day), through
 // Store.deleteRows (DuckDB: DELETE; ClickHouse: ALTER TABLE … DELETE, waited for; single server only).
 import type { Store } from '../../store/types.js';
 import { live, table } from '../../sql/dialect.js';
@@ -19,11 +19,15 @@ const targets = [
   { kind: 'presenceHeartbeats', name: 'presence_heartbeats', where: (cut: number) => sql`ts_s < ${raw(String(cut))}` },
   { kind: 'presenceDaily', name: 'presence_daily', where: (cut: number) => sql`day < ${new Date(cut * 1000).toISOString().slice(0, 10)}` },
   { kind: 'presenceHours', name: 'presence_hours', where: (cut: number) => sql`hour_s < ${raw(String(cut))}` },
+  // last: a prune cut off before it leaves totals of pieces already deleted (numbers the report had),
+  // never pieces without their totals
+  { kind: 'presenceDays', name: 'presence_days', where: (cut: number) => sql`day_s < ${raw(String(cut))}` },
 ] as const;
 
 export async function prunePresence(store: Store, at: number): Promise<PruneResult> {
-  // the cut falls on a whole hour, so the hourly totals (hours.ts) still add up to the pieces kept
-  const cutS = Math.floor(at / 3600) * 3600;
+  // the cut falls on a whole UTC day, so the hourly and daily totals (hours.ts) still add up to the
+  // pieces kept
+  const cutS = Math.floor(at / 86_400) * 86_400;
   const deleted: Record<string, number> = {};
   for (const t of targets) {
     const where: Sql = t.where(cutS);

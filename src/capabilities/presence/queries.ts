@@ -92,6 +92,36 @@ export async function hourTotals(store: Store, lo: number, hi: number, steps: re
   return unpack(rows);
 }
 
+/** The same as pieceTotals for UTC days, from the daily totals (presence_days, hours.ts) of the days
+ *  starting in [lo, hi) (whole UTC days; report.ts checks the marks first, marks.ts). */
+export async function dayTotals(store: Store, lo: number, hi: number, user?: string): Promise<PieceDay[]> {
+  const who = user ? sql`AND user = ${user}` : sql``;
+  const n = (x: Sql) => f.toText(sql`coalesce(${x}, 0)`);
+  const parts: Sql[] = [f.toText(sql`day`), ...hourColumns.map((c) => n(sql`sum(${ident(c)})`)), n(sql`min(first_online_s)`), n(sql`max(last_online_s)`)];
+  const rows = await store.query<{ user: string; days: string }>(
+    'presence time per user, day and state (daily totals)',
+    sql`SELECT user, ${f.joinTexts(sql`packed`, ';')} AS days FROM (
+          SELECT user, concat(${join(parts, ", ',', ")}) AS packed FROM (
+            SELECT user, ${f.toInt(sql`floor(day_s / 86400)`)} AS day, ${join(hourColumns.map((c) => ident(c)))}, first_online_s, last_online_s
+            FROM ${table('presenceDays')} WHERE ${live('presenceDays')} AND day_s >= ${raw(String(lo))} AND day_s < ${raw(String(hi))} ${who}) p
+          GROUP BY user, day) d
+        GROUP BY user`,
+  );
+  return unpack(rows).filter((d) => d.seconds.some((v) => v > 0));
+}
+
+/** each user's latest sample from `since` on, from the tails of the daily totals (the same as
+ *  latestSamples where the marks say the daily totals are complete) */
+export async function latestTails(store: Store, since: number, user?: string): Promise<Tail[]> {
+  const who = user ? sql`AND user = ${user}` : sql``;
+  const rows = await store.query<{ user: string; ts: number; state: string; iv: number | null }>(
+    'the latest presence sample of each user (daily totals)',
+    sql`SELECT user, max(tail_s) AS ts, ${f.argMaxIf(sql`tail_state`, sql`tail_s`, sql`1 = 1`)} AS state, ${f.argMaxIf(sql`tail_interval_s`, sql`tail_s`, sql`1 = 1`)} AS iv
+        FROM ${table('presenceDays')} WHERE ${live('presenceDays')} AND tail_s >= ${raw(String(since))} ${who} GROUP BY user`,
+  );
+  return rows.map((r) => ({ user: r.user, ts: Number(r.ts), state: r.state, intervalS: r.iv === null || r.iv === undefined ? null : Number(r.iv) }));
+}
+
 /** seconds of the stored pieces and of the hourly totals over [lo, hi) (whole hours): equal when
  *  every piece's hour was written (report.ts reads the pieces otherwise) */
 export async function hoursCoverage(store: Store, lo: number, hi: number, user?: string): Promise<{ pieces: number; hours: number }> {

@@ -25,7 +25,8 @@ import { join } from 'node:path';
 import type { LiveAppender, LiveValue, Store } from '../../store/types.js';
 import { sql } from '../../sql/sql.js';
 import { f, live, table } from '../../sql/dialect.js';
-import { hourRows } from './hours.js';
+import { dayRows, hourRows, type TailSample } from './hours.js';
+import { ensureEpoch } from './marks.js';
 import { cut, spanEnd, type Piece } from './spans.js';
 import { type EnrolledUser, type Observation, type PresenceState, seedCode } from './types.js';
 import { checkZone, localDay, machineZone, offsetAt } from './zone.js';
@@ -96,6 +97,8 @@ export async function openPresenceRecorder(store: Store, log: LiveAppender, opts
           FROM ${table('presence')} WHERE ${live('presence')} GROUP BY user`,
     );
     for (const r of rows) last.set(r.user, { ts: Number(r.ts), state: r.state, intervalS: r.iv ? Number(r.iv) : intervalS, before: true });
+    // the daily totals' epoch (marks.ts): written once, before this recorder's first totals
+    await ensureEpoch(store, log);
   }
   /** aggregate-only: user → day → state → seconds, not yet written */
   const totals = new Map<string, Map<string, Map<string, number>>>();
@@ -139,6 +142,7 @@ export async function openPresenceRecorder(store: Store, log: LiveAppender, opts
     const sampleRows: LiveValue[][] = [];
     const spanRows: LiveValue[][] = [];
     const stored: Piece[] = [];
+    const tails: TailSample[] = [];
     const lines = new Map<string, string[]>();
     for (const o of samples) {
       const user = o.imAddress.trim().toLowerCase();
@@ -158,6 +162,7 @@ export async function openPresenceRecorder(store: Store, log: LiveAppender, opts
       last.set(user, { ts, state: o.state, intervalS, before: false });
       if (aggregate) continue;
       sampleRows.push([user, o.username, new Date(ts * 1000), ts, o.state, o.raw, o.source, o.pushed ? 1 : 0, intervalS]);
+      tails.push({ user, ts, state: o.state, intervalS });
       if (opts.logDir) {
         const l = seedLine(ts + offsetAt(logZone, ts), o.imAddress, o.username, codeOf(o));
         const list = lines.get(l.file);
@@ -170,11 +175,14 @@ export async function openPresenceRecorder(store: Store, log: LiveAppender, opts
       for (const [file, list] of lines) await appendFile(join(opts.logDir, file), list.map((l) => `${l}\r\n`).join(''));
     }
     const daily = aggregate ? takeTotals(at - 2 * intervalS) : [];
+    const hours = hourRows(stored);
     await log.append({
       presence: sampleRows,
       presenceSpans: spanRows,
-      // the pieces' hourly totals, in the same batch (hours.ts)
-      presenceHours: hourRows(stored),
+      // the pieces' hourly and daily totals and the samples that have no piece yet, in the same
+      // batch (hours.ts)
+      presenceHours: hours,
+      presenceDays: dayRows(hours, tails),
       presenceDaily: daily,
       presenceHeartbeats: event ? [heartbeatRow(at, event, users)] : [],
     });

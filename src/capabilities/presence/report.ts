@@ -2,8 +2,21 @@
 // interval) + aggregate-only totals, per user and local day; what no piece covers is unknown. Every
 // user-day adds up to the day's length (86,400 s; 82,800 or 90,000 on a day the clocks change).
 import type { Store } from '../../store/types.js';
-import { HOUR } from './hours.js';
-import { dailyTotals, dataRange, hourTotals, hoursCoverage, latestSamples, offsetSteps, onlineByLocalHour, pieceTotals, userPieces } from './queries.js';
+import { DAY, HOUR } from './hours.js';
+import { daysIncomplete } from './marks.js';
+import {
+  dailyTotals,
+  dataRange,
+  dayTotals,
+  hourTotals,
+  hoursCoverage,
+  latestSamples,
+  latestTails,
+  offsetSteps,
+  onlineByLocalHour,
+  pieceTotals,
+  userPieces,
+} from './queries.js';
 import { cut } from './spans.js';
 import { type PresenceState, presenceStates } from './types.js';
 import { daysOf, localDay, localIso, offsetAt } from './zone.js';
@@ -45,10 +58,25 @@ async function daysOfQuery(store: Store, q: PresenceQuery): Promise<{ first: str
   return { first: q.from ?? localDay(q.tz, r.lo), last: q.to ?? localDay(q.tz, r.hi) };
 }
 
-/** Seconds per user, local day and state of the stored pieces in [lo, hi): from the hourly totals
- *  (hours.ts) when the zone's offsets over the range are whole hours and the totals add up to the
- *  pieces, else from the pieces (the same numbers, slower). */
+/** Seconds per user, local day and state of the stored pieces in [lo, hi), and each user's latest
+ *  sample: for UTC days from the daily totals (presence_days, hours.ts) when their marks say they are
+ *  complete (marks.ts); else from the hourly totals (hours.ts) when the zone's offsets over the range
+ *  are whole hours and the totals add up to the pieces; else from the pieces (the same numbers,
+ *  slower). */
 async function storedTotals(store: Store, lo: number, hi: number, tz: string, user: string | undefined, notes: string[]) {
+  if (offsetSteps(tz, lo, hi).every((s) => s.offset === 0) && lo % DAY === 0 && hi % DAY === 0) {
+    const why = await daysIncomplete(store, lo, hi);
+    if (why === undefined) {
+      const totals = await dayTotals(store, lo, hi, user);
+      return { totals, tails: await latestTails(store, lo - 2 * 86_400, user) };
+    }
+    notes.push(`the daily totals are incomplete over these days (${why}): reported from the hourly totals or the durations, which is slower`);
+  }
+  const totals = await hourOrPieceTotals(store, lo, hi, tz, user, notes);
+  return { totals, tails: await latestSamples(store, lo - 2 * 86_400, user) };
+}
+
+async function hourOrPieceTotals(store: Store, lo: number, hi: number, tz: string, user: string | undefined, notes: string[]) {
   const steps = offsetSteps(tz, lo, hi);
   const wholeHours = lo % HOUR === 0 && hi % HOUR === 0 && steps.every((s, i) => s.offset % HOUR === 0 && (i === 0 || s.from % HOUR === 0));
   if (wholeHours) {
@@ -94,7 +122,8 @@ export async function presenceReport(store: Store, q: PresenceQuery): Promise<Pr
     }
   };
 
-  for (const p of await storedTotals(store, lo, hi, q.tz, user, notes)) {
+  const stored = await storedTotals(store, lo, hi, q.tz, user, notes);
+  for (const p of stored.totals) {
     const a = slot(p.user, dayName(p.day));
     for (let i = 0; i < presenceStates.length; i++) a.seconds[i]! += p.seconds[i] ?? 0;
     if (p.first !== undefined) {
@@ -103,7 +132,7 @@ export async function presenceReport(store: Store, q: PresenceQuery): Promise<Pr
     }
   }
   // each user's latest sample lasts one interval (its piece is stored once its successor is known)
-  for (const t of await latestSamples(store, lo - 2 * 86_400, user))
+  for (const t of stored.tails)
     for (const p of cut(t.user, t.ts, t.ts + (t.intervalS ?? DEFAULT_INTERVAL), t.state))
       if (p.start >= lo && p.start < hi) add(p.user, localDay(q.tz, p.start), p.state, p.seconds, p.start, p.start + p.seconds);
   // aggregate-only totals

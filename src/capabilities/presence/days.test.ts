@@ -1,0 +1,191 @@
+// The daily totals (presence_days, hours.ts) and their completeness marks (marks.ts) on DuckDB and
+// ClickHouse: after recorder cycles, a log import, the import's step run again (no double count) and
+// a prune, the daily totals equal the sums of the stored pieces per user and UTC day (pieceTotals,
+// an independent GROUP BY over the pieces) and their tails equal each user's latest sample
+// (latestSamples over the samples); a store without the daily totals (older mxray) and an import cut
+// off between its pieces and their totals report the same numbers from the hourly totals, with a note.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { mxrayInProcess as mxray } from '../../testing/run-cli.js';
+import { describeClickhouse, startClickhouse, type ClickhouseServer } from '../../testing/clickhouse.js';
+import type { PresenceTruth } from '../../generate/presence/index.js';
+import { openStore } from '../../store/open.js';
+import { LiveLog } from '../../store/live.js';
+import type { Store } from '../../store/types.js';
+import { live, table } from '../../sql/dialect.js';
+import { sql } from '../../sql/sql.js';
+import { openPresenceRecorder } from './recorder.js';
+import { updatePresenceSpans } from './ingest-step.js';
+import { dayTotals, latestSamples, latestTails, offsetSteps, pieceTotals, type PieceDay, type Tail } from './queries.js';
+import { daysIncomplete } from './marks.js';
+import { presenceReport } from './report.js';
+import { prunePresence } from './prune.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'mxray-presence-days-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+const DAY = 86_400;
+const order = (a: PieceDay, b: PieceDay) => a.user.localeCompare(b.user) || a.day - b.day;
+const byUser = (a: Tail, b: Tail) => a.user.localeCompare(b.user);
+
+/** daily totals = sums of the pieces over [lo, hi), tails = latest samples; returns the user-days */
+async function assertEqualToPieces(store: Store, lo: number, hi: number, what: string): Promise<number> {
+  const days = (await dayTotals(store, lo, hi)).sort(order);
+  const pieces = (await pieceTotals(store, lo, hi, offsetSteps('UTC', lo, hi))).sort(order);
+  assert.deepEqual(days, pieces, `${what}: daily totals = sums of the pieces`);
+  assert.deepEqual((await latestTails(store, lo - 2 * DAY)).sort(byUser), (await latestSamples(store, lo - 2 * DAY)).sort(byUser), `${what}: tails`);
+  return pieces.length;
+}
+
+async function count(store: Store, kind: 'presenceDays' | 'presenceMarks'): Promise<number> {
+  const [r] = await store.query<{ n: number }>('rows', sql`SELECT count(*) AS n FROM ${table(kind)} WHERE ${live(kind)}`);
+  return Number(r?.n ?? 0);
+}
+
+function suite(storeArgs: (name: string) => string[]) {
+  const open = (name: string) => {
+    const a = storeArgs(name);
+    return openStore(a[0] === '--db' ? { db: a[1] } : { store: a[1] });
+  };
+
+  test('recorder cycles: daily totals and tails written in the same batches equal the pieces and samples', async () => {
+    const store = await open('rec');
+    try {
+      const rec = await openPresenceRecorder(store, await LiveLog.open(store, 'presence-poll'), { intervalS: 900 });
+      const users = ['a@example.org', 'b@example.org', 'c@example.org'].map((u) => ({ imAddress: u, username: u, dn: `uid=${u}` }));
+      const states = ['online', 'away', 'busy', 'offline', 'online'] as const;
+      // 23:00 to 01:00 UTC over two days, c missing one cycle, a pushed change between cycles
+      const start = Date.UTC(2026, 10, 3, 23, 0) / 1000;
+      for (let i = 0; i < 9; i++) {
+        const at = new Date((start + i * 900) * 1000);
+        const seen = users.filter((_u, k) => !(k === 2 && i === 4));
+        await rec.recordCycle(
+          at,
+          users,
+          seen.map((u, k) => ({ imAddress: u.imAddress, username: u.username, at, state: states[(i + k) % 5]!, raw: 'x', source: 'xmpp', pushed: false })),
+        );
+        if (i === 3)
+          await rec.recordPush({
+            imAddress: 'a@example.org',
+            username: 'a',
+            at: new Date((start + i * 900 + 420) * 1000),
+            state: 'busy',
+            raw: 'dnd',
+            source: 'xmpp',
+            pushed: true,
+          });
+      }
+      await rec.close(new Date((start + 9 * 900) * 1000));
+      const lo = Date.UTC(2026, 10, 3) / 1000;
+      const n = await assertEqualToPieces(store, lo, lo + 2 * DAY, 'recorder');
+      assert.equal(n, 6, 'three users on two days');
+      assert.equal(await daysIncomplete(store, lo, lo + 2 * DAY), undefined);
+      const r = await presenceReport(store, { from: '2026-11-03', to: '2026-11-04', tz: 'UTC' });
+      assert.deepEqual(r.notes, []);
+      for (const row of r.rows) assert.equal(presenceStatesSum(row), DAY, `${row.user} ${row.day} adds up to the day`);
+    } finally {
+      await store.close();
+    }
+  });
+
+  test('import, the step again (no double count), prune; an older store and a cut-off import fall back with the same numbers', async () => {
+    const out = join(
+      dir,
+      `gen-${storeArgs('x')
+        .join('')
+        .replace(/[^a-z0-9]/gi, '_')}`,
+    );
+    const g = await mxray(['generate', 'presence', '--users', '5', '--days', '3', '--start', '2026-06-01', '--tz', 'UTC', '--seed', '11', '--out', out]);
+    assert.equal(g.code, 0, g.stderr);
+    const truth = JSON.parse(readFileSync(join(out, 'truth.json'), 'utf8')) as PresenceTruth;
+    const db = storeArgs('imp');
+    const ing = await mxray(['ingest', join(out, 'logs'), ...db, '--tz', 'UTC']);
+    assert.equal(ing.code, 0, ing.stderr);
+    const lo = Date.UTC(2026, 5, 1) / 1000;
+    const hi = lo + 3 * DAY;
+    const report = async (store: Store) => presenceReport(store, { from: '2026-06-01', to: '2026-06-03', tz: 'UTC' });
+    const store = await open('imp');
+    try {
+      assert.equal(await assertEqualToPieces(store, lo, hi, 'import'), 15);
+      const first = await report(store);
+      assert.deepEqual(first.notes, []);
+      assert.deepEqual(first.rows, truth.rows, 'the report from the daily totals equals the generator truth');
+      // the step again: every piece sent again, the store keeps none, the totals add nothing
+      const daysBefore = await count(store, 'presenceDays');
+      const paths = await store.query<{ path: string }>('the logs', sql`SELECT DISTINCT path FROM ingested_files WHERE format = 'presence-log'`);
+      const step = await updatePresenceSpans(
+        store,
+        await LiveLog.open(store, 'presence-import'),
+        paths.map((r) => r.path),
+      );
+      assert.ok(step.pieces > 1000);
+      await assertEqualToPieces(store, lo, hi, 'the step again');
+      assert.ok((await count(store, 'presenceDays')) <= daysBefore + 5, 'only the five tails again');
+      assert.deepEqual((await report(store)).rows, truth.rows);
+      // an import cut off between its pieces and their totals: an open chunk without its close
+      const cutOff = await LiveLog.open(store, 'presence-import');
+      await cutOff.append({ presenceMarks: [['open', 'test:cut', lo + 3600, lo + 7200]] });
+      const fallback = await report(store);
+      assert.deepEqual(fallback.rows, truth.rows);
+      assert.match(fallback.notes.join('\n'), /daily totals are incomplete over these days \(an import was cut off/);
+      // a day the open chunk does not touch still reads the daily totals
+      const later = await presenceReport(store, { from: '2026-06-03', to: '2026-06-03', tz: 'UTC' });
+      assert.deepEqual(later.notes, []);
+      await cutOff.append({ presenceMarks: [['close', 'test:cut', lo + 3600, lo + 7200]] });
+      assert.deepEqual((await report(store)).notes, []);
+      // prune at a day: the totals kept still equal the pieces kept
+      const pruned = await prunePresence(store, lo + DAY + 5000);
+      assert.equal(pruned.before, '2026-06-02T00:00:00.000Z');
+      assert.ok(pruned.deleted.presence_days! > 0);
+      await assertEqualToPieces(store, lo, hi, 'after prune');
+      assert.deepEqual(
+        (await report(store)).rows.filter((r) => r.day !== '2026-06-01'),
+        truth.rows.filter((r) => r.day !== '2026-06-01'),
+      );
+      // a store written by an older mxray: no marks, no daily totals
+      await store.deleteRows!('presenceMarks', sql`1 = 1`);
+      await store.deleteRows!('presenceDays', sql`1 = 1`);
+      assert.equal(await count(store, 'presenceDays'), 0);
+      const old = await presenceReport(store, { from: '2026-06-02', to: '2026-06-03', tz: 'UTC' });
+      assert.deepEqual(
+        old.rows,
+        truth.rows.filter((r) => r.day !== '2026-06-01'),
+      );
+      assert.match(old.notes.join('\n'), /daily totals are incomplete over these days \(a store written before mxray kept them\)/);
+      // the next writer marks the older pieces as legacy: still the fallback over them
+      await updatePresenceSpans(store, await LiveLog.open(store, 'presence-import'), []);
+      const rec = await openPresenceRecorder(store, await LiveLog.open(store, 'presence-poll'), { intervalS: 900 });
+      await rec.close(new Date(hi * 1000));
+      assert.equal(await count(store, 'presenceMarks'), 2, 'epoch and legacy');
+      const legacy = await presenceReport(store, { from: '2026-06-02', to: '2026-06-03', tz: 'UTC' });
+      assert.deepEqual(legacy.rows, old.rows);
+      assert.match(legacy.notes.join('\n'), /\(durations stored before mxray kept them\)/);
+    } finally {
+      await store.close();
+    }
+  });
+}
+
+function presenceStatesSum(r: Record<string, unknown>): number {
+  return Object.values(r)
+    .filter((v): v is number => typeof v === 'number')
+    .reduce((a, b) => a + b, 0);
+}
+
+describe('presence daily totals on DuckDB', () => {
+  suite((name) => ['--db', join(dir, `${name}.duckdb`)]);
+});
+
+describeClickhouse('presence daily totals on ClickHouse', () => {
+  let server: ClickhouseServer | undefined;
+  before(async () => {
+    server = await startClickhouse();
+  });
+  after(async () => {
+    await server?.stop();
+  });
+  suite((name) => ['--store', `clickhouse://127.0.0.1:${server?.httpPort}/presdays_${process.pid}_${name}`]);
+});
