@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { isIP, type Socket } from 'node:net';
 import tls from 'node:tls';
+import type { X509Certificate } from 'node:crypto';
 import type { TargetTls } from './types.js';
 
 export interface TlsOutcome {
@@ -45,9 +46,9 @@ export function tlsOptions(address: string, t: TargetTls): tls.ConnectionOptions
   };
 }
 
-export function certificateOf(s: tls.TLSSocket): { certDaysLeft: number | null; subject: string; untrusted: string | null } {
+export function certificateOf(s: tls.TLSSocket, peer?: X509Certificate): { certDaysLeft: number | null; subject: string; untrusted: string | null } {
   // the X509Certificate object: cheaper than getPeerCertificate(), which converts every field to JS
-  const cert = s.getPeerX509Certificate();
+  const cert = peer ?? s.getPeerX509Certificate();
   const validTo = cert ? Date.parse(cert.validTo) : Number.NaN;
   const certDaysLeft = Number.isFinite(validTo) ? Math.round((validTo - Date.now()) / 8_640_000) / 10 : null;
   const subject = cert ? (/(?:^|\n)CN=([^\n]*)/.exec(cert.subject)?.[1] ?? '') : '';
@@ -55,16 +56,55 @@ export function certificateOf(s: tls.TLSSocket): { certDaysLeft: number | null; 
   return { certDaysLeft, subject, untrusted };
 }
 
+/** the name check of tls.checkServerIdentity (RFC 6125: an IP literal against the IP addresses of
+ *  the subjectAltName; a name against its DNS names, wildcards in the first label, the subject's CN
+ *  only when there are none), done by OpenSSL on the certificate as it is (X509_check_host / _ip) */
+export function identityError(cert: X509Certificate | undefined, name: string): Error | undefined {
+  if (!cert) return Object.assign(new Error('the server sent no certificate'), { code: 'ERR_TLS_CERT_ALTNAME_INVALID' });
+  const ip = isIP(name) !== 0;
+  if (ip ? cert.checkIP(name) !== undefined : cert.checkHost(name) !== undefined) return undefined;
+  const names = cert.subjectAltName ?? `CN=${/(?:^|\n)CN=([^\n]*)/.exec(cert.subject)?.[1] ?? ''}`;
+  return Object.assign(new Error(`${ip ? 'IP' : 'Host'}: ${name} is not in the certificate's names: ${names}`), {
+    code: 'ERR_TLS_CERT_ALTNAME_INVALID',
+  });
+}
+
+const stubPeerCertificate = (() => ({})) as unknown as tls.TLSSocket['getPeerCertificate'];
+
 /** handshake over a connected socket; rejects with the socket's error */
 export function upgrade(socket: Socket, address: string, t: TargetTls): Promise<TlsOutcome> {
   return new Promise((resolve, reject) => {
-    const s = tls.connect({ ...tlsOptions(address, t), socket });
+    // Node ends every client handshake by converting the peer's whole chain to JS objects
+    // (getPeerCertificate(true): every field, fingerprints, raw DER, re-decoding its public key) only
+    // to hand them to checkServerIdentity — a tenth of a probe's CPU. The same check is made here on
+    // the native certificate (identityError): while the handshake ends, this socket's
+    // getPeerCertificate gives Node a stub that only our checkServerIdentity sees, then is removed.
+    // The chain is still verified by OpenSSL against the CAs (s.authorized) as before.
+    const opts = tlsOptions(address, t);
+    const name = opts.host!;
+    let peer: X509Certificate | undefined;
+    let mismatch: Error | undefined;
+    const s: tls.TLSSocket = tls.connect({
+      ...opts,
+      socket,
+      checkServerIdentity: (): Error | undefined => {
+        peer = s.getPeerX509Certificate();
+        mismatch = identityError(peer, name);
+        return mismatch;
+      },
+    });
+    s.getPeerCertificate = stubPeerCertificate;
     // errors after the handshake are the conversation's; a late one must never be unhandled
     s.on('error', () => undefined);
     s.once('error', reject);
     s.once('secureConnect', () => {
+      delete (s as { getPeerCertificate?: unknown }).getPeerCertificate;
       s.off('error', reject);
-      resolve({ socket: s, protocol: s.getProtocol() ?? 'TLS', ...certificateOf(s) });
+      const c = certificateOf(s, peer);
+      // the name that did not match, beside Node's code for it
+      const untrusted =
+        c.untrusted && mismatch && c.untrusted === (mismatch as NodeJS.ErrnoException).code ? `${c.untrusted}: ${mismatch.message}` : c.untrusted;
+      resolve({ socket: s, protocol: s.getProtocol() ?? 'TLS', ...c, untrusted });
     });
   });
 }
