@@ -265,12 +265,21 @@ export async function testRules(store: Store, rules: readonly Rule[], opts: Engi
       // pushes the rule's comparisons into the scan (dictionary, zone maps) and evaluates each next
       // condition only on the rows the last let through, where a count(*) FILTER per rule evaluates
       // every condition of every rule on every row (20 rules over 10 M rows: 2 CPU-s against 5).
+      // The counts are one statement (UNION ALL), which DuckDB runs on its threads side by side.
+      const counts = new Map<number, number>();
+      for (const c of await store.query<{ rule_index: unknown; n: unknown }>(
+        `the ${source.name} rule counts`,
+        join(
+          rs.map(
+            (_, i) =>
+              sql`SELECT ${raw(String(i))} AS rule_index, count(*) AS n FROM ${table(source.kind)} WHERE ${live(source.kind)} AND (${where}) AND ${effective(rs, i)}`,
+          ),
+          ' UNION ALL ',
+        ),
+      ))
+        counts.set(Number(c.rule_index), Number(c.n));
       for (const [i, x] of rowRules.entries()) {
-        const [count] = await store.query<{ n: unknown }>(
-          `the matches of rule ${x.rule.name}`,
-          sql`SELECT count(*) AS n FROM ${table(source.kind)} WHERE ${live(source.kind)} AND (${where}) AND ${effective(rs, i)}`,
-        );
-        const n = Number(count?.n ?? 0);
+        const n = counts.get(i) ?? 0;
         results[x.index]!.matches = n;
         if (n === 0 || keep === 0) continue;
         const rows = await store.query<Record<string, unknown>>(
