@@ -3,12 +3,12 @@
 // the engine applies, per row and in rule order, what the store cannot: the time window in its time
 // zone, the port operators (sha256, memberOf through ports.ts), `stop`, and for `rules run` the
 // threshold and the actions. A source whose rules need none of that per row is counted by the store
-// alone (`rules test`: one scan for the counts, one LIMIT query per rule for the examples).
+// alone (`rules test`: per rule, one count and one LIMIT query for its examples: see testRules).
 import { f, fn, live, table } from '../../sql/dialect.js';
 import { ident, join, raw, sql, type Sql } from '../../sql/sql.js';
 import type { Store } from '../../store/types.js';
 import type { Condition, Rule } from './config.js';
-import { FALSE, isPortCondition, ruleSql } from './compile.js';
+import { FALSE, isPortCondition, ruleSql, ruleWhere } from './compile.js';
 import { fieldSql, sources, type Field, type Source, type SourceName } from './fields.js';
 import type { ActionRunner, FileHasher, MembershipResolver } from './ports.js';
 
@@ -215,10 +215,10 @@ export function bySource(rules: readonly Rule[]): Map<SourceName, { rule: Rule; 
   return out;
 }
 
-/** a rule's store condition with `stop` of the earlier rules folded in */
+/** a rule's store condition with `stop` of the earlier rules folded in (for a WHERE: see ruleWhere) */
 function effective(rules: readonly Rule[], i: number): Sql {
   const stoppers = rules.slice(0, i).filter((r) => r.stop);
-  const own = ruleSql(rules[i]!);
+  const own = ruleWhere(rules[i]!);
   return stoppers.length ? sql`(${own} AND NOT (${join(stoppers.map(ruleSql), ' OR ')}))` : own;
 }
 
@@ -260,13 +260,26 @@ export async function testRules(store: Store, rules: readonly Rule[], opts: Engi
     const fields = shownFields(source, rs);
     const perRow = rs.some((r) => r.window || [...r.include, ...r.exclude].some(isPortCondition));
     if (!perRow) {
-      // the store alone: one scan counts every rule, then each rule's first examples
-      const counts = await store.query<Record<string, unknown>>(
+      // The store alone: per rule, a count of the rows its condition lets through, then its first
+      // examples. One query per rule rather than one scan with a count per rule: in a WHERE, DuckDB
+      // pushes the rule's comparisons into the scan (dictionary, zone maps) and evaluates each next
+      // condition only on the rows the last let through, where a count(*) FILTER per rule evaluates
+      // every condition of every rule on every row (20 rules over 10 M rows: 2 CPU-s against 5).
+      // The counts are one statement (UNION ALL), which DuckDB runs on its threads side by side.
+      const counts = new Map<number, number>();
+      for (const c of await store.query<{ rule_index: unknown; n: unknown }>(
         `the ${source.name} rule counts`,
-        sql`SELECT ${join(rs.map((_, i) => sql`${f.countIf(effective(rs, i))} AS ${ident(`m${i}`)}`))} FROM ${table(source.kind)} WHERE ${live(source.kind)} AND (${where})`,
-      );
+        join(
+          rs.map(
+            (_, i) =>
+              sql`SELECT ${raw(String(i))} AS rule_index, count(*) AS n FROM ${table(source.kind)} WHERE ${live(source.kind)} AND (${where}) AND ${effective(rs, i)}`,
+          ),
+          ' UNION ALL ',
+        ),
+      ))
+        counts.set(Number(c.rule_index), Number(c.n));
       for (const [i, x] of rowRules.entries()) {
-        const n = Number(counts[0]?.[`m${i}`] ?? 0);
+        const n = counts.get(i) ?? 0;
         results[x.index]!.matches = n;
         if (n === 0 || keep === 0) continue;
         const rows = await store.query<Record<string, unknown>>(
@@ -359,7 +372,7 @@ export async function evaluateAggregate(
     const rows = await store.query<Record<string, unknown>>(
       `the groups of rule ${rule.name}`,
       sql`SELECT ${join(keys)}, ${bucketSql(source, a.per)} AS bucket, count(*) AS n FROM ${table(source.kind)}
-          WHERE ${live(source.kind)} AND (${where}) AND ${ruleSql(rule)} GROUP BY ${groupBy} ${having}
+          WHERE ${live(source.kind)} AND (${where}) AND ${ruleWhere(rule)} GROUP BY ${groupBy} ${having}
           ORDER BY ${groupBy} ${limitOffset(pageSize, offset)}`,
     );
     for (const r of rows) {
