@@ -114,6 +114,7 @@ test("the registry: every report once, under its capability's command group", ()
       'monitor.history',
       'events.top',
       'events.list',
+      'events.ids',
       'rules.alerts',
     ],
   );
