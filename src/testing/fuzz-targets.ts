@@ -189,6 +189,13 @@ export const targets: Target[] = [
     silent: (_t, n, handed) => csvSilentLines(handed).has(n),
   },
   {
+    // Get-WinEvent | Export-Csv written by hand (fixtures/PROVENANCE.md); the UTF-8 ones (the UTF-16
+    // file is read in evtx-csv.test.ts): #TYPE, the header and a Message's continuation lines are silent
+    format: formats['evtx-csv'],
+    samples: files('windows-csv', (n) => !n.includes('unicode')),
+    silent: (_t, n, handed) => csvSilentLines(handed).has(n),
+  },
+  {
     // the seed's lines by hand and a generated Berlin autumn day (fixtures/PROVENANCE.md); every line
     // is a row or a reject, empty lines aside
     format: formats['presence-log'],
