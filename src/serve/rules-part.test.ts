@@ -4,62 +4,19 @@
 // and a restarted serve fire nothing again (the cursor is in the store).
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServe } from './serve.js';
 import { sharedTrackingSet } from '../testing/shared-sets.js';
+import { rawEvents } from '../testing/tracking-raw.js';
+import { generatedLogs } from '../generate/layout.js';
 import { ingest } from '../ingest/ingest.js';
 import { DuckdbStore } from '../store/duckdb/store.js';
 import type { RulesState } from './rules-part.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mxray-serve-rules-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
-
-/** the fields of one CSV line ("" inside quotes) */
-function csv(line: string): string[] {
-  const out: string[] = [];
-  let cur = '';
-  let q = false;
-  for (let i = 0; i < line.length; i++) {
-    const c = line[i]!;
-    if (q) {
-      if (c === '"' && line[i + 1] === '"') {
-        cur += '"';
-        i++;
-      } else if (c === '"') q = false;
-      else cur += c;
-    } else if (c === '"') q = true;
-    else if (c === ',') {
-      out.push(cur);
-      cur = '';
-    } else cur += c;
-  }
-  out.push(cur);
-  return out;
-}
-
-/** lines of the tracking logs under root whose event-id is `event` */
-function countEvent(root: string, event: string): number {
-  let n = 0;
-  const walk = (d: string): void => {
-    for (const name of readdirSync(d)) {
-      const p = join(d, name);
-      if (statSync(p).isDirectory()) walk(p);
-      else {
-        let col = -1;
-        for (const line of readFileSync(p, 'utf8')
-          .replace(/^\uFEFF/, '')
-          .split(/\r?\n/)) {
-          if (line.startsWith('#Fields: ')) col = csv(line.slice('#Fields: '.length)).indexOf('event-id');
-          else if (line && !line.startsWith('#') && csv(line)[col] === event) n++;
-        }
-      }
-    }
-  };
-  walk(root);
-  return n;
-}
 
 async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 30_000): Promise<T> {
   const end = Date.now() + ms;
@@ -73,7 +30,7 @@ async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 30_
 
 test('serve runs the rules: section on new records: each match fires once, a restart fires nothing again', { timeout: 120_000 }, async () => {
   const logs = await sharedTrackingSet({ users: 10, days: 1, servers: 1, version: '2013', seed: 22 }, join(dir, 'logs'));
-  const fails = countEvent(logs, 'FAIL');
+  const fails = rawEvents(generatedLogs(logs)).filter((e) => e.f['event-id'] === 'FAIL').length;
   assert.ok(fails > 0, 'the generated set has FAIL events');
   const db = join(dir, 'mxray.duckdb');
   const s = await DuckdbStore.open(db);

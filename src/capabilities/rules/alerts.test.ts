@@ -5,12 +5,13 @@
 // --rule and --from/--to filters and --limit follow; a second run stores nothing new.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generatedLogs } from '../../generate/layout.js';
 import { describeClickhouse, startClickhouse, type ClickhouseServer } from '../../testing/clickhouse.js';
 import { mxrayInProcess as mxray } from '../../testing/run-cli.js';
+import { rawEvents } from '../../testing/tracking-raw.js';
 import { validate } from '../report.js';
 import type { StoredAlerts } from './alerts.js';
 import { rulesAlerts } from './report-specs.js';
@@ -27,50 +28,15 @@ interface Truth {
   bytes: number;
 }
 
-/** a CSV line's fields (quoted fields with commas and doubled quotes) */
-function csvFields(line: string): string[] {
-  const out: string[] = [];
-  let cur = '';
-  let quoted = false;
-  for (let i = 0; i < line.length; i++) {
-    const c = line[i]!;
-    if (quoted) {
-      if (c === '"' && line[i + 1] === '"') {
-        cur += '"';
-        i++;
-      } else if (c === '"') quoted = false;
-      else cur += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') {
-      out.push(cur);
-      cur = '';
-    } else cur += c;
-  }
-  out.push(cur);
-  return out;
-}
-
-/** the alerts the two rules must fire, from the log files */
+/** the alerts the two rules must fire, from the log files (the test's own reader) */
 function truthOf(): Truth[] {
   const out: Truth[] = [];
-  for (const server of readdirSync(logs)) {
-    for (const name of readdirSync(join(logs, server))) {
-      const file = join(logs, server, name);
-      const lines = readFileSync(file, 'utf8')
-        .replace(/^\uFEFF/, '')
-        .split(/\r?\n/);
-      let cols: string[] = [];
-      lines.forEach((line, i) => {
-        if (line.startsWith('#Fields: ')) cols = line.slice(9).split(',');
-        if (line === '' || line.startsWith('#')) return;
-        const f = csvFields(line);
-        const get = (k: string) => f[cols.indexOf(k)] ?? '';
-        const day = get('date-time').slice(0, 10);
-        const bytes = Number(get('total-bytes'));
-        if (get('event-id') === 'DELIVER' && bytes > LARGE) out.push({ rule: 'large-delivery', where: `${file}:${i + 1}`, day, bytes });
-        if (get('event-id') === 'FAIL') out.push({ rule: 'failed-delivery', where: `${file}:${i + 1}`, day, bytes });
-      });
-    }
+  for (const { file, line, f } of rawEvents(logs)) {
+    const get = (k: string) => f[k] ?? '';
+    const day = get('date-time').slice(0, 10);
+    const bytes = Number(get('total-bytes'));
+    if (get('event-id') === 'DELIVER' && bytes > LARGE) out.push({ rule: 'large-delivery', where: `${file}:${line}`, day, bytes });
+    if (get('event-id') === 'FAIL') out.push({ rule: 'failed-delivery', where: `${file}:${line}`, day, bytes });
   }
   return out;
 }
