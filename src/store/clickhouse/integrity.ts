@@ -41,7 +41,9 @@ import {
   type VerifyOptions,
   type VerifyResult,
   canonicalEntry,
+  emptyCounts,
   sealOf,
+  verifyResult,
 } from '../integrity/seal.js';
 import { type Sql, ident, join, list, raw, sql } from '../../sql/sql.js';
 import type { ClickhouseHttp } from './http.js';
@@ -208,7 +210,7 @@ interface Expected {
 export async function verifyClickhouse(ch: ClickhouseHttp, location: string, o: VerifyOptions): Promise<VerifyResult> {
   const started = performance.now();
   const max = o.maxFindings ?? 20;
-  const counts: VerifyResult['counts'] = { modified: 0, deleted: 0, inserted: 0, seal: 0, anchor: 0, hashes: 0 };
+  const counts = emptyCounts();
   const findings: Finding[] = [];
   const found = (f: Finding, n = 1) => {
     counts[f.kind] += n;
@@ -436,21 +438,5 @@ export async function verifyClickhouse(ch: ClickhouseHttp, location: string, o: 
   }
   // the rows first (the question is "which row"), by table, file and line
   rowFindings.sort((a, b) => (a.table! < b.table! ? -1 : a.table! > b.table! ? 1 : (a.path ?? '').localeCompare(b.path ?? '') || a.line! - b.line!));
-  findings.unshift(...rowFindings.slice(0, max));
-  findings.splice(max);
-  const intact = Object.values(counts).every((n) => n === 0);
-  const mode: VerifyResult['mode'] = modes.size === 0 ? 'none' : modes.has('hmac-sha256') ? 'hmac-sha256' : 'sha256';
-  return {
-    intact,
-    store: location,
-    mode,
-    rows,
-    batches,
-    retractions,
-    heads,
-    counts,
-    findings,
-    anchor: o.anchor ? { path: o.anchorPath ?? '', heads: o.anchor.heads.length } : undefined,
-    seconds: (performance.now() - started) / 1000,
-  };
+  return verifyResult(o, { store: location, modes, rows, batches, retractions, heads, counts, findings, rowFindings, started });
 }

@@ -30,7 +30,9 @@ import {
   type VerifyOptions,
   type VerifyResult,
   canonicalEntry,
+  emptyCounts,
   sealOf,
+  verifyResult,
 } from '../integrity/seal.js';
 import { ident, literal } from './ddl.js';
 
@@ -174,10 +176,6 @@ export function tsvRanges(tsv: Buffer): Map<number, { first: number; last: numbe
 const SEAL_PAGE = 1000;
 /** files whose rows differ that are searched line by line (the first of them by file id) */
 const FILES_SEARCHED = 5;
-
-function emptyCounts(): VerifyResult['counts'] {
-  return { modified: 0, deleted: 0, inserted: 0, seal: 0, anchor: 0, hashes: 0 };
-}
 
 /**
  * Verify a DuckDB store: (1) every chain, seal by seal, and its heads against the anchor; (2) the row
@@ -401,23 +399,7 @@ export async function verifyDuckdb(c: SealConn, location: string, o: VerifyOptio
     }
   }
   // the rows first (the question is "which row"), in table, file, line order as found
-  findings.unshift(...rowFindings.slice(0, max));
-  findings.splice(max);
-  const intact = Object.values(counts).every((n) => n === 0);
-  const mode: VerifyResult['mode'] = modes.size === 0 ? 'none' : modes.has('hmac-sha256') ? 'hmac-sha256' : 'sha256';
-  return {
-    intact,
-    store: location,
-    mode,
-    rows,
-    batches,
-    retractions,
-    heads,
-    counts,
-    findings,
-    anchor: o.anchor ? { path: o.anchorPath ?? '', heads: o.anchor.heads.length } : undefined,
-    seconds: (performance.now() - started) / 1000,
-  };
+  return verifyResult(o, { store: location, modes, rows, batches, retractions, heads, counts, findings, rowFindings, started });
 }
 
 export { tableByName };

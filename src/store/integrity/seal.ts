@@ -176,6 +176,39 @@ export interface VerifyResult {
   seconds: number;
 }
 
+/** no finding of any kind yet */
+export function emptyCounts(): VerifyResult['counts'] {
+  return { modified: 0, deleted: 0, inserted: 0, seal: 0, anchor: 0, hashes: 0 };
+}
+
+/** a store's verify result: the row findings (already in table, file, line order) before the others,
+ *  at most maxFindings; intact when nothing of any kind was counted */
+export function verifyResult(
+  o: VerifyOptions,
+  r: Omit<VerifyResult, 'intact' | 'mode' | 'findings' | 'anchor' | 'seconds'> & {
+    modes: ReadonlySet<SealMode>;
+    findings: Finding[];
+    rowFindings: readonly Finding[];
+    started: number;
+  },
+): VerifyResult {
+  const max = o.maxFindings ?? 20;
+  const findings = [...r.rowFindings.slice(0, max), ...r.findings].slice(0, max);
+  return {
+    intact: Object.values(r.counts).every((n) => n === 0),
+    store: r.store,
+    mode: r.modes.size === 0 ? 'none' : r.modes.has('hmac-sha256') ? 'hmac-sha256' : 'sha256',
+    rows: r.rows,
+    batches: r.batches,
+    retractions: r.retractions,
+    heads: r.heads,
+    counts: r.counts,
+    findings,
+    anchor: o.anchor ? { path: o.anchorPath ?? '', heads: o.anchor.heads.length } : undefined,
+    seconds: (performance.now() - r.started) / 1000,
+  };
+}
+
 export interface VerifyOptions {
   key?: Buffer;
   anchor?: Anchor;
