@@ -13,10 +13,10 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { startServe, type Serving } from '../serve/serve.js';
 import { mxrayInProcess } from '../testing/run-cli.js';
-import { artifacts, chromiumPath, cliJson, filledStore, haveChromium, serveConfig } from './dashboard.fixture.js';
+import { artifacts, chromiumPath, cliJson, filledStore, haveChromium, openBrowser, serveConfig, watchPage } from './dashboard.fixture.js';
 
 const skip = haveChromium || process.env.CI === 'true' ? false : `no Chromium at ${chromiumPath} (apt-get install chromium)`;
 const dir = mkdtempSync(join(tmpdir(), 'mxray-dash-web-'));
@@ -28,7 +28,6 @@ type Row = Record<string, unknown>;
 let db: string;
 let serving: Serving | undefined;
 let browser: Browser | undefined;
-let context: BrowserContext;
 let page: Page;
 const problems: string[] = [];
 const requests: string[] = [];
@@ -57,13 +56,6 @@ async function smtpLike(): Promise<{ port: number; close(): Promise<void> }> {
 
 let up: Awaited<ReturnType<typeof smtpLike>>;
 let down: Awaited<ReturnType<typeof smtpLike>>;
-
-function watch(p: Page): void {
-  p.on('console', (m) => {
-    if (m.type() === 'error' || m.type() === 'warning') problems.push(`${m.type()}: ${m.text()}`);
-  });
-  p.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-}
 
 before(async () => {
   if (skip) return;
@@ -105,24 +97,7 @@ before(async () => {
         - { name: SMTP, instances: [ "tcp://127.0.0.1:${up.port}" ] }
 `;
   serving = await startServe({ config: serveConfig(dir, db, monitor), port: 0, watch: false, log: () => undefined, env: {} });
-  browser = await chromium.launch({
-    executablePath: chromiumPath,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-dev-shm-usage',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-    timeout: 30_000,
-  });
-  context = await browser.newContext({ viewport: { width: 1280, height: 800 }, acceptDownloads: true });
-  context.on('request', (r) => requests.push(r.url()));
-  page = await context.newPage();
-  page.setDefaultTimeout(20_000);
-  watch(page);
+  ({ browser, page } = await openBrowser(requests, problems));
 });
 
 after(async () => {
@@ -312,7 +287,7 @@ test('the one-file report opens offline with the same numbers', { skip, timeout:
   const seen: string[] = [];
   offline.on('request', (r) => seen.push(r.url()));
   const p = await offline.newPage();
-  watch(p);
+  watchPage(p, problems);
   await open(p, `${pathToFileURL(html).href}#/tracking${range}`);
   assert.deepEqual(await rowsOf(p, 'tracking-users'), cli.users);
   assert.deepEqual(await rowsOf(p, 'tracking-traffic-hour'), cli.perHour);

@@ -11,11 +11,11 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { startServe, type Serving } from '../serve/serve.js';
 import { repoPath } from '../testing/paths.js';
 import { mxrayInProcess } from '../testing/run-cli.js';
-import { artifacts, chromiumPath, cliJson, filledStore, haveChromium, serveConfig } from './dashboard.fixture.js';
+import { artifacts, chromiumPath, cliJson, filledStore, haveChromium, openBrowser, serveConfig } from './dashboard.fixture.js';
 
 const skip = haveChromium || process.env.CI === 'true' ? false : `no Chromium at ${chromiumPath} (apt-get install chromium)`;
 const dir = mkdtempSync(join(tmpdir(), 'mxray-dash-events-'));
@@ -31,7 +31,6 @@ interface Doc {
 let db: string;
 let serving: Serving | undefined;
 let browser: Browser | undefined;
-let context: BrowserContext;
 let page: Page;
 const problems: string[] = [];
 const requests: string[] = [];
@@ -60,27 +59,7 @@ before(async () => {
   );
   const ran = await mxrayInProcess(['rules', 'run', rules, '--db', db]);
   assert.equal(ran.code, 0, ran.stderr);
-  browser = await chromium.launch({
-    executablePath: chromiumPath,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-dev-shm-usage',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-    timeout: 30_000,
-  });
-  context = await browser.newContext({ viewport: { width: 1280, height: 800 }, acceptDownloads: true });
-  context.on('request', (r) => requests.push(r.url()));
-  page = await context.newPage();
-  page.setDefaultTimeout(20_000);
-  page.on('console', (m) => {
-    if (m.type() === 'error' || m.type() === 'warning') problems.push(`${m.type()}: ${m.text()}`);
-  });
-  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  ({ browser, page } = await openBrowser(requests, problems));
 });
 
 after(async () => {
