@@ -295,6 +295,25 @@ export const presenceDaily: RecordTable = {
   ],
 };
 
+/** the seconds in each presence state over an hour or a day, and the first and last online second:
+ *  the columns presence_hours and presence_days share */
+function stateTotals(span: 'hour' | 'day'): Column[] {
+  return [
+    { name: 'online', type: 'int', doc: `seconds online in the ${span}` },
+    { name: 'invisible', type: 'int', doc: 'seconds invisible' },
+    { name: 'busy', type: 'int', doc: 'seconds busy' },
+    { name: 'be_right_back', type: 'int', doc: 'seconds be right back' },
+    { name: 'idle', type: 'int', doc: 'seconds idle' },
+    { name: 'away', type: 'int', doc: 'seconds away' },
+    { name: 'on_the_phone', type: 'int', doc: 'seconds on the phone' },
+    { name: 'out_to_lunch', type: 'int', doc: 'seconds out to lunch' },
+    { name: 'offline', type: 'int', doc: 'seconds offline' },
+    { name: 'unknown', type: 'int', doc: 'seconds of pieces in the unknown state (or a state no longer known)' },
+    { name: 'first_online_s', type: 'bigint', doc: `start of the first online piece in the ${span}; NULL when none` },
+    { name: 'last_online_s', type: 'bigint', doc: `end of the last online piece in the ${span}; NULL when none` },
+  ];
+}
+
 /** Hourly totals of presence_spans (capabilities/presence/hours.ts): per user and UTC hour the seconds
  *  in each state and the first and last online second, written with the pieces they add up (the
  *  recorder: in the same batch; the import: from the pieces the store kept, so a re-import adds
@@ -307,18 +326,7 @@ export const presenceHours: RecordTable = {
     ...origin,
     { name: 'user', type: 'text', lower: true, doc: 'the IM address, lower case' },
     { name: 'hour_s', type: 'bigint', doc: 'start of the UTC hour, seconds since 1970' },
-    { name: 'online', type: 'int', doc: 'seconds online in the hour' },
-    { name: 'invisible', type: 'int', doc: 'seconds invisible' },
-    { name: 'busy', type: 'int', doc: 'seconds busy' },
-    { name: 'be_right_back', type: 'int', doc: 'seconds be right back' },
-    { name: 'idle', type: 'int', doc: 'seconds idle' },
-    { name: 'away', type: 'int', doc: 'seconds away' },
-    { name: 'on_the_phone', type: 'int', doc: 'seconds on the phone' },
-    { name: 'out_to_lunch', type: 'int', doc: 'seconds out to lunch' },
-    { name: 'offline', type: 'int', doc: 'seconds offline' },
-    { name: 'unknown', type: 'int', doc: 'seconds of pieces in the unknown state (or a state no longer known)' },
-    { name: 'first_online_s', type: 'bigint', doc: 'start of the first online piece in the hour; NULL when none' },
-    { name: 'last_online_s', type: 'bigint', doc: 'end of the last online piece in the hour; NULL when none' },
+    ...stateTotals('hour'),
   ],
 };
 
@@ -335,18 +343,7 @@ export const presenceDays: RecordTable = {
     ...origin,
     { name: 'user', type: 'text', lower: true, doc: 'the IM address, lower case' },
     { name: 'day_s', type: 'bigint', doc: 'start of the UTC day, seconds since 1970' },
-    { name: 'online', type: 'int', doc: 'seconds online in the day' },
-    { name: 'invisible', type: 'int', doc: 'seconds invisible' },
-    { name: 'busy', type: 'int', doc: 'seconds busy' },
-    { name: 'be_right_back', type: 'int', doc: 'seconds be right back' },
-    { name: 'idle', type: 'int', doc: 'seconds idle' },
-    { name: 'away', type: 'int', doc: 'seconds away' },
-    { name: 'on_the_phone', type: 'int', doc: 'seconds on the phone' },
-    { name: 'out_to_lunch', type: 'int', doc: 'seconds out to lunch' },
-    { name: 'offline', type: 'int', doc: 'seconds offline' },
-    { name: 'unknown', type: 'int', doc: 'seconds of pieces in the unknown state (or a state no longer known)' },
-    { name: 'first_online_s', type: 'bigint', doc: 'start of the first online piece in the day; NULL when none' },
-    { name: 'last_online_s', type: 'bigint', doc: 'end of the last online piece in the day; NULL when none' },
+    ...stateTotals('day'),
     { name: 'tail_s', type: 'bigint', doc: "time of the user's latest sample the writer knew (no piece yet); NULL when the row carries none" },
     { name: 'tail_state', type: 'text', doc: "that sample's state" },
     { name: 'tail_interval_s', type: 'int', doc: "that sample's interval_s" },
