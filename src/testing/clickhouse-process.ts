@@ -85,6 +85,8 @@ export interface ClickhouseCluster {
 
 export const DEFAULT_CLUSTER = 'mxray_cluster';
 const STOP_GRACE_MS = 5_000;
+/** the start deadline: generous, it only delays a real failure (a loaded 2-core machine is slow) */
+const READY_TIMEOUT_MS = 90_000;
 
 // ---------------------------------------------------------------- install
 
@@ -451,14 +453,14 @@ async function launch(httpPort: number, tcpPort: number, opts: StartOptions): Pr
 
   /** wait for /ping; on failure stop and throw with the log's tail */
   const waitReady = async (t0: number): Promise<void> => {
-    const deadline = t0 + (opts.readyTimeoutMs ?? 30_000);
+    const deadline = t0 + (opts.readyTimeoutMs ?? READY_TIMEOUT_MS);
     for (;;) {
       if (await pingOnce(url)) return;
       if (exited || performance.now() > deadline) {
         const stdout = readLog(join(dir, 'log', 'stdout.log')),
           errors = readLog(join(dir, 'log', 'server.err.log'));
         const logs = [tail(stdout), tail(errors)].filter(Boolean).join('\n');
-        const why = exited ? `exited (${child.exitCode ?? child.signalCode})` : `did not answer /ping within ${opts.readyTimeoutMs ?? 30_000} ms`;
+        const why = exited ? `exited (${child.exitCode ?? child.signalCode})` : `did not answer /ping within ${opts.readyTimeoutMs ?? READY_TIMEOUT_MS} ms`;
         await stop();
         throw new StartFailure(
           `clickhouse-server on 127.0.0.1:${httpPort}/${tcpPort} ${why}${logs ? `:\n${logs}` : ''}`,

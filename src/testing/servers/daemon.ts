@@ -30,7 +30,9 @@ import type { TestCa } from '../test-ca.js';
 
 export const HOST = '127.0.0.1';
 const STOP_GRACE_MS = 5_000;
-const READY_TIMEOUT_MS = 30_000;
+// A server's start deadline: generous, since it only delays a real failure and a 2-core machine
+// under a load of 15+ (CI beside other suites) was seen to need more than 30 s for INN, slapd or Prosody.
+const READY_TIMEOUT_MS = 90_000;
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
