@@ -21,7 +21,8 @@
 // without a zone taken as UTC), empty -> rejected. A stored time is never NULL (ClickHouse keeps
 // times in columns that cannot be), so a table's timestamp columns must be declared required; an
 // optional time goes in a text column, e.g. with parse: (v) => (v.trim() === '' ? null : isoToStored(v)).
-import { Fields, splitCsv } from './fields.js';
+import { CsvRows, fieldsOf } from './csv-rows.js';
+import { Fields } from './fields.js';
 import type { ParseContext, Parser, RejectReason, Sample, Sniffed, TextFormat } from './types.js';
 import { intRanges, recordTables, type Column, type RecordKind } from '../schema/tables.js';
 import type { TsvWriter } from '../schema/tsv.js';
@@ -72,8 +73,6 @@ export interface RowFile {
   readonly hints?: Readonly<Record<string, string>>;
 }
 
-/** an open row (a quoted line break) longer than this is rejected */
-const MAX_ROW_BYTES = 1 << 20;
 const MAX_FIELDS = 4096;
 
 interface Layout {
@@ -156,17 +155,6 @@ function layoutOf(plan: Plan, names: readonly string[], line: number): Layout {
   return { names, line, source, unknown, missing };
 }
 
-/** the fields of one CSV text as strings, or 'open' when a quoted field runs past its end */
-function fieldsOf(text: string, f: Fields, sep: number): string[] | 'open' | 'too-many' {
-  const b = Buffer.from(text, 'utf8');
-  const n = splitCsv(b, 0, b.length, f, sep);
-  if (f.unterminated) return 'open';
-  if (n > f.max) return 'too-many';
-  const out: string[] = [];
-  for (let i = 0; i < n; i++) out.push(f.text(b, i));
-  return out;
-}
-
 const isoTime = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?\s*(Z|[+-]\d{2}:?\d{2})?$/i;
 
 /** `YYYY-MM-DD HH:MM:SS.fff` (UTC) of an ISO-like time, or undefined */
@@ -229,13 +217,9 @@ function byType(c: Column): { parse: (v: string) => CsvValue | undefined; invali
 
 class CsvDataParser implements Parser {
   private layout: Layout | undefined;
-  private readonly f = new Fields(MAX_FIELDS);
+  private readonly rows: CsvRows;
   private readonly out: TsvWriter;
   private readonly convert: ({ parse: (v: string) => CsvValue | undefined; invalid: RejectReason } | undefined)[];
-  /** the lines of a row still open (a quoted line break), with its first line's number and offset */
-  private open:
-    | { text: string; bytes: number; line: number; offset: number; last: number; lines: { text: string; line: number; offset: number }[] }
-    | undefined;
   private noted = false;
 
   constructor(
@@ -244,6 +228,7 @@ class CsvDataParser implements Parser {
     state?: unknown,
   ) {
     this.out = ctx.out(plan.spec.table);
+    this.rows = new CsvRows(ctx, (fields, line) => this.row(fields, line), MAX_FIELDS, plan.sep);
     this.convert = plan.columns.map((c, i) => {
       const d = plan.declared[i];
       if (!d) return undefined;
@@ -255,43 +240,11 @@ class CsvDataParser implements Parser {
   }
 
   line(buf: Buffer, s: number, e: number, lineNo: number, offset: number): void {
-    const text = buf.toString('utf8', s, e);
-    if (lineNo === 1 && !this.open && text.startsWith('#TYPE')) return;
-    this.feed({ text, line: lineNo, offset }, true);
+    this.rows.line(buf, s, e, lineNo, offset);
   }
 
-  /** one line: a row of its own, or the next line of the open row */
-  private feed(l: { text: string; line: number; offset: number }, bounded: boolean): void {
-    const o = this.open;
-    if (!o) {
-      this.row(l.text, l.line, l.offset);
-      return;
-    }
-    // lines the framer skipped as blank were empty lines inside the quoted field
-    o.text += '\n'.repeat(l.line - o.last) + l.text;
-    o.bytes += l.line - o.last + Buffer.byteLength(l.text);
-    o.last = l.line;
-    o.lines.push(l);
-    if (bounded && o.bytes > MAX_ROW_BYTES) {
-      this.overflow();
-      return;
-    }
-    // an open quoted field can only close on a line with a quote: others need no new split
-    if (l.text.includes('"')) this.row(o.text, o.line, o.offset);
-  }
-
-  /** one row's text (complete lines from `line` on): parse it, or keep it open for more lines */
-  private row(text: string, line: number, offset: number): void {
-    const fields = fieldsOf(text, this.f, this.plan.sep);
-    if (fields === 'open') {
-      if (!this.open) this.open = { text, bytes: Buffer.byteLength(text), line, offset, last: line, lines: [{ text, line, offset }] };
-      return;
-    }
-    this.open = undefined;
-    if (fields === 'too-many') {
-      this.ctx.reject(line, 'field-count', `more than ${MAX_FIELDS} fields`);
-      return;
-    }
+  /** one complete row: the header, or a record */
+  private row(fields: string[], line: number): void {
     if (!this.layout) {
       this.layout = layoutOf(this.plan, fields, line);
       if (this.layout.missing.length) {
@@ -304,14 +257,6 @@ class CsvDataParser implements Parser {
       return;
     }
     this.write(fields, line);
-  }
-
-  /** a quoted field never closed within 1 MiB: reject its first line, read the others again */
-  private overflow(): void {
-    const o = this.open!;
-    this.open = undefined;
-    this.ctx.reject(o.line, 'unterminated-quote', `a quoted field opened on this line is not closed within ${MAX_ROW_BYTES} bytes`);
-    for (const l of o.lines.slice(1)) this.feed(l, false);
   }
 
   private write(fields: readonly string[], line: number): void {
@@ -372,10 +317,7 @@ class CsvDataParser implements Parser {
   }
 
   end(): void {
-    const o = this.open;
-    if (!o) return;
-    this.open = undefined;
-    this.ctx.reject(o.line, 'unterminated-quote', 'a quoted field opened on this line is not closed before the end of the file');
+    this.rows.end();
   }
 
   state(): CsvState | null {
@@ -383,7 +325,7 @@ class CsvDataParser implements Parser {
   }
 
   pending(): { line: number; offset: number } | undefined {
-    return this.open ? { line: this.open.line, offset: this.open.offset } : undefined;
+    return this.rows.pending();
   }
 }
 

@@ -19,7 +19,8 @@
 // events the .evtx lacks; a CSV ingested first wins over a later .evtx for the records both hold.
 // The note says so: ingest the .evtx first.
 import type { ParseContext, Parser, RejectReason, Sample, Sniffed, TextFormat } from '../types.js';
-import { Fields, splitCsv } from '../fields.js';
+import { CsvRows, fieldsOf } from '../csv-rows.js';
+import { Fields } from '../fields.js';
 import { windowsEvents } from '../../schema/tables.js';
 import type { TsvWriter } from '../../schema/tsv.js';
 import { checkZone, localToUtc, machineZone } from '../../capabilities/presence/zone.js';
@@ -31,8 +32,6 @@ const TYPE_LINE = '#TYPE System.Diagnostics.Eventing.Reader.EventLogRecord';
 const REQUIRED = ['RecordId', 'LogName', 'MachineName', 'TimeCreated', 'Id'] as const;
 const PROPERTIES_TYPE = 'System.Collections.Generic.List`1[System.Diagnostics.Eventing.Reader.EventProperty]';
 
-/** an open row (quoted line breaks) longer than this is rejected */
-const MAX_ROW_BYTES = 1 << 20;
 const MAX_FIELDS = 256;
 /** rows held back while the day/month order is unknown, at most (then the order is assumed) */
 const MAX_HELD_ROWS = 5000;
@@ -52,16 +51,6 @@ interface State {
   names: string[];
   line: number;
   order?: DateOrder;
-}
-
-function fieldsOf(text: string, f: Fields): string[] | 'open' | 'too-many' {
-  const b = Buffer.from(text, 'utf8');
-  const n = splitCsv(b, 0, b.length, f);
-  if (f.unterminated) return 'open';
-  if (n > f.max) return 'too-many';
-  const out: string[] = [];
-  for (let i = 0; i < n; i++) out.push(f.text(b, i));
-  return out;
 }
 
 /** a GUID as the .evtx reader writes it: {UPPER-CASE}; '' when empty */
@@ -126,7 +115,7 @@ const defaults: Record<string, Value> = {
 const tableColumns = () => windowsEvents.columns.slice(2).map((c) => c.name);
 
 class EvtxCsvParser implements Parser {
-  private readonly f = new Fields(MAX_FIELDS);
+  private readonly rows: CsvRows;
   private readonly out: TsvWriter;
   private readonly zone: string;
   private readonly given: DateOrder | undefined;
@@ -139,9 +128,6 @@ class EvtxCsvParser implements Parser {
   private order: DateOrder | undefined;
   private held: Held[] = [];
   private heldBytes = 0;
-  private open:
-    | { text: string; bytes: number; line: number; offset: number; last: number; lines: { text: string; line: number; offset: number }[] }
-    | undefined;
   private skipped = 0;
   private repeated = 0;
   private readonly cols = tableColumns();
@@ -151,6 +137,7 @@ class EvtxCsvParser implements Parser {
     state?: unknown,
   ) {
     this.out = ctx.out('windowsEvents');
+    this.rows = new CsvRows(ctx, (fields, line, offset) => this.row(fields, line, offset), MAX_FIELDS);
     const tz = ctx.hints?.tz;
     this.zone = checkZone(tz ?? machineZone());
     const order = ctx.hints?.dateOrder;
@@ -168,42 +155,11 @@ class EvtxCsvParser implements Parser {
   }
 
   line(buf: Buffer, s: number, e: number, lineNo: number, offset: number): void {
-    const text = buf.toString('utf8', s, e);
-    if (lineNo === 1 && !this.open && text.startsWith('#TYPE')) return;
-    this.feed({ text, line: lineNo, offset }, true);
+    this.rows.line(buf, s, e, lineNo, offset);
   }
 
-  private feed(l: { text: string; line: number; offset: number }, bounded: boolean): void {
-    const o = this.open;
-    if (!o) {
-      this.row(l.text, l.line, l.offset);
-      return;
-    }
-    // lines the framer skipped as blank were empty lines inside the quoted Message
-    o.text += '\n'.repeat(l.line - o.last) + l.text;
-    o.bytes += l.line - o.last + Buffer.byteLength(l.text);
-    o.last = l.line;
-    o.lines.push(l);
-    if (bounded && o.bytes > MAX_ROW_BYTES) {
-      this.open = undefined;
-      this.ctx.reject(o.line, 'unterminated-quote', `a quoted field opened on this line is not closed within ${MAX_ROW_BYTES} bytes`);
-      for (const x of o.lines.slice(1)) this.feed(x, false);
-      return;
-    }
-    if (l.text.includes('"')) this.row(o.text, o.line, o.offset);
-  }
-
-  private row(text: string, line: number, offset: number): void {
-    const fields = fieldsOf(text, this.f);
-    if (fields === 'open') {
-      this.open ??= { text, bytes: Buffer.byteLength(text), line, offset, last: line, lines: [{ text, line, offset }] };
-      return;
-    }
-    this.open = undefined;
-    if (fields === 'too-many') {
-      this.ctx.reject(line, 'field-count', `more than ${MAX_FIELDS} fields`);
-      return;
-    }
+  /** one complete row: the header, or an event */
+  private row(fields: string[], line: number, offset: number): void {
     if (!this.names) {
       this.header(fields, line, true);
       return;
@@ -228,7 +184,7 @@ class EvtxCsvParser implements Parser {
         this.order = settled;
         this.ctx.note(`dates read in the order ${settled}: '${raw}' at line ${line} can only be read so (give --date-order to say otherwise)`);
       } else {
-        const bytes = text.length * 2;
+        const bytes = fields.reduce((n, f) => n + f.length * 2 + 2, 0);
         this.held.push({ fields, line, offset, parts, bytes });
         this.heldBytes += bytes;
         if (this.held.length >= MAX_HELD_ROWS || this.heldBytes >= MAX_HELD_BYTES) this.assume();
@@ -318,9 +274,7 @@ class EvtxCsvParser implements Parser {
   }
 
   end(): void {
-    const o = this.open;
-    this.open = undefined;
-    if (o) this.ctx.reject(o.line, 'unterminated-quote', 'a quoted field opened on this line is not closed before the end of the file');
+    this.rows.end();
     this.assume();
     if (this.skipped) this.ctx.note(`${this.skipped} time(s) fall in the hour the clocks skipped in ${this.zone}: read as after the change`);
     if (this.repeated) this.ctx.note(`${this.repeated} time(s) fall in the hour repeated when the clocks went back in ${this.zone}: read as the first pass`);
@@ -333,9 +287,9 @@ class EvtxCsvParser implements Parser {
 
   pending(): { line: number; offset: number } | undefined {
     const h = this.held[0];
-    const o = this.open;
+    const o = this.rows.pending();
     if (h && (!o || h.line < o.line)) return { line: h.line, offset: h.offset };
-    return o ? { line: o.line, offset: o.offset } : undefined;
+    return o;
   }
 }
 
