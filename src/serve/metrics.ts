@@ -28,7 +28,8 @@ export function probeMetrics(registry: Registry) {
     set(r: Pick<ProbeResult, 'host' | 'service' | 'instance' | 'status' | 'durationMs' | 'certDaysLeft' | 'at'>) {
       const labels = { host: r.host, service: r.service, instance: r.instance };
       success.set(labels, r.status === 'ok' || r.status === 'warning' ? 1 : 0);
-      duration.set(labels, r.durationMs / 1000);
+      // to the microsecond: 9.7 ms is 0.0097 s, not 0.009699999999999999
+      duration.set(labels, Math.round(r.durationMs * 1000) / 1e6);
       status.set(labels, codes[r.status]);
       if (r.certDaysLeft !== null) expiry.set(labels, Math.round(Date.parse(r.at) / 1000 + r.certDaysLeft * 86_400));
       else expiry.remove(labels);

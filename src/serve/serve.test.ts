@@ -101,6 +101,8 @@ ${extra}`;
     assert.match(metrics, new RegExp(`^probe_success\\{host="mx1",service="SMTP",instance="127\\.0\\.0\\.1:${upPort}"\\} 1$`, 'm'));
     assert.match(metrics, /^probe_success\{host="mx1",service="SMTP",instance="relay"\} 0$/m);
     assert.match(metrics, /^probe_duration_seconds\{host="mx1",service="SMTP",instance="relay"\} [\d.e-]+$/m);
+    // seconds to the microsecond, never binary noise such as 0.009699999999999999
+    for (const m of metrics.matchAll(/^probe_duration_seconds\{[^}]*\} (\S+)$/gm)) assert.match(m[1]!, /^\d+(\.\d{1,6})?$/, `probe_duration_seconds ${m[1]}`);
     assert.match(metrics, /^# TYPE probe_ssl_earliest_cert_expiry gauge$/m);
 
     // a changed file: a third instance; the open alert is not sent again
