@@ -6,7 +6,6 @@
 // cut files, garbage between events, a huge attribute, DTD entity tricks, random mutations.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +16,7 @@ import { formatList } from '../registry.js';
 import { DuckdbStore } from '../../store/duckdb/store.js';
 import type { Store } from '../../store/types.js';
 import { repoPath } from '../../testing/paths.js';
+import { evtxexportXml, wevtutil } from '../../testing/evtxexport.js';
 import { live, table } from '../../sql/dialect.js';
 import { raw, sql } from '../../sql/sql.js';
 import { windowsEvents } from '../../schema/tables.js';
@@ -32,20 +32,7 @@ const folder = () => {
 };
 const openStore = () => DuckdbStore.open(join(dir, `db${++n}.duckdb`));
 
-/** evtxexport's XML of a file (mode all: live and recovered records), its banner line removed */
-function evtxexport(file: string): string {
-  const r = spawnSync('evtxexport', ['-f', 'xml', '-m', 'all', file], { encoding: 'utf8', maxBuffer: 1 << 28, timeout: 60_000 });
-  assert.equal(r.error, undefined, `evtxexport (Debian package libevtx-utils) must be installed: ${r.error?.message}`);
-  return r.stdout.replace(/^evtxexport \d+\s*\n/, '');
-}
-
-/** wevtutil's shape: each event on one line, one after another, no root */
-const wevtutil = (xml: string) =>
-  xml
-    .split(/\n(?=<Event xmlns)/)
-    .map((e) => e.replace(/>\n\s*</g, '><').trim())
-    .filter(Boolean)
-    .join('\r\n');
+const evtxexport = (file: string) => evtxexportXml(file);
 /** Event Viewer's "Save as XML" as PowerShell would write it: an <Events> root, UTF-16LE with BOM, CRLF */
 const eventViewer = (xml: string) =>
   Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(`<?xml version="1.0" encoding="UTF-16"?>\r\n<Events>${wevtutil(xml)}</Events>\r\n`, 'utf16le')]);
