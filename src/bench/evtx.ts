@@ -14,17 +14,18 @@ import { CHUNK_MAGIC, CHUNK_SIZE, FILE_MAGIC, HEADER_SIZE } from '../formats/evt
 import { humanBytes } from '../render/render.js';
 
 const root = resolve(fileURLToPath(new URL('../../', import.meta.url)));
-const corpus = join(root, 'fixtures', 'corpus', 'windows_evtx');
+export const corpus = join(root, 'fixtures', 'corpus', 'windows_evtx');
 const RECORD_MAGIC = Buffer.from([0x2a, 0x2a, 0, 0]);
 
-interface ChildResult {
+export interface ChildResult {
   seconds: number;
   maxRssMB: number;
   rows: number;
   extra: Record<string, number>;
 }
 
-function child(args: string[]): ChildResult {
+/** one measured job of evtx-child.ts, in a process of its own */
+export function child(args: string[]): ChildResult {
   const r = spawnSync(process.execPath, [join(root, 'dist', 'bench', 'evtx-child.js'), ...args], { encoding: 'utf8', maxBuffer: 64 << 20 });
   if (r.status !== 0) throw new Error(`evtx-child ${args[0]} failed: ${r.stderr}`);
   return JSON.parse(r.stdout.trim().split('\n').pop()!) as ChildResult;

@@ -5,7 +5,7 @@
 // Each measured job runs in its own process so its peak RSS is its own. MXRAY_BENCH_MB sets the size.
 // Then the same tracking logs into ClickHouse (single server and a two-shard cluster, beside curl),
 // and ~1 GB of IIS logs with ActiveSync traffic beside GoAccess. `npm run bench -- tracking` (or
-// clickhouse, activesync, calendar, presence, presence-poll, check, dashboard) runs one part.
+// clickhouse, activesync, calendar, presence, presence-poll, check, dashboard, evtx, evtx-xml) runs one part.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync, mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -21,6 +21,7 @@ import { benchDashboard } from './dashboard.js';
 import { makeRunCa } from '../testing/test-ca.js';
 import { benchIntegrity } from './integrity.js';
 import { benchEvtx } from './evtx.js';
+import { benchEvtxXml } from './evtx-xml.js';
 
 const root = resolve(fileURLToPath(new URL('../../', import.meta.url)));
 const cache = join(root, '.bench-cache');
@@ -81,6 +82,11 @@ async function main(parts: string[]): Promise<void> {
   if (want('evtx')) {
     process.stdout.write('\n== Windows event logs (EVTX) ==\n');
     process.stdout.write(await benchEvtx(cache));
+    if (parts.length === 1) return;
+  }
+  if (want('evtx-xml')) {
+    process.stdout.write('\n== Windows events as XML (wevtutil qe /f:xml) ==\n');
+    process.stdout.write(await benchEvtxXml(cache));
     if (parts.length === 1) return;
   }
   if (want('rules')) {

@@ -30,6 +30,14 @@ test('the table loads; every entry has provider, id, meaning and an http(s) sour
   assert.equal(k.meaning('MSExchangeTransport', 1), undefined);
 });
 
+test('a source that is not a Microsoft page is marked: note says third-party source', () => {
+  const microsoft = /^https?:\/\/(learn|technet|docs|support)\.microsoft\.com\//;
+  const third = exchangeEvents().events.filter((e) => !microsoft.test(e.source));
+  assert.ok(third.length > 0);
+  for (const e of third) assert.match(e.note ?? '', /^third-party source/, `${e.provider} ${e.id}: ${e.source}`);
+  for (const e of exchangeEvents().events.filter((x) => microsoft.test(x.source))) assert.doesNotMatch(e.note ?? '', /third-party/, `${e.provider} ${e.id}`);
+});
+
 test('a bad table is refused with file:line: key', () => {
   assert.throws(
     () => parseKnowledge('x.yaml', 'events:\n  - provider: A\n    id: 1\n    meaning: m\n    source: not a url\n'),

@@ -30,6 +30,7 @@ const cmdletRules = [
   'exchange-transport-rule-changed',
   'exchange-admin-audit-changed',
   'exchange-mailbox-audit-disabled',
+  'exchange-mailbox-audit-bypass',
 ];
 
 interface XmlEvent {

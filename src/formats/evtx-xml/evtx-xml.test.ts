@@ -6,10 +6,9 @@
 // cut files, garbage between events, a huge attribute, DTD entity tricks, random mutations.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import fc from 'fast-check';
 import { ingest } from '../../ingest/ingest.js';
 import { sniffFile } from '../../ingest/sniff.js';
@@ -17,6 +16,7 @@ import { formatList } from '../registry.js';
 import { DuckdbStore } from '../../store/duckdb/store.js';
 import type { Store } from '../../store/types.js';
 import { repoPath } from '../../testing/paths.js';
+import { evtxexportXml, wevtutil } from '../../testing/evtxexport.js';
 import { live, table } from '../../sql/dialect.js';
 import { raw, sql } from '../../sql/sql.js';
 import { windowsEvents } from '../../schema/tables.js';
@@ -32,20 +32,7 @@ const folder = () => {
 };
 const openStore = () => DuckdbStore.open(join(dir, `db${++n}.duckdb`));
 
-/** evtxexport's XML of a file (mode all: live and recovered records), its banner line removed */
-function evtxexport(file: string): string {
-  const r = spawnSync('evtxexport', ['-f', 'xml', '-m', 'all', file], { encoding: 'utf8', maxBuffer: 1 << 28, timeout: 60_000 });
-  assert.equal(r.error, undefined, `evtxexport (Debian package libevtx-utils) must be installed: ${r.error?.message}`);
-  return r.stdout.replace(/^evtxexport \d+\s*\n/, '');
-}
-
-/** wevtutil's shape: each event on one line, one after another, no root */
-const wevtutil = (xml: string) =>
-  xml
-    .split(/\n(?=<Event xmlns)/)
-    .map((e) => e.replace(/>\n\s*</g, '><').trim())
-    .filter(Boolean)
-    .join('\r\n');
+const evtxexport = (file: string) => evtxexportXml(file);
 /** Event Viewer's "Save as XML" as PowerShell would write it: an <Events> root, UTF-16LE with BOM, CRLF */
 const eventViewer = (xml: string) =>
   Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(`<?xml version="1.0" encoding="UTF-16"?>\r\n<Events>${wevtutil(xml)}</Events>\r\n`, 'utf16le')]);
@@ -187,16 +174,19 @@ test('hostile input: cut, garbage between events, unclosed event, huge attribute
   let r = await ingestText('cut.xml', cut);
   assert.deepEqual(r.ids, [1, 2]);
   assert.deepEqual(
-    r.rej.map((x) => [x.reason, x.detail]),
-    [['truncated', 'line 3: the file ends inside the event']],
+    r.rej.map((x) => [x.line, x.reason, x.detail]),
+    [[3, 'truncated', 'the file ends inside the event']],
   );
 
   // garbage between events, and an event not closed before the next
   r = await ingestText('garbage.xml', `${ev(1)}\nPS C:\\> oops\n${ev(2)}\n${ev(3).slice(0, 100)}\n${ev(4)}\n`);
   assert.deepEqual(r.ids, [1, 2, 4]);
   assert.deepEqual(
-    r.rej.map((x) => x.detail),
-    ['line 2: text outside any <Event> element skipped: "PS C:\\\\> oops"', 'line 4: the event is not closed before the next <Event> begins (line 5)'],
+    r.rej.map((x) => [x.line, x.detail]),
+    [
+      [2, 'text outside any <Event> element skipped: "PS C:\\\\> oops"'],
+      [4, 'the event is not closed before the next <Event> begins (line 5)'],
+    ],
   );
 
   // an attribute of 9 MB: one reject, memory bounded by the event cap, the next event read
@@ -204,8 +194,8 @@ test('hostile input: cut, garbage between events, unclosed event, huge attribute
   r = await ingestText('huge.xml', `${ev(1)}\n${huge}\n${ev(3)}\n`);
   assert.deepEqual(r.ids, [1, 3]);
   assert.deepEqual(
-    r.rej.map((x) => x.detail),
-    ['line 2: an event larger than 4 MiB, skipped'],
+    r.rej.map((x) => [x.line, x.detail]),
+    [[2, 'an event larger than 4 MiB, skipped']],
   );
 
   // a DOCTYPE defining entities (billion laughs) is never expanded: the DTD is text outside any
@@ -214,16 +204,91 @@ test('hostile input: cut, garbage between events, unclosed event, huge attribute
   r = await ingestText('lol.xml', `${lol}${ev(1)}\n${ev(2, '', '<Data Name="a">&lol2;</Data>')}\n${ev(3, '', '<Data>&amp;&#65;</Data>')}`, 'evtx-xml');
   assert.deepEqual(r.ids, [1, 3]);
   assert.equal(r.rej.length, 2);
-  assert.match(r.rej[0]!.detail, /^line 2: text outside any <Event> element skipped: "<!DOCTYPE lolz/);
-  assert.match(r.rej[1]!.detail, /^line 4: the event cannot be read: .*undefined entity/i);
+  assert.deepEqual(
+    r.rej.map((x) => x.line),
+    [2, 4],
+  );
+  assert.match(r.rej[0]!.detail, /^text outside any <Event> element skipped: "<!DOCTYPE lolz/);
+  assert.match(r.rej[1]!.detail, /^the event cannot be read: undefined entity/i);
 
   // no EventRecordID: no record key, a reject
   r = await ingestText('nokey.xml', ev(1).replace('<EventRecordID>1</EventRecordID>', ''), 'evtx-xml');
   assert.deepEqual(r.ids, []);
   assert.deepEqual(
-    r.rej.map((x) => x.detail),
-    ['line 1: the event has no EventRecordID'],
+    r.rej.map((x) => [x.line, x.detail]),
+    [[1, 'the event has no EventRecordID']],
   );
+});
+
+// fixtures/windows-xml/broken-pretty.xml, written by hand as Event Viewer indents an export: the line
+// numbers below are counted in the file (cat -n), not taken from the reader.
+test('a hand-made broken file: rows and rejects carry the line their <Event> starts on; when it grows, the cut event is read and its reject goes', async () => {
+  const d = folder();
+  const file = join(d, 'broken-pretty.xml');
+  copyFileSync(repoPath('fixtures', 'windows-xml', 'broken-pretty.xml'), file);
+  const s = await openStore();
+  const rowLines = async () =>
+    (
+      await s.query<{ id: number; line: number }>(
+        'rows',
+        sql`SELECT event_record_id AS id, line FROM ${table('windowsEvents')} WHERE ${live('windowsEvents')} ORDER BY line`,
+      )
+    ).map((r) => [Number(r.id), Number(r.line)]);
+  const rejects = async () =>
+    (await s.query<{ line: number; reason: string; detail: string }>('rej', sql`SELECT line, reason, detail FROM ingest_rejects ORDER BY line`)).map((r) => [
+      Number(r.line),
+      r.reason,
+      r.detail,
+    ]);
+  try {
+    const sum = await ingest([d], { store: s });
+    // 101 starts on line 3, 103 on 26; 104, 105 and 106 all on line 37: 104 takes 37, the next two
+    // the numbers after it (38, 39), and 107 (line 38) the next free one, 40; their details say the line
+    assert.deepEqual(await rowLines(), [
+      [101, 3],
+      [103, 26],
+      [104, 37],
+      [106, 39],
+    ]);
+    const rej = await rejects();
+    assert.deepEqual(
+      rej.map(([line, reason]) => [line, reason]),
+      [
+        [14, 'malformed'], // 102: </Dta> on line 23 closes nothing
+        [25, 'malformed'], // a pasted prompt between events
+        [38, 'malformed'], // 105: an entity XML does not define
+        [40, 'malformed'], // 107: no EventRecordID
+        [48, 'truncated'], // 108: the file ends inside it
+      ],
+    );
+    assert.match(String(rej[0]![2]), /^the event cannot be read: line 23, column \d+: /);
+    assert.equal(rej[1]![2], 'text outside any <Event> element skipped: "PS C:\\\\> wevtutil qe Security /f:xml"');
+    assert.match(String(rej[2]![2]), /^line 37: the event cannot be read: undefined entity/i);
+    assert.equal(rej[3]![2], 'line 38: the event has no EventRecordID');
+    assert.equal(rej[4]![2], 'the file ends inside the event');
+    // the summary's first examples name file:line
+    assert.deepEqual(
+      sum.examples.map((e) => `${basename(e.file)}:${e.line}`),
+      ['broken-pretty.xml:14', 'broken-pretty.xml:25', 'broken-pretty.xml:38', 'broken-pretty.xml:40', 'broken-pretty.xml:48'],
+    );
+    assert.deepEqual([sum.events, sum.rejects], [4, 5]);
+
+    // the rest of 108 is written: read again from its start, its reject replaced by its row
+    appendFileSync(
+      file,
+      '<Channel>Security</Channel>\r\n      <Computer>DC01.corp.example</Computer>\r\n    </System>\r\n    <EventData><Data Name="TargetUserName">carol</Data></EventData>\r\n  </Event>\r\n</Events>\r\n',
+    );
+    const again = await ingest([d], { store: s });
+    assert.deepEqual([again.events, again.rejects], [1, 0]);
+    assert.deepEqual((await rowLines()).at(-1), [108, 48]);
+    assert.equal((await rowLines()).length, 5);
+    assert.deepEqual(
+      (await rejects()).map(([line]) => line),
+      [14, 25, 38, 40],
+    );
+  } finally {
+    await s.close();
+  }
 });
 
 test('fuzz: random mutations of an export never crash or hang; each file read (rows or counted rejects)', async () => {

@@ -2,7 +2,8 @@
 // Event Viewer's "Save as XML" (the same inside an <Events> root) and forwarded events (WEC: each
 // <Event> with a <RenderingInfo>). One windows_events row per event, built exactly as the .evtx
 // reader builds it (evtx/evtx.ts writeEvent), so an .evtx and an XML export of one log share their
-// record keys (Computer, Channel, EventRecordID) and each event is stored once.
+// record keys (Computer, Channel, EventRecordID) and each event is stored once. Rows and rejects are
+// numbered by the line their <Event> starts on, so that "file:line" names them.
 //
 // Sniffed by content (the events namespace in the first 4 KiB) and read as bytes, in bounded memory:
 // the file is read in blocks; the bytes of one <Event>…</Event> are found by their tags (in UTF-8 or
@@ -10,7 +11,7 @@
 // is decoded and given to the XML parser (saxes, no DTD, so no entity is ever expanded). An event
 // that is not well-formed, not closed before the next one starts, cut by the end of the file, or
 // larger than MAX_EVENT_BYTES, and any text between events that is not XML's own (declaration,
-// comments, the <Events> root), are counted rejects naming the line; the rest of the file is read.
+// comments, the <Events> root), are counted rejects numbered by their line; the rest of the file is read.
 import { open } from 'node:fs/promises';
 import { noTextSniff, type BinaryFormat, type RecordContext, type RecordFile, type RecordsRead } from '../types.js';
 import { writeEvent } from '../evtx/evtx.js';
@@ -130,8 +131,11 @@ async function records(ctx: RecordContext, file: RecordFile): Promise<RecordsRea
     const xml = new EventXmlReader();
     const out = ctx.out('windowsEvents');
     const resumeState = file.from?.state as Position | undefined;
+    // Rows and rejects are numbered by the line their <Event> (or stray text) starts on, so that
+    // "file:line" names it as for any text log; where several start on one line, each takes the
+    // next number (then its detail names the line). `record` is the least number the next may take.
     let record = file.from?.record ?? 1;
-    const first = record;
+    let count = 0; // rows and rejects in this run
     let base = Math.max(enc.bom, file.from?.offset ?? 0); // file offset of buf[0]
     let line = resumeState?.line ?? 1;
     let buf = Buffer.alloc(0);
@@ -144,7 +148,20 @@ async function records(ctx: RecordContext, file: RecordFile): Promise<RecordsRea
     let gapGarbage = ''; // the first garbage of the current gap
     let provisional: RecordsRead['provisional'];
 
-    const reject = (reason: 'malformed' | 'truncated', detail: string) => ctx.reject(record++, reason, detail);
+    /** the number of what starts on line `at` */
+    const number = (at: number) => {
+      const n = Math.max(at, record);
+      record = n + 1;
+      count++;
+      return n;
+    };
+    /** the detail of what starts on line `at`, numbered n: the line is said where n is not it */
+    const said = (at: number, n: number, detail: string) => (n === at ? detail : `line ${at}: ${detail}`);
+    const reject = (at: number, reason: 'malformed' | 'truncated', detail: string) => {
+      const n = number(at);
+      ctx.reject(n, reason, said(at, n, detail));
+      return n;
+    };
     const gap = (from: number, to: number, final: boolean) => {
       if (to > from) {
         if (!gapLine) gapLine = line;
@@ -161,7 +178,7 @@ async function records(ctx: RecordContext, file: RecordFile): Promise<RecordsRea
       if (final) {
         if (gapGarbage) {
           const shown = gapGarbage.length > 60 ? `${gapGarbage.slice(0, 60)}…` : gapGarbage;
-          reject('malformed', `line ${gapLine}: text outside any <Event> element skipped: ${JSON.stringify(shown)}`);
+          reject(gapLine, 'malformed', `text outside any <Event> element skipped: ${JSON.stringify(shown)}`);
         }
         gapGarbage = '';
         gapLine = 0;
@@ -171,16 +188,16 @@ async function records(ctx: RecordContext, file: RecordFile): Promise<RecordsRea
     const event = (from: number, to: number) => {
       const at = line;
       line += bytes.newlines(buf, from, to);
+      const n = number(at);
       let ev;
       try {
         ev = xml.read(keepCr(bytes.text(buf, from, to)));
       } catch (e) {
         if (!(e instanceof EventXmlError)) throw e;
-        reject('malformed', `line ${at}: the event cannot be read: ${e.message}`);
+        ctx.reject(n, 'malformed', said(at, n, `the event cannot be read: ${inFile(e.message, at)}`));
         return;
       }
-      const r = record++;
-      if (!writeEvent(out, r, ev, false)) ctx.reject(r, 'malformed', `line ${at}: the event has no EventRecordID`);
+      if (!writeEvent(out, n, ev, false)) ctx.reject(n, 'malformed', said(at, n, 'the event has no EventRecordID'));
     };
 
     /** reads what buf holds; `eof`: nothing more will come */
@@ -206,7 +223,7 @@ async function records(ctx: RecordContext, file: RecordFile): Promise<RecordsRea
         const limit = e < 0 ? buf.length : e;
         const next = bytes.startTag(buf, eventAt + bytes.start.length, limit);
         if (next >= 0) {
-          reject('malformed', `line ${eventLine}: the event is not closed before the next <Event> begins (line ${line + bytes.newlines(buf, eventAt, next)})`);
+          reject(eventLine, 'malformed', `the event is not closed before the next <Event> begins (line ${line + bytes.newlines(buf, eventAt, next)})`);
           line += bytes.newlines(buf, eventAt, next);
           pos = next;
           eventAt = -1;
@@ -214,7 +231,7 @@ async function records(ctx: RecordContext, file: RecordFile): Promise<RecordsRea
         }
         if (e < 0) {
           if (buf.length - eventAt > MAX_EVENT_BYTES) {
-            reject('malformed', `line ${eventLine}: an event larger than ${MAX_EVENT_BYTES >> 20} MiB, skipped`);
+            reject(eventLine, 'malformed', `an event larger than ${MAX_EVENT_BYTES >> 20} MiB, skipped`);
             oversize = true;
             gapLine = eventLine;
             pos = eventAt + bytes.unit;
@@ -223,8 +240,9 @@ async function records(ctx: RecordContext, file: RecordFile): Promise<RecordsRea
             continue;
           }
           if (eof) {
-            provisional = { offset: base + eventAt, record, state: { line: eventLine } satisfies Position };
-            reject('truncated', `line ${eventLine}: the file ends inside the event`);
+            // read again from here when the file grows: this reject's number is where its rows go
+            const n = reject(eventLine, 'truncated', 'the file ends inside the event');
+            provisional = { offset: base + eventAt, record: n, state: { line: eventLine } satisfies Position };
             line += bytes.newlines(buf, eventAt, buf.length);
             pos = buf.length;
             eventAt = -1;
@@ -267,10 +285,20 @@ async function records(ctx: RecordContext, file: RecordFile): Promise<RecordsRea
     step(true);
     if (xml.renderingInfo) ctx.note(`${xml.renderingInfo} forwarded event(s) carried RenderingInfo (Message text): not stored, the structured fields are`);
     if (enc.name === 'utf16le') ctx.note(`read as UTF-16${enc.swap ? 'BE' : 'LE'}${enc.bom ? ' (BOM)' : ''}`);
-    return { end: { offset: base + pos, record, state: { line } satisfies Position }, records: record - first, ...(provisional ? { provisional } : {}) };
+    return { end: { offset: base + pos, record, state: { line } satisfies Position }, records: count, ...(provisional ? { provisional } : {}) };
   } finally {
     await fh.close();
   }
+}
+
+/** saxes's "line:column: message" within one event, as the line and column in the file, the event
+ *  starting at line `at`; on the event's own first line (which the reject names already) just the
+ *  message, as the column there is not known */
+function inFile(message: string, at: number): string {
+  const m = /^(\d+):(\d+): /.exec(message);
+  if (!m) return message;
+  const l = Number(m[1]);
+  return l > 1 ? `line ${at + l - 1}, column ${m[2]}: ${message.slice(m[0].length)}` : message.slice(m[0].length);
 }
 
 /** UTF-16BE to LE in place, from byte `from` of buf (whole code units; blocks are even-sized) */

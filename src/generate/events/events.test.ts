@@ -13,7 +13,7 @@ import { mxrayInProcess as mxray } from '../../testing/run-cli.js';
 import { repoPath } from '../../testing/paths.js';
 import { describeClickhouse, startClickhouse, type ClickhouseServer } from '../../testing/clickhouse.js';
 import type { RuleResult } from '../../capabilities/rules/engine.js';
-import { ruleNames, type EventsTruth } from './index.js';
+import { cmdletCases, ruleNames, type EventsTruth } from './index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mxray-genevents-'));
 const out = join(dir, 'gen');
@@ -21,6 +21,8 @@ const logs = join(out, 'logs');
 const db = join(dir, 'events.duckdb');
 const rulesFile = repoPath('rules', 'exchange-admin.yaml');
 let truth: EventsTruth;
+/** the cmdlet runs (%1, %2) python3 read from the generated cmdlet log */
+const pyCmdlets: string[][] = [];
 
 const PY = String.raw`
 import sys, json, re, xml.etree.ElementTree as ET
@@ -32,13 +34,16 @@ text = re.sub(r'^\s*<\?xml[^>]*\?>', '', text)
 root = ET.fromstring('<r>' + text + '</r>')
 ns = '{http://schemas.microsoft.com/win/2004/08/events/event}'
 events = root.iter(ns + 'Event')
-ids, n, data = {}, 0, 0
+ids, n, data, cmdlets = {}, 0, 0, []
 for e in events:
     n += 1
     i = e.find(ns + 'System/' + ns + 'EventID').text
     ids[i] = ids.get(i, 0) + 1
-    data += len(e.findall(ns + 'EventData/' + ns + 'Data'))
-print(json.dumps({'events': n, 'eventIds': ids, 'insertionStrings': data}))
+    d = e.findall(ns + 'EventData/' + ns + 'Data')
+    data += len(d)
+    if e.find(ns + 'System/' + ns + 'Provider').get('Name') == 'MSExchange CmdletLogs':
+        cmdlets.append([x.text or '' for x in d[:2]])
+print(json.dumps({'events': n, 'eventIds': ids, 'insertionStrings': data, 'cmdlets': cmdlets}))
 `;
 
 before(async () => {
@@ -55,7 +60,9 @@ test('python3 xml.etree reads the generated files: its counts of events, EventID
     const r = spawnSync('/usr/bin/python3', ['-c', PY, join(logs, f)], { encoding: 'utf8', timeout: 60_000 });
     assert.equal(r.status, 0, `python3 could not read ${f}: ${r.stderr}`);
     const { encoding: _encoding, ...want } = truth.files[f]!;
-    assert.deepEqual(JSON.parse(r.stdout), want, f);
+    const { cmdlets, ...got } = JSON.parse(r.stdout) as { cmdlets: string[][] };
+    assert.deepEqual(got, want, f);
+    pyCmdlets.push(...cmdlets);
   }
   // every rule has cases that fire it (and the look-alikes that must not are in the files too)
   assert.deepEqual(Object.keys(truth.matches).sort(), [...ruleNames].sort());
@@ -68,6 +75,26 @@ async function rulesTest(where: readonly string[]): Promise<Record<string, numbe
   return Object.fromEntries((JSON.parse(r.stdout) as RuleResult[]).map((x) => [x.rule, x.matches]));
 }
 
+test('the cmdlet log holds the look-alikes the precise rules must not fire on (python3 reads them)', () => {
+  assert.ok(pyCmdlets.length > 0);
+  const ran = (cmdlets: string[], params: RegExp) => pyCmdlets.filter(([c, p]) => cmdlets.includes(c!) && params.test(p!)).length;
+  const fires = (rule: string, cmdlet: string, params: string) => cmdletCases.some((c) => c.cmdlet === cmdlet && c.params === params && c.fires.includes(rule));
+  const firing = (rule: string) => pyCmdlets.filter(([c, p]) => fires(rule, c!, p!)).length;
+  // "forward" anywhere in the parameters of Set-Mailbox/Set-MailUser (what the rule once matched):
+  // more runs than the forwards set, so names containing "forward" and forwards cleared are there
+  const forwardText = ran(['Set-Mailbox', 'Set-MailUser'], /forward/i);
+  assert.ok(forwardText > firing('exchange-mailbox-forwarding') && firing('exchange-mailbox-forwarding') > 0);
+  assert.ok(ran(['Set-Mailbox', 'Set-MailUser'], /-Identity "forward/) > 0, 'a mailbox named forwarders@');
+  assert.ok(ran(['Set-Mailbox', 'Set-MailUser'], /-DisplayName "Forwarding/) > 0, 'a display name with Forwarding');
+  assert.ok(ran(['Set-Mailbox', 'Set-MailUser'], /-ForwardingSmtpAddress (\$null|"")/) > 0, 'a forward cleared');
+  assert.ok(ran(['New-InboxRule', 'Set-InboxRule'], /forward|redirect/i) > firing('exchange-inbox-rule-forwarding') + firing('exchange-inbox-rule-redirect'));
+  assert.ok(ran(['Set-MailboxAuditBypassAssociation'], /-AuditBypassEnabled "False"/) > 0, 'audit bypass set to False');
+  assert.ok(ran(['Set-MailboxAuditBypassAssociation'], /-AuditBypassEnabled/) > firing('exchange-mailbox-audit-bypass'));
+  assert.ok(ran(['Enable-TransportRule'], /./) > 0 && ran(['Disable-TransportRule'], /./) > 0);
+  // the truth's counts are those of the runs python3 read, case by case
+  for (const r of ruleNames.filter((x) => x.startsWith('exchange-'))) assert.equal(firing(r), truth.matches[r], r);
+});
+
 test('ingest + rules test exchange-admin.yaml on DuckDB: exactly the truth’s matches per rule', async () => {
   const ing = await mxray(['ingest', logs, '--db', db, '--json']);
   assert.equal(ing.code, 0, ing.stderr);
@@ -75,6 +102,19 @@ test('ingest + rules test exchange-admin.yaml on DuckDB: exactly the truth’s m
   const sum = JSON.parse(ing.stdout) as { events: number; rejects: number; formats: Record<string, number> };
   assert.deepEqual([sum.events, sum.rejects, sum.formats['evtx-xml']], [events, 0, 2]);
   assert.deepEqual(await rulesTest(['--db', db]), truth.matches);
+});
+
+test('rules test: every example of a cmdlet rule is a run the generator says fires it', async () => {
+  const r = await mxray(['rules', 'test', rulesFile, '--db', db, '--json', '--examples', '1000']);
+  assert.equal(r.code, 0, r.stderr);
+  for (const x of JSON.parse(r.stdout) as RuleResult[]) {
+    if (!x.rule.startsWith('exchange-')) continue;
+    assert.equal(x.examples.length, truth.matches[x.rule], x.rule);
+    for (const e of x.examples) {
+      const c = cmdletCases.find((k) => k.cmdlet === e.record['%1'] && k.params === (e.record['%2'] ?? ''));
+      assert.ok(c?.fires.includes(x.rule), `${x.rule} fired on ${String(e.record['%1'])} ${String(e.record['%2'])}`);
+    }
+  }
 });
 
 describeClickhouse('generated events on ClickHouse', () => {

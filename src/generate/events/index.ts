@@ -27,46 +27,67 @@ interface CmdletCase {
   fires: readonly string[];
 }
 
-/** the cmdlet cases: for each rule, runs that must fire it and look-alikes that must not */
+/** the cmdlet cases: for each rule, runs that must fire it and look-alikes that must not. %2 is
+ *  mostly as the cmdlet log writes it (each bound parameter under its declared name, the value in
+ *  double quotes, booleans and switches as "True"/"False"); a few cases are in the typed forms the
+ *  rules also read ('x', $true, -Name:$true). */
 export const cmdletCases: readonly CmdletCase[] = [
-  { cmdlet: 'Set-Mailbox', params: "-Identity 'bob' -ForwardingSmtpAddress 'smtp:x@outside.example'", fires: ['exchange-mailbox-forwarding'] },
+  { cmdlet: 'Set-Mailbox', params: '-Identity "bob" -ForwardingSmtpAddress "smtp:x@outside.example"', fires: ['exchange-mailbox-forwarding'] },
   {
     cmdlet: 'Set-Mailbox',
-    params: "-Identity 'carol' -ForwardingAddress 'ext-carol' -DeliverToMailboxAndForward $true",
+    params: '-Identity "carol" -ForwardingAddress "ext-carol" -DeliverToMailboxAndForward "True"',
     fires: ['exchange-mailbox-forwarding'],
   },
   { cmdlet: 'Set-MailUser', params: "-Identity 'dave' -ForwardingSmtpAddress 'smtp:dave@outside.example'", fires: ['exchange-mailbox-forwarding'] },
-  { cmdlet: 'Set-Mailbox', params: "-Identity 'erin' -ProhibitSendQuota '5GB' -IssueWarningQuota '4.5GB'", fires: [] },
-  { cmdlet: 'Get-Mailbox', params: "-Identity 'bob' -ResultSize 'Unlimited'", fires: [] },
+  { cmdlet: 'Set-Mailbox', params: '-Identity "frank" -DeliverToMailboxAndForward:$true', fires: ['exchange-mailbox-forwarding'] },
+  // look-alikes of forwarding: names and values that contain "forward", forwards cleared
+  { cmdlet: 'Set-Mailbox', params: '-Identity "forwarders@corp.example" -ProhibitSendQuota "5 GB (5,368,709,120 bytes)"', fires: [] },
+  { cmdlet: 'Set-Mailbox', params: '-Identity "desk" -DisplayName "Forwarding desk" -CustomAttribute1 "forward-to-ext"', fires: [] },
+  { cmdlet: 'Set-Mailbox', params: '-Identity "bob" -ForwardingSmtpAddress $null', fires: [] },
+  { cmdlet: 'Set-Mailbox', params: '-Identity "bob" -ForwardingSmtpAddress "" -DeliverToMailboxAndForward "False"', fires: [] },
+  { cmdlet: 'Set-MailUser', params: "-Identity 'dave' -ForwardingAddress $null -DeliverToMailboxAndForward $false", fires: [] },
+  { cmdlet: 'Set-Mailbox', params: '-Identity "erin" -ProhibitSendQuota "5GB" -IssueWarningQuota "4.5GB"', fires: [] },
+  { cmdlet: 'Get-Mailbox', params: '-Identity "bob" -ResultSize "Unlimited"', fires: [] },
+  { cmdlet: 'Set-Mailbox', params: '-Identity "bob" -AuditEnabled "False"', fires: ['exchange-mailbox-audit-disabled'] },
   { cmdlet: 'Set-Mailbox', params: "-Identity 'bob' -AuditEnabled $false", fires: ['exchange-mailbox-audit-disabled'] },
-  { cmdlet: 'Set-Mailbox', params: "-Identity 'bob' -AuditEnabled $true", fires: [] },
-  { cmdlet: 'Get-InboxRule', params: "-Mailbox 'bob'", fires: [] },
-  { cmdlet: 'New-InboxRule', params: "-Mailbox 'bob' -Name 'fw' -ForwardTo 'x@outside.example'", fires: ['exchange-inbox-rule-forwarding'] },
+  { cmdlet: 'Set-Mailbox', params: '-Identity "bob" -AuditEnabled "True"', fires: [] },
+  { cmdlet: 'Set-Mailbox', params: '-Identity "false.positive" -AuditEnabled "True" -AuditLogAgeLimit "90.00:00:00"', fires: [] },
+  { cmdlet: 'Set-MailboxAuditBypassAssociation', params: '-Identity "svc-backup" -AuditBypassEnabled "True"', fires: ['exchange-mailbox-audit-bypass'] },
+  { cmdlet: 'Set-MailboxAuditBypassAssociation', params: "-Identity 'eve' -AuditBypassEnabled $true", fires: ['exchange-mailbox-audit-bypass'] },
+  { cmdlet: 'Set-MailboxAuditBypassAssociation', params: '-Identity "svc-backup" -AuditBypassEnabled "False"', fires: [] },
+  { cmdlet: 'Get-MailboxAuditBypassAssociation', params: '-Identity "svc-backup"', fires: [] },
+  { cmdlet: 'Get-InboxRule', params: '-Mailbox "bob"', fires: [] },
+  { cmdlet: 'New-InboxRule', params: '-Mailbox "bob" -Name "fw" -ForwardTo "x@outside.example"', fires: ['exchange-inbox-rule-forwarding'] },
   {
     cmdlet: 'Set-InboxRule',
     params: "-Identity 'bob\\fw' -ForwardAsAttachmentTo 'x@outside.example'",
     fires: ['exchange-inbox-rule-forwarding'],
   },
-  { cmdlet: 'New-InboxRule', params: "-Mailbox 'carol' -Name 'away' -RedirectTo 'y@outside.example'", fires: ['exchange-inbox-rule-redirect'] },
-  { cmdlet: 'New-InboxRule', params: "-Mailbox 'carol' -Name 'news' -From 'news@example.com' -MoveToFolder 'carol:\\News'", fires: [] },
-  { cmdlet: 'Remove-InboxRule', params: "-Identity 'bob\\fw' -Confirm $false", fires: [] },
+  { cmdlet: 'New-InboxRule', params: '-Mailbox "carol" -Name "away" -RedirectTo "y@outside.example"', fires: ['exchange-inbox-rule-redirect'] },
+  // look-alikes of inbox-rule forwarding: "forward" in a rule's name or a folder, a forward cleared
+  { cmdlet: 'New-InboxRule', params: '-Mailbox "carol" -Name "news" -From "news@example.com" -MoveToFolder "carol:\\News"', fires: [] },
+  { cmdlet: 'New-InboxRule', params: '-Mailbox "bob" -Name "ForwardTo archive" -MoveToFolder "bob:\\Forwarded"', fires: [] },
+  { cmdlet: 'Set-InboxRule', params: '-Identity "bob\\redirect-old" -RedirectTo $null -ForwardTo ""', fires: [] },
+  { cmdlet: 'Remove-InboxRule', params: '-Identity "bob\\fw" -Confirm "False"', fires: [] },
   {
     cmdlet: 'Add-MailboxPermission',
-    params: "-Identity 'ceo' -User 'eve' -AccessRights 'FullAccess' -InheritanceType 'All'",
+    params: '-Identity "ceo" -User "eve" -AccessRights "FullAccess" -InheritanceType "All"',
     fires: ['exchange-fullaccess-granted'],
   },
-  { cmdlet: 'Add-MailboxPermission', params: "-Identity 'ceo' -User 'eve' -AccessRights 'ReadPermission'", fires: [] },
-  { cmdlet: 'Remove-MailboxPermission', params: "-Identity 'ceo' -User 'eve' -AccessRights 'FullAccess'", fires: [] },
-  { cmdlet: 'Add-ADPermission', params: "-Identity 'ceo' -User 'eve' -ExtendedRights 'Send-As'", fires: ['exchange-sendas-granted'] },
-  { cmdlet: 'Add-ADPermission', params: "-Identity 'ceo' -User 'eve' -ExtendedRights 'Receive-As'", fires: [] },
+  { cmdlet: 'Add-MailboxPermission', params: '-Identity "FullAccess-team" -User "eve" -AccessRights "ReadPermission"', fires: [] },
+  { cmdlet: 'Remove-MailboxPermission', params: '-Identity "ceo" -User "eve" -AccessRights "FullAccess"', fires: [] },
+  { cmdlet: 'Add-ADPermission', params: '-Identity "ceo" -User "eve" -ExtendedRights "Receive-As, Send-As"', fires: ['exchange-sendas-granted'] },
+  { cmdlet: 'Add-ADPermission', params: '-Identity "Send-As robot" -User "eve" -ExtendedRights "Receive-As"', fires: [] },
   {
     cmdlet: 'New-TransportRule',
-    params: "-Name 'copy all' -SentToScope 'NotInOrganization' -BlindCopyTo 'x@outside.example'",
+    params: '-Name "copy all" -SentToScope "NotInOrganization" -BlindCopyTo "x@outside.example"',
     fires: ['exchange-transport-rule-changed'],
   },
-  { cmdlet: 'Set-TransportRule', params: "-Identity 'copy all' -Priority '0'", fires: ['exchange-transport-rule-changed'] },
+  { cmdlet: 'Set-TransportRule', params: '-Identity "copy all" -Priority "0"', fires: ['exchange-transport-rule-changed'] },
+  { cmdlet: 'Enable-TransportRule', params: '-Identity "copy all"', fires: ['exchange-transport-rule-changed'] },
+  { cmdlet: 'Disable-TransportRule', params: '-Identity "copy all" -Confirm "False"', fires: [] },
   { cmdlet: 'Get-TransportRule', params: '', fires: [] },
-  { cmdlet: 'Set-AdminAuditLogConfig', params: '-AdminAuditLogEnabled $false', fires: ['exchange-admin-audit-changed'] },
+  { cmdlet: 'Set-AdminAuditLogConfig', params: '-AdminAuditLogEnabled "False"', fires: ['exchange-admin-audit-changed'] },
   { cmdlet: 'Get-AdminAuditLogConfig', params: '', fires: [] },
 ];
 
@@ -139,6 +160,7 @@ export const ruleNames = [
   'exchange-transport-rule-changed',
   'exchange-admin-audit-changed',
   'exchange-mailbox-audit-disabled',
+  'exchange-mailbox-audit-bypass',
 ] as const;
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/'/g, '&apos;');
