@@ -6,6 +6,9 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { RouteTable } from '../serve/http.js';
+import type { Embedded } from './embedded-types.js';
+
+export type { Embedded } from './embedded-types.js';
 
 function asset(name: 'app.js' | 'app.css'): string {
   const file = fileURLToPath(new URL(`./web/${name}`, import.meta.url));
@@ -14,15 +17,6 @@ function asset(name: 'app.js' | 'app.css'): string {
   } catch (e) {
     throw new Error(`the dashboard's ${name} is not built (${file}): run \`npm run build\` (${(e as Error).message})`);
   }
-}
-
-/** what the pages run on when they are one file: every answer they ask for, by request key */
-export interface Embedded {
-  readonly generated: string;
-  readonly store: string;
-  readonly from?: string;
-  readonly to?: string;
-  readonly answers: Readonly<Record<string, unknown>>;
 }
 
 /** JSON safe inside a <script> element */
