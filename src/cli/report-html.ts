@@ -3,7 +3,8 @@
 // single-file report is the model), to mail to a manager. Every request the pages make when they
 // open (dashboard/requests.ts) is answered by the API's own function, so the file shows what
 // `mxray serve` shows for that period and what the CLI prints; and the store is verified as
-// `mxray verify` does (the config's integrity key and anchor), its result shown on the events page.
+// `mxray verify` does (the config's integrity key and anchor), its result shown on the events page;
+// the health page draws the matrix of the probes stored in the period.
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { rangeOrder, rangeParams } from '../capabilities/params.js';
@@ -13,7 +14,9 @@ import { loadConfig } from '../config/config.js';
 import { answer } from '../dashboard/api.js';
 import type { ReportVerify } from '../dashboard/embedded-types.js';
 import { shell, type Embedded } from '../dashboard/page.js';
-import { allRequests, requestKey } from '../dashboard/requests.js';
+import { historyMatrix } from '../dashboard/matrix.js';
+import { allRequests, pageRequests, requestKey } from '../dashboard/requests.js';
+import type { History } from '../capabilities/monitor/history.js';
 import { sealKey } from '../store/integrity/seal.js';
 import type { Store } from '../store/types.js';
 import { configuredSealKey, storeOptions, UsageError, withStore, type StoreOpts } from './common.js';
@@ -45,7 +48,9 @@ async function verifyForReport(store: Store, configFile: string | undefined): Pr
 export function registerReportHtml(program: Command): void {
   const cmd = program
     .command('report')
-    .description("the dashboard's pages (tracking, ActiveSync, presence, calendar, events and rules, the store's verify) as one HTML file that opens offline")
+    .description(
+      "the dashboard's pages (health from the stored probes, tracking, ActiveSync, presence, calendar, events and rules, the store's verify) as one HTML file that opens offline",
+    )
     .requiredOption('--html <file>', 'write the report to this file')
     .option('--no-verify', 'do not verify the store for the report (the events page then says it was not verified)');
   storeOptions(cmd);
@@ -65,7 +70,15 @@ export function registerReportHtml(program: Command): void {
         answers[requestKey(r)] = JSON.parse(a.body);
       }
       const verify = o.verify ? await verifyForReport(store, o.config) : undefined;
-      return { generated: minute(new Date()), store: store.location, ...range, answers, ...(verify ? { verify } : {}) };
+      const history = answers[requestKey(pageRequests.health(range).history)] as History;
+      return {
+        generated: minute(new Date()),
+        store: store.location,
+        ...range,
+        answers,
+        matrix: historyMatrix(history.instances),
+        ...(verify ? { verify } : {}),
+      };
     });
     writeFileSync(o.html, shell({ inline: embedded }));
     const verified = !embedded.verify ? 'not verified' : 'error' in embedded.verify ? 'verify failed' : embedded.verify.result.intact ? 'intact' : 'TAMPERED';

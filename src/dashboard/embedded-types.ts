@@ -1,7 +1,9 @@
 // What the pages read besides the reports, as they read it: the one-file report's embedded data
 // (`mxray report --html`) and a verify result (serve's /api/integrity, or the one the report ran).
-// Types only, importing nothing, so the browser bundle's type check needs nothing of Node
+// Types only, importing only types, so the browser bundle's type check needs nothing of Node
 // (store/integrity/seal.ts's VerifyResult satisfies VerifyView).
+
+import type { HealthMatrix } from './matrix-types.js';
 
 /** one thing a verify found wrong (seal.ts Finding) */
 export interface VerifyFinding {
@@ -38,4 +40,6 @@ export interface Embedded {
   readonly to?: string;
   readonly answers: Readonly<Record<string, unknown>>;
   readonly verify?: ReportVerify;
+  /** the health matrix of the probes stored in the period (dashboard/matrix.ts historyMatrix) */
+  readonly matrix?: HealthMatrix;
 }

@@ -3,7 +3,9 @@
 // logs, the .evtx samples and the alerts of a real `rules run`, the events page of the file shows the
 // store's verify equal to `mxray verify --json` on the same store: intact, then, after one row is
 // changed with DuckDB's own SQL, tampered with that row's findings; its events top and alerts equal
-// the CLI's JSON; a report made with --no-verify says so. Screenshots: test-artifacts/dashboard/.
+// the CLI's JSON; its health page draws the matrix of the probes stored (as serve's monitor records
+// them) with their history equal to `mxray monitor history --json`; a report made with --no-verify
+// says so. Screenshots: test-artifacts/dashboard/.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,6 +14,11 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { DuckDBInstance } from '@duckdb/node-api';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { historySource, probeRow } from '../capabilities/monitor/history.js';
+import { result, target } from '../capabilities/monitor/targets.fixture.js';
+import type { ProbeStatus } from '../capabilities/monitor/types.js';
+import { openStore } from '../store/open.js';
+import { LiveLog } from '../store/live.js';
 import { repoPath } from '../testing/paths.js';
 import { mxrayInProcess } from '../testing/run-cli.js';
 import { artifacts, chromiumPath, cliJson, filledStore, haveChromium, openBrowser, watchPage } from './dashboard.fixture.js';
@@ -65,6 +72,24 @@ before(async () => {
   );
   const ran = await mxrayInProcess(['rules', 'run', rules, '--db', db], { env });
   assert.equal(ran.code, 0, ran.stderr);
+  // probes as serve's monitor records them: three minutes of three instances, their last statuses
+  // (probes) and so the hosts' worst (truth) known here
+  const store = await openStore({ db });
+  try {
+    const log = await LiveLog.open(store, historySource);
+    const targets = [target('mx1', 'main'), target('mx1', 'relay'), target('mx2', 'imap', { service: 'IMAP', key: 'mx2/IMAP/imap', url: 'imaps://mx2:993' })];
+    const last: Record<string, ProbeStatus> = { main: 'ok', relay: 'critical', imap: 'warning' };
+    const records = [0, 1, 2].flatMap((m) =>
+      targets.map((t) => ({
+        target: t,
+        kind: 'probe' as const,
+        result: result(t, m === 2 ? last[t.instance]! : 'ok', new Date(Date.UTC(2024, 2, 5, 10, m)).toISOString()),
+      })),
+    );
+    await log.append({ probe: records.map(probeRow) });
+  } finally {
+    await store.close();
+  }
   ({ browser } = await openBrowser([], problems));
   // no network at all: a request that tried to leave the file would fail, and is recorded anyway
   offline = await browser.newContext({ viewport: { width: 1280, height: 800 }, offline: true });
@@ -116,7 +141,7 @@ async function shownVerify(p: Page): Promise<{ state: string | null; rows: numbe
   };
 }
 
-test('intact: the file shows `mxray verify --json`, and the events and alerts of the CLI', { skip, timeout: 180_000 }, async () => {
+test('intact: the file shows `mxray verify --json`, and the events, alerts and stored probes of the CLI', { skip, timeout: 180_000 }, async () => {
   const { code, r } = await verify();
   assert.equal(code, 0);
   assert.equal(r.intact, true);
@@ -137,6 +162,31 @@ test('intact: the file shows `mxray verify --json`, and the events and alerts of
   );
   await p.screenshot({ path: join(shots, 'report-html-events.png'), fullPage: true });
   await p.close();
+
+  // the health page: the matrix of the stored probes (each host its instances' worst last status)
+  // and the history behind it as `mxray monitor history --json` gives it
+  const h = await open(`${await report('intact.html')}#/health`);
+  assert.deepEqual(await h.$$eval('#matrix .cell', (cs) => cs.map((c) => [c.getAttribute('data-host'), c.getAttribute('data-status')])), [
+    ['mx1', 'critical'],
+    ['mx2', 'warning'],
+  ]);
+  assert.match((await h.textContent('.legend'))!, /2 hosts:\s+0 OK\s+1 warning\s+1 critical\s+0 unknown/);
+  const history = await cliJson<{ instances: Row[] }>(db, ['monitor', 'history']);
+  const keys = ['host', 'service', 'instance', 'lastStatus', 'probes', 'failed', 'availability', 'avgMs', 'maxMs', 'last'];
+  assert.deepEqual(await rowsOf(h, 'health-history'), pick(history.instances, keys));
+  assert.deepEqual(
+    history.instances.map((i) => [i.instance, i.probes, i.lastStatus]),
+    [
+      ['main', 3, 'ok'],
+      ['relay', 3, 'critical'],
+      ['imap', 3, 'warning'],
+    ],
+  );
+  // a square is reached by Tab and tells its instances
+  await h.focus('#matrix .cell[data-host="mx1"]');
+  assert.match((await h.textContent('#matrix-tip'))!, /^mx1: critical\nSMTP main: OK\nSMTP relay: critical/);
+  await h.screenshot({ path: join(shots, 'report-html-health.png'), fullPage: true });
+  await h.close();
 });
 
 test('tampered: one row changed by SQL; the file shows the findings `mxray verify --json` gives', { skip, timeout: 180_000 }, async () => {
