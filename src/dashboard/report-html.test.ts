@@ -1,5 +1,6 @@
 // `mxray report --html` opened from file:// in real headless Chromium (Debian's /usr/bin/chromium
-// through playwright-core), offline: no request leaves the file. On a store of generated tracking
+// through playwright-core), offline: no request leaves the file, which unpacks its own gzipped
+// bundle and data (smaller than the bundle alone). On a store of generated tracking
 // logs, the .evtx samples and the alerts of a real `rules run`, the events page of the file shows the
 // store's verify equal to `mxray verify --json` on the same store: intact, then, after one row is
 // changed with DuckDB's own SQL, tampered with that row's findings; its events top and alerts equal
@@ -8,7 +9,7 @@
 // says so. Screenshots: test-artifacts/dashboard/.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -147,6 +148,10 @@ test('intact: the file shows `mxray verify --json`, and the events, alerts and s
   assert.equal(r.intact, true);
   assert.ok(r.rows > 1000 && r.batches >= 2, `rows ${r.rows}, batches ${r.batches}`);
   const p = await open(`${await report('intact.html')}#/events`);
+  // the bundle and the data are packed: the whole file is smaller than the bundle alone
+  const bundle = statSync(join(repoPath('dist'), 'dashboard', 'web', 'app.js')).size;
+  const file = statSync(join(dir, 'intact.html')).size;
+  assert.ok(file < bundle * 0.7, `the report is ${file} bytes, the bundle alone ${bundle}`);
   assert.deepEqual(await shownVerify(p), { state: 'intact', rows: r.rows, batches: r.batches, mode: r.mode });
   assert.match((await p.textContent('#integrity .verdict'))!, new RegExp(`^Intact: ${r.rows.toLocaleString('en-US')} rows in ${r.batches} sealed batches`));
 
@@ -230,6 +235,17 @@ test('--no-verify: the file says the store was not verified', { skip, timeout: 1
   const p = await open(`${await report('unverified.html', '--no-verify')}#/events`);
   assert.equal(await p.getAttribute('#integrity', 'data-integrity'), 'unscheduled');
   assert.match((await p.textContent('#integrity'))!, /made with --no-verify: the store was not verified/);
+  await p.close();
+});
+
+test('a browser without DecompressionStream is told why the file does not open', { skip, timeout: 60_000 }, async () => {
+  const p = await offline.newPage();
+  await p.addInitScript('delete globalThis.DecompressionStream');
+  await p.goto(await report('old-browser.html', '--no-verify'));
+  await p.waitForFunction(() =>
+    /could not be opened/.test((globalThis as unknown as { document: { body: { textContent: string } } }).document.body.textContent),
+  );
+  assert.match((await p.textContent('#app'))!, /^The mxray report could not be opened: this browser cannot unpack it \(it needs DecompressionStream/);
   await p.close();
 });
 
