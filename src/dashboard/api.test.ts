@@ -2,12 +2,15 @@
 // every report of the registry has its route; an answer is byte for byte what `mxray … --json`
 // prints; a bad parameter gets 400 with the CLI's own message; answers are cached until an ingest
 // commits; with auth configured, nothing but /api/health answers without the token; and serve
-// refuses to listen beyond loopback without auth, also when --listen asks for it.
+// refuses to listen beyond loopback without auth, also when --listen asks for it. The bundle is
+// served gzipped to a client that accepts it.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { get as httpGet, type IncomingHttpHeaders } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { reports } from '../capabilities/registry.js';
 import { ConfigError } from '../config/errors.js';
 import { startServe, type Serving } from '../serve/serve.js';
@@ -15,6 +18,7 @@ import { listen } from '../serve/http.js';
 import { openStore } from '../store/open.js';
 import { generatedLogs } from '../generate/layout.js';
 import { ingest } from '../ingest/ingest.js';
+import { repoPath } from '../testing/paths.js';
 import { mxrayInProcess } from '../testing/run-cli.js';
 import { addApiRoutes } from './api.js';
 import { cliJson, filledStore, serveConfig } from './dashboard.fixture.js';
@@ -102,7 +106,33 @@ test('the API answers what the CLI prints, refuses bad parameters with its messa
   // read-only: no other method
   const post = await fetch(`${base}/tracking.classes`, { method: 'POST', headers: auth, signal: AbortSignal.timeout(10_000) });
   assert.equal(post.status, 405);
+
+  // the bundle: gzipped for a browser that accepts it, as built otherwise (the truth: the built file)
+  const built = readFileSync(join(repoPath('dist'), 'dashboard', 'web', 'app.js'));
+  const zipped = await raw(`${serving.url}/assets/app.js`, { ...auth, 'accept-encoding': 'gzip, deflate, br' });
+  assert.equal(zipped.headers['content-encoding'], 'gzip');
+  assert.ok(zipped.body.length < built.length / 2, `${zipped.body.length} bytes gzipped of ${built.length}`);
+  assert.deepEqual(gunzipSync(zipped.body), built);
+  for (const plain of [{}, { 'accept-encoding': 'gzip;q=0, identity' }] as Record<string, string>[]) {
+    const r = await raw(`${serving.url}/assets/app.js`, { ...auth, ...plain });
+    assert.equal(r.headers['content-encoding'], undefined);
+    assert.deepEqual(r.body, built);
+  }
 });
+
+/** a GET without fetch's own decompression: the bytes as they came, and the headers */
+function raw(url: string, headers: Record<string, string>): Promise<{ headers: IncomingHttpHeaders; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const req = httpGet(url, { headers, timeout: 10_000 }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ headers: res.headers, body: Buffer.concat(chunks) }));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`no answer from ${url} in 10 s`)));
+    req.on('error', reject);
+  });
+}
 
 test('cached answers last until an ingest commits', { timeout: 120_000 }, async () => {
   await serving?.stop();

@@ -3,8 +3,9 @@
 // with a monitor watching real listeners on 127.0.0.1. Each page's numbers are compared with the
 // CLI's JSON for the same range (read from the cells' raw values); the matrix has one square per
 // host and turns red when a listener stops; the keyboard reaches a host's page; a table's CSV is
-// the CLI's CSV; the one-file report shows the same numbers offline. No console errors, and no
-// request leaves 127.0.0.1. Screenshots go to test-artifacts/dashboard/ (git-ignored).
+// the CLI's CSV; the one-file report shows the same numbers offline; every page labels its charts,
+// fields and tables and keeps AA contrast, and Tab reaches the matrix with a visible focus ring. No
+// console errors, and no request leaves 127.0.0.1. Screenshots go to test-artifacts/dashboard/ (git-ignored).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -299,6 +300,79 @@ test('the one-file report opens offline with the same numbers', { skip, timeout:
     [],
   );
   await offline.close();
+});
+
+/** what a page leaves to a screen reader or a keyboard user: a chart without role img and a label,
+ *  a form field, button or link without an accessible name, a table without a caption, a text whose
+ *  contrast with its background is under WCAG AA (4.5:1; 3:1 for large text), a focusable element
+ *  without a visible focus ring. Run in the page (a string: this file has no DOM types). */
+const audit = `(() => {
+  const out = [];
+  const what = (el) => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + (el.className && typeof el.className === 'string' ? '.' + el.className.split(' ')[0] : '');
+  const name = (el) => (el.getAttribute('aria-label') || '').trim() || (el.getAttribute('aria-labelledby') ? 'by' : '') || (el.labels && el.labels.length ? 'label' : '') || (el.textContent || '').trim() || (el.getAttribute('title') || '').trim();
+  for (const c of document.querySelectorAll('.chart')) if (c.getAttribute('role') !== 'img' || !(c.getAttribute('aria-label') || '').trim()) out.push('chart without role img and label: ' + c.dataset.chart);
+  for (const el of document.querySelectorAll('input, select, textarea, button, a[href]')) if (!name(el)) out.push('no accessible name: ' + what(el) + ' ' + el.outerHTML.slice(0, 80));
+  for (const t of document.querySelectorAll('table')) if (!t.querySelector('caption') && !t.getAttribute('aria-label')) out.push('table without caption');
+  const rgb = (s) => { const m = s.match(/[\\d.]+/g).map(Number); return { r: m[0], g: m[1], b: m[2], a: m.length > 3 ? m[3] : 1 }; };
+  const lum = (c) => { const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); }; return 0.2126 * f(c.r) + 0.7152 * f(c.g) + 0.0722 * f(c.b); };
+  const background = (el) => { for (let e = el; e; e = e.parentElement) { const c = rgb(getComputedStyle(e).backgroundColor); if (c.a > 0.5) return c; } return { r: 255, g: 255, b: 255, a: 1 }; };
+  const seen = new Set();
+  const walker = document.createTreeWalker(document.getElementById('app'), NodeFilter.SHOW_TEXT);
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+    const el = n.parentElement;
+    if (!n.textContent.trim() || !el || seen.has(el) || !el.getClientRects().length) continue;
+    seen.add(el);
+    const st = getComputedStyle(el);
+    if (st.visibility === 'hidden' || Number(st.opacity) === 0) continue;
+    const fg = rgb(st.color), bg = background(el);
+    const [hi, lo] = [lum(fg), lum(bg)].sort((x, y) => y - x);
+    const ratio = (hi + 0.05) / (lo + 0.05);
+    const size = parseFloat(st.fontSize), bold = Number(st.fontWeight) >= 700;
+    const need = size >= 24 || (bold && size >= 18.66) ? 3 : 4.5;
+    if (ratio < need) out.push('contrast ' + ratio.toFixed(2) + ' < ' + need + ': ' + what(el) + ' "' + n.textContent.trim().slice(0, 30) + '"');
+  }
+  return out;
+})()`;
+
+/** the contrast of each status colour of the matrix with the card it is drawn on (WCAG 1.4.11 asks 3:1
+ *  of graphics that carry meaning) */
+const statusContrast = `(() => {
+  const css = getComputedStyle(document.documentElement);
+  const hex = (v) => { const x = v.trim().replace('#', ''); return [0, 2, 4].map((i) => parseInt(x.slice(i, i + 2), 16)); };
+  const lum = (c) => c.map((v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); }).reduce((a, v, i) => a + v * [0.2126, 0.7152, 0.0722][i], 0);
+  const card = lum(hex(css.getPropertyValue('--card')));
+  return Object.fromEntries(['ok', 'warning', 'critical', 'unknown'].map((s) => { const l = lum(hex(css.getPropertyValue('--' + s))); return [s, Number(((Math.max(l, card) + 0.05) / (Math.min(l, card) + 0.05)).toFixed(2))]; }));
+})()`;
+
+/** the focus ring of the element focused now: its outline or box shadow (none: invisible focus) */
+const focusRing = `(() => { const s = getComputedStyle(document.activeElement); return s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) >= 2 ? 'outline' : s.boxShadow !== 'none' ? 'shadow' : 'none'; })()`;
+
+test('accessibility: every page labels its charts, fields and tables, keeps AA contrast; the keyboard reaches the matrix', {
+  skip,
+  timeout: 120_000,
+}, async () => {
+  const pages = ['health', 'host?name=mx1', `tracking${range}`, `activesync${range}`, `presence${range}`, `calendar${range}&subject=Budget%20review`, 'events'];
+  for (const p of pages) {
+    await open(page, `${serving!.url}/#/${p}`);
+    if (p === 'health') await page.waitForSelector('#matrix[data-hosts="3"]');
+    assert.deepEqual(await page.evaluate<string[]>(audit), [], `#/${p}`);
+    if (p.startsWith('tracking')) assert.ok((await page.$$('.chart[role="img"][aria-label]')).length >= 3);
+  }
+  // from the date range's Apply button, Tab goes through the page to the first square, with a visible ring
+  await open(page, `${serving!.url}/#/health`);
+  await page.waitForSelector('#matrix[data-hosts="3"]');
+  await page.focus('form.range button[type="submit"]');
+  let reached: string | null = null;
+  for (let i = 0; i < 20 && reached === null; i++) {
+    await page.keyboard.press('Tab');
+    reached = await page.evaluate<string | null>("document.activeElement.closest('#matrix') ? document.activeElement.dataset.host : null");
+  }
+  assert.equal(reached, 'mx1');
+  assert.notEqual(await page.evaluate<string>(focusRing), 'none');
+  const contrasts = await page.evaluate<Record<string, number>>(statusContrast);
+  assert.deepEqual(Object.keys(contrasts), ['ok', 'warning', 'critical', 'unknown']);
+  for (const [status, ratio] of Object.entries(contrasts)) assert.ok(ratio >= 3, `${status}: ${ratio}:1 against the card`);
+  assert.match((await page.evaluate<string>("document.activeElement.getAttribute('aria-label')"))!, /^mx1: (OK|critical), 2 instances$/);
 });
 
 test('no console errors, and no request left 127.0.0.1', { skip, timeout: 10_000 }, () => {

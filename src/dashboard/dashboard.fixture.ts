@@ -1,10 +1,9 @@
 // What the dashboard's tests share: a DuckDB store filled by the generators (tracking, IIS/ActiveSync,
 // calendar, presence, all from 2024-03-04), ingested by the real CLI in this process; a config file
-// for `mxray serve`; the real Chromium of the machine (Debian's /usr/bin/chromium, never a download);
-// and a folder for screenshots that git ignores.
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+// for `mxray serve`; the real Chromium of the machine (testing/chromium.ts: Debian's
+// /usr/bin/chromium, never a download); and a folder for screenshots that git ignores.
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
 import { generatedLogs } from '../generate/layout.js';
 import { repoPath } from '../testing/paths.js';
 import { mxrayInProcess } from '../testing/run-cli.js';
@@ -55,37 +54,4 @@ export function artifacts(): string {
   return dir;
 }
 
-export const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-export const haveChromium = existsSync(chromiumPath);
-
-/** Debian's Chromium, headless, at 1280×800: every request's URL goes to `requests`, console errors,
- *  warnings and page errors to `problems` (the tests assert both) */
-export async function openBrowser(requests: string[], problems: string[]): Promise<{ browser: Browser; page: Page }> {
-  const browser = await chromium.launch({
-    executablePath: chromiumPath,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-dev-shm-usage',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-    timeout: 30_000,
-  });
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, acceptDownloads: true });
-  context.on('request', (r) => requests.push(r.url()));
-  const page = await context.newPage();
-  page.setDefaultTimeout(20_000);
-  watchPage(page, problems);
-  return { browser, page };
-}
-
-/** a page's console errors and warnings and its uncaught errors, into `problems` */
-export function watchPage(p: Page, problems: string[]): void {
-  p.on('console', (m) => {
-    if (m.type() === 'error' || m.type() === 'warning') problems.push(`${m.type()}: ${m.text()}`);
-  });
-  p.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-}
+export { chromiumPath, haveChromium, openBrowser, watchPage } from '../testing/chromium.js';

@@ -26,9 +26,13 @@ function range(r: Range): Record<string, string> {
   return { ...(r.from ? { from: r.from } : {}), ...(r.to ? { to: r.to } : {}) };
 }
 
-/** the requests each page makes when it opens (pages with live data, the health matrix, ask serve
- *  directly and are not in the one-file report) */
+/** the requests each page makes when it opens (the live health matrix and a host's latest results
+ *  are asked of serve directly; the one-file report's health page draws the probes stored in its
+ *  period instead, `health` below) */
 export const pageRequests = {
+  health: (r: Range) => ({
+    history: { id: 'monitor.history', params: range(r) },
+  }),
   tracking: (r: Range) => ({
     classes: { id: 'tracking.classes', params: range(r) },
     users: { id: 'tracking.users', params: range(r) },

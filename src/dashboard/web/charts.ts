@@ -2,7 +2,15 @@
 // time (no CDN). Every chart has a table beside it with the same numbers (for screen readers, and
 // for a CSV); the chart's element says what it shows in its aria-label.
 import { BarChart, HeatmapChart, LineChart } from 'echarts/charts';
-import { AriaComponent, DataZoomComponent, GridComponent, LegendComponent, MarkLineComponent, TooltipComponent, VisualMapComponent } from 'echarts/components';
+import {
+  AriaComponent,
+  DataZoomSliderComponent,
+  GridComponent,
+  LegendComponent,
+  MarkLineComponent,
+  TooltipComponent,
+  VisualMapContinuousComponent,
+} from 'echarts/components';
 import * as echarts from 'echarts/core';
 import { CanvasRenderer } from 'echarts/renderers';
 import { h } from './ui.js';
@@ -12,12 +20,12 @@ echarts.use([
   LineChart,
   HeatmapChart,
   AriaComponent,
-  DataZoomComponent,
+  DataZoomSliderComponent,
   GridComponent,
   LegendComponent,
   MarkLineComponent,
   TooltipComponent,
-  VisualMapComponent,
+  VisualMapContinuousComponent,
   CanvasRenderer,
 ]);
 

@@ -1,15 +1,8 @@
 // Where the pages' data comes from: serve's API (/api/…), or, in the one-file report, the answers
 // embedded in the page (requests.ts says which; a request not embedded says so instead of failing
 // silently).
+import type { Embedded } from '../embedded-types.js';
 import { requestKey, type ReportRequest } from '../requests.js';
-
-interface Embedded {
-  readonly generated: string;
-  readonly store: string;
-  readonly from?: string;
-  readonly to?: string;
-  readonly answers: Readonly<Record<string, unknown>>;
-}
 
 function readEmbedded(): Embedded | undefined {
   const el = document.getElementById('mxray-data');

@@ -1,7 +1,9 @@
 // Event logs and rules: what fills the Windows event logs (`mxray events top --json`, recovered
 // records apart), the events themselves with filters (`events list`), the alerts the rules fired per
 // rule and day with their records (`rules alerts`), and the last verify of the store: serve's
-// scheduled verify (/api/integrity) when it runs, else how to run one.
+// scheduled verify (/api/integrity) when it runs, in the one-file report the verify it ran when it
+// was made, else how to run one.
+import type { VerifyView } from '../../embedded-types.js';
 import { pageRequests, type Range } from '../../requests.js';
 import { chart, palette } from '../charts.js';
 import { AnswerError, embedded, live, report, reports } from '../data.js';
@@ -55,20 +57,11 @@ interface Alerts {
   more: number;
   perDay: { day: string; rule: string; alerts: number }[];
 }
-interface Finding {
-  kind: string;
-  table?: string;
-  file?: number;
-  path?: string;
-  line?: number;
-  batch?: number;
-  detail: string;
-}
 interface Integrity {
   intervalMs: number;
   runs: number;
   lastAt: string | null;
-  last: { intact: boolean; store: string; mode: string; rows: number; batches: number; counts: Record<string, number>; findings: Finding[] } | null;
+  last: VerifyView | null;
   error: string | null;
 }
 
@@ -188,40 +181,18 @@ function filterForm(range: Range, args: URLSearchParams): HTMLElement {
   );
 }
 
-/** the last verify: serve's scheduled one, or how to run one */
-async function integrity(signal: AbortSignal): Promise<HTMLElement> {
-  const box = (state: string, ...children: (Node | string | null)[]) =>
-    section('Store integrity (last verify)', h('div', { id: 'integrity', 'data-integrity': state }, ...children));
-  const how = h(
-    'p',
-    {},
-    'Run ',
-    h('code', {}, 'mxray verify --db STORE'),
-    ' (exit 0 intact, 4 tampered), or schedule it in serve with ',
-    h('code', {}, 'integrity: { verify: { interval: 1h } }'),
-    ' in the config.',
-  );
-  if (embedded) return box('unscheduled', message('The last verify is shown by `mxray serve` when it verifies on a schedule.'), how);
-  const unscheduled = () => box('unscheduled', message('Verify is not scheduled in this serve (no integrity.verify in its config).'), how);
-  // which parts serve runs: asking /api/integrity of a serve without it would be a 404 in the console
-  const health = await live<{ parts: string[] }>('/api/health', signal);
-  if (!health.parts.includes('integrity')) return unscheduled();
-  let s: Integrity;
-  try {
-    s = await live<Integrity>('/api/integrity', signal);
-  } catch (e) {
-    if (e instanceof AnswerError && /^no such path/.test(e.message)) return unscheduled();
-    throw e;
-  }
-  const every = `verified every ${n(s.intervalMs / 1000)} s`;
-  if (s.error !== null) return box('error', message(`The last verify could not tell: ${s.error}`, 'error'), h('p', {}, `${every}; last at ${s.lastAt}`));
-  if (s.last === null) return box('pending', message(`The first verify is running (${every}).`));
-  const r = s.last;
+const integrityBox = (state: string, data: Record<string, string | number>, ...children: (Node | string | null)[]) =>
+  section('Store integrity (last verify)', h('div', { id: 'integrity', 'data-integrity': state, ...data }, ...children));
+
+/** a verify's result (serve's last scheduled one, or the one a one-file report ran); `when` says when */
+function verdict(r: VerifyView, when: string): HTMLElement {
+  const data = { 'data-rows': r.rows, 'data-batches': r.batches, 'data-mode': r.mode };
   if (r.intact)
-    return box(
+    return integrityBox(
       'intact',
+      data,
       h('p', { class: 'lead verdict ok' }, h('strong', {}, 'Intact'), `: ${n(r.rows)} rows in ${n(r.batches)} sealed batches (${r.mode}) as they were sealed.`),
-      h('p', { class: 'note' }, `Last verify ${s.lastAt}; ${every}.`),
+      h('p', { class: 'note' }, when),
     );
   const kinds = Object.entries(r.counts)
     .filter(([, c]) => c > 0)
@@ -231,8 +202,9 @@ async function integrity(signal: AbortSignal): Promise<HTMLElement> {
   const where = first
     ? `${first.table ?? ''}${first.path !== undefined ? ` ${first.path}:${first.line}` : ''}${first.batch !== undefined ? `, batch ${first.batch}` : ''}`
     : '';
-  return box(
+  return integrityBox(
     'tampered',
+    data,
     h('p', { class: 'lead verdict bad', role: 'alert' }, h('strong', {}, 'Tampered'), `: ${kinds}.`),
     first
       ? h(
@@ -254,8 +226,44 @@ async function integrity(signal: AbortSignal): Promise<HTMLElement> {
         { key: 'detail', title: 'detail', kind: 'text' },
       ],
     }),
-    h('p', { class: 'note' }, `Last verify ${s.lastAt}; ${every}.`),
+    h('p', { class: 'note' }, when),
   );
+}
+
+/** the last verify: the one-file report's own, serve's scheduled one, or how to run one */
+async function integrity(signal: AbortSignal): Promise<HTMLElement> {
+  const how = h(
+    'p',
+    {},
+    'Run ',
+    h('code', {}, 'mxray verify --db STORE'),
+    ' (exit 0 intact, 4 tampered), or schedule it in serve with ',
+    h('code', {}, 'integrity: { verify: { interval: 1h } }'),
+    ' in the config.',
+  );
+  if (embedded) {
+    const v = embedded.verify;
+    if (!v) return integrityBox('unscheduled', {}, message('This report was made with --no-verify: the store was not verified.'), how);
+    if ('error' in v)
+      return integrityBox('error', {}, message(`The verify could not tell: ${v.error}`, 'error'), h('p', {}, `verified ${v.at}, when this report was made`));
+    return verdict(v.result, `Verified ${v.at}, when this report was made.`);
+  }
+  const unscheduled = () => integrityBox('unscheduled', {}, message('Verify is not scheduled in this serve (no integrity.verify in its config).'), how);
+  // which parts serve runs: asking /api/integrity of a serve without it would be a 404 in the console
+  const health = await live<{ parts: string[] }>('/api/health', signal);
+  if (!health.parts.includes('integrity')) return unscheduled();
+  let s: Integrity;
+  try {
+    s = await live<Integrity>('/api/integrity', signal);
+  } catch (e) {
+    if (e instanceof AnswerError && /^no such path/.test(e.message)) return unscheduled();
+    throw e;
+  }
+  const every = `verified every ${n(s.intervalMs / 1000)} s`;
+  if (s.error !== null)
+    return integrityBox('error', {}, message(`The last verify could not tell: ${s.error}`, 'error'), h('p', {}, `${every}; last at ${s.lastAt}`));
+  if (s.last === null) return integrityBox('pending', {}, message(`The first verify is running (${every}).`));
+  return verdict(s.last, `Last verify ${s.lastAt}; ${every}.`);
 }
 
 export const eventsPage: Page = {
