@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadPresets, parsePreset, PresetError } from './presets.js';
+import { GOODBYE_GRACE_MS, loadPresets, parsePreset, PresetError } from './presets.js';
 import { schemes } from './types.js';
 
 test('a built-in preset for every scheme, and no other', () => {
@@ -23,6 +23,13 @@ test('a built-in preset for every scheme, and no other', () => {
       `${name} upgrades to TLS`,
     );
   for (const name of ['smtps', 'imaps', 'pop3s', 'nntps', 'ftps', 'https']) assert.equal(presets.get(name)!.tls, 'implicit', name);
+  // every conversation ends with a goodbye whose reply is waited for a short grace only
+  for (const [name, p] of presets) {
+    if (p.http || name === 'tcp') continue;
+    const goodbyes = p.steps.filter((st) => st.kind === 'expect' && st.goodbye);
+    assert.equal(goodbyes.length, 1, `${name}: one goodbye`);
+    assert.equal(goodbyes[0]!.timeoutMs, GOODBYE_GRACE_MS, name);
+  }
 });
 
 test("a folder of the user's adds a protocol and may replace a built-in one", () => {
@@ -48,6 +55,8 @@ test('a broken preset names the file, the line and the key', () => {
     ['tls: starttls\n', 'x.yaml:1: tls: expected none or implicit'],
     ['steps:\n  - when: always\n    close: true\n', 'x.yaml:2: steps[0].when: expected one of credentials, no-credentials, expect'],
     ['port: [1\n', 'x.yaml:1: not valid YAML'],
+    ['steps:\n  - expect: "^221 "\n    goodbye: yes\n', 'x.yaml:3: steps[0].goodbye: expected true or false'],
+    ['steps:\n  - send: QUIT\n    goodbye: true\n', 'x.yaml:3: steps[0].goodbye: not a key of a send step'],
   ];
   for (const [text, message] of bad)
     assert.throws(

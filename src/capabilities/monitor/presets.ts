@@ -28,6 +28,10 @@ export interface ExpectStep extends StepBase {
   readonly failure: FailureCode;
   /** the matched line is the instance's banner: its time is the banner phase, its text the detail */
   readonly banner: boolean;
+  /** the reply to the goodbye (QUIT, LOGOUT): waited for at most timeoutMs (GOODBYE_GRACE_MS by
+   *  default); none in that time, or the server closing, ends the conversation as well as the reply
+   *  would. A reply that does not match still fails */
+  readonly goodbye: boolean;
 }
 export interface SendStep extends StepBase {
   readonly kind: 'send';
@@ -59,6 +63,9 @@ export interface Preset {
 /** the variables a `send` line (and an `expect` pattern) may use */
 export const presetVariables = ['ehlo', 'user', 'password', 'authPlain', 'imapUser', 'imapPassword', 'expect'] as const;
 
+/** how long a `goodbye` step waits for its reply when the preset gives no timeoutMs */
+export const GOODBYE_GRACE_MS = 1000;
+
 export class PresetError extends Error {
   override readonly name = 'PresetError';
 }
@@ -67,7 +74,7 @@ export class PresetError extends Error {
 export const builtinPresetDir = fileURLToPath(new URL('../../../src/capabilities/monitor/presets/', import.meta.url));
 
 const conditions: readonly string[] = ['credentials', 'no-credentials', 'expect'];
-const stepKeys = new Set(['expect', 'continue', 'failure', 'banner', 'send', 'starttls', 'close', 'when', 'unless', 'timeoutMs']);
+const stepKeys = new Set(['expect', 'continue', 'failure', 'banner', 'goodbye', 'send', 'starttls', 'close', 'when', 'unless', 'timeoutMs']);
 const presetKeys = new Set(['service', 'port', 'tls', 'http', 'steps']);
 
 /** parse one preset file's text; errors name `file:line: key: problem` */
@@ -145,7 +152,7 @@ function parseStep(raw: unknown, i: number, where: (p: (string | number)[]) => s
   };
   switch (kinds[0]) {
     case 'expect': {
-      only(['expect', 'continue', 'failure', 'banner']);
+      only(['expect', 'continue', 'failure', 'banner', 'goodbye']);
       if (typeof s.expect !== 'string') throw new PresetError(`${at('expect')}expected a regular expression`);
       checkRegex(s.expect, at('expect'));
       if (s.continue !== undefined) {
@@ -156,13 +163,17 @@ function parseStep(raw: unknown, i: number, where: (p: (string | number)[]) => s
       if (!(failureCodes as readonly string[]).includes(failure as string))
         throw new PresetError(`${at('failure')}expected one of ${failureCodes.join(', ')}, got ${JSON.stringify(failure)}`);
       if (s.banner !== undefined && typeof s.banner !== 'boolean') throw new PresetError(`${at('banner')}expected true or false`);
+      if (s.goodbye !== undefined && typeof s.goodbye !== 'boolean') throw new PresetError(`${at('goodbye')}expected true or false`);
+      const goodbye = s.goodbye === true;
       return {
         kind: 'expect',
         pattern: s.expect,
         skip: s.continue as string | undefined,
         failure: failure as FailureCode,
         banner: s.banner === true,
+        goodbye,
         ...common,
+        timeoutMs: common.timeoutMs ?? (goodbye ? GOODBYE_GRACE_MS : undefined),
       };
     }
     case 'send':
