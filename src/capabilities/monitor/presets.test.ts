@@ -2,10 +2,10 @@
 // or replaces a protocol, and a broken preset file is an error naming file, line and key.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GOODBYE_GRACE_MS, loadPresets, parsePreset, PresetError } from './presets.js';
+import { builtinPresetDir, compiledPresetsFile, GOODBYE_GRACE_MS, loadPresets, parsePreset, PresetError } from './presets.js';
 import { schemes } from './types.js';
 
 test('a built-in preset for every scheme, and no other', () => {
@@ -64,4 +64,18 @@ test('a broken preset names the file, the line and the key', () => {
       (e: Error) => e instanceof PresetError && e.message.startsWith(message),
       `${JSON.stringify(text)} → ${message}`,
     );
+});
+
+test("the build's parsed built-in presets are what their YAML files say", () => {
+  assert.ok(existsSync(compiledPresetsFile), `the build writes ${compiledPresetsFile}`);
+  const files = readdirSync(builtinPresetDir).filter((n) => n.endsWith('.yaml'));
+  const compiled = JSON.parse(readFileSync(compiledPresetsFile, 'utf8')) as { file: string }[];
+  assert.deepEqual(compiled.map((c) => c.file).sort(), files.sort());
+  // loadPresets() takes the parsed form of an unchanged file: the same preset as parsing its YAML now
+  const presets = loadPresets();
+  for (const n of files) {
+    const file = join(builtinPresetDir, n);
+    const fromYaml = parsePreset(file, readFileSync(file, 'utf8'));
+    assert.deepEqual(JSON.parse(JSON.stringify(presets.get(fromYaml.name))), JSON.parse(JSON.stringify(fromYaml)), n);
+  }
 });
