@@ -3,7 +3,9 @@
 // against --ca, EHLO, QUIT — and, in the same run, by Monitoring Plugins' check_smtp -S (STARTTLS) one
 // process per instance as Nagios runs them: a sequential loop, and 8 at a time (xargs -P 8). The same
 // again for a banner-only check (mxray tcp:// --expect, check_tcp -e). Wall time and peak RSS of each
-// job come from GNU time (the largest single process for the plugin loops). Then `mxray serve` with a
+// job come from GNU time (the largest single process for the plugin loops). A plain Node client with
+// the same conversation and checks (smtp-floor.ts) is the floor mxray's own cost is measured from.
+// Then `mxray serve` with a
 // monitor of the same instances every 60 s: the CPU of its start and first round, and of an idle
 // window between rounds (from /proc/PID/stat; the goal is under 1% of a CPU).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -174,6 +176,12 @@ export async function benchCheck(): Promise<string> {
     const hasPlugins = existsSync(join(plugins, 'check_smtp')) && existsSync(join(plugins, 'check_tcp'));
     const portList = join(dir, 'ports');
     writeFileSync(portList, `${ports.join('\n')}\n`);
+    // the floor: the same conversation and checks by a plain Node client (smtp-floor.ts)
+    rows.push(
+      timed('node smtp client, same checks, nothing else', [process.execPath, join(root, 'dist', 'bench', 'smtp-floor.js'), cert, portList], (s) =>
+        Number(/^floor OK (\d+)/.exec(s)?.[1] ?? 0),
+      ),
+    );
     const countOk = (s: string, re: RegExp) => s.split('\n').filter((l) => re.test(l)).length;
     if (hasPlugins) {
       const loop = (cmd: string) => `while read p; do ${cmd}; done < '${portList}'`;
