@@ -117,6 +117,8 @@ async function build() {
     const st = sh(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json']);
     if (st !== 0) process.exit(st);
     await bundleWeb();
+    // the built-in monitoring presets, parsed once: `mxray check` then starts without the yaml package
+    await (await import(pathToFileURL(join(root, 'dist', 'capabilities', 'monitor', 'presets.js')).href)).compileBuiltinPresets();
     writeFileSync('dist/.built', '');
   }
 }

@@ -43,7 +43,7 @@ export async function resolve(specifier, context, next) {
   }
 }
 
-test('mxray check loads the monitor, not the store, the formats or the config schemas', () => {
+test('mxray check loads the monitor, not the store, the formats, the config schemas or the YAML parser', () => {
   // port 1 on loopback: refused, so the check is quick and CRITICAL (2)
   const r = traced(['check', '--timeout', '5', 'tcp://127.0.0.1:1']);
   assert.equal(r.code, 2, r.stdout);
@@ -51,7 +51,16 @@ test('mxray check loads the monitor, not the store, the formats or the config sc
     r.modules.some((m) => m.endsWith('/dist/capabilities/monitor/engine.js')),
     'the trace saw the engine load (else it sees nothing)',
   );
-  for (const heavy of ['@duckdb', '/dist/store/', '/dist/formats/', '/node_modules/zod/', '/dist/cli/ingest.js', '/dist/cli/reports.js']) {
+  // yaml too: the built-in presets come parsed from the build (presets.compiled.json)
+  for (const heavy of [
+    '@duckdb',
+    '/dist/store/',
+    '/dist/formats/',
+    '/node_modules/zod/',
+    '/node_modules/yaml/',
+    '/dist/cli/ingest.js',
+    '/dist/cli/reports.js',
+  ]) {
     const hit = r.modules.find((m) => m.includes(heavy));
     assert.equal(hit, undefined, `mxray check loaded ${hit}`);
   }

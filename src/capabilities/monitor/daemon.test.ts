@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Monitor, type Delivery, type MonitorOptions, type RecordedResult } from './daemon.js';
+import { Monitor, STATE_SAVE_DELAY_MS, type Delivery, type MonitorOptions, type RecordedResult } from './daemon.js';
 import type { MonitoredTarget } from './config.js';
 import type { ProbeStatus, Prober } from './types.js';
 import { result, target } from './targets.fixture.js';
@@ -252,4 +252,27 @@ test('a prober that never returns is ended by the monitor after its deadline', a
   assert.equal(sent[0]!.alert.status, 'unknown');
   assert.match(sent[0]!.alert.detail, /did not end within its 50 ms deadline \(\+100 ms\)/);
   assert.match(sent[0]!.error ?? '', /no email sender: configure notify\.smtp/);
+});
+
+test('changed states reach the state file while the monitor runs (their writes are coalesced), without a stop', async () => {
+  const stateFile = join(dir, 'coalesced', 'monitor-state.json');
+  const targets = Array.from({ length: 300 }, (_, i) => target('farm', `i${i}`, { failures: 1 }));
+  const h = harness(targets, { stateFile });
+  h.set('farm/SMTP/i7', 'critical');
+  await h.monitor.round();
+  assert.deepEqual(h.alerts(), ['problem farm/i7 critical']);
+  // the monitor keeps running (no stop): the file has every instance's state within the delay
+  let saved: { instances: Record<string, { status: string; alert: { status: string } | null }> } | undefined;
+  for (let waited = 0; waited < STATE_SAVE_DELAY_MS + 5000; waited += 100) {
+    await new Promise((r) => setTimeout(r, 100));
+    if (existsSync(stateFile)) {
+      saved = JSON.parse(readFileSync(stateFile, 'utf8'));
+      break;
+    }
+  }
+  assert.ok(saved, `no state file ${STATE_SAVE_DELAY_MS + 5000} ms after the round`);
+  assert.equal(Object.keys(saved.instances).length, 300);
+  assert.equal(saved.instances['farm/SMTP/i7']!.alert?.status, 'critical');
+  assert.equal(saved.instances['farm/SMTP/i8']!.status, 'ok');
+  await h.monitor.stop();
 });

@@ -8,6 +8,7 @@
 //
 // The prober, the alert senders and the history sink are parameters: `serve` passes the real ones,
 // tests a scripted prober and local servers.
+import { setMaxListeners } from 'node:events';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { alertSubject, alertText, type Alert, type AlertKind, type AlertSender } from './alerts.js';
@@ -86,11 +87,18 @@ interface Entry {
 const GRACE_MS = 5000;
 /** the first round spreads over this much (or the interval, when shorter) */
 const FIRST_SPREAD_MS = 5000;
+/** a changed state reaches the state file within this much: the changes of many results go in one
+ *  write. Written at once per result, the first round of 1,000 instances (each one's first
+ *  confirmation is a change) wrote the whole file 1,000 times — O(n²) bytes, the event loop blocked
+ *  in renames for seconds. stop() and reload() write at once; a crash loses at most this much */
+export const STATE_SAVE_DELAY_MS = 1000;
 
 export class Monitor {
   private entries = new Map<string, Entry>();
   private byHost = new Map<string, Entry[]>();
-  private readonly queue: Entry[] = [];
+  /** due entries waiting for a slot, in the order they became due (a Set: membership is asked of
+   *  every entry each time the timer is armed, which an array made O(instances × waiting)) */
+  private readonly queue = new Set<Entry>();
   private active = 0;
   private timer: NodeJS.Timeout | null = null;
   private stopped = true;
@@ -102,11 +110,15 @@ export class Monitor {
   private readonly now: () => number;
   private readonly random: () => number;
   private dirty = false;
+  private saveTimer: NodeJS.Timeout | null = null;
 
   constructor(opts: MonitorOptions) {
     this.opts = opts;
     this.now = opts.now ?? Date.now;
     this.random = opts.random ?? Math.random;
+    // every probe under way listens to this signal (and removes its listeners when it ends): 64 at
+    // once are not a leak, though Node warns on stderr past 10
+    setMaxListeners(0, this.abort.signal);
     const saved = this.loadState();
     this.setTargets(opts.targets, saved);
   }
@@ -127,7 +139,7 @@ export class Monitor {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     this.abort.abort();
-    this.queue.length = 0;
+    this.queue.clear();
     await this.settled();
     this.saveState(true);
   }
@@ -144,7 +156,7 @@ export class Monitor {
       else e.due = now + this.random() * Math.min(e.target.intervalMs, FIRST_SPREAD_MS);
     }
     for (const [k, e] of before) if (!this.entries.has(k)) e.gone = true;
-    this.queue.splice(0, this.queue.length, ...this.queue.filter((e) => !e.gone));
+    for (const e of this.queue) if (e.gone) this.queue.delete(e);
     this.saveState(true);
     if (!this.stopped) this.arm();
   }
@@ -202,7 +214,7 @@ export class Monitor {
     if (this.stopped) return;
     if (this.timer) clearTimeout(this.timer);
     let next = Infinity;
-    for (const e of this.entries.values()) if (!e.cycle && !this.queue.includes(e) && e.due < next) next = e.due;
+    for (const e of this.entries.values()) if (!e.cycle && !this.queue.has(e) && e.due < next) next = e.due;
     if (next === Infinity) {
       this.timer = null;
       return;
@@ -215,16 +227,17 @@ export class Monitor {
     this.timer = null;
     if (this.stopped) return;
     const now = this.now();
-    const due = [...this.entries.values()].filter((e) => !e.cycle && e.due <= now && !this.queue.includes(e)).sort((a, b) => a.due - b.due);
-    this.queue.push(...due);
+    const due = [...this.entries.values()].filter((e) => !e.cycle && e.due <= now && !this.queue.has(e)).sort((a, b) => a.due - b.due);
+    for (const e of due) this.queue.add(e);
     this.pump();
     this.arm();
   }
 
   private pump() {
     const limit = this.opts.concurrency ?? 64;
-    while (!this.stopped && this.active < limit && this.queue.length) {
-      const e = this.queue.shift()!;
+    while (!this.stopped && this.active < limit && this.queue.size) {
+      const e = this.queue.values().next().value!;
+      this.queue.delete(e);
       if (e.gone || e.cycle) continue;
       this.active++;
       const done = this.run(e, () => {
@@ -508,10 +521,22 @@ export class Monitor {
     }
   }
 
-  /** written when a state or an alert changed (or forced): a temporary file renamed over the old */
+  /** when a state or an alert changed: written within STATE_SAVE_DELAY_MS; forced: now */
   private saveState(force = false) {
+    if (!this.opts.stateFile) return;
+    if (force) return this.writeState();
+    if (!this.dirty || this.saveTimer) return;
+    this.saveTimer = setTimeout(() => this.writeState(), STATE_SAVE_DELAY_MS);
+    // a pending write never keeps a process alive: stop() writes it
+    this.saveTimer.unref();
+  }
+
+  /** the states now, to a temporary file renamed over the old */
+  private writeState() {
     const file = this.opts.stateFile;
-    if (!file || (!this.dirty && !force)) return;
+    if (this.saveTimer) clearTimeout(this.saveTimer);
+    this.saveTimer = null;
+    if (!file) return;
     this.dirty = false;
     const instances: Record<string, InstanceState> = {};
     for (const [k, e] of this.entries) if (e.state.status !== null || e.state.alert) instances[k] = e.state;

@@ -4,16 +4,24 @@
 // code, and memory must stay bounded. (Healthy conversations are tested against real servers.)
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import tls from 'node:tls';
+import { issueCert, testCa } from '../../testing/test-ca.js';
 import { probe, MAX_LINE_BYTES, MAX_REPLY_BYTES } from './engine.js';
+import { GOODBYE_GRACE_MS } from './presets.js';
 import { parseTarget } from './target.js';
 
 const servers: Server[] = [];
 const sockets = new Set<Socket>();
+const dir = mkdtempSync(join(tmpdir(), 'mxray-engine-test-'));
 after(() => {
   for (const s of sockets) s.destroy();
   for (const s of servers) s.close();
+  rmSync(dir, { recursive: true, force: true });
 });
 
 /** a scripted server on 127.0.0.1; its port */
@@ -188,3 +196,87 @@ test('an abort signal ends a probe at once', async () => {
   assert.equal(r.failure, 'timeout');
   assert.ok(performance.now() - t0 < 1000);
 });
+
+/** an SMTP server that holds a healthy conversation (banner, EHLO, STARTTLS with a certificate of the
+ *  test CA, EHLO) up to QUIT, then does `atQuit` — and never closes a connection itself. `closed`
+ *  resolves when the client's end of a connection is gone (the server sees it close) */
+async function smtpUntilQuit(atQuit: (s: tls.TLSSocket) => void): Promise<{ port: number; closed: Promise<void> }> {
+  const leaf = issueCert(testCa(), dir, { names: ['localhost', '127.0.0.1'], stem: 'goodbye' });
+  const context = tls.createSecureContext({ cert: readFileSync(leaf.certFile), key: readFileSync(leaf.keyFile) });
+  let closed!: () => void;
+  const gone = new Promise<void>((r) => {
+    closed = r;
+  });
+  const port = await fake((s) => {
+    s.on('close', closed);
+    s.write('220 fake ESMTP\r\n');
+    const onPlain = (d: Buffer) => {
+      const line = d.toString('latin1');
+      if (/^EHLO/.test(line)) s.write('250-fake\r\n250 STARTTLS\r\n');
+      else if (/^STARTTLS/.test(line)) {
+        s.off('data', onPlain);
+        s.write('220 go ahead\r\n');
+        const t = new tls.TLSSocket(s, { isServer: true, secureContext: context });
+        t.on('error', () => undefined);
+        t.on('data', (d2: Buffer) => {
+          const l = d2.toString('latin1');
+          if (/^EHLO/.test(l)) t.write('250-fake\r\n250 8BITMIME\r\n');
+          else if (/^QUIT/.test(l)) atQuit(t);
+        });
+      }
+    };
+    s.on('data', onPlain);
+  });
+  return { port, closed: gone };
+}
+
+/** the timers and sockets this process holds (its test servers' listening sockets included) */
+const held = () =>
+  process
+    .getActiveResourcesInfo()
+    .filter((r) => r === 'Timeout' || r === 'TCPSocketWrap' || r === 'TLSWrap')
+    .sort();
+
+/** `p` or, after `ms`, undefined (a bounded wait whose timer is gone either way) */
+async function within<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((r) => {
+    timer = setTimeout(() => r(undefined), ms);
+  });
+  try {
+    return await Promise.race([p, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+for (const [what, atQuit, grace] of [
+  ['answers QUIT with 221 but never closes', (t: tls.TLSSocket) => t.write('221 2.0.0 Bye\r\n'), false],
+  ['never answers QUIT and never closes', () => undefined, true],
+] as const) {
+  test(`a server that ${what}: the probe ends OK at once${grace ? ' after the goodbye grace' : ''}, nothing of it left behind`, async () => {
+    const { port, closed } = await smtpUntilQuit(atQuit);
+    const before = held();
+    const target = parseTarget(`smtp://127.0.0.1:${port}`, { timeoutMs: 20_000, tls: { ca: testCa().caFile } });
+    const t0 = performance.now();
+    const r = await probe(target);
+    const ms = performance.now() - t0;
+    assert.equal(r.status, 'ok', `${r.failure}: ${r.detail}`);
+    assert.match(r.detail, /^220 fake ESMTP/);
+    // far from the 20 s deadline (a probe held by the open connection would end there, as a timeout)
+    if (grace) assert.ok(ms >= GOODBYE_GRACE_MS - 10 && ms < GOODBYE_GRACE_MS + 4000, `ended after ${ms} ms`);
+    else assert.ok(ms < 4000, `ended after ${ms} ms`);
+    // the probe dropped its connection: the server sees it close, though it never closes it itself
+    assert.notEqual(
+      await within(
+        closed.then(() => 'closed'),
+        5000,
+      ),
+      undefined,
+      "the server's connection is still open",
+    );
+    // a closed socket's handle goes on a later turn of the event loop; a timer left behind would stay
+    for (let turn = 0; turn < 1000 && held().join() !== before.join(); turn++) await new Promise((r) => setImmediate(r));
+    assert.deepEqual(held(), before, 'no timer or socket of the probe outlives it');
+  });
+}

@@ -270,12 +270,21 @@ async function converse(target: ProbeTarget, preset: Preset, clock: ProbeClock, 
     wire.attach(socket);
   };
 
-  const expect = async (step: ExpectStep, deadline: number) => {
+  /** 'over' when a goodbye step got no reply before its deadline or the connection ended: the
+   *  conversation is over, as well as with the reply */
+  const expect = async (step: ExpectStep, deadline: number): Promise<'matched' | 'over'> => {
     const pattern = regex(substitute(step.pattern, vars));
     const skip = step.skip === undefined ? undefined : regex(substitute(step.skip, vars));
     let bytes = 0;
     for (;;) {
       const got = await wire.line(deadline);
+      if (step.goodbye && (got === 'timeout' || (typeof got !== 'string' && got.kind !== 'overflow'))) {
+        transcript.add(
+          '--',
+          got === 'timeout' ? `no reply to the goodbye within ${step.timeoutMs} ms: the conversation is over` : 'the server ended the connection',
+        );
+        return 'over';
+      }
       if (got === 'timeout')
         throw new ProbeFailure(
           'timeout',
@@ -294,7 +303,7 @@ async function converse(target: ProbeTarget, preset: Preset, clock: ProbeClock, 
           phases.banner = clock.ms();
           seen = got;
         }
-        return;
+        return 'matched';
       }
       if (skip?.test(got)) {
         if (bytes + wire.pending > MAX_REPLY_BYTES) {
@@ -320,7 +329,7 @@ async function converse(target: ProbeTarget, preset: Preset, clock: ProbeClock, 
     phases.connect = clock.ms();
     wire.attach(socket);
     if (preset.tls === 'implicit') await handshake(hard);
-    for (const step of preset.steps) {
+    steps: for (const step of preset.steps) {
       if (!applies(step, target)) continue;
       if (step.unless !== undefined && regex(substitute(step.unless, vars)).test(lastLine)) continue;
       if (signal?.aborted) throw new ProbeFailure('timeout', 'stopped');
@@ -333,14 +342,16 @@ async function converse(target: ProbeTarget, preset: Preset, clock: ProbeClock, 
           break;
         }
         case 'expect':
-          await expect(step, deadline);
+          if ((await expect(step, deadline)) === 'over') break steps;
           break;
         case 'starttls':
           await handshake(deadline);
           break;
         case 'close':
-          socket.end();
-          break;
+          // the conversation is done: the socket goes now (no half-close, no waiting for the server's
+          // FIN: a server that keeps the connection open must not hold the probe until its deadline)
+          socket.destroy();
+          break steps;
       }
     }
     if (!seen) seen = `connected to ${target.address} port ${target.port}`;

@@ -2,10 +2,10 @@
 // or replaces a protocol, and a broken preset file is an error naming file, line and key.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadPresets, parsePreset, PresetError } from './presets.js';
+import { builtinPresetDir, compiledPresetsFile, GOODBYE_GRACE_MS, loadPresets, parsePreset, PresetError } from './presets.js';
 import { schemes } from './types.js';
 
 test('a built-in preset for every scheme, and no other', () => {
@@ -23,6 +23,13 @@ test('a built-in preset for every scheme, and no other', () => {
       `${name} upgrades to TLS`,
     );
   for (const name of ['smtps', 'imaps', 'pop3s', 'nntps', 'ftps', 'https']) assert.equal(presets.get(name)!.tls, 'implicit', name);
+  // every conversation ends with a goodbye whose reply is waited for a short grace only
+  for (const [name, p] of presets) {
+    if (p.http || name === 'tcp') continue;
+    const goodbyes = p.steps.filter((st) => st.kind === 'expect' && st.goodbye);
+    assert.equal(goodbyes.length, 1, `${name}: one goodbye`);
+    assert.equal(goodbyes[0]!.timeoutMs, GOODBYE_GRACE_MS, name);
+  }
 });
 
 test("a folder of the user's adds a protocol and may replace a built-in one", () => {
@@ -48,6 +55,8 @@ test('a broken preset names the file, the line and the key', () => {
     ['tls: starttls\n', 'x.yaml:1: tls: expected none or implicit'],
     ['steps:\n  - when: always\n    close: true\n', 'x.yaml:2: steps[0].when: expected one of credentials, no-credentials, expect'],
     ['port: [1\n', 'x.yaml:1: not valid YAML'],
+    ['steps:\n  - expect: "^221 "\n    goodbye: yes\n', 'x.yaml:3: steps[0].goodbye: expected true or false'],
+    ['steps:\n  - send: QUIT\n    goodbye: true\n', 'x.yaml:3: steps[0].goodbye: not a key of a send step'],
   ];
   for (const [text, message] of bad)
     assert.throws(
@@ -55,4 +64,18 @@ test('a broken preset names the file, the line and the key', () => {
       (e: Error) => e instanceof PresetError && e.message.startsWith(message),
       `${JSON.stringify(text)} → ${message}`,
     );
+});
+
+test("the build's parsed built-in presets are what their YAML files say", () => {
+  assert.ok(existsSync(compiledPresetsFile), `the build writes ${compiledPresetsFile}`);
+  const files = readdirSync(builtinPresetDir).filter((n) => n.endsWith('.yaml'));
+  const compiled = JSON.parse(readFileSync(compiledPresetsFile, 'utf8')) as { file: string }[];
+  assert.deepEqual(compiled.map((c) => c.file).sort(), files.sort());
+  // loadPresets() takes the parsed form of an unchanged file: the same preset as parsing its YAML now
+  const presets = loadPresets();
+  for (const n of files) {
+    const file = join(builtinPresetDir, n);
+    const fromYaml = parsePreset(file, readFileSync(file, 'utf8'));
+    assert.deepEqual(JSON.parse(JSON.stringify(presets.get(fromYaml.name))), JSON.parse(JSON.stringify(fromYaml)), n);
+  }
 });

@@ -2,11 +2,19 @@
 // user adds a protocol by adding a file to a folder of their own (`--presets DIR`): its name is the
 // URL scheme. A preset is the conversation a healthy instance holds (steps for engine.ts), or
 // `http: true` for the HTTP prober. A bad preset file is an error naming the file, line and key.
-import { readFileSync, readdirSync } from 'node:fs';
+//
+// The build also writes the built-in files parsed (compileBuiltinPresets, into dist/), each with the
+// size and time of the file it came from: `mxray check` uses a file's parsed form while the file is
+// unchanged, and so starts without the yaml package (a third of its start-up CPU); an edited built-in
+// file, and every file of a user's folder, is parsed from its YAML.
+import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { basename, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { LineCounter, parseDocument } from 'yaml';
 import { failureCodes, type FailureCode } from './types.js';
+
+/** the yaml package, loaded when a file is parsed (synchronously: parsing is) */
+const yaml = (): typeof import('yaml') => createRequire(import.meta.url)('yaml') as typeof import('yaml');
 
 export type StepCondition = 'credentials' | 'no-credentials' | 'expect';
 
@@ -28,6 +36,10 @@ export interface ExpectStep extends StepBase {
   readonly failure: FailureCode;
   /** the matched line is the instance's banner: its time is the banner phase, its text the detail */
   readonly banner: boolean;
+  /** the reply to the goodbye (QUIT, LOGOUT): waited for at most timeoutMs (GOODBYE_GRACE_MS by
+   *  default); none in that time, or the server closing, ends the conversation as well as the reply
+   *  would. A reply that does not match still fails */
+  readonly goodbye: boolean;
 }
 export interface SendStep extends StepBase {
   readonly kind: 'send';
@@ -59,6 +71,9 @@ export interface Preset {
 /** the variables a `send` line (and an `expect` pattern) may use */
 export const presetVariables = ['ehlo', 'user', 'password', 'authPlain', 'imapUser', 'imapPassword', 'expect'] as const;
 
+/** how long a `goodbye` step waits for its reply when the preset gives no timeoutMs */
+export const GOODBYE_GRACE_MS = 1000;
+
 export class PresetError extends Error {
   override readonly name = 'PresetError';
 }
@@ -67,11 +82,12 @@ export class PresetError extends Error {
 export const builtinPresetDir = fileURLToPath(new URL('../../../src/capabilities/monitor/presets/', import.meta.url));
 
 const conditions: readonly string[] = ['credentials', 'no-credentials', 'expect'];
-const stepKeys = new Set(['expect', 'continue', 'failure', 'banner', 'send', 'starttls', 'close', 'when', 'unless', 'timeoutMs']);
+const stepKeys = new Set(['expect', 'continue', 'failure', 'banner', 'goodbye', 'send', 'starttls', 'close', 'when', 'unless', 'timeoutMs']);
 const presetKeys = new Set(['service', 'port', 'tls', 'http', 'steps']);
 
 /** parse one preset file's text; errors name `file:line: key: problem` */
 export function parsePreset(file: string, text: string): Preset {
+  const { LineCounter, parseDocument } = yaml();
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
   const where = (path: (string | number)[]): string => {
@@ -145,7 +161,7 @@ function parseStep(raw: unknown, i: number, where: (p: (string | number)[]) => s
   };
   switch (kinds[0]) {
     case 'expect': {
-      only(['expect', 'continue', 'failure', 'banner']);
+      only(['expect', 'continue', 'failure', 'banner', 'goodbye']);
       if (typeof s.expect !== 'string') throw new PresetError(`${at('expect')}expected a regular expression`);
       checkRegex(s.expect, at('expect'));
       if (s.continue !== undefined) {
@@ -156,13 +172,17 @@ function parseStep(raw: unknown, i: number, where: (p: (string | number)[]) => s
       if (!(failureCodes as readonly string[]).includes(failure as string))
         throw new PresetError(`${at('failure')}expected one of ${failureCodes.join(', ')}, got ${JSON.stringify(failure)}`);
       if (s.banner !== undefined && typeof s.banner !== 'boolean') throw new PresetError(`${at('banner')}expected true or false`);
+      if (s.goodbye !== undefined && typeof s.goodbye !== 'boolean') throw new PresetError(`${at('goodbye')}expected true or false`);
+      const goodbye = s.goodbye === true;
       return {
         kind: 'expect',
         pattern: s.expect,
         skip: s.continue as string | undefined,
         failure: failure as FailureCode,
         banner: s.banner === true,
+        goodbye,
         ...common,
+        timeoutMs: common.timeoutMs ?? (goodbye ? GOODBYE_GRACE_MS : undefined),
       };
     }
     case 'send':
@@ -200,7 +220,7 @@ class Presets implements PresetSet {
     if (p) return p;
     const file = this.files.get(name);
     if (file === undefined) return undefined;
-    p = parsePreset(file, readFileSync(file, 'utf8'));
+    p = compiledPreset(file) ?? parsePreset(file, readFileSync(file, 'utf8'));
     this.parsed.set(name, p);
     return p;
   }
@@ -228,6 +248,56 @@ class Presets implements PresetSet {
 }
 
 const cache = new Map<string, PresetSet>();
+
+/** where the build writes the built-in presets parsed (beside this module in dist/) */
+export const compiledPresetsFile = fileURLToPath(new URL('./presets.compiled.json', import.meta.url));
+
+interface CompiledPreset {
+  /** the file's name in builtinPresetDir, its size and modification time when it was parsed */
+  readonly file: string;
+  readonly size: number;
+  readonly mtimeMs: number;
+  readonly preset: Omit<Preset, 'file'>;
+}
+
+let compiled: Map<string, CompiledPreset> | null | undefined;
+
+/** the parsed form of a built-in preset file, when the build made one and the file is unchanged since */
+function compiledPreset(file: string): Preset | undefined {
+  if (compiled === undefined) {
+    try {
+      const list = JSON.parse(readFileSync(compiledPresetsFile, 'utf8')) as CompiledPreset[];
+      compiled = new Map(list.map((c) => [join(builtinPresetDir, c.file), c]));
+    } catch {
+      compiled = null;
+    }
+  }
+  const c = compiled?.get(file);
+  if (!c) return undefined;
+  try {
+    const st = statSync(file);
+    if (st.size !== c.size || st.mtimeMs !== c.mtimeMs) return undefined;
+  } catch {
+    return undefined;
+  }
+  return { ...c.preset, file };
+}
+
+/** for the build: parse every built-in preset file and write them to compiledPresetsFile */
+export function compileBuiltinPresets(): number {
+  const list: CompiledPreset[] = readdirSync(builtinPresetDir)
+    .filter((n) => /\.ya?ml$/i.test(n))
+    .sort()
+    .map((n) => {
+      const file = join(builtinPresetDir, n);
+      const st = statSync(file);
+      const { file: _, ...preset } = parsePreset(file, readFileSync(file, 'utf8'));
+      return { file: n, size: st.size, mtimeMs: st.mtimeMs, preset };
+    });
+  writeFileSync(compiledPresetsFile, `${JSON.stringify(list)}\n`);
+  compiled = undefined;
+  return list.length;
+}
 
 /** the built-in presets, then those of `dirs` (a file there replaces a built-in one of its name).
  *  A user's folder is parsed whole at once, so a broken file there is reported even when no URL uses
