@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { matrix, hostCells } from './matrix.js';
-import { checkText, exitCode, instanceLine, overallStatus, statusLine } from './report.js';
+import { STATUS_LINE_CHARS, checkText, exitCode, instanceLine, overallStatus, statusLine } from './report.js';
 import type { ProbeResult, ProbeStatus } from './types.js';
 
 function result(host: string, url: string, status: ProbeStatus, failure: ProbeResult['failure'], ms: number, extra: Partial<ProbeResult> = {}): ProbeResult {
@@ -62,6 +62,32 @@ test('one line per instance, * in front of any not OK', () => {
   assert.equal(lines[1], '127.0.0.1:2525 (SMTP): OK - 220 ready [smtp://127.0.0.1:2525, 0.012 s]');
   assert.equal(lines[2], '*127.0.0.1:2526 (SMTP): CRITICAL refused - refused [smtp://127.0.0.1:2526, 0.002 s]');
   assert.equal(instanceLine(certSoon), '*mail [::1]:993 (IMAPS): WARNING certificate - certificate [imaps://[::1]:993, 0.030 s]');
+});
+
+test('many instances: the status line stays short, the other perfdata follows the long output (Nagios 3+ format), every item once', () => {
+  const many = Array.from({ length: 300 }, (_, i) =>
+    result(`h${i}`, `smtp://10.0.${i >> 8}.${i & 255}:25`, i === 7 ? 'critical' : 'ok', i === 7 ? 'refused' : null, 12),
+  );
+  const lines = checkText(many, { timeoutSeconds: 10 }).trimEnd().split('\n');
+  const status = lines[0]!;
+  assert.ok(status.length <= STATUS_LINE_CHARS, `status line of ${status.length} characters`);
+  assert.match(status, /^MXRAY CRITICAL - 1 of 300 instances not OK: smtp:\/\/10\.0\.0\.7:25 refused \| 'time_smtp_10\.0\.0\.0_25'=0\.012000s;;;0;10 /);
+  // the long output: one line per instance in order, the last one carrying ' | ' and the next item
+  const longOutput = lines.slice(1, 301);
+  assert.deepEqual(
+    longOutput.map((l) => l.split(' | ')[0]),
+    many.map((r) => instanceLine(r)),
+  );
+  assert.equal(longOutput.slice(0, 299).filter((l) => l.includes(' | ')).length, 0);
+  const [, tailFirst] = longOutput[299]!.split(' | ');
+  // every instance's time exactly once, over the status line and the lines after the long output
+  const items = [...status.split(' | ')[1]!.split(' '), tailFirst!, ...lines.slice(301)];
+  assert.deepEqual(
+    items.map((x) => x.split('=')[0]),
+    many.map((r) => `'time_${r.url.replace('://', '_').replace(/:(\d+)$/, '_$1')}'`),
+  );
+  // a few instances: everything on the status line, as before
+  assert.equal(checkText(many.slice(0, 3)).split('\n').length, 5);
 });
 
 test('matrix: one cell per host, its worst state; letters without colour; the worst listed below', () => {

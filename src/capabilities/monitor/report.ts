@@ -2,6 +2,7 @@
 // guidelines want it: one status line first (`MXRAY CRITICAL - 1 of 3 instances not OK: …`) with
 // perfdata after `|`, then the long output, one line per instance as the seed's script printed them
 // (name, service, state; a `*` in front of any that is not OK), and the exit code of the worst state.
+// Perfdata that would make the status line longer than STATUS_LINE_CHARS follows the long output.
 import { probe, type ProbeOptions } from './engine.js';
 import { worse } from './result.js';
 import type { ProbeResult, ProbeStatus, ProbeTarget } from './types.js';
@@ -61,8 +62,8 @@ function label(prefix: string, r: ProbeResult): string {
   return `'${prefix}_${base.replace(/['=]/g, '_')}'`;
 }
 
-/** perfdata: each instance's response time in seconds, and its certificate's days left where it has one */
-export function perfdata(results: readonly ProbeResult[], o: PerfOptions = {}): string {
+/** perfdata items: each instance's response time in seconds, and its certificate's days left where it has one */
+function perfItems(results: readonly ProbeResult[], o: PerfOptions): string[] {
   const parts: string[] = [];
   for (const r of results) {
     parts.push(`${label('time', r)}=${(r.durationMs / 1000).toFixed(6)}s;${o.warning ?? ''};${o.critical ?? ''};0;${o.timeoutSeconds ?? ''}`);
@@ -72,7 +73,26 @@ export function perfdata(results: readonly ProbeResult[], o: PerfOptions = {}): 
       parts.push(`${label('cert_days', r)}=${r.certDaysLeft};${w};${c};;`);
     }
   }
-  return parts.join(' ');
+  return parts;
+}
+
+/** The status line holds perfdata while it stays under this many characters; the rest follows the
+ *  long output, as the Nagios 3+ plugin API has it (`LONG TEXT LINE N | PERFDATA LINE 2`, then one
+ *  item per line). Nagios reads 8 KB of a plugin's output (NRPE's packet was 1 KB for years), and
+ *  the status line is what must survive: at 1,000 instances the perfdata alone is ~45 KB. Nagios,
+ *  Icinga and Naemon join the parts into one $SERVICEPERFDATA$, so graphs see every item either way. */
+export const STATUS_LINE_CHARS = 1024;
+
+/** perfdata split into what goes on a status line that starts with `head`, and the rest */
+function splitPerf(head: string, items: readonly string[]): { first: string[]; rest: string[] } {
+  let length = head.length + 3; // ' | '
+  let n = 0;
+  for (; n < items.length; n++) {
+    const add = items[n]!.length + (n > 0 ? 1 : 0);
+    if (length + add > STATUS_LINE_CHARS) break;
+    length += add;
+  }
+  return { first: items.slice(0, n), rest: items.slice(n) };
 }
 
 function problemOf(r: ProbeResult): string {
@@ -82,8 +102,8 @@ function problemOf(r: ProbeResult): string {
   return `${r.url} ${r.failure ?? r.status}`;
 }
 
-/** the first line: `MXRAY STATE - summary | perfdata` */
-export function statusLine(results: readonly ProbeResult[], o: PerfOptions = {}): string {
+/** the first line, `MXRAY STATE - summary | perfdata`, and the perfdata items that did not fit on it */
+function statusParts(results: readonly ProbeResult[], o: PerfOptions): { line: string; rest: string[] } {
   const state = overallStatus(results);
   const bad = results.filter((r) => r.status !== 'ok').sort((a, b) => severity[a.status] - severity[b.status]);
   let summary: string;
@@ -95,8 +115,14 @@ export function statusLine(results: readonly ProbeResult[], o: PerfOptions = {})
     const shown = bad.slice(0, 3).map(problemOf);
     summary = `${bad.length} of ${results.length} instance${results.length === 1 ? '' : 's'} not OK: ${shown.join(', ')}${bad.length > 3 ? `, and ${bad.length - 3} more` : ''}`;
   }
-  const perf = perfdata(results, o);
-  return `MXRAY ${word[state]} - ${summary}${perf ? ` | ${perf}` : ''}`;
+  const head = `MXRAY ${word[state]} - ${summary}`;
+  const { first, rest } = splitPerf(head, perfItems(results, o));
+  return { line: first.length ? `${head} | ${first.join(' ')}` : head, rest };
+}
+
+/** the first line: `MXRAY STATE - summary | perfdata` (as much perfdata as fits in STATUS_LINE_CHARS) */
+export function statusLine(results: readonly ProbeResult[], o: PerfOptions = {}): string {
+  return statusParts(results, o).line;
 }
 
 /** one line per instance, as the seed's script: `*name (service): STATE …`, `*` when not OK */
@@ -106,7 +132,11 @@ export function instanceLine(r: ProbeResult): string {
   return `${r.status === 'ok' ? '' : '*'}${name} (${r.service}): ${word[r.status]}${r.failure ? ` ${r.failure}` : ''} - ${r.detail} [${r.url}, ${time}]`;
 }
 
-/** the whole text of `mxray check`: the status line, then one line per instance */
+/** the whole text of `mxray check`: the status line, one line per instance, then the perfdata that
+ *  did not fit on the status line (after ` | ` on the last line, then one item per line) */
 export function checkText(results: readonly ProbeResult[], o: PerfOptions = {}): string {
-  return `${[statusLine(results, o), ...results.map(instanceLine)].join('\n')}\n`;
+  const { line, rest } = statusParts(results, o);
+  const lines = [line, ...results.map(instanceLine)];
+  if (rest.length) lines.push(`${lines.pop()} | ${rest[0]}`, ...rest.slice(1));
+  return `${lines.join('\n')}\n`;
 }
