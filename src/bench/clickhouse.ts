@@ -44,7 +44,7 @@ function curlPost(url: string, query: string, file: string, settings: Record<str
 }
 
 /** CPU seconds (user + system) the servers' processes have used so far */
-function cpuSeconds(servers: readonly ClickhouseServer[]): number {
+export function cpuSeconds(servers: readonly ClickhouseServer[]): number {
   let ticks = 0;
   for (const s of servers) {
     const fields = readFileSync(`/proc/${s.pid}/stat`, 'utf8')

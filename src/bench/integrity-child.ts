@@ -24,15 +24,22 @@ import { storeOnly } from './clickhouse.js';
 const [job, db, arg] = process.argv.slice(2) as [string, string, string];
 const out = (o: object) => process.stdout.write(JSON.stringify(o) + '\n');
 const rss = () => process.resourceUsage().maxRSS / 1024;
+/** this process's CPU seconds (user + system) */
+const cpu = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
 
 if (job === 'ingest' || job === 'ch-ingest') {
   process.env.MXRAY_SEAL = arg;
   const store = job === 'ingest' ? await DuckdbStore.open(db) : await openClickhouse(db);
   const t = performance.now();
+  const c = cpu();
   const s = await ingest([process.argv[5]!], { store });
   const seconds = (performance.now() - t) / 1000;
+  const cpuSeconds = cpu() - c;
   await store.close();
-  out({ seconds, rows: s.events, maxRssMB: rss() });
+  out({ seconds, cpuSeconds, rows: s.events, maxRssMB: rss() });
 } else if (job === 'widen') {
   const store = await DuckdbStore.open(db);
   const t = recordTables.tracking;

@@ -17,7 +17,8 @@ import { join } from 'node:path';
 import { sharedTrackingSet } from '../../testing/shared-sets.js';
 import { mxrayInProcess } from '../../testing/run-cli.js';
 import { ingest } from '../../ingest/ingest.js';
-import { LiveLog, type LiveValue } from '../live.js';
+import { LiveLog } from '../live.js';
+import { presenceRows, withPresenceColumn } from '../../testing/presence-rows.js';
 import { prunePresence } from '../../capabilities/presence/prune.js';
 import { recordTables } from '../../schema/tables.js';
 import { canonicalEntry, readAnchor, sealOf, type SealEntry, type VerifyResult } from '../integrity/seal.js';
@@ -41,31 +42,6 @@ export interface IntegrityLayout {
 
 function allLogs(d: string): string[] {
   return readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? allLogs(join(d, e.name)) : /\.log$/i.test(e.name) ? [join(d, e.name)] : []));
-}
-
-/** `rows` presence samples of 5 users, one a minute from `from` (Unix seconds), as LiveLog takes them */
-function presenceRows(from: number, rows: number): LiveValue[][] {
-  const t = recordTables.presence;
-  return Array.from({ length: rows }, (_, k) => {
-    const ts = from + k * 60;
-    return t.columns
-      .slice(2)
-      .map((c) =>
-        c.name === 'ts'
-          ? new Date(ts * 1000)
-          : c.name === 'ts_s'
-            ? ts
-            : c.name === 'user'
-              ? `u${k % 5}@example.org`
-              : c.type === 'text'
-                ? 'x'
-                : c.type === 'tinyint'
-                  ? 0
-                  : c.type === 'timestamp'
-                    ? new Date(ts * 1000)
-                    : 60,
-      );
-  });
 }
 
 /** the tests, against the layout `start` gives (called inside a describe) */
@@ -334,6 +310,39 @@ export function integrityCases(start: () => Promise<IntegrityLayout>): void {
     assert.equal(r.counts.deleted, 1);
     assert.equal(r.findings[0]!.line, 200);
     assert.equal(r.findings[0]!.path, 'live:presence-poll');
+  });
+
+  test('a column added by a later release keeps the rows sealed before it intact; a value set in it afterwards is found', async () => {
+    const db = newDb();
+    const append = async (from: number) => {
+      const s = await openClickhouse(url(db)); // opening widens the tables: NULL in the rows stored before
+      try {
+        await (await LiveLog.open(s, 'presence-poll')).append({ presence: presenceRows(from, 50) });
+      } finally {
+        await s.close();
+      }
+    };
+    await append(day);
+    const note = { name: 'note', type: 'text', doc: 'a column a later release adds' } as const;
+    await withPresenceColumn({ ...note, added: 'test' }, async () => {
+      await append(day + 86_400);
+      const [set] = await client(db).query<{ n: number; first: number }>('SELECT count(note) AS n, min(line) AS first FROM presence_samples');
+      assert.deepEqual([Number(set!.n), Number(set!.first)], [50, 1], 'the rows stored since have it set, those before have it NULL');
+      const { code, r } = await verify(db);
+      assert.equal(code, 0, JSON.stringify(r.findings));
+      assert.equal(r.rows, 100);
+      const { ch } = await holder(db, 'presence_samples', 'line = 7');
+      await tamper(ch, `ALTER TABLE ${local('presence_samples')} UPDATE note = 'changed' WHERE line = 7`);
+      const changed = await verify(db);
+      assert.equal(changed.code, 4);
+      assert.deepEqual([changed.r.counts.modified, changed.r.findings[0]!.kind, changed.r.findings[0]!.line], [1, 'modified', 7]);
+    });
+    // the same column not marked as added: every row's hash would change (what the mark prevents)
+    await withPresenceColumn(note, async () => {
+      const { code, r } = await verify(db);
+      assert.equal(code, 4);
+      assert.equal(r.counts.modified, 100);
+    });
   });
 
   test('writers outside an ingest sealing at once take turns: two stores (two processes) and two live sources of one store (serve) leave one valid chain', async () => {

@@ -6,7 +6,7 @@
 //   view on each record table's staging table (`<table>_seal_mv`, beside the one that stores the rows)
 //   writes for every inserted row cityHash64(file_id, line, <every stored column, NULL told from '' and
 //   0>) with its batch id to the row hashes — the same expression verify computes over the stored row
-//   (rowHash). On a cluster the view is on each host's local staging table and writes to that host's
+//   (rowHash; a column added since sealing began counts only where set: seal.ts, SCHEMA CHANGES). On a cluster the view is on each host's local staging table and writes to that host's
 //   `integrity_rows_local`: a shard hashes the rows it receives, and no row travels to be hashed; the
 //   seals and verify read the hashes through the Distributed `integrity_rows_all` (integrityNames).
 //   Rows copied server-side under a new batch id (store.ts copyLines, rare) are hashed by an
@@ -40,7 +40,7 @@
 //   it, never a partial verify: its rows would look deleted). Rows of batches that never counted
 //   (failed insert attempts, rows inserted with batch 0) are not data and are not checked; a live
 //   batch no seal covers is reported as inserted rows (so is a store sealed only from some version on).
-import { recordTables, type RecordTable } from '../../schema/tables.js';
+import { recordTables, type Column, type RecordTable } from '../../schema/tables.js';
 import {
   type ChainHead,
   type Finding,
@@ -50,6 +50,8 @@ import {
   type SealedRange,
   type VerifyOptions,
   type VerifyResult,
+  addedColumns,
+  baseColumns,
   canonicalEntry,
   emptyCounts,
   sealOf,
@@ -94,27 +96,32 @@ export function integrityDistributedDdl(cluster: string, database: string): Sql 
     ENGINE = Distributed(${ident(cluster)}, ${database}, ${ident(n.local)}, cityHash64(file_id, line))`;
 }
 
-/** the arguments of the row hash, over the stored row or over the staging row (timestamps split the
- *  way tables.ts's view splits them); a Nullable column is two: whether it is NULL, and its value */
-function hashArgs(t: RecordTable, from: 'stored' | 'load'): Sql[] {
-  const out: Sql[] = [];
-  for (const c of t.columns) {
-    const name = ident(c.name);
-    if (c.type === 'timestamp') {
-      if (from === 'stored') out.push(name, ident(`${c.name}_ms`));
-      else {
-        const text = ident(`${c.name}_text`);
-        out.push(sql`toDateTime(substring(${text}, 1, 19), 'UTC')`, sql`toUInt16OrZero(substring(${text}, 21, 3))`);
-      }
-    } else if (c.name === 'file_id' || c.name === 'line') out.push(name);
-    else out.push(sql`isNull(${name})`, sql`ifNull(${name}, ${raw(c.type === 'text' ? "''" : '0')})`);
+/** the arguments of a column in the row hash, over the stored row or over the staging row (timestamps
+ *  split the way tables.ts's view splits them); a Nullable column is two: whether it is NULL, and its
+ *  value */
+function columnArgs(c: Column, from: 'stored' | 'load'): Sql[] {
+  const name = ident(c.name);
+  if (c.type === 'timestamp') {
+    if (from === 'stored') return [name, ident(`${c.name}_ms`)];
+    const text = ident(`${c.name}_text`);
+    return [sql`toDateTime(substring(${text}, 1, 19), 'UTC')`, sql`toUInt16OrZero(substring(${text}, 21, 3))`];
   }
-  return out;
+  if (c.name === 'file_id' || c.name === 'line') return [name];
+  return [sql`isNull(${name})`, sql`ifNull(${name}, ${raw(c.type === 'text' ? "''" : '0')})`];
 }
 
-/** the row hash of a record table's stored row (see the top of this file) */
+/** the row hash of a record table's stored row (see the top of this file): its base columns' hash,
+ *  XORed with a hash of each added column that is set (seal.ts, SCHEMA CHANGES; a timestamp, which
+ *  ClickHouse stores without NULL, is unset at 0) */
 export function rowHash(t: RecordTable, from: 'stored' | 'load' = 'stored'): Sql {
-  return sql`cityHash64(${join(hashArgs(t, from))})`;
+  let h = sql`cityHash64(${join(baseColumns(t).flatMap((c) => columnArgs(c, from)))})`;
+  for (const c of addedColumns(t)) {
+    const args = columnArgs(c, from);
+    const unset = c.type === 'timestamp' ? sql`toUInt32(${args[0]!}) = 0 AND ${args[1]!} = 0` : sql`isNull(${ident(c.name)})`;
+    const value = c.type === 'timestamp' ? join(args) : sql`assumeNotNull(${ident(c.name)})`;
+    h = sql`bitXor(${h}, if(${unset}, toUInt64(0), cityHash64(${c.name}, ${value})))`;
+  }
+  return h;
 }
 
 /** the materialized view hashing every row inserted into a table's staging table: on a single server,
