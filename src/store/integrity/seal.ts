@@ -163,8 +163,13 @@ export function readAnchor(path: string): Anchor {
 /** write the anchor whole (a temporary file renamed over it: a crash leaves the old one) */
 export function writeAnchor(path: string, a: Anchor): void {
   const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, JSON.stringify(a, null, 2) + '\n');
-  renameSync(tmp, path);
+  try {
+    writeFileSync(tmp, JSON.stringify(a, null, 2) + '\n');
+    renameSync(tmp, path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new Error(`--anchor: cannot write ${path}: ${code ?? (e as Error).message}${code === 'ENOENT' ? ' (its folder does not exist)' : ''}`);
+  }
 }
 
 /** one thing verify found wrong (the first of each kind are kept, see VerifyResult.findings) */
