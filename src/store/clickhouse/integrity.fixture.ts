@@ -152,6 +152,8 @@ export function integrityCases(start: () => Promise<IntegrityLayout>): void {
   for (const kind of ['modified', 'deleted', 'inserted'] as const) {
     test(`${kind === 'inserted' ? 'an' : 'a'} ${kind} row is found and named with its file and line: exit 4`, async () => {
       const db = await ingested();
+      const anchor = join(dir, `anchor-${db}.json`);
+      assert.equal((await verify(db, ['--anchor', anchor, '--update-anchor'])).code, 0);
       const row = await pick(db, 57);
       const at = `file_id = ${row.file} AND line = ${row.line}`;
       const { ch, i } = await holder(db, 'tracking_events', at);
@@ -164,12 +166,13 @@ export function integrityCases(start: () => Promise<IntegrityLayout>): void {
         const hosts = layout.hosts(db);
         await tamper(hosts[(i + 1) % hosts.length]!, `INSERT INTO ${table} SELECT * FROM tracking_events WHERE ${at}`);
       }
-      const { code, r } = await verify(db);
+      const { code, r } = await verify(db, ['--anchor', anchor]);
       assert.equal(code, 4);
       assert.equal(r.intact, false);
       assert.deepEqual(
-        { modified: r.counts.modified, deleted: r.counts.deleted, inserted: r.counts.inserted },
-        { modified: 0, deleted: 0, inserted: 0, [kind]: 1 },
+        { modified: r.counts.modified, deleted: r.counts.deleted, inserted: r.counts.inserted, anchor: r.counts.anchor, seal: r.counts.seal },
+        { modified: 0, deleted: 0, inserted: 0, anchor: 0, seal: 0, [kind]: 1 },
+        'the row is found; the chain still reaches the anchor',
       );
       const first = r.findings[0]!;
       assert.equal(first.kind, kind);
