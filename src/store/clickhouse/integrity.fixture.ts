@@ -179,6 +179,11 @@ export function integrityCases(start: () => Promise<IntegrityLayout>): void {
       assert.deepEqual([first.table, first.file, first.path, first.line], ['tracking_events', row.file, row.path, row.line]);
       assert.ok(first.batch! >= 1, 'the seal that covered the row is named');
       assert.match(first.detail, new RegExp(`${kind}: tracking_events row of .* line ${row.line} .*batch id ${row.batch}`));
+      // on a cluster, the server the row is on (was on; an inserted copy: both servers hold the row)
+      const hosts = layout.hosts(db).map((h) => h.endpoint);
+      const server = layout.cluster === undefined ? undefined : kind === 'inserted' ? hosts.join(', ') : hosts[i];
+      assert.equal(first.server, server);
+      if (server) assert.ok(first.detail.includes(`(${kind === 'deleted' ? 'was on' : 'on'} ${server}; sealed by`), first.detail);
     });
   }
 

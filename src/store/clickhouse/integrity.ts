@@ -36,10 +36,12 @@
 //   batch per table — on a cluster each shard hashes and sums its own rows and sends one (batch,
 //   count, sum) per batch, which the server in the URL adds up; (3) where a batch differs, its rows
 //   line by line against the kept hashes, to name the row. Memory: one entry per sealed batch, and the
-//   lines of one differing batch at a time. Every shard must answer (a shard down is an error naming
-//   it, never a partial verify: its rows would look deleted). Rows of batches that never counted
-//   (failed insert attempts, rows inserted with batch 0) are not data and are not checked; a live
-//   batch no seal covers is reported as inserted rows (so is a store sealed only from some version on).
+//   lines of one differing batch at a time. On a cluster each finding reported names the server that
+//   holds the row (a deleted row: whose kept hashes hold it), asked of each host. Every shard must
+//   answer (a shard down is an error naming it, never a partial verify: its rows would look deleted).
+//   Rows of batches that never counted (failed insert attempts, rows inserted with batch 0) are not
+//   data and are not checked; a live batch no seal covers is reported as inserted rows (so is a store
+//   sealed only from some version on).
 import { recordTables, type Column, type RecordTable } from '../../schema/tables.js';
 import {
   type ChainHead,
@@ -266,11 +268,18 @@ interface Expected {
   seq: number;
 }
 
+/** a cluster's servers, one client each, to name the server holding a row that verify finds wrong */
+export interface ClusterServers {
+  readonly cluster: string;
+  clients(): Promise<readonly ClickhouseHttp[]>;
+}
+
 export async function verifyClickhouse(
   ch: ClickhouseHttp,
   location: string,
   o: VerifyOptions,
   names: IntegrityNames = integrityNames(),
+  servers?: ClusterServers,
 ): Promise<VerifyResult> {
   const hashes = ident(names.read);
   const started = performance.now();
@@ -404,6 +413,8 @@ export async function verifyClickhouse(
   let rows = 0;
   let searched = 0;
   const rowFindings: Finding[] = [];
+  /** the batch id of each row finding */
+  const idOf = new Map<Finding, number>();
   const seen = new Set<number>();
   const differing: { t: RecordTable; id: number; e: Expected | undefined; n: number }[] = [];
   for (const t of Object.values(recordTables)) {
@@ -436,15 +447,18 @@ export async function verifyClickhouse(
       const first = await ch.query<{ file_id: number; line: number }>(
         sql`SELECT file_id, line FROM ${ident(layoutNames(d.t).read)} WHERE batch = ${d.id} ORDER BY file_id, line LIMIT ${max}`,
       );
-      for (const r of first)
-        rowFindings.push({
+      for (const r of first) {
+        const f: Finding = {
           kind: 'inserted',
           table: d.t.name,
           file: Number(r.file_id),
           path: pathOf.get(Number(r.file_id)),
           line: Number(r.line),
           detail: `inserted: ${d.t.name} row of ${pathOf.get(Number(r.file_id)) ?? `file ${r.file_id}`} line ${r.line} counts (batch id ${d.id}) but no seal covers it`,
-        });
+        };
+        rowFindings.push(f);
+        idOf.set(f, d.id);
+      }
       continue;
     }
     const e = d.e;
@@ -487,7 +501,11 @@ export async function verifyClickhouse(
           : kind === 'deleted'
             ? `deleted: ${where(line)} (${sealed}) is gone${h.n ? ` (${w.n - h.n} of ${w.n} copies)` : ''}`
             : `inserted: ${where(line)} was added after sealing (${sealed}${w.n ? `: ${h.n - w.n} more cop${h.n - w.n === 1 ? 'y' : 'ies'} of the sealed row` : ''})`;
-      if (rowFindings.length < max * BATCHES_SEARCHED) rowFindings.push({ kind, table: d.t.name, file: e.file, path: e.path, line, batch: e.seq, detail });
+      if (rowFindings.length < max * BATCHES_SEARCHED) {
+        const f: Finding = { kind, table: d.t.name, file: e.file, path: e.path, line, batch: e.seq, detail };
+        rowFindings.push(f);
+        idOf.set(f, d.id);
+      }
     }
     if (located === 0) {
       // the rows match the hashes kept at insert, not the seal: both were changed
@@ -503,5 +521,32 @@ export async function verifyClickhouse(
   }
   // the rows first (the question is "which row"), by table, file and line
   rowFindings.sort((a, b) => (a.table! < b.table! ? -1 : a.table! > b.table! ? 1 : (a.path ?? '').localeCompare(b.path ?? '') || a.line! - b.line!));
+  if (servers) await nameServers(rowFindings.slice(0, max), idOf, names, servers);
   return verifyResult(o, { store: location, modes, rows, batches, retractions, heads, counts, findings, rowFindings, started });
+}
+
+/** On a cluster, the server(s) each row finding is about: those whose local table holds the row (a
+ *  deleted row: whose kept hashes hold it, the view hashed it where it landed). One small query per
+ *  finding and server, for the findings reported only. */
+async function nameServers(findings: readonly Finding[], idOf: ReadonlyMap<Finding, number>, names: IntegrityNames, servers: ClusterServers): Promise<void> {
+  if (findings.length === 0) return;
+  const clients = await servers.clients();
+  for (const f of findings) {
+    const id = idOf.get(f);
+    const t = f.table === undefined ? undefined : tableByName(f.table);
+    if (id === undefined || t === undefined || f.line === undefined) continue;
+    const [table, cond] =
+      f.kind === 'deleted'
+        ? [names.local, sql`tbl = ${t.name} AND batch = ${id} AND line = ${f.line} AND retracted = 0`]
+        : [layoutNames(t, servers.cluster).local, sql`batch = ${id} AND line = ${f.line}`];
+    const on: string[] = [];
+    for (const c of clients) {
+      const [r] = await c.query<{ n: number }>(sql`SELECT count() AS n FROM ${ident(table)} WHERE ${cond}`);
+      if (Number(r?.n)) on.push(c.endpoint);
+    }
+    if (on.length === 0) continue;
+    f.server = on.join(', ');
+    const at = `${f.kind === 'deleted' ? 'was on' : 'on'} ${f.server}`;
+    f.detail = f.detail.replace(/\((sealed by|batch id)/, `(${at}; $1`);
+  }
 }

@@ -417,7 +417,9 @@ export class ClickhouseStore implements Store {
    *  is named: its rows would count as deleted) */
   async verify(o: VerifyOptions): Promise<VerifyResult> {
     try {
-      return await verifyClickhouse(this.ch, this.location, o, this.hashes);
+      const cluster = this.topology.cluster;
+      const servers = cluster === undefined ? undefined : { cluster, clients: () => this.hostClients() };
+      return await verifyClickhouse(this.ch, this.location, o, this.hashes, servers);
     } catch (e) {
       const shards = this.topology.cluster !== undefined ? shardsNamedIn(this.topology, (e as Error).message) : undefined;
       if (!shards) throw e;

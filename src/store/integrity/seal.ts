@@ -183,6 +183,8 @@ export interface Finding {
   batch?: number;
   chain?: number;
   seq?: number;
+  /** ClickHouse cluster: the server(s) holding the row (a deleted row: that held it), host:port */
+  server?: string;
   detail: string;
 }
 
