@@ -219,14 +219,15 @@ export class ClickhouseStore implements Store {
     }
   }
 
+  /** let the next ingest go, once the sealed writes of this process under this ingest's claim are done */
   async ingestFinished(): Promise<void> {
-    await this.claim.release();
+    await this.inOrder(() => this.claim.release());
   }
 
   /** the ingest failed: let the next one go (its uncommitted rows never count); a claim that cannot
    *  be withdrawn (the server is gone) expires */
   async ingestAborted(): Promise<void> {
-    await this.claim.release().catch(() => {});
+    await this.inOrder(() => this.claim.release()).catch(() => {});
   }
 
   async close(): Promise<void> {
