@@ -44,7 +44,7 @@ function curlPost(url: string, query: string, file: string, settings: Record<str
 }
 
 /** CPU seconds (user + system) the servers' processes have used so far */
-function cpuSeconds(servers: readonly ClickhouseServer[]): number {
+export function cpuSeconds(servers: readonly ClickhouseServer[]): number {
   let ticks = 0;
   for (const s of servers) {
     const fields = readFileSync(`/proc/${s.pid}/stat`, 'utf8')
@@ -87,8 +87,8 @@ function nullStore(): Store {
 }
 
 /** appendBatch() of ready TSV rows in 32 MB batches (the store's part of an ingest, without the
- *  parser); seconds */
-async function storeOnly(s: Store, tsv: Buffer): Promise<number> {
+ *  parser); seconds. Also the integrity bench's way to widen a sealed store (integrity-child.ts). */
+export async function storeOnly(s: Store, tsv: Buffer): Promise<number> {
   const t = performance.now();
   for (let start = 0; start < tsv.length; ) {
     const end = Math.min(tsv.length, tsv.indexOf(10, Math.min(tsv.length - 1, start + (32 << 20))) + 1 || tsv.length);

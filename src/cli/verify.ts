@@ -65,7 +65,7 @@ export function registerVerify(p: Command): void {
 export async function verifyStore(s: Store, o: { anchorPath?: string | undefined; updateAnchor: boolean; key: Buffer | undefined }): Promise<VerifyResult> {
   // a new anchor file is created by updateAnchor; without it the file must exist
   const anchor: Anchor | undefined = o.anchorPath && (existsSync(o.anchorPath) || !o.updateAnchor) ? readAnchor(o.anchorPath) : undefined;
-  if (!s.verify) throw new Error(`verifying is not supported on this store yet (${s.location}): DuckDB and a single ClickHouse server`);
+  if (!s.verify) throw new Error(`verifying is not supported on this store yet (${s.location}): DuckDB and ClickHouse`);
   const r = await s.verify({ ...(o.key ? { key: o.key } : {}), ...(anchor ? { anchor } : {}), ...(o.anchorPath ? { anchorPath: o.anchorPath } : {}) });
   if (r.intact && o.updateAnchor && o.anchorPath) {
     writeAnchor(o.anchorPath, {

@@ -22,6 +22,10 @@ export interface Column {
   /** Stored lowercased (addresses compare case-insensitively); the backend applies it on load. */
   readonly lower?: boolean;
   readonly doc: string;
+  /** Set on every column added to a table once stores were sealed (the release that added it, e.g.
+   *  '0.9'): rows stored before it lack it (NULL), so it counts in their row hash only where it is set
+   *  (store/integrity/seal.ts, SCHEMA CHANGES), and their seals still hold. */
+  readonly added?: string;
 }
 
 export interface RecordTable {

@@ -14,6 +14,12 @@
 // 15 s; a claim not renewed for 60 s (a process killed mid-ingest) no longer counts, nor, at once, a
 // claim of this machine whose process is gone. An ingest that fails withdraws its claim (Store.
 // ingestAborted). Times are the server's (now()), so the machines' clocks do not matter.
+//
+// A sealed write outside an ingest (serve's live rows, presence prune) takes the same claim around
+// reading the chain's head, sealing and committing (store.ts sealTurn): the chain of seals has one
+// head, and two writers extending it at once would fork it. So such a write waits for a running
+// ingest to finish (up to MXRAY_INGEST_WAIT_S), and an ingest for it (milliseconds; a prune: its
+// mutation).
 import { hostname } from 'node:os';
 import { randomInt } from 'node:crypto';
 import { raw, sql } from '../../sql/sql.js';
@@ -69,6 +75,11 @@ export class IngestClaim {
       FROM ingest_claims GROUP BY token
       HAVING max(state = 0) = 0 AND max(at) > now() - ${LEASE_S} AND token != ${raw(token)}
       ORDER BY since`);
+  }
+
+  /** this process holds the database (between acquire() and release()) */
+  get held(): boolean {
+    return this.token !== undefined;
   }
 
   /** hold the database for an ingest, waiting (up to `waitMs`) while another ingest holds it */

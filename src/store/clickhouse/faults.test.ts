@@ -4,7 +4,9 @@
 //     running the ingest again gives exactly the totals of a clean ingest (nothing lost, nothing twice);
 //   - a shard down for a moment: the bounded retries ride it out, the totals are exact;
 //   - a report with a shard down: an error naming the shard and how to get partial results; with
-//     partial=1 in the URL the report answers from the shard that is up.
+//     partial=1 in the URL the report answers from the shard that is up;
+//   - verify (integrity.ts): intact after each of these (the rows and hashes of the failed attempts
+//     never count), and with a shard down an error naming it, partial=1 or not.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
@@ -80,6 +82,9 @@ describeClickhouse('ClickHouse cluster faults', () => {
     const r = await ingest([logs], { store: again, batchBytes: BATCH });
     assert.ok(r.details.some((d) => d.action === 'resumed' || d.action === 'ingested'));
     assert.deepEqual(await totals(again), clean);
+    const v = await again.verify({});
+    assert.equal(v.intact, true, JSON.stringify(v.findings));
+    assert.equal(v.rows, clean.events);
   });
 
   test('a shard down for a moment during an ingest: the bounded retries ride it out, totals exact', async () => {
@@ -100,6 +105,8 @@ describeClickhouse('ClickHouse cluster faults', () => {
     }
     assert.equal(retried, 1, 'one insert needed more than one attempt');
     assert.deepEqual(await totals(s), clean);
+    const v = await s.verify({});
+    assert.equal(v.intact, true, JSON.stringify(v.findings));
   });
 
   test('a report with a shard down: an error naming the shard; partial=1 reports from the shard that is up', async () => {
@@ -121,9 +128,16 @@ describeClickhouse('ClickHouse cluster faults', () => {
       assert.ok(n > 0 && n < clean.events, `partial count ${n} of ${clean.events}`);
       const c = await classesReport(partial, opts);
       assert.ok(c.users > 0);
+      // verify needs every shard, partial=1 or not: the rows of the shard that is down would look deleted
+      const unavailable = new RegExp(
+        `shard 2 \\(127\\.0\\.0\\.1:${shard.tcpPort}\\) of cluster "${cluster.clusterName}" is unavailable \\(verify needs every shard\\)`,
+      );
+      await assert.rejects(s.verify({}), unavailable);
+      await assert.rejects(partial.verify({}), unavailable);
     } finally {
       await shard.up();
     }
     assert.deepEqual(await totals(s), clean, 'with the shard back, the report is whole again');
+    assert.equal((await s.verify({})).intact, true, 'and the store verifies intact');
   });
 });

@@ -1,36 +1,48 @@
-// Sealing and verifying a ClickHouse store (single server; the shared part is store/integrity/seal.ts,
-// the DuckDB backend's is store/duckdb/integrity.ts). Only what 18.16 allows: no window functions, no
-// transactions, no query parameters; ALTER UPDATE/DELETE are mutations.
+// Sealing and verifying a ClickHouse store, on one server or a sharded cluster (the shared part is
+// store/integrity/seal.ts, the DuckDB backend's is store/duckdb/integrity.ts). Only what 18.16 allows: no
+// window functions, no transactions, no query parameters; ALTER UPDATE/DELETE are mutations.
 //
-// WHERE THE ROW HASH IS COMPUTED: by ClickHouse, at insert. A second materialized view on each record
-//   table's staging table (`<table>_seal_mv`, beside the one that stores the rows) writes for every
-//   inserted row cityHash64(file_id, line, <every stored column, NULL told from '' and 0>) with its
-//   batch id to `integrity_rows` — the same expression verify computes over the stored row (rowHash).
+// WHERE THE ROW HASH IS COMPUTED: by ClickHouse, at insert, where the row lands. A second materialized
+//   view on each record table's staging table (`<table>_seal_mv`, beside the one that stores the rows)
+//   writes for every inserted row cityHash64(file_id, line, <every stored column, NULL told from '' and
+//   0>) with its batch id to the row hashes — the same expression verify computes over the stored row
+//   (rowHash; a column added since sealing began counts only where set: seal.ts, SCHEMA CHANGES). On a cluster the view is on each host's local staging table and writes to that host's
+//   `integrity_rows_local`: a shard hashes the rows it receives, and no row travels to be hashed; the
+//   seals and verify read the hashes through the Distributed `integrity_rows_all` (integrityNames).
 //   Rows copied server-side under a new batch id (store.ts copyLines, rare) are hashed by an
 //   INSERT … SELECT after the copy. Rows a keyed load left out never reach the staging table: not hashed.
 // WHAT A SEAL COVERS: per batch id (one per file and insert, store.ts), its table, file, lines, row
-//   count and row-hash sum (mod 2^64: ClickHouse's UInt64 sum), read from integrity_rows by the batch
-//   ids' primary key; and the rows it retracted. Chained by SHA-256 or HMAC-SHA-256 (seal.ts).
+//   count and row-hash sum (mod 2^64: ClickHouse's UInt64 sum, which adds up the same over the shards),
+//   read from the row hashes by the batch ids' primary key; and the rows it retracted. Chained by
+//   SHA-256 or HMAC-SHA-256 (seal.ts).
 // ATOMIC WITH THE COMMIT: the seal rides in the commit itself, the `seal` column of the first
 //   ingest_log row of the commit's single insert (migrations.ts version 3): a batch is live and sealed,
 //   or neither. A retried commit writes the same seal again; verify takes identical copies as one.
-// ONE CHAIN (0): ClickHouse ingests take turns (claim.ts), so one chain costs no concurrency. Its
-//   head is read from ingest_log when an ingest starts and after any failed commit, and kept in memory
-//   between commits. Writers outside an ingest (serve's live rows, presence prune) seal on the same
-//   chain: two processes sealing at the same moment would fork it (verify reports a seal that does not
-//   follow its predecessor).
+// ONE CHAIN (0), ON A CLUSTER TOO: ClickHouse ingests take turns (claim.ts), so one chain costs no
+//   concurrency; and on a cluster a batch is spread over every shard (tracking rows by message id,
+//   tables.ts) while its commit is one insert into the unsharded ingest_log on the server in the URL:
+//   a chain per shard would need a commit per shard, which is no longer atomic, for nothing gained.
+//   The head is read from ingest_log when an ingest starts and after any failed commit, and kept in
+//   memory between commits. Writers outside an ingest (serve's live rows, presence prune) seal on the
+//   same chain, in the same turn an ingest takes (store.ts sealTurn: the claim, and one sealed write at
+//   a time within a process), reading the head afresh: two writers never extend the same head.
 // RETRACTIONS: a batch a commit stops counting (provisional rows read again, a resumed ingest) is listed
-//   with the rows and hash sum it held; presence prune (an ALTER DELETE mutation) first copies the
-//   hashes of the rows it removes into integrity_rows marked `retracted` = a fresh id and seals them,
-//   then deletes. A prune cut short between its seal and its mutation leaves rows that verify reports
-//   as inserted until the prune is run again.
+//   with the rows and hash sum it held; presence prune (an ALTER DELETE mutation, on every host of a
+//   cluster) first copies the hashes of the rows it removes into the row hashes marked `retracted` = a
+//   fresh id and seals them, then deletes, all in one turn. A prune cut short between its seal and its
+//   mutation leaves rows that verify reports as inserted until the prune is run again.
 // VERIFY: (1) the chain, seal by seal, and its head against the anchor; (2) per batch, the live rows'
 //   count and hash sum against what the seals say it holds (added minus retracted), in one GROUP BY
-//   batch per table; (3) where a batch differs, its rows line by line against integrity_rows, to name
-//   the row. Memory: one entry per sealed batch, and the lines of one differing batch at a time.
+//   batch per table — on a cluster each shard hashes and sums its own rows and sends one (batch,
+//   count, sum) per batch, which the server in the URL adds up; (3) where a batch differs, its rows
+//   line by line against the kept hashes, to name the row. Memory: one entry per sealed batch, and the
+//   lines of one differing batch at a time. On a cluster each finding reported names the server that
+//   holds the row (a deleted row: whose kept hashes hold it), asked of each host. Every shard must
+//   answer (a shard down is an error naming it, never a partial verify: its rows would look deleted).
 //   Rows of batches that never counted (failed insert attempts, rows inserted with batch 0) are not
-//   data and are not checked; a live batch no seal covers is reported as inserted rows.
-import { recordTables, type RecordTable } from '../../schema/tables.js';
+//   data and are not checked; a live batch no seal covers is reported as inserted rows (so is a store
+//   sealed only from some version on).
+import { recordTables, type Column, type RecordTable } from '../../schema/tables.js';
 import {
   type ChainHead,
   type Finding,
@@ -40,6 +52,8 @@ import {
   type SealedRange,
   type VerifyOptions,
   type VerifyResult,
+  addedColumns,
+  baseColumns,
   canonicalEntry,
   emptyCounts,
   sealOf,
@@ -51,37 +65,77 @@ import { BATCH_COLUMN, layoutNames } from './tables.js';
 
 export const INTEGRITY_ROWS = 'integrity_rows';
 
+const integrityColumns = sql`(tbl String, file_id Int32, line Int32, h UInt64, batch UInt64, retracted UInt64)`;
+
 export const integrityRowsDdl = sql`CREATE TABLE IF NOT EXISTS ${ident(INTEGRITY_ROWS)}
-  (tbl String, file_id Int32, line Int32, h UInt64, batch UInt64, retracted UInt64) ENGINE = MergeTree() ORDER BY (batch, line)`;
+  ${integrityColumns} ENGINE = MergeTree() ORDER BY (batch, line)`;
 
-/** the arguments of the row hash, over the stored row or over the staging row (timestamps split the
- *  way tables.ts's view splits them); a Nullable column is two: whether it is NULL, and its value */
-function hashArgs(t: RecordTable, from: 'stored' | 'load'): Sql[] {
-  const out: Sql[] = [];
-  for (const c of t.columns) {
-    const name = ident(c.name);
-    if (c.type === 'timestamp') {
-      if (from === 'stored') out.push(name, ident(`${c.name}_ms`));
-      else {
-        const text = ident(`${c.name}_text`);
-        out.push(sql`toDateTime(substring(${text}, 1, 19), 'UTC')`, sql`toUInt16OrZero(substring(${text}, 21, 3))`);
-      }
-    } else if (c.name === 'file_id' || c.name === 'line') out.push(name);
-    else out.push(sql`isNull(${name})`, sql`ifNull(${name}, ${raw(c.type === 'text' ? "''" : '0')})`);
+/** Where the row hashes are, in a layout (like tables.ts's LayoutNames): on a single server one
+ *  MergeTree table (migrations.ts version 3); on a cluster a MergeTree table on every host, beside the
+ *  rows it hashes, and a Distributed table over them that the seals and verify read through. */
+export interface IntegrityNames {
+  /** what seals and verify read, and copies and prune marks write (with insert_distributed_sync) */
+  readonly read: string;
+  /** on each host: the table the hashing views write to */
+  readonly local: string;
+}
+
+const CLUSTER_NAMES: IntegrityNames = { read: `${INTEGRITY_ROWS}_all`, local: `${INTEGRITY_ROWS}_local` };
+
+export function integrityNames(cluster?: string): IntegrityNames {
+  return cluster === undefined ? { read: INTEGRITY_ROWS, local: INTEGRITY_ROWS } : CLUSTER_NAMES;
+}
+
+/** cluster mode, on every host: the local table of row hashes (made before the hashing views) */
+export const integrityLocalDdl = sql`CREATE TABLE IF NOT EXISTS ${ident(CLUSTER_NAMES.local)} ${integrityColumns} ENGINE = MergeTree() ORDER BY (batch, line)`;
+
+/** cluster mode, on every host and the server in the URL: the Distributed table over the local ones
+ *  (what lands through it, copies and prune marks, is spread by origin: no query depends on where a
+ *  hash is, every one adds up over the cluster) */
+export function integrityDistributedDdl(cluster: string, database: string): Sql {
+  const n = integrityNames(cluster);
+  return sql`CREATE TABLE IF NOT EXISTS ${ident(n.read)} ${integrityColumns}
+    ENGINE = Distributed(${ident(cluster)}, ${database}, ${ident(n.local)}, cityHash64(file_id, line))`;
+}
+
+/** the arguments of a column in the row hash, over the stored row or over the staging row (timestamps
+ *  split the way tables.ts's view splits them); a Nullable column is two: whether it is NULL, and its
+ *  value */
+function columnArgs(c: Column, from: 'stored' | 'load'): Sql[] {
+  const name = ident(c.name);
+  if (c.type === 'timestamp') {
+    if (from === 'stored') return [name, ident(`${c.name}_ms`)];
+    const text = ident(`${c.name}_text`);
+    return [sql`toDateTime(substring(${text}, 1, 19), 'UTC')`, sql`toUInt16OrZero(substring(${text}, 21, 3))`];
   }
-  return out;
+  if (c.name === 'file_id' || c.name === 'line') return [name];
+  return [sql`isNull(${name})`, sql`ifNull(${name}, ${raw(c.type === 'text' ? "''" : '0')})`];
 }
 
-/** the row hash of a record table's stored row (see the top of this file) */
+/** the row hash of a record table's stored row (see the top of this file): its base columns' hash,
+ *  XORed with a hash of each added column that is set (seal.ts, SCHEMA CHANGES; a timestamp, which
+ *  ClickHouse stores without NULL, is unset at 0) */
 export function rowHash(t: RecordTable, from: 'stored' | 'load' = 'stored'): Sql {
-  return sql`cityHash64(${join(hashArgs(t, from))})`;
+  let h = sql`cityHash64(${join(baseColumns(t).flatMap((c) => columnArgs(c, from)))})`;
+  for (const c of addedColumns(t)) {
+    const args = columnArgs(c, from);
+    const unset = c.type === 'timestamp' ? sql`toUInt32(${args[0]!}) = 0 AND ${args[1]!} = 0` : sql`isNull(${ident(c.name)})`;
+    const value = c.type === 'timestamp' ? join(args) : sql`assumeNotNull(${ident(c.name)})`;
+    h = sql`bitXor(${h}, if(${unset}, toUInt64(0), cityHash64(${c.name}, ${value})))`;
+  }
+  return h;
 }
 
-/** the materialized view hashing every row inserted into a table's staging table (single server) */
-export function sealViewDdl(t: RecordTable): Sql {
-  const n = layoutNames(t);
-  return sql`CREATE MATERIALIZED VIEW IF NOT EXISTS ${ident(`${t.name}_seal_mv`)} TO ${ident(INTEGRITY_ROWS)} AS
+/** the materialized view hashing every row inserted into a table's staging table: on a single server,
+ *  or on each host of a cluster (its local staging table, into its local integrity_rows) */
+export function sealViewDdl(t: RecordTable, cluster?: string): Sql {
+  const n = layoutNames(t, cluster);
+  return sql`CREATE MATERIALIZED VIEW IF NOT EXISTS ${ident(sealViewName(t))} TO ${ident(integrityNames(cluster).local)} AS
     SELECT ${t.name} AS tbl, file_id, line, ${rowHash(t, 'load')} AS h, ${ident(BATCH_COLUMN)} AS batch, toUInt64(0) AS retracted FROM ${ident(n.localLoad)}`;
+}
+
+export function sealViewName(t: RecordTable): string {
+  return `${t.name}_seal_mv`;
 }
 
 export function tableByName(name: string): RecordTable | undefined {
@@ -113,13 +167,13 @@ interface HashGroup {
 }
 
 /** the hashes of some batch ids, as they now stand (inserted minus retracted by a prune) */
-export async function hashGroups(ch: ClickhouseHttp, ids: readonly number[]): Promise<Map<number, HashGroup>> {
+export async function hashGroups(ch: ClickhouseHttp, names: IntegrityNames, ids: readonly number[]): Promise<Map<number, HashGroup>> {
   const out = new Map<number, HashGroup>();
   if (ids.length === 0) return out;
   const rows = await ch.query<{ id: string; t: string; f: number; n: number; s: string; r: number; rs: string; first: number; last: number }>(
     sql`SELECT toString(batch) AS id, any(tbl) AS t, any(file_id) AS f, countIf(retracted = 0) AS n, toString(sumIf(h, retracted = 0)) AS s,
       countIf(retracted != 0) AS r, toString(sumIf(h, retracted != 0)) AS rs, minIf(line, retracted = 0) AS first, maxIf(line, retracted = 0) AS last
-      FROM ${ident(INTEGRITY_ROWS)} WHERE batch IN ${list(ids)} GROUP BY batch`,
+      FROM ${ident(names.read)} WHERE batch IN ${list(ids)} GROUP BY batch`,
   );
   for (const r of rows) {
     const id = Number(r.id);
@@ -131,11 +185,13 @@ export async function hashGroups(ch: ClickhouseHttp, ids: readonly number[]): Pr
 /** the sealed ranges of the batch parts a commit adds */
 export async function sealedRanges(
   ch: ClickhouseHttp,
+  names: IntegrityNames,
   parts: readonly { id: number; table: string; fileId: number; first: number; last: number }[],
   pathOf: (fileId: number) => string,
 ): Promise<SealedRange[]> {
   const groups = await hashGroups(
     ch,
+    names,
     parts.map((p) => p.id),
   );
   return parts.map((p) => {
@@ -154,9 +210,14 @@ export async function sealedRanges(
 }
 
 /** the retracted entries of whole batches a commit stops counting */
-export async function retractedBatches(ch: ClickhouseHttp, batches: readonly { id: number; table: string; fileId: number }[]): Promise<Retracted[]> {
+export async function retractedBatches(
+  ch: ClickhouseHttp,
+  names: IntegrityNames,
+  batches: readonly { id: number; table: string; fileId: number }[],
+): Promise<Retracted[]> {
   const groups = await hashGroups(
     ch,
+    names,
     batches.map((b) => b.id),
   );
   return batches.map((b) => ({ table: b.table, file: b.fileId, rows: groups.get(b.id)?.n ?? 0, sum: groups.get(b.id)?.s ?? '0', id: b.id }));
@@ -207,7 +268,20 @@ interface Expected {
   seq: number;
 }
 
-export async function verifyClickhouse(ch: ClickhouseHttp, location: string, o: VerifyOptions): Promise<VerifyResult> {
+/** a cluster's servers, one client each, to name the server holding a row that verify finds wrong */
+export interface ClusterServers {
+  readonly cluster: string;
+  clients(): Promise<readonly ClickhouseHttp[]>;
+}
+
+export async function verifyClickhouse(
+  ch: ClickhouseHttp,
+  location: string,
+  o: VerifyOptions,
+  names: IntegrityNames = integrityNames(),
+  servers?: ClusterServers,
+): Promise<VerifyResult> {
+  const hashes = ident(names.read);
   const started = performance.now();
   const max = o.maxFindings ?? 20;
   const counts = emptyCounts();
@@ -320,7 +394,7 @@ export async function verifyClickhouse(ch: ClickhouseHttp, location: string, o: 
 
   // the hashes kept at insert against the seals
   const kept = await ch.query<{ id: string; n: number; s: string }>(
-    sql`SELECT toString(batch) AS id, count() AS n, toString(sum(h)) AS s FROM ${ident(INTEGRITY_ROWS)} WHERE retracted = 0 GROUP BY batch`,
+    sql`SELECT toString(batch) AS id, count() AS n, toString(sum(h)) AS s FROM ${hashes} WHERE retracted = 0 GROUP BY batch`,
   );
   for (const k of kept) {
     const e = expected.get(Number(k.id));
@@ -339,6 +413,8 @@ export async function verifyClickhouse(ch: ClickhouseHttp, location: string, o: 
   let rows = 0;
   let searched = 0;
   const rowFindings: Finding[] = [];
+  /** the batch id of each row finding */
+  const idOf = new Map<Finding, number>();
   const seen = new Set<number>();
   const differing: { t: RecordTable; id: number; e: Expected | undefined; n: number }[] = [];
   for (const t of Object.values(recordTables)) {
@@ -371,15 +447,18 @@ export async function verifyClickhouse(ch: ClickhouseHttp, location: string, o: 
       const first = await ch.query<{ file_id: number; line: number }>(
         sql`SELECT file_id, line FROM ${ident(layoutNames(d.t).read)} WHERE batch = ${d.id} ORDER BY file_id, line LIMIT ${max}`,
       );
-      for (const r of first)
-        rowFindings.push({
+      for (const r of first) {
+        const f: Finding = {
           kind: 'inserted',
           table: d.t.name,
           file: Number(r.file_id),
           path: pathOf.get(Number(r.file_id)),
           line: Number(r.line),
           detail: `inserted: ${d.t.name} row of ${pathOf.get(Number(r.file_id)) ?? `file ${r.file_id}`} line ${r.line} counts (batch id ${d.id}) but no seal covers it`,
-        });
+        };
+        rowFindings.push(f);
+        idOf.set(f, d.id);
+      }
       continue;
     }
     const e = d.e;
@@ -398,7 +477,7 @@ export async function verifyClickhouse(ch: ClickhouseHttp, location: string, o: 
     const kept = await ch.query<{ line: number; n: number; s: string; rn: number; rs: string }>(
       sql`SELECT line, countIf(retracted = 0) AS n, toString(sumIf(h, retracted = 0)) AS s,
         countIf(retracted IN ${list(sealedMarks.length ? sealedMarks : [0])}) AS rn, toString(sumIf(h, retracted IN ${list(sealedMarks.length ? sealedMarks : [0])})) AS rs
-        FROM ${ident(INTEGRITY_ROWS)} WHERE batch = ${d.id} GROUP BY line ORDER BY line`,
+        FROM ${hashes} WHERE batch = ${d.id} GROUP BY line ORDER BY line`,
     );
     const want = new Map<number, { n: number; s: string }>();
     for (const k of kept) {
@@ -422,7 +501,11 @@ export async function verifyClickhouse(ch: ClickhouseHttp, location: string, o: 
           : kind === 'deleted'
             ? `deleted: ${where(line)} (${sealed}) is gone${h.n ? ` (${w.n - h.n} of ${w.n} copies)` : ''}`
             : `inserted: ${where(line)} was added after sealing (${sealed}${w.n ? `: ${h.n - w.n} more cop${h.n - w.n === 1 ? 'y' : 'ies'} of the sealed row` : ''})`;
-      if (rowFindings.length < max * BATCHES_SEARCHED) rowFindings.push({ kind, table: d.t.name, file: e.file, path: e.path, line, batch: e.seq, detail });
+      if (rowFindings.length < max * BATCHES_SEARCHED) {
+        const f: Finding = { kind, table: d.t.name, file: e.file, path: e.path, line, batch: e.seq, detail };
+        rowFindings.push(f);
+        idOf.set(f, d.id);
+      }
     }
     if (located === 0) {
       // the rows match the hashes kept at insert, not the seal: both were changed
@@ -438,5 +521,32 @@ export async function verifyClickhouse(ch: ClickhouseHttp, location: string, o: 
   }
   // the rows first (the question is "which row"), by table, file and line
   rowFindings.sort((a, b) => (a.table! < b.table! ? -1 : a.table! > b.table! ? 1 : (a.path ?? '').localeCompare(b.path ?? '') || a.line! - b.line!));
+  if (servers) await nameServers(rowFindings.slice(0, max), idOf, names, servers);
   return verifyResult(o, { store: location, modes, rows, batches, retractions, heads, counts, findings, rowFindings, started });
+}
+
+/** On a cluster, the server(s) each row finding is about: those whose local table holds the row (a
+ *  deleted row: whose kept hashes hold it, the view hashed it where it landed). One small query per
+ *  finding and server, for the findings reported only. */
+async function nameServers(findings: readonly Finding[], idOf: ReadonlyMap<Finding, number>, names: IntegrityNames, servers: ClusterServers): Promise<void> {
+  if (findings.length === 0) return;
+  const clients = await servers.clients();
+  for (const f of findings) {
+    const id = idOf.get(f);
+    const t = f.table === undefined ? undefined : tableByName(f.table);
+    if (id === undefined || t === undefined || f.line === undefined) continue;
+    const [table, cond] =
+      f.kind === 'deleted'
+        ? [names.local, sql`tbl = ${t.name} AND batch = ${id} AND line = ${f.line} AND retracted = 0`]
+        : [layoutNames(t, servers.cluster).local, sql`batch = ${id} AND line = ${f.line}`];
+    const on: string[] = [];
+    for (const c of clients) {
+      const [r] = await c.query<{ n: number }>(sql`SELECT count() AS n FROM ${ident(table)} WHERE ${cond}`);
+      if (Number(r?.n)) on.push(c.endpoint);
+    }
+    if (on.length === 0) continue;
+    f.server = on.join(', ');
+    const at = `${f.kind === 'deleted' ? 'was on' : 'on'} ${f.server}`;
+    f.detail = f.detail.replace(/\((sealed by|batch id)/, `(${at}; $1`);
+  }
 }

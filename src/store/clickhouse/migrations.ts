@@ -24,7 +24,7 @@ import { createHash } from 'node:crypto';
 import { recordTables, type RecordKind } from '../../schema/tables.js';
 import type { ClickhouseHttp } from './http.js';
 import { type Sql, ident, raw, sql } from '../../sql/sql.js';
-import { integrityRowsDdl, sealViewDdl } from './integrity.js';
+import { integrityDistributedDdl, integrityLocalDdl, integrityRowsDdl, sealViewDdl, sealViewName } from './integrity.js';
 import { type ColumnDef, columnType, distributedDdl, hostDdl, layoutNames, stagingColumnDefs, storedColumns } from './tables.js';
 import type { Topology } from './topology.js';
 
@@ -134,9 +134,9 @@ export function rowFixes(kind: RecordKind, table: string): Sql[] {
 export function layoutFingerprint(topology: Topology, database: string): string {
   const parts: string[] = [String(LAYOUT_VERSION), database, topology.cluster ?? ''];
   for (const h of topology.hosts) parts.push(`${h.shard}/${h.replica}/${h.tcp}`);
+  if (topology.cluster !== undefined) parts.push(integrityLocalDdl.text, integrityDistributedDdl(topology.cluster, database).text);
   for (const [kind, t] of Object.entries(recordTables) as [RecordKind, (typeof recordTables)[RecordKind]][]) {
-    parts.push(...hostDdl(t, topology.cluster).map((s) => s.text));
-    if (topology.cluster === undefined) parts.push(sealViewDdl(t).text);
+    parts.push(...hostDdl(t, topology.cluster).map((s) => s.text), sealViewDdl(t, topology.cluster).text);
     if (topology.cluster !== undefined) parts.push(...distributedDdl(kind, t, topology.cluster, database).map((s) => s.text));
   }
   return createHash('sha1').update(parts.join('\n')).digest('hex');
@@ -166,6 +166,8 @@ export async function ensureRecordTables(ch: ClickhouseHttp, topology: Topology,
   const cluster = topology.cluster;
   const targets = cluster === undefined ? [ch] : await hosts();
   for (const host of targets) {
+    // a cluster's row hashes are kept on each host, beside its rows (integrity.ts)
+    if (cluster !== undefined) await host.exec(integrityLocalDdl);
     for (const [kind, t] of Object.entries(recordTables) as [RecordKind, (typeof recordTables)[RecordKind]][]) {
       const [table, staging, view] = hostDdl(t, cluster) as [Sql, Sql, Sql];
       await host.exec(table);
@@ -179,11 +181,9 @@ export async function ensureRecordTables(ch: ClickhouseHttp, topology: Topology,
       for (const c of addStaging) await host.exec(sql`ALTER TABLE ${ident(n.localLoad)} ADD COLUMN ${ident(c.name)} ${columnType(c)}`);
       if (addTable.length || addStaging.length) await host.exec(sql`DROP TABLE IF EXISTS ${ident(n.view)}`);
       await host.exec(view);
-      // single server: the row hashes of sealing (integrity.ts), made again with the view
-      if (cluster === undefined) {
-        if (addTable.length || addStaging.length) await host.exec(sql`DROP TABLE IF EXISTS ${ident(`${t.name}_seal_mv`)}`);
-        await host.exec(sealViewDdl(t));
-      }
+      // the row hashes of sealing (integrity.ts), made again with the view
+      if (addTable.length || addStaging.length) await host.exec(sql`DROP TABLE IF EXISTS ${ident(sealViewName(t))}`);
+      await host.exec(sealViewDdl(t, cluster));
       for (const fix of rowFixes(kind, n.local)) await host.exec(fix);
     }
   }
@@ -192,6 +192,7 @@ export async function ensureRecordTables(ch: ClickhouseHttp, topology: Topology,
     // point); they hold nothing (inserts are synchronous), so a changed one is simply made again
     const everywhere = [ch, ...targets.filter((h) => h.endpoint !== ch.endpoint)];
     for (const host of everywhere) {
+      await host.exec(integrityDistributedDdl(cluster, database));
       for (const [kind, t] of Object.entries(recordTables) as [RecordKind, (typeof recordTables)[RecordKind]][]) {
         const n = layoutNames(t, cluster);
         const ddl = distributedDdl(kind, t, cluster, database);

@@ -42,6 +42,9 @@
 //   others, waits until the first has finished (MXRAY_INGEST_WAIT_S, default 300 s), then reads the
 //   ingest state afresh and goes on: both finish and no file is counted twice. Reports read at any
 //   time. (DuckDB refuses a second process outright: it locks its file.)
+// SEALING (integrity.ts): every commit carries the seal of what it adds and retracts, on one or many
+//   servers. A sealed write outside an ingest (serve's live rows, presence prune) takes the same claim
+//   around reading the chain's head, sealing and committing (sealTurn), so the chain never forks.
 import { randomInt } from 'node:crypto';
 import { recordTables, type RecordKind, type RecordTable } from '../../schema/tables.js';
 import type { Batch, QueryOptions, IngestedFile, RejectExample, Store } from '../types.js';
@@ -53,10 +56,20 @@ import { logColumns } from './migrations.js';
 import { type Sql, type Target, type Value, compile, ident, join, list, raw, sql } from '../../sql/sql.js';
 import { clickhouse } from '../../sql/dialect.js';
 import { BATCH_COLUMN, layoutNames, loadColumns, storedColumns } from './tables.js';
-import { shardsNamedIn, type Topology } from './topology.js';
+import { hostClients, shardsNamedIn, type Topology } from './topology.js';
 import type { StoreUrl } from './url.js';
 import { sealingEnabled, sealKey, type Retracted, type VerifyOptions, type VerifyResult } from '../integrity/seal.js';
-import { INTEGRITY_ROWS, nextSeal, readHead, retractedBatches, rowHash, sealedRanges, verifyClickhouse, type SealRow } from './integrity.js';
+import {
+  type IntegrityNames,
+  integrityNames,
+  nextSeal,
+  readHead,
+  retractedBatches,
+  rowHash,
+  sealedRanges,
+  verifyClickhouse,
+  type SealRow,
+} from './integrity.js';
 
 /** a committed batch of a file: which table, which lines */
 interface LiveBatch {
@@ -165,8 +178,14 @@ export class ClickhouseStore implements Store {
   private readonly insertSettings: Settings;
   private readonly claim: IngestClaim;
   private readonly reportSettings: Settings;
-  /** every commit is sealed (integrity.ts): single server, unless MXRAY_SEAL=off */
+  /** every commit is sealed (integrity.ts), unless MXRAY_SEAL=off */
   private readonly sealing: boolean;
+  /** where the row hashes are (integrity.ts) */
+  private readonly hashes: IntegrityNames;
+  /** the end of the queue of sealed writes of this process (sealTurn) */
+  private turns: Promise<void> = Promise.resolve();
+  /** a cluster's hosts, one client each (deleteRows), made on first use */
+  private hosts: Promise<ClickhouseHttp[]> | undefined;
   /** the chain's head (undefined: no seal yet; null: to be read from the server) */
   private head: SealRow | undefined | null = null;
   /** the sealing key, read at the first seal (undefined: none; null: not read yet) */
@@ -180,7 +199,8 @@ export class ClickhouseStore implements Store {
     private readonly configKey?: Buffer,
   ) {
     this.location = cfg.location;
-    this.sealing = sealingEnabled() && topology.cluster === undefined;
+    this.sealing = sealingEnabled();
+    this.hashes = integrityNames(topology.cluster);
     this.claim = new IngestClaim(ch, cfg.location);
     const cluster = topology.cluster !== undefined;
     this.insertSettings = cluster ? { insert_distributed_sync: 1 } : {};
@@ -190,7 +210,8 @@ export class ClickhouseStore implements Store {
   /** hold the database for this ingest (claim.ts); the ingest state is then read afresh, since
    *  another process may have changed it while this one waited */
   async ingestStarting(onWait?: (message: string) => void): Promise<void> {
-    await this.claim.acquire(ingestWaitMs(), onWait);
+    // not while a sealed write of this process outside an ingest holds the claim (sealTurn)
+    await this.inOrder(() => this.claim.acquire(ingestWaitMs(), onWait));
     this.head = null;
     if (this.pending.size === 0) {
       this.files.clear();
@@ -198,14 +219,15 @@ export class ClickhouseStore implements Store {
     }
   }
 
+  /** let the next ingest go, once the sealed writes of this process under this ingest's claim are done */
   async ingestFinished(): Promise<void> {
-    await this.claim.release();
+    await this.inOrder(() => this.claim.release());
   }
 
   /** the ingest failed: let the next one go (its uncommitted rows never count); a claim that cannot
    *  be withdrawn (the server is gone) expires */
   async ingestAborted(): Promise<void> {
-    await this.claim.release().catch(() => {});
+    await this.inOrder(() => this.claim.release()).catch(() => {});
   }
 
   async close(): Promise<void> {
@@ -249,26 +271,86 @@ export class ClickhouseStore implements Store {
     return this.read<T>(what, raw(compile(statement, this.target).text), options.groupsWithinShard ? this.perMessage : {});
   }
 
-  /** ALTER TABLE … DELETE: a mutation, which ClickHouse applies in the background; waited for here
-   *  (up to 2 minutes). A cluster's local tables would need the delete on every host: not done yet. */
+  /** ALTER TABLE … DELETE on the table, or on every host's local table of a cluster: a mutation,
+   *  which ClickHouse applies in the background; waited for here (up to 2 minutes a host). Sealed, the
+   *  whole of it is one sealed write (sealTurn): the rows' hashes sealed as a retraction, then the
+   *  delete, with no other sealed commit in between (whose rows the delete would take unsealed). */
   async deleteRows(kind: RecordKind, where: Sql): Promise<void> {
-    if (this.topology.cluster !== undefined) throw new Error(`deleting rows is not supported on a ClickHouse cluster yet (${this.location})`);
-    const name = layoutNames(this.tableOf(kind)).local;
-    if (this.sealing) await this.sealDeletion(this.tableOf(kind), where);
-    await this.ch.exec(raw(compile(sql`ALTER TABLE ${ident(name)} DELETE WHERE ${where}`, this.target).text));
-    const deadline = Date.now() + 120_000;
-    for (;;) {
-      const [p] = await this.ch.query<{ n: number }>(
-        sql`SELECT count() AS n FROM system.mutations WHERE database = currentDatabase() AND table = ${name} AND is_done = 0`,
-      );
-      if (!Number(p?.n)) return;
-      if (Date.now() > deadline)
-        throw new Error(`ClickHouse at ${this.location} has not finished deleting from ${name} after 2 minutes; it goes on in the background`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    const t = this.tableOf(kind);
+    const name = layoutNames(t, this.topology.cluster).local;
+    const run = async (): Promise<void> => {
+      if (this.sealing) await this.sealDeletion(t, where);
+      const hosts = this.topology.cluster === undefined ? [this.ch] : await this.hostClients();
+      const statement = raw(compile(sql`ALTER TABLE ${ident(name)} DELETE WHERE ${where}`, this.target).text);
+      for (const host of hosts) await host.exec(statement);
+      for (const host of hosts) {
+        const deadline = Date.now() + 120_000;
+        for (;;) {
+          const [p] = await host.query<{ n: number }>(
+            sql`SELECT count() AS n FROM system.mutations WHERE database = currentDatabase() AND table = ${name} AND is_done = 0`,
+          );
+          if (!Number(p?.n)) break;
+          if (Date.now() > deadline)
+            throw new Error(`ClickHouse at ${host.endpoint} has not finished deleting from ${name} after 2 minutes; it goes on in the background`);
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      }
+    };
+    await (this.sealing ? this.sealTurn(run) : run());
+  }
+
+  /** a client per host of the cluster (topology.ts), made once */
+  private hostClients(): Promise<ClickhouseHttp[]> {
+    this.hosts ??= hostClients(this.topology, this.cfg, this.ch).catch((e) => {
+      this.hosts = undefined;
+      throw e;
+    });
+    return this.hosts;
   }
 
   // ---------------------------------------------------------------- integrity (integrity.ts)
+
+  /** run `fn` once the sealed writes of this process queued before it are done (one at a time) */
+  private inOrder<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.turns.then(fn);
+    this.turns = run.then(
+      () => {},
+      () => {},
+    );
+    return run;
+  }
+
+  /** A sealed write: read the chain's head, seal, commit. Two writers doing it at once would both
+   *  extend the same head (a fork, which verify reports), so it takes a turn: after the sealed writes
+   *  of this process before it (serve's parts share one store), and, outside an ingest, holding the
+   *  claim an ingest holds (claim.ts), so that no other process — an ingest, another serve, a prune —
+   *  seals meanwhile; the head is then read afresh. Inside an ingest of this store the claim is held
+   *  already and the head kept between commits. `outside`: the claim was taken for this write. */
+  private sealTurn<T>(fn: (outside: boolean) => Promise<T>): Promise<T> {
+    return this.inOrder(async () => {
+      if (this.claim.held) return fn(false);
+      await this.claim.acquire(ingestWaitMs());
+      this.head = null;
+      try {
+        return await fn(true);
+      } finally {
+        this.head = null;
+        await this.claim.release().catch(() => {}); // a claim not withdrawn expires
+      }
+    });
+  }
+
+  /** Steps numbered after their files' last steps in ingest_log, which another process may have added
+   *  to since this one read them (a prune's step on a live source beside the serve that polls it). */
+  private async renumber(steps: Iterable<Step>): Promise<void> {
+    const all = [...steps];
+    if (all.length === 0) return;
+    const rows = await this.read<{ f: number; s: number }>(
+      'reading the ingest state',
+      sql`SELECT file_id AS f, max(seq) AS s FROM ingest_log WHERE file_id IN ${list(all.map((x) => x.file.id))} GROUP BY file_id`,
+    );
+    for (const step of all) step.seq = Math.max(step.seq, Number(rows.find((r) => Number(r.f) === step.file.id)?.s ?? 0) + 1);
+  }
 
   private sealKey(): Buffer | undefined {
     if (this.key === null) this.key = sealKey() ?? this.configKey;
@@ -285,8 +367,8 @@ export class ClickhouseStore implements Store {
   ): Promise<{ row: SealRow; text: string } | undefined> {
     const parts = steps.flatMap((s) => (s.added ?? []).map((a) => ({ id: a.id, table: a.table, fileId: a.fileId, first: a.first, last: a.last })));
     const pathOf = (fileId: number) => steps.find((s) => s.file.id === fileId)?.file.path ?? '';
-    const added = await sealedRanges(this.ch, parts, pathOf);
-    const retracted = [...(await retractedBatches(this.ch, gone)), ...pruned];
+    const added = await sealedRanges(this.ch, this.hashes, parts, pathOf);
+    const retracted = [...(await retractedBatches(this.ch, this.hashes, gone)), ...pruned];
     if (added.length === 0 && retracted.length === 0) return undefined;
     if (this.head === null) this.head = await readHead(this.ch);
     return nextSeal(this.head, what, added, retracted, this.sealKey());
@@ -297,43 +379,56 @@ export class ClickhouseStore implements Store {
    *  mutation deletes them. */
   private async sealDeletion(t: RecordTable, where: Sql): Promise<void> {
     const mark = newBatchId();
-    const read = ident(layoutNames(t).read);
+    const read = ident(layoutNames(t, this.topology.cluster).read);
     await this.ch.exec(
       raw(
         compile(
-          sql`INSERT INTO ${ident(INTEGRITY_ROWS)} (tbl, file_id, line, h, batch, retracted)
+          sql`INSERT INTO ${ident(this.hashes.read)} (tbl, file_id, line, h, batch, retracted)
           SELECT ${t.name}, file_id, line, ${rowHash(t)}, ${ident(BATCH_COLUMN)}, toUInt64(${mark}) FROM ${read}
           WHERE ${ident(BATCH_COLUMN)} GLOBAL IN (SELECT batch FROM live_batches) AND ${where}`,
           this.target,
         ).text,
       ),
+      { settings: this.insertSettings },
     );
     const groups = await this.ch.query<{ id: string; f: number; n: number; s: string }>(
-      sql`SELECT toString(batch) AS id, any(file_id) AS f, count() AS n, toString(sum(h)) AS s FROM ${ident(INTEGRITY_ROWS)}
+      sql`SELECT toString(batch) AS id, any(file_id) AS f, count() AS n, toString(sum(h)) AS s FROM ${ident(this.hashes.read)}
         WHERE retracted = ${mark} GROUP BY batch ORDER BY f, id`,
     );
     if (groups.length === 0) return;
     const pruned: Retracted[] = groups.map((g) => ({ table: t.name, file: Number(g.f), rows: Number(g.n), sum: g.s, id: Number(g.id), by: mark }));
     const fileId = pruned[0]!.file;
     try {
-      const [log] = await this.fileLogs([fileId]);
-      if (!log?.latest) throw new ClickhouseStoreError(`the rows to delete come from file id ${fileId}, which the ingest log does not know`);
-      const step: Step = { file: log.latest, seq: log.seq + 1 };
+      // the file's latest step as it is now (another process may be appending to it: a live source)
+      const [last] = await this.read<LogRow & { seq: number }>(
+        'reading the ingest state',
+        sql`SELECT file_id, seq, fp_len, fp_hash, step FROM ingest_log WHERE file_id = ${fileId} ORDER BY seq DESC LIMIT 1`,
+      );
+      if (!last) throw new ClickhouseStoreError(`the rows to delete come from file id ${fileId}, which the ingest log does not know`);
+      const step: Step = { file: ClickhouseStore.fileFromRow(last), seq: Number(last.seq) + 1 };
       const seal = (await this.seal(`deleting ${t.name} rows`, [step], [], pruned))!;
       await this.commit([step], `sealing the deletion of ${t.name} rows`, seal.text);
       this.head = seal.row;
-      log.seq = step.seq;
-    } catch (e) {
-      this.files.delete(fileId);
-      this.head = null;
-      throw e;
+    } finally {
+      this.files.delete(fileId); // read again when next needed
     }
   }
 
-  /** check the seals and the rows (integrity.ts) */
+  /** check the seals and the rows (integrity.ts); on a cluster every shard must answer (a shard down
+   *  is named: its rows would count as deleted) */
   async verify(o: VerifyOptions): Promise<VerifyResult> {
-    if (this.topology.cluster !== undefined) throw new Error(`verifying a ClickHouse cluster is not supported yet (${this.location}): a single server only`);
-    return verifyClickhouse(this.ch, this.location, o);
+    try {
+      const cluster = this.topology.cluster;
+      const servers = cluster === undefined ? undefined : { cluster, clients: () => this.hostClients() };
+      return await verifyClickhouse(this.ch, this.location, o, this.hashes, servers);
+    } catch (e) {
+      const shards = this.topology.cluster !== undefined ? shardsNamedIn(this.topology, (e as Error).message) : undefined;
+      if (!shards) throw e;
+      throw new ClickhouseStoreError(
+        `verifying ${this.location}: ${shards} of cluster "${this.topology.cluster}" is unavailable (verify needs every shard): ${(e as Error).message}`,
+        { cause: e },
+      );
+    }
   }
 
   /** what compile() needs: the table a kind is read from, and rows of live batches only */
@@ -554,9 +649,14 @@ export class ClickhouseStore implements Store {
         }
       }
       await this.hooks.beforeCommit?.(b);
-      const seal = this.sealing ? await this.seal('ingest batch', [...steps.values()], gone) : undefined;
-      await this.commit([...steps.values()], `committing ${what}`, seal?.text);
-      if (seal) this.head = seal.row;
+      if (this.sealing) {
+        await this.sealTurn(async (outside) => {
+          if (outside) await this.renumber(steps.values());
+          const seal = await this.seal(outside ? 'live rows' : 'ingest batch', [...steps.values()], gone);
+          await this.commit([...steps.values()], `committing ${what}`, seal?.text);
+          if (seal) this.head = seal.row;
+        });
+      } else await this.commit([...steps.values()], `committing ${what}`);
       const index = await this.fileIndex();
       for (const [id, step] of steps) {
         const log = logs.get(id)!;
@@ -625,8 +725,9 @@ export class ClickhouseStore implements Store {
       // a copy does not pass the staging table's hashing view: hash it here (integrity.ts)
       if (this.sealing)
         await this.ch.exec(
-          sql`INSERT INTO ${ident(INTEGRITY_ROWS)} (tbl, file_id, line, h, batch, retracted)
+          sql`INSERT INTO ${ident(this.hashes.read)} (tbl, file_id, line, h, batch, retracted)
           SELECT ${t.name}, file_id, line, ${rowHash(t)}, ${ident(BATCH_COLUMN)}, toUInt64(0) FROM ${read} WHERE ${ident(BATCH_COLUMN)} = ${copy}`,
+          { settings: this.insertSettings },
         );
       return { fileId, id: copy, table: t.name, first: batch.first, last: before - 1, rows: 0 };
     });

@@ -14,6 +14,7 @@ import { sharedTrackingSet } from '../../testing/shared-sets.js';
 import { mxrayInProcess } from '../../testing/run-cli.js';
 import { ingest } from '../../ingest/ingest.js';
 import { LiveLog } from '../live.js';
+import { presenceRows, withPresenceColumn } from '../../testing/presence-rows.js';
 import { prunePresence } from '../../capabilities/presence/prune.js';
 import { recordTables } from '../../schema/tables.js';
 import type { Store } from '../types.js';
@@ -236,37 +237,11 @@ test('a resumed ingest (a last line read again when its line end comes), an inte
 
 test('presence prune is a sealed retraction: intact after it; a row deleted beside it is still found', async () => {
   const db = newDb();
-  const t = recordTables.presence;
   const s = await DuckdbStore.open(db);
   const day = Date.parse('2026-01-01T00:00:00Z') / 1000;
   try {
     const log = await LiveLog.open(s, 'presence-poll');
-    for (let d = 0; d < 4; d++) {
-      const rows = [];
-      for (let k = 0; k < 50; k++) {
-        const ts = day + d * 86_400 + k * 60;
-        rows.push(
-          t.columns
-            .slice(2)
-            .map((c) =>
-              c.name === 'ts'
-                ? new Date(ts * 1000)
-                : c.name === 'ts_s'
-                  ? ts
-                  : c.name === 'user'
-                    ? `u${k % 5}@example.org`
-                    : c.type === 'text'
-                      ? 'x'
-                      : c.type === 'tinyint'
-                        ? 0
-                        : c.type === 'timestamp'
-                          ? new Date(ts * 1000)
-                          : 60,
-            ),
-        );
-      }
-      await log.append({ presence: rows });
-    }
+    for (let d = 0; d < 4; d++) await log.append({ presence: presenceRows(day + d * 86_400, 50) });
     const r = await prunePresence(s, day + 2 * 86_400);
     assert.equal(r.deleted.presence_samples, 100);
   } finally {
@@ -284,6 +259,44 @@ test('presence prune is a sealed retraction: intact after it; a row deleted besi
   assert.equal(r.counts.deleted, 1);
   assert.equal(r.findings[0]!.line, 200);
   assert.equal(r.findings[0]!.path, 'live:presence-poll');
+});
+
+test('a column added by a later release keeps the rows sealed before it intact; a value set in it afterwards is found', async () => {
+  const db = newDb();
+  const day = Date.parse('2026-01-01T00:00:00Z') / 1000;
+  const append = async (from: number) => {
+    const s = await DuckdbStore.open(db); // opening widens the table: NULL in the rows stored before
+    try {
+      await (await LiveLog.open(s, 'presence-poll')).append({ presence: presenceRows(from, 50) });
+    } finally {
+      await s.close();
+    }
+  };
+  await append(day);
+  const note = { name: 'note', type: 'text', doc: 'a column a later release adds' } as const;
+  await withPresenceColumn({ ...note, added: 'test' }, async () => {
+    await append(day + 86_400);
+    let set: Record<string, unknown>[] = [];
+    await tamper(db, async (sql) => {
+      set = await sql('SELECT count(note) AS n, min(line) AS first FROM presence_samples');
+    });
+    assert.deepEqual([Number(set[0]!.n), Number(set[0]!.first)], [50, 1], 'the rows stored since have it set, those before have it NULL');
+    const { code, r } = await verify(db);
+    assert.equal(code, 0, JSON.stringify(r.findings));
+    assert.equal(r.rows, 100);
+    await tamper(db, async (sql) => {
+      await sql(`UPDATE presence_samples SET note = 'changed' WHERE line = 7`);
+    });
+    const changed = await verify(db);
+    assert.equal(changed.code, 4);
+    assert.deepEqual([changed.r.counts.modified, changed.r.findings[0]!.kind, changed.r.findings[0]!.line], [1, 'modified', 7]);
+  });
+  // the same column not marked as added: every row's hash would change (what the mark prevents)
+  await withPresenceColumn(note, async () => {
+    const { code, r } = await verify(db);
+    assert.equal(code, 4);
+    assert.equal(r.counts.modified, 100);
+  });
 });
 
 test('verify: --update-anchor needs --anchor (exit 2), a missing anchor file is exit 1', async () => {

@@ -1,7 +1,8 @@
 // Sealing and verifying a DuckDB store (the shared part is store/integrity/seal.ts).
 //
 // WHERE THE ROW HASH IS COMPUTED: by DuckDB, from the stored row, after it is in the table —
-//   hash(file_id, line, <every column of the table, in order>) over the typed values (rowHashSql),
+//   hash(file_id, line, <every column of the table, in order>) over the typed values (rowHashSql; a
+//   column added since sealing began counts only where set: seal.ts, SCHEMA CHANGES),
 //   in an INSERT … SELECT from the record table into `integrity_rows`, inside the transaction that
 //   inserted the rows. So rows loaded from the parser's TSV, rows DuckDB reads whole with its CSV
 //   reader (bulk.ts) and live rows are hashed the same way, and rows a keyed load left out are not
@@ -29,6 +30,8 @@ import {
   type Retracted,
   type VerifyOptions,
   type VerifyResult,
+  addedColumns,
+  baseColumns,
   canonicalEntry,
   emptyCounts,
   sealOf,
@@ -50,10 +53,18 @@ export const integrityDdl = [
   `CREATE TABLE IF NOT EXISTS integrity_seals (batch BIGINT NOT NULL, chain INTEGER NOT NULL, seq INTEGER NOT NULL, entry VARCHAR NOT NULL, prev VARCHAR NOT NULL, seal VARCHAR NOT NULL, mode VARCHAR NOT NULL, sealed TIMESTAMP NOT NULL)`,
 ];
 
-/** the row hash of a record table's row, computed by DuckDB (see the top of this file) */
+/** the row hash of a record table's row, computed by DuckDB (see the top of this file): its base
+ *  columns' hash, XORed with a hash of each added column that is not NULL (seal.ts, SCHEMA CHANGES) */
 export function rowHashSql(t: RecordTable, alias?: string): string {
   const p = alias ? `${alias}.` : '';
-  return `hash(${t.columns.map((c) => p + ident(c.name)).join(', ')})`;
+  let h = `hash(${baseColumns(t)
+    .map((c) => p + ident(c.name))
+    .join(', ')})`;
+  for (const c of addedColumns(t)) {
+    const v = p + ident(c.name);
+    h = `xor(${h}, CASE WHEN ${v} IS NULL THEN 0::UBIGINT ELSE hash(${literal(c.name)}, ${v}) END)`;
+  }
+  return h;
 }
 
 function tableByName(name: string): RecordTable | undefined {

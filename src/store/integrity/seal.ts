@@ -8,8 +8,20 @@
 // A chain kept beside the data can be recomputed by whoever can change the data, so its heads are
 // anchored: written to a file the admin keeps elsewhere (Anchor below), which `mxray verify --anchor`
 // compares with the store; with a key, a rewritten seal does not even match without the anchor.
+//
+// SCHEMA CHANGES: a row hash covers every column of the row, so a migration that adds a column to a
+// record table would change the hash of every row stored before it (verify would call them all
+// modified). Hence a column added once stores were sealed (schema/tables.ts Column.added) enters the
+// row hash only where it is set: the hash is that of the row's other columns, XORed with a hash of
+// (column name, value) for each added column that is not NULL (rows stored before the migration have
+// it NULL). A row sealed before keeps its hash; setting, clearing or changing the added column
+// changes it. So no seal needs to say which columns it covers, and verify hashes every row with one
+// expression (baseColumns / addedColumns below; each backend writes it in its SQL). The columns of
+// a table when sealing began are its base; a column added without `added` is caught by the tests'
+// list of base columns (store/integrity/schema.test.ts).
 import { createHash, createHmac } from 'node:crypto';
 import { readFileSync, writeFileSync, renameSync } from 'node:fs';
+import type { Column, RecordTable } from '../../schema/tables.js';
 
 /** how the seals of a store were made: a plain hash chain, or keyed */
 export type SealMode = 'sha256' | 'hmac-sha256';
@@ -101,6 +113,16 @@ export function sealingEnabled(env: NodeJS.ProcessEnv = process.env): boolean {
   return env.MXRAY_SEAL !== 'off';
 }
 
+/** the columns every row hash covers: all but those added once stores were sealed (see the top) */
+export function baseColumns(t: RecordTable): readonly Column[] {
+  return t.columns.filter((c) => c.added === undefined);
+}
+
+/** the columns added once stores were sealed: each counts in a row's hash where it is not NULL */
+export function addedColumns(t: RecordTable): readonly Column[] {
+  return t.columns.filter((c) => c.added !== undefined);
+}
+
 /** the head of one chain: its last seal */
 export interface ChainHead {
   chain: number;
@@ -141,8 +163,13 @@ export function readAnchor(path: string): Anchor {
 /** write the anchor whole (a temporary file renamed over it: a crash leaves the old one) */
 export function writeAnchor(path: string, a: Anchor): void {
   const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, JSON.stringify(a, null, 2) + '\n');
-  renameSync(tmp, path);
+  try {
+    writeFileSync(tmp, JSON.stringify(a, null, 2) + '\n');
+    renameSync(tmp, path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new Error(`--anchor: cannot write ${path}: ${code ?? (e as Error).message}${code === 'ENOENT' ? ' (its folder does not exist)' : ''}`);
+  }
 }
 
 /** one thing verify found wrong (the first of each kind are kept, see VerifyResult.findings) */
@@ -156,6 +183,8 @@ export interface Finding {
   batch?: number;
   chain?: number;
   seq?: number;
+  /** ClickHouse cluster: the server(s) holding the row (a deleted row: that held it), host:port */
+  server?: string;
   detail: string;
 }
 
