@@ -140,6 +140,11 @@ export interface Store {
   /** the ingest failed after ingestStarting(): release what it held (optional; never throws) */
   ingestAborted?(): Promise<void>;
 
+  /** optional: this process keeps the store open for a long time and writes small batches now and
+   *  then (the presence poller): the backend keeps its own memory small for it. `alone`: nothing
+   *  else queries the store in this process (`mxray presence poll`, not `mxray serve`). */
+  longRunningWriter?(o: { alone: boolean }): Promise<void>;
+
   /** optional: delete the rows of a record table that meet `where` (a retention limit: `presence
    *  prune`), rows of every file; returns when they are gone */
   deleteRows?(kind: RecordKind, where: Sql): Promise<void>;

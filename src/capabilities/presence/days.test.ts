@@ -54,7 +54,8 @@ function suite(storeArgs: (name: string) => string[]) {
   test('recorder cycles: daily totals and tails written in the same batches equal the pieces and samples', async () => {
     const store = await open('rec');
     try {
-      const rec = await openPresenceRecorder(store, await LiveLog.open(store, 'presence-poll'), { intervalS: 900 });
+      // two users per batch: each cycle is two batches
+      const rec = await openPresenceRecorder(store, await LiveLog.open(store, 'presence-poll'), { intervalS: 900, batchUsers: 2 });
       const users = ['a@example.org', 'b@example.org', 'c@example.org'].map((u) => ({ imAddress: u, username: u, dn: `uid=${u}` }));
       const states = ['online', 'away', 'busy', 'offline', 'online'] as const;
       // 23:00 to 01:00 UTC over two days, c missing one cycle, a pushed change between cycles

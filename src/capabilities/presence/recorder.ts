@@ -41,6 +41,9 @@ export interface PresenceRecorderOptions {
   readonly tz?: string;
   /** store per user and day the seconds in each state only: no sample rows, no log lines */
   readonly aggregateOnly?: boolean;
+  /** users per batch of a cycle (default 2,000): each user's sample, pieces and totals go in one
+   *  batch, the cycle's heartbeat in its last */
+  readonly batchUsers?: number;
 }
 
 export interface PresenceRecorder {
@@ -84,6 +87,7 @@ export async function openPresenceRecorder(store: Store, log: LiveAppender, opts
   if (!(Number.isInteger(opts.intervalS) && opts.intervalS >= 1))
     throw new Error(`presence recorder: intervalS must be a whole number of seconds ≥ 1, got ${opts.intervalS}`);
   const intervalS = opts.intervalS;
+  const batchUsers = Math.max(1, opts.batchUsers ?? 2000);
   const logZone = checkZone(opts.tz ?? machineZone(), 'presence tz');
   const dayZone = opts.tz ? logZone : 'UTC';
   const aggregate = opts.aggregateOnly === true;
@@ -197,7 +201,14 @@ export async function openPresenceRecorder(store: Store, log: LiveAppender, opts
         const missing: Observation[] = users
           .filter((u) => !seen.has(u.imAddress.trim().toLowerCase()))
           .map((u) => ({ imAddress: u.imAddress, username: u.username, at, state: 'unknown', raw: 'not observed', source: 'poller', pushed: false }));
-        await record(sec(at), [...observations, ...missing], 'cycle', seen.size + missing.length);
+        const all = missing.length ? [...observations, ...missing] : observations;
+        // in batches of `batchUsers` users (each user's sample, pieces and totals in one), the
+        // heartbeat with the last: a batch's rows, text and load are a few MB instead of the whole
+        // cycle's (20,000 users: ~15 MB of TSV and ~50 MB of short-lived objects at once)
+        for (let i = 0; i < all.length || i === 0; i += batchUsers) {
+          const lastBatch = i + batchUsers >= all.length;
+          await record(sec(at), all.slice(i, i + batchUsers), lastBatch ? 'cycle' : '', lastBatch ? seen.size + missing.length : 0);
+        }
       }),
     recordPush: (o) => serial(() => record(sec(o.at), [{ ...o, pushed: true }], '', 0)),
     heartbeat: (at) => serial(() => record(sec(at), [], 'alive', 0)),
