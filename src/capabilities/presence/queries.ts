@@ -137,21 +137,19 @@ export async function hoursCoverage(store: Store, lo: number, hi: number, user?:
   return { pieces: Number(r?.pieces ?? 0), hours: Number(r?.hours ?? 0) };
 }
 
-/** the rows of pieceTotals and hourTotals: one per user, its days packed in one text */
+/** the rows of pieceTotals and hourTotals: one per user, its days packed in one text (600,000
+ *  user-days a month of 20,000 users: each day's numbers are read straight into its seconds array) */
 function unpack(rows: readonly { user: string; days: string }[]): PieceDay[] {
   const out: PieceDay[] = [];
+  const n = presenceStates.length;
   for (const r of rows)
     for (const packed of r.days.split(';')) {
-      const v = packed.split(',').map(Number);
-      const first = v[presenceStates.length + 1]!;
-      const last = v[presenceStates.length + 2]!;
-      out.push({
-        user: r.user,
-        day: v[0]!,
-        seconds: v.slice(1, presenceStates.length + 1),
-        first: last > 0 ? first : undefined,
-        last: last > 0 ? last : undefined,
-      });
+      const v = packed.split(',');
+      const seconds = new Array<number>(n);
+      for (let i = 0; i < n; i++) seconds[i] = Number(v[i + 1]);
+      const first = Number(v[n + 1]);
+      const last = Number(v[n + 2]);
+      out.push({ user: r.user, day: Number(v[0]), seconds, first: last > 0 ? first : undefined, last: last > 0 ? last : undefined });
     }
   return out;
 }
