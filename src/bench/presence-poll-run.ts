@@ -1,25 +1,22 @@
 // `npm run bench -- presence-poll` (main.ts runs this file as a child process, with the test CA it
 // made trusted through NODE_EXTRA_CA_CERTS, which Node reads only at start): a real slapd of the test
 // harness with N generated users (ou=Bench, each with an msExchIMAddress; read by the ordinary
-// reader account, so paged) and a real Prosody with their accounts, then presence-poll.ts's cycles
-// with the store's recorder writing to a DuckDB file. N: MXRAY_BENCH_POLL_USERS (default 20,000);
-// live XMPP sessions: MXRAY_BENCH_POLL_LIVE (default 200); cycles: MXRAY_BENCH_POLL_CYCLES (3).
+// reader account, so paged) and a real Prosody with their accounts, the live users' XMPP sessions
+// (here), then the poller in a process of its own (presence-poll-child.ts) recording into a DuckDB
+// file. N: MXRAY_BENCH_POLL_USERS (default 20,000); live XMPP sessions: MXRAY_BENCH_POLL_LIVE
+// (default 200); cycles: MXRAY_BENCH_POLL_CYCLES (3).
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseConfig } from '../config/load.js';
-import { sections } from '../config/sections.js';
-import { openPresenceRecorder } from '../capabilities/presence/recorder.js';
-import { DuckdbStore } from '../store/duckdb/store.js';
-import { LiveLog } from '../store/live.js';
+import { fileURLToPath } from 'node:url';
 import { DIRECTORY_BASE, DIRECTORY_DOMAIN } from '../testing/servers/directory.js';
 import { addProsodyAccounts, startProsody, xmppPassword } from '../testing/servers/prosody.js';
 import { startSlapd } from '../testing/servers/slapd.js';
-import { benchPresencePoll } from './presence-poll.js';
+import { describePoll, liveUsers, type PollMeasures } from './presence-poll.js';
 
 const users = Number(process.env.MXRAY_BENCH_POLL_USERS ?? 20_000);
 const liveCount = Math.min(users, Number(process.env.MXRAY_BENCH_POLL_LIVE ?? 200));
-const cycles = Number(process.env.MXRAY_BENCH_POLL_CYCLES ?? 3);
 const BENCH_OU = `ou=Bench,${DIRECTORY_BASE}`;
 
 const names = Array.from({ length: users }, (_, i) => `bench${String(i + 1).padStart(5, '0')}`);
@@ -44,9 +41,9 @@ out.push(
   `set up: slapd with ${users.toLocaleString('en-US')} users in ${tSlapd.toFixed(1)} s; Prosody with their accounts (${(users - liveCount).toLocaleString('en-US')} in the observer's shared group, ${liveCount} by subscription) in ${tProsody.toFixed(1)} s`,
 );
 const dir = mkdtempSync(join(tmpdir(), 'mxray-bench-poll-'));
-const store = await DuckdbStore.open(join(dir, 'presence.duckdb'));
+let live: Awaited<ReturnType<typeof liveUsers>> | undefined;
 try {
-  const text = [
+  const config = [
     'directory:',
     `  url: ${slapd.url}`,
     `  bindDn: ${slapd.reader.dn}`,
@@ -70,28 +67,31 @@ try {
     '    filter: (msExchIMAddress=*)',
     '    pageSize: 1000',
   ].join('\n');
-  const c = parseConfig(text, { path: join(dir, 'mxray.yaml'), shown: 'bench mxray.yaml', via: '--config' }, sections, {
-    env: { LDAP_PW: slapd.reader.password, XMPP_PW: xmppPassword('observer') },
-  });
-  const recorder = await openPresenceRecorder(store, await LiveLog.open(store, 'presence-poll'), { intervalS: 900, tz: 'UTC' });
-  out.push(
-    (
-      await benchPresencePoll({
-        presence: c.section('presence')!,
-        directory: c.section('directory')!,
-        recorder,
-        users,
-        live: names.slice(0, liveCount).map((n) => [n, xmppPassword(n)] as const),
-        service: prosody.service,
-        domain: prosody.domain,
-        cycles,
-        idleMs: 5000,
-      })
-    ).trimEnd(),
+  live = await liveUsers(
+    prosody.service,
+    prosody.domain,
+    names.slice(0, liveCount).map((n) => [n, xmppPassword(n)] as const),
   );
-  out.push(`peak RSS of the poller process (recorder and DuckDB store included): ${Math.round(process.resourceUsage().maxRSS / 1024)} MB`);
+  out.push(live.line);
+  const child = spawn(process.execPath, [fileURLToPath(new URL('./presence-poll-child.js', import.meta.url))], {
+    env: {
+      ...process.env,
+      MXRAY_BENCH_POLL_CONFIG: config,
+      MXRAY_BENCH_POLL_DB: join(dir, 'presence.duckdb'),
+      LDAP_PW: slapd.reader.password,
+      XMPP_PW: xmppPassword('observer'),
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let text = '';
+  child.stdout.on('data', (d: Buffer) => {
+    text += d.toString('utf8');
+  });
+  const code = await new Promise<number | null>((res) => child.on('close', res));
+  if (code !== 0) throw new Error(`presence-poll-child.js failed (exit ${code})`);
+  out.push(describePoll(JSON.parse(text.trim().split('\n').pop()!) as PollMeasures, users).trimEnd());
 } finally {
-  await store.close();
+  await live?.stop();
   await prosody.stop();
   await slapd.stop();
   rmSync(dir, { recursive: true, force: true });

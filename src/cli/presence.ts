@@ -73,6 +73,7 @@ export async function presencePoll(o: PollOpts, deps: PollDeps = {}): Promise<nu
   const chosen = chooseStore(o, env, config);
   const store = await openStore({ ...(chosen.db !== undefined ? { db: chosen.db } : {}), ...(chosen.store !== undefined ? { store: chosen.store } : {}) });
   try {
+    await store.longRunningWriter?.({ alone: true });
     const recorder = await (deps.openRecorder ?? openStoreRecorder)(store, presence);
     const log = (line: string) => (/failed|lost|cannot|refused/.test(line) ? err(line) : out(line));
     const poller = new PresencePoller({ presence, directory, recorder, log, ...(deps.source ? { source: deps.source } : {}) });
@@ -121,6 +122,7 @@ export async function startPresencePoller(ctx: {
   readonly signal: AbortSignal;
   readonly openRecorder?: OpenRecorder;
 }): Promise<{ stop(): Promise<void> }> {
+  await ctx.store.longRunningWriter?.({ alone: false });
   const recorder = await (ctx.openRecorder ?? openStoreRecorder)(ctx.store, ctx.presence);
   return runPresencePoller({ presence: ctx.presence, directory: ctx.directory, recorder, log: ctx.log, signal: ctx.signal });
 }

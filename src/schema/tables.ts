@@ -338,7 +338,8 @@ export const presenceHours: RecordTable = {
  *  columns as presence_hours, written in the same batch as the hourly totals they add up (recorder
  *  and import), plus each user's latest sample known when the row was written (tail_*: the sample
  *  whose piece is not stored yet). A user-day may have several rows (written in parts): reports add
- *  them up. Reports of UTC days read these (a month of 20,000 users: 600,000 user-days) when
+ *  them up. The poller's rows (pseudo-file live:presence-days) become one per user and day once the
+ *  day is over (capabilities/presence/recorder.ts). Reports of UTC days read these (a month of 20,000 users: 600,000 user-days) when
  *  presence_marks says they are complete. */
 export const presenceDays: RecordTable = {
   name: 'presence_days',

@@ -59,6 +59,49 @@ function suite(openNamed: (name: string) => Promise<Store>) {
     }
   });
 
+  test('a tail: rows of a sibling pseudo-file in the same batch, its provisional rows replaced, across reopenings', async () => {
+    const open = () => openNamed('c');
+    let s = await open();
+    try {
+      const main = await LiveLog.open(s, 'main');
+      const tail = await main.sibling('main-tail');
+      const r = (n: number, v: number) => ['tail', n, `row ${n}`, v];
+      await main.append({ [testKinds.records]: [['main', 1, 'm1', 1]] }, { to: tail, rows: { [testKinds.records]: [r(1, 10), r(2, 20)] }, provisionalFrom: 1 });
+      await main.append({ [testKinds.records]: [['main', 2, 'm2', 2]] }, { to: tail, rows: { [testKinds.records]: [r(3, 30)] }, provisionalFrom: 1 });
+      assert.deepEqual([main.count, tail.count, tail.provisionalFrom], [2, 3, 1]);
+      await s.close();
+      s = await open();
+      const main2 = await LiveLog.open(s, 'main');
+      const tail2 = await LiveLog.open(s, 'main-tail');
+      assert.deepEqual([main2.count, tail2.count, tail2.provisionalFrom], [2, 3, 1], 'the tail and where it is provisional, read back');
+      // lines 1-3 replaced by two rows: the first kept, the second provisional
+      await main2.append(
+        { [testKinds.records]: [['main', 3, 'm3', 3]] },
+        { to: tail2, rows: { [testKinds.records]: [r(4, 60), r(5, 5)] }, replaceFrom: 1, provisionalFrom: 2 },
+      );
+      assert.deepEqual([main2.count, tail2.count, tail2.provisionalFrom], [3, 2, 2]);
+      await main2.append({}, { to: tail2, rows: { [testKinds.records]: [r(6, 6)] }, replaceFrom: 2, provisionalFrom: 2 });
+      const got = await s.query<{ file_id: number; line: number; source: string; value: number }>(
+        'live rows',
+        sql`SELECT file_id, line, source, value FROM ${table(testKinds.records)} WHERE ${live(testKinds.records)} ORDER BY source, line`,
+      );
+      assert.deepEqual(
+        got.map((g) => [Number(g.file_id) === main2.fileId ? 'main' : Number(g.file_id) === tail2.fileId ? 'tail' : '?', Number(g.line), Number(g.value)]),
+        [
+          ['main', 1, 1],
+          ['main', 2, 2],
+          ['main', 3, 3],
+          ['tail', 1, 60],
+          ['tail', 2, 6],
+        ],
+      );
+      await assert.rejects(main2.append({}, { to: main2, rows: {}, provisionalFrom: null }), /another LiveLog/);
+      await assert.rejects(main2.append({}, { to: tail2, rows: {}, replaceFrom: 9, provisionalFrom: null }), /replaced from a line it has/);
+    } finally {
+      await s.close();
+    }
+  });
+
   test('a row of the wrong width and a bad source name are refused', async () => {
     const s = await openNamed('b');
     try {

@@ -140,6 +140,11 @@ export interface Store {
   /** the ingest failed after ingestStarting(): release what it held (optional; never throws) */
   ingestAborted?(): Promise<void>;
 
+  /** optional: this process keeps the store open for a long time and writes small batches now and
+   *  then (the presence poller): the backend keeps its own memory small for it. `alone`: nothing
+   *  else queries the store in this process (`mxray presence poll`, not `mxray serve`). */
+  longRunningWriter?(o: { alone: boolean }): Promise<void>;
+
   /** optional: delete the rows of a record table that meet `where` (a retention limit: `presence
    *  prune`), rows of every file; returns when they are gone */
   deleteRows?(kind: RecordKind, where: Sql): Promise<void>;
@@ -161,6 +166,32 @@ export type LiveValue = string | number | Date | null;
  *  capabilities get of it, since they see the store through its types only. */
 export interface LiveAppender {
   /** append rows to one or more tables in one atomic batch, in the tables' column order after
-   *  file_id and line */
-  append(rows: Partial<Record<RecordKind, readonly (readonly LiveValue[])[]>>): Promise<void>;
+   *  file_id and line; `tail`: in the same batch, rows of another pseudo-file of the same store
+   *  whose last rows are provisional (LiveTail) */
+  append(rows: LiveRows, tail?: LiveTailPart): Promise<void>;
+  /** optional: another pseudo-file of the same store (store/live.ts), for `tail` */
+  sibling?(source: string): Promise<LiveTail>;
+}
+
+export type LiveRows = Partial<Record<RecordKind, readonly (readonly LiveValue[])[]>>;
+
+/** A pseudo-file whose rows from line `provisionalFrom` on are provisional: a later batch may
+ *  replace them (a sealed retraction on both stores, as an ingest replaces a file's unfinished last
+ *  lines), e.g. the presence recorder's daily totals of days not over yet (recorder.ts). */
+export interface LiveTail {
+  readonly fileId: number;
+  /** rows appended so far (the next one gets line count + 1) */
+  readonly count: number;
+  /** the first provisional line; null when none was ever set */
+  readonly provisionalFrom: number | null;
+}
+
+/** rows for a LiveTail in another pseudo-file's batch: its rows from line `replaceFrom` on are
+ *  deleted first (the new rows take their line numbers), and its provisional rows start at line
+ *  `provisionalFrom` afterwards */
+export interface LiveTailPart {
+  readonly to: LiveTail;
+  readonly rows: LiveRows;
+  readonly replaceFrom?: number;
+  readonly provisionalFrom: number | null;
 }

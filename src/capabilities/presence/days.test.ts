@@ -54,7 +54,8 @@ function suite(storeArgs: (name: string) => string[]) {
   test('recorder cycles: daily totals and tails written in the same batches equal the pieces and samples', async () => {
     const store = await open('rec');
     try {
-      const rec = await openPresenceRecorder(store, await LiveLog.open(store, 'presence-poll'), { intervalS: 900 });
+      // two users per batch: each cycle is two batches
+      const rec = await openPresenceRecorder(store, await LiveLog.open(store, 'presence-poll'), { intervalS: 900, batchUsers: 2 });
       const users = ['a@example.org', 'b@example.org', 'c@example.org'].map((u) => ({ imAddress: u, username: u, dn: `uid=${u}` }));
       const states = ['online', 'away', 'busy', 'offline', 'online'] as const;
       // 23:00 to 01:00 UTC over two days, c missing one cycle, a pushed change between cycles
@@ -86,6 +87,50 @@ function suite(storeArgs: (name: string) => string[]) {
       const r = await presenceReport(store, { from: '2026-11-03', to: '2026-11-04', tz: 'UTC' });
       assert.deepEqual(r.notes, []);
       for (const row of r.rows) assert.equal(presenceStatesSum(row), DAY, `${row.user} ${row.day} adds up to the day`);
+      // 2026-11-03 was over at the 00:30 cycle: its rows (one per user and batch) became one per user;
+      // 2026-11-04's rows of 00:00 to 00:30 became one per user too, and the later batches add theirs
+      const perDay = await rowsPerUserDay(store);
+      assert.deepEqual(perDay['2026-11-03'], [1, 1, 1]);
+      assert.ok(
+        perDay['2026-11-04']!.every((k) => k >= 2 && k <= 4),
+        `open day: ${perDay['2026-11-04']}`,
+      );
+      // a restart: the next day is merged by the next recorder, from where the first left off
+      const rec2 = await openPresenceRecorder(store, await LiveLog.open(store, 'presence-poll'), { intervalS: 900, batchUsers: 2 });
+      const start2 = Date.UTC(2026, 10, 4, 23, 30) / 1000;
+      for (let i = 0; i < 5; i++) {
+        const at = new Date((start2 + i * 900) * 1000);
+        await rec2.recordCycle(
+          at,
+          users,
+          users.map((u, k) => ({ imAddress: u.imAddress, username: u.username, at, state: states[(i + k) % 5]!, raw: 'x', source: 'xmpp', pushed: false })),
+        );
+      }
+      await rec2.close(new Date((start2 + 5 * 900) * 1000));
+      assert.equal(await assertEqualToPieces(store, lo, lo + 3 * DAY, 'recorder after a restart'), 9, 'three users on three days');
+      const perDay2 = await rowsPerUserDay(store);
+      assert.deepEqual(
+        [perDay2['2026-11-03'], perDay2['2026-11-04']],
+        [
+          [1, 1, 1],
+          [1, 1, 1],
+        ],
+        'one row per user for each day over',
+      );
+      const r2 = await presenceReport(store, { from: '2026-11-03', to: '2026-11-05', tz: 'UTC' });
+      assert.deepEqual(r2.notes, []);
+      assert.deepEqual(
+        r2.rows.filter((row) => row.day === '2026-11-03'),
+        r.rows.filter((row) => row.day === '2026-11-03'),
+        'a day merged earlier reports the same',
+      );
+      for (const row of r2.rows) assert.equal(presenceStatesSum(row), DAY, `${row.user} ${row.day} adds up to the day`);
+      // the rows replaced were sealed retractions: the store verifies intact
+      if (store.verify) {
+        const v = await store.verify({});
+        assert.equal(v.intact, true, JSON.stringify(v.findings));
+        assert.ok(v.retractions > 0);
+      }
     } finally {
       await store.close();
     }
@@ -167,6 +212,17 @@ function suite(storeArgs: (name: string) => string[]) {
       await store.close();
     }
   });
+}
+
+/** per UTC day, the number of presence_days rows of each user (sorted by user) */
+async function rowsPerUserDay(store: Store): Promise<Record<string, number[]>> {
+  const rows = await store.query<{ user: string; day_s: number; n: number }>(
+    'rows per user and day',
+    sql`SELECT user, day_s, count(*) AS n FROM ${table('presenceDays')} WHERE ${live('presenceDays')} GROUP BY user, day_s ORDER BY day_s, user`,
+  );
+  const out: Record<string, number[]> = {};
+  for (const r of rows) (out[new Date(Number(r.day_s) * 1000).toISOString().slice(0, 10)] ??= []).push(Number(r.n));
+  return out;
 }
 
 function presenceStatesSum(r: Record<string, unknown>): number {

@@ -106,3 +106,28 @@ export function dayRows(hours: readonly (readonly LiveValue[])[], tails: Iterabl
   }
   return [...acc.values()];
 }
+
+/** presence_days rows merged per user and day: seconds added, first and last online second the
+ *  earliest and latest, the latest tail kept (the same totals as the rows, in fewer rows) */
+export function mergeDayRows(rows: Iterable<readonly LiveValue[]>): LiveValue[][] {
+  const n = presenceStates.length;
+  const acc = new Map<string, LiveValue[]>();
+  for (const r of rows) {
+    const k = `${r[0]}\u0000${r[1]}`;
+    const a = acc.get(k);
+    if (!a) {
+      acc.set(k, [...r]);
+      continue;
+    }
+    for (let i = 0; i < n; i++) (a[2 + i] as number) += r[2 + i] as number;
+    const first = r[2 + n] as number | null;
+    const last = r[3 + n] as number | null;
+    if (last !== null) {
+      a[2 + n] = a[2 + n] === null ? first : Math.min(a[2 + n] as number, first as number);
+      a[3 + n] = a[3 + n] === null ? last : Math.max(a[3 + n] as number, last);
+    }
+    const tail = r[4 + n] as number | null;
+    if (tail !== null && (a[4 + n] === null || (a[4 + n] as number) < tail)) [a[4 + n], a[5 + n], a[6 + n]] = [tail, r[5 + n]!, r[6 + n]!];
+  }
+  return [...acc.values()];
+}

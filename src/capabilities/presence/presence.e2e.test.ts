@@ -251,6 +251,42 @@ function suite(storeArgs: (name: string) => string[]) {
     assert.deepEqual([carol!.online, carol!.away, carol!.busy], [1800, 900, 900]);
   });
 
+  test('an older log imported after newer data reports as the same logs imported in order', {
+    todo: "known wrong: the latest sample before the older log already has its pieces (up to two intervals, computed when the newer data came), which keep their keys, so the older log's first piece is skipped (updatePresenceSpans)",
+  }, async () => {
+    const { logs } = await generate('order', ['--users', '3', '--days', '3', '--start', '2026-06-01', '--tz', 'UTC', '--seed', '11']);
+    const base = join(
+      dir,
+      `order-${storeArgs('x')
+        .join('')
+        .replace(/[^a-z0-9]/gi, '_')}`,
+    );
+    const [first, later, all] = ['first', 'later', 'all'].map((d) => join(base, d)) as [string, string, string];
+    for (const d of [first, later, all]) mkdirSync(d, { recursive: true });
+    // the second day's first sample of user0001 changes state at midnight (away), so its piece differs
+    // from the state before it
+    const day2 = readFileSync(join(logs, '20260602.log'), 'latin1').replace(
+      /^20260602,00:00,user0001@example.org,User0001,\d+/m,
+      '20260602,00:00,user0001@example.org,User0001,34',
+    );
+    for (const day of ['20260601.log', '20260603.log']) {
+      writeFileSync(join(first, day), readFileSync(join(logs, day)));
+      writeFileSync(join(all, day), readFileSync(join(logs, day)));
+    }
+    writeFileSync(join(later, '20260602.log'), day2, 'latin1');
+    writeFileSync(join(all, '20260602.log'), day2, 'latin1');
+    const outOfOrder = storeArgs('order-late');
+    const inOrder = storeArgs('order-all');
+    await ok(['ingest', first, ...outOfOrder, '--tz', 'UTC']);
+    await ok(['ingest', later, ...outOfOrder, '--tz', 'UTC']);
+    await ok(['ingest', all, ...inOrder, '--tz', 'UTC']);
+    const report = async (db: string[]) =>
+      JSON.parse((await ok(['presence', 'report', ...db, '--from', '2026-06-01', '--to', '2026-06-03', '--json'])).stdout) as PresenceDay[];
+    const want = await report(inOrder);
+    assert.equal(want.find((r) => r.user === 'user0001@example.org' && r.day === '2026-06-02')?.away! >= 900, true);
+    assert.deepEqual(await report(outOfOrder), want);
+  });
+
   test('bad --tz and bad days are usage errors', async () => {
     const db = storeArgs('spring');
     const r = await mxray(['ingest', dir, ...db, '--tz', 'Mars/Olympus']);

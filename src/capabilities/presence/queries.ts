@@ -4,7 +4,7 @@
 // aggregate-only totals (presence_daily). Days are local days of a zone: a piece's day is its start
 // plus the zone's offset then, an expression of at most a few branches (the clock changes in the
 // range), so the GROUP BY stays one pass over the pieces.
-import type { Store } from '../../store/types.js';
+import type { LiveValue, Store } from '../../store/types.js';
 import { f, live, table } from '../../sql/dialect.js';
 import { type Sql, ident, join, raw, sql } from '../../sql/sql.js';
 import { hourColumns } from './hours.js';
@@ -137,21 +137,19 @@ export async function hoursCoverage(store: Store, lo: number, hi: number, user?:
   return { pieces: Number(r?.pieces ?? 0), hours: Number(r?.hours ?? 0) };
 }
 
-/** the rows of pieceTotals and hourTotals: one per user, its days packed in one text */
+/** the rows of pieceTotals and hourTotals: one per user, its days packed in one text (600,000
+ *  user-days a month of 20,000 users: each day's numbers are read straight into its seconds array) */
 function unpack(rows: readonly { user: string; days: string }[]): PieceDay[] {
   const out: PieceDay[] = [];
+  const n = presenceStates.length;
   for (const r of rows)
     for (const packed of r.days.split(';')) {
-      const v = packed.split(',').map(Number);
-      const first = v[presenceStates.length + 1]!;
-      const last = v[presenceStates.length + 2]!;
-      out.push({
-        user: r.user,
-        day: v[0]!,
-        seconds: v.slice(1, presenceStates.length + 1),
-        first: last > 0 ? first : undefined,
-        last: last > 0 ? last : undefined,
-      });
+      const v = packed.split(',');
+      const seconds = new Array<number>(n);
+      for (let i = 0; i < n; i++) seconds[i] = Number(v[i + 1]);
+      const first = Number(v[n + 1]);
+      const last = Number(v[n + 2]);
+      out.push({ user: r.user, day: Number(v[0]), seconds, first: last > 0 ? first : undefined, last: last > 0 ? last : undefined });
     }
   return out;
 }
@@ -235,4 +233,39 @@ export async function onlineByLocalHour(
         GROUP BY hour`,
   );
   return rows.map((r) => ({ hour: Number(r.hour), seconds: Number(r.seconds ?? 0) }));
+}
+
+/** The presence_days rows of one pseudo-file from line `fromLine` on, one per user and day (sums,
+ *  first and last online second, the latest tail): what the recorder writes in their place once
+ *  their days are over (recorder.ts), in presence_days' column order after file_id and line. */
+export async function daysOfLines(store: Store, fileId: number, fromLine: number): Promise<LiveValue[][]> {
+  const where = sql`${live('presenceDays')} AND file_id = ${raw(String(fileId))} AND line >= ${raw(String(fromLine))}`;
+  const sums = await store.query<Record<string, number | string | null>>(
+    'the presence daily totals of a pseudo-file, per user and day',
+    sql`SELECT user, day_s, ${join(hourColumns.map((c, i) => sql`${f.toInt(sql`sum(${ident(c)})`)} AS s${raw(String(i))}`))},
+          min(first_online_s) AS first_s, max(last_online_s) AS last_s
+        FROM ${table('presenceDays')} WHERE ${where} GROUP BY user, day_s`,
+  );
+  const tails = await store.query<{ user: string; day_s: number; ts: number; state: string; iv: number | null }>(
+    'the latest tails of the presence daily totals of a pseudo-file, per user and day',
+    sql`SELECT user, day_s, max(tail_s) AS ts, ${f.argMaxIf(sql`tail_state`, sql`tail_s`, sql`1 = 1`)} AS state,
+          ${f.argMaxIf(sql`tail_interval_s`, sql`tail_s`, sql`1 = 1`)} AS iv
+        FROM ${table('presenceDays')} WHERE ${where} AND tail_s IS NOT NULL GROUP BY user, day_s`,
+  );
+  const tailOf = new Map(tails.map((t) => [`${t.user}\u0000${Number(t.day_s)}`, t]));
+  return sums.map((r) => {
+    const t = tailOf.get(`${r.user}\u0000${Number(r.day_s)}`);
+    // no online piece: NULL (DuckDB) or 0 (ClickHouse's min over NULLs of a non-Nullable read)
+    const last = Number(r.last_s ?? 0) > 0 ? Number(r.last_s) : null;
+    return [
+      String(r.user),
+      Number(r.day_s),
+      ...hourColumns.map((_, i) => Number(r[`s${i}`] ?? 0)),
+      last === null ? null : Number(r.first_s),
+      last,
+      t ? Number(t.ts) : null,
+      t ? t.state : null,
+      t && t.iv !== null && t.iv !== undefined ? Number(t.iv) : null,
+    ];
+  });
 }

@@ -44,7 +44,13 @@ function suite(open: (name: string) => Promise<Store>) {
     const s = await open('a');
     try {
       const [alice, bob] = users as [EnrolledUser, EnrolledUser];
-      let rec = await openPresenceRecorder(s, await LiveLog.open(s, 'presence-poll'), { intervalS: 900, logDir: join(dir, 'logs'), tz: 'Europe/Berlin' });
+      // one user per batch: a cycle is two batches, with one heartbeat
+      let rec = await openPresenceRecorder(s, await LiveLog.open(s, 'presence-poll'), {
+        intervalS: 900,
+        logDir: join(dir, 'logs'),
+        tz: 'Europe/Berlin',
+        batchUsers: 1,
+      });
       // 10:00 both online (bob not observed: unknown); 10:05 alice pushes busy; 10:15 cycle; 11:00 cycle after a missed one
       await rec.recordCycle(at('10:00'), users, [obs(alice, at('10:00'), 'online')]);
       await rec.recordPush(obs(alice, new Date('2026-03-28T10:05:30Z'), 'busy', true));

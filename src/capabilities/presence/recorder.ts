@@ -22,11 +22,12 @@
 // interval (the poller stopped), the rest is unknown, never offline.
 import { appendFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { LiveAppender, LiveValue, Store } from '../../store/types.js';
+import type { LiveAppender, LiveTail, LiveValue, Store } from '../../store/types.js';
 import { sql } from '../../sql/sql.js';
 import { f, live, table } from '../../sql/dialect.js';
-import { dayRows, hourRows, type TailSample } from './hours.js';
+import { DAY, dayRows, hourRows, mergeDayRows, type TailSample } from './hours.js';
 import { ensureEpoch } from './marks.js';
+import { daysOfLines } from './queries.js';
 import { cut, spanEnd, type Piece } from './spans.js';
 import { type EnrolledUser, type Observation, type PresenceState, seedCode } from './types.js';
 import { checkZone, localDay, machineZone, offsetAt } from './zone.js';
@@ -41,6 +42,9 @@ export interface PresenceRecorderOptions {
   readonly tz?: string;
   /** store per user and day the seconds in each state only: no sample rows, no log lines */
   readonly aggregateOnly?: boolean;
+  /** users per batch of a cycle (default 2,000): each user's sample, pieces and totals go in one
+   *  batch, the cycle's heartbeat in its last */
+  readonly batchUsers?: number;
 }
 
 export interface PresenceRecorder {
@@ -84,6 +88,7 @@ export async function openPresenceRecorder(store: Store, log: LiveAppender, opts
   if (!(Number.isInteger(opts.intervalS) && opts.intervalS >= 1))
     throw new Error(`presence recorder: intervalS must be a whole number of seconds ≥ 1, got ${opts.intervalS}`);
   const intervalS = opts.intervalS;
+  const batchUsers = Math.max(1, opts.batchUsers ?? 2000);
   const logZone = checkZone(opts.tz ?? machineZone(), 'presence tz');
   const dayZone = opts.tz ? logZone : 'UTC';
   const aggregate = opts.aggregateOnly === true;
@@ -99,6 +104,21 @@ export async function openPresenceRecorder(store: Store, log: LiveAppender, opts
     for (const r of rows) last.set(r.user, { ts: Number(r.ts), state: r.state, intervalS: r.iv ? Number(r.iv) : intervalS, before: true });
     // the daily totals' epoch (marks.ts): written once, before this recorder's first totals
     await ensureEpoch(store, log);
+  }
+  // The daily totals (presence_days) go to a pseudo-file of their own, `live:presence-days`, when the
+  // appender has siblings (the store's LiveLog): each batch appends a row per user for the day of its
+  // pieces, ~96 a day; once a day is over (the first batch two intervals after its end, when no
+  // piece of it is still to come), the rows of the open days are replaced, in that batch, by one row
+  // per user and day (their sums: mergeDayRows), and the rows of the days not over yet stay
+  // provisional. A piece that comes later for a day already merged (a user back after an absence)
+  // adds a row, merged again with the next day's. Reports add a user-day's rows up: the same totals.
+  const days: LiveTail | undefined = aggregate ? undefined : await log.sibling?.('presence-days');
+  /** the first provisional line of the days' pseudo-file, and the earliest day among its rows */
+  let openFrom = days ? (days.provisionalFrom ?? 1) : 1;
+  let openSince: number | undefined;
+  if (days && days.count >= openFrom) {
+    const open = await daysOfLines(store, days.fileId, openFrom);
+    for (const r of open) openSince = Math.min(openSince ?? Infinity, r[1] as number);
   }
   /** aggregate-only: user → day → state → seconds, not yet written */
   const totals = new Map<string, Map<string, Map<string, number>>>();
@@ -176,16 +196,38 @@ export async function openPresenceRecorder(store: Store, log: LiveAppender, opts
     }
     const daily = aggregate ? takeTotals(at - 2 * intervalS) : [];
     const hours = hourRows(stored);
-    await log.append({
+    // the pieces' hourly and daily totals and the samples that have no piece yet, in the same
+    // batch (hours.ts)
+    const dayTotals = dayRows(hours, tails);
+    const rows = {
       presence: sampleRows,
       presenceSpans: spanRows,
-      // the pieces' hourly and daily totals and the samples that have no piece yet, in the same
-      // batch (hours.ts)
       presenceHours: hours,
-      presenceDays: dayRows(hours, tails),
       presenceDaily: daily,
       presenceHeartbeats: event ? [heartbeatRow(at, event, users)] : [],
-    });
+    };
+    if (!days) {
+      await log.append({ ...rows, presenceDays: dayTotals });
+      return;
+    }
+    /** a day is over once no piece of it is still to come: two intervals after its end */
+    const over = (day: number) => day + DAY + 2 * intervalS <= at;
+    if (openSince === undefined || !over(openSince)) {
+      if (!dayTotals.length) return log.append(rows);
+      await log.append(rows, { to: days, rows: { presenceDays: dayTotals }, provisionalFrom: openFrom });
+      for (const r of dayTotals) openSince = Math.min(openSince ?? Infinity, r[1] as number);
+      return;
+    }
+    // a day is over: the open rows and this batch's, one per user and day; those of days over
+    // first (kept), then the others (provisional)
+    const merged = mergeDayRows([...(await daysOfLines(store, days.fileId, openFrom)), ...dayTotals]);
+    const kept = merged.filter((r) => over(r[1] as number));
+    const open = merged.filter((r) => !over(r[1] as number));
+    const from = openFrom;
+    await log.append(rows, { to: days, rows: { presenceDays: [...kept, ...open] }, replaceFrom: from, provisionalFrom: from + kept.length });
+    openFrom = from + kept.length;
+    openSince = undefined;
+    for (const r of open) openSince = Math.min(openSince ?? Infinity, r[1] as number);
   }
 
   await log.append({ presenceHeartbeats: [heartbeatRow(Math.floor(Date.now() / 1000), 'start', 0)] });
@@ -197,7 +239,14 @@ export async function openPresenceRecorder(store: Store, log: LiveAppender, opts
         const missing: Observation[] = users
           .filter((u) => !seen.has(u.imAddress.trim().toLowerCase()))
           .map((u) => ({ imAddress: u.imAddress, username: u.username, at, state: 'unknown', raw: 'not observed', source: 'poller', pushed: false }));
-        await record(sec(at), [...observations, ...missing], 'cycle', seen.size + missing.length);
+        const all = missing.length ? [...observations, ...missing] : observations;
+        // in batches of `batchUsers` users (each user's sample, pieces and totals in one), the
+        // heartbeat with the last: a batch's rows, text and load are a few MB instead of the whole
+        // cycle's (20,000 users: ~15 MB of TSV and ~50 MB of short-lived objects at once)
+        for (let i = 0; i < all.length || i === 0; i += batchUsers) {
+          const lastBatch = i + batchUsers >= all.length;
+          await record(sec(at), all.slice(i, i + batchUsers), lastBatch ? 'cycle' : '', lastBatch ? seen.size + missing.length : 0);
+        }
       }),
     recordPush: (o) => serial(() => record(sec(o.at), [{ ...o, pushed: true }], '', 0)),
     heartbeat: (at) => serial(() => record(sec(at), [], 'alive', 0)),
