@@ -1,7 +1,7 @@
 // `mxray presence prune --older-than 90d`: a retention limit (privacy, spec presence.md). Deletes the
 // samples, durations, their hourly and daily totals, heartbeats and aggregate-only totals from before
 // the cut (a whole UTC day), through
-// Store.deleteRows (DuckDB: DELETE; ClickHouse: ALTER TABLE … DELETE, waited for; single server only).
+// Store.deleteRows (DuckDB: DELETE; ClickHouse: ALTER TABLE … DELETE, waited for, on every host of a cluster).
 import type { Store } from '../../store/types.js';
 import { live, table } from '../../sql/dialect.js';
 import { type Sql, raw, sql } from '../../sql/sql.js';
