@@ -8,8 +8,8 @@ import { generatedLogs } from '../generate/layout.js';
 import { repoPath } from '../testing/paths.js';
 import { mxrayInProcess } from '../testing/run-cli.js';
 
-async function cli(args: string[]): Promise<string> {
-  const r = await mxrayInProcess(args);
+async function cli(args: string[], env?: NodeJS.ProcessEnv): Promise<string> {
+  const r = await mxrayInProcess(args, env ? { env } : {});
   if (r.code !== 0) throw new Error(`mxray ${args.join(' ')} failed (${r.code}): ${r.stderr}`);
   return r.stdout;
 }
@@ -31,6 +31,31 @@ export async function filledStore(dir: string, sets: readonly SetName[] = ['trac
     await cli([...generators[s], '--out', out]);
     await cli(['ingest', generatedLogs(out), '--db', db]);
   }
+  return db;
+}
+
+/** the store the events pages show: the generated tracking logs, the EVTX corpus, and the alerts of
+ *  two rules run over them (deliveries over 300,000 bytes; Security event 4720, an account created) */
+export async function eventsStore(dir: string, env?: NodeJS.ProcessEnv): Promise<string> {
+  const db = await filledStore(dir, ['tracking']);
+  await cli(['ingest', repoPath('fixtures', 'corpus', 'windows_evtx'), '--db', db], env);
+  const rules = join(dir, 'alerts.yaml');
+  writeFileSync(
+    rules,
+    `rules:
+  - name: large-delivery
+    source: tracking
+    include:
+      - { field: event-id, op: "==", value: DELIVER }
+      - { field: total-bytes, op: ">", value: 300000 }
+  - name: account-created
+    source: events
+    include:
+      - { field: Channel, op: "==", value: Security }
+      - { field: EventID, op: "==", value: 4720 }
+`,
+  );
+  await cli(['rules', 'run', rules, '--db', db], env);
   return db;
 }
 

@@ -7,15 +7,13 @@
 // beyond 127.0.0.1, nothing wider than a phone's screen. Screenshots: test-artifacts/dashboard/.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import type { Browser, Page } from 'playwright-core';
 import { startServe, type Serving } from '../serve/serve.js';
-import { repoPath } from '../testing/paths.js';
-import { mxrayInProcess } from '../testing/run-cli.js';
-import { artifacts, chromiumPath, cliJson, filledStore, haveChromium, openBrowser, serveConfig } from './dashboard.fixture.js';
+import { artifacts, chromiumPath, cliJson, eventsStore, haveChromium, openBrowser, serveConfig } from './dashboard.fixture.js';
 
 const skip = haveChromium || process.env.CI === 'true' ? false : `no Chromium at ${chromiumPath} (apt-get install chromium)`;
 const dir = mkdtempSync(join(tmpdir(), 'mxray-dash-events-'));
@@ -38,27 +36,7 @@ const origins = new Set<string>();
 
 before(async () => {
   if (skip) return;
-  db = await filledStore(dir, ['tracking']);
-  const ingested = await mxrayInProcess(['ingest', repoPath('fixtures', 'corpus', 'windows_evtx'), '--db', db]);
-  assert.equal(ingested.code, 0, ingested.stderr);
-  const rules = join(dir, 'alerts.yaml');
-  writeFileSync(
-    rules,
-    `rules:
-  - name: large-delivery
-    source: tracking
-    include:
-      - { field: event-id, op: "==", value: DELIVER }
-      - { field: total-bytes, op: ">", value: 300000 }
-  - name: account-created
-    source: events
-    include:
-      - { field: Channel, op: "==", value: Security }
-      - { field: EventID, op: "==", value: 4720 }
-`,
-  );
-  const ran = await mxrayInProcess(['rules', 'run', rules, '--db', db]);
-  assert.equal(ran.code, 0, ran.stderr);
+  db = await eventsStore(dir);
   ({ browser, page } = await openBrowser(requests, problems));
 });
 

@@ -9,7 +9,7 @@
 // says so. Screenshots: test-artifacts/dashboard/.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -22,7 +22,7 @@ import { openStore } from '../store/open.js';
 import { LiveLog } from '../store/live.js';
 import { repoPath } from '../testing/paths.js';
 import { mxrayInProcess } from '../testing/run-cli.js';
-import { artifacts, chromiumPath, cliJson, filledStore, haveChromium, openBrowser, watchPage } from './dashboard.fixture.js';
+import { artifacts, chromiumPath, cliJson, eventsStore, haveChromium, openBrowser, watchPage } from './dashboard.fixture.js';
 
 const skip = haveChromium || process.env.CI === 'true' ? false : `no Chromium at ${chromiumPath} (apt-get install chromium)`;
 const dir = mkdtempSync(join(tmpdir(), 'mxray-report-html-'));
@@ -52,27 +52,7 @@ const seen: string[] = [];
 
 before(async () => {
   if (skip) return;
-  db = await filledStore(dir, ['tracking']);
-  const ingested = await mxrayInProcess(['ingest', repoPath('fixtures', 'corpus', 'windows_evtx'), '--db', db], { env });
-  assert.equal(ingested.code, 0, ingested.stderr);
-  const rules = join(dir, 'alerts.yaml');
-  writeFileSync(
-    rules,
-    `rules:
-  - name: large-delivery
-    source: tracking
-    include:
-      - { field: event-id, op: "==", value: DELIVER }
-      - { field: total-bytes, op: ">", value: 300000 }
-  - name: account-created
-    source: events
-    include:
-      - { field: Channel, op: "==", value: Security }
-      - { field: EventID, op: "==", value: 4720 }
-`,
-  );
-  const ran = await mxrayInProcess(['rules', 'run', rules, '--db', db], { env });
-  assert.equal(ran.code, 0, ran.stderr);
+  db = await eventsStore(dir, env);
   // probes as serve's monitor records them: three minutes of three instances, their last statuses
   // (probes) and so the hosts' worst (truth) known here
   const store = await openStore({ db });
