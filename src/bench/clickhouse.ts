@@ -79,7 +79,7 @@ function nullStore(): Store {
     query: async () => [],
     close: async () => {},
     filesByFingerprint: async () => [],
-    shortFingerprintLengths: async () => [],
+    shortFingerprints: async () => [],
     addFile: async (f) => ({ ...f, id: ++id }),
     updateFile: async () => {},
     appendBatch: async () => {},

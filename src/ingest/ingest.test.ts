@@ -366,6 +366,41 @@ test('a file smaller than the fingerprint (4 KB) that grew is continued, in a la
   });
 });
 
+test('a folder of small files costs a few store lookups per file, not one per stored short size; a grown one among them is still found', async () => {
+  // 40 small logs of 40 different sizes: the same first lines, then a comment line of its own length
+  const cut = content.indexOf(10, 2000) + 1;
+  assert.ok(cut > 0 && cut < 3000);
+  const d = join(dir, 'many-small');
+  mkdirSync(d, { recursive: true });
+  const cuts = Array.from({ length: 40 }, (_, i) => i);
+  const small = (i: number) => Buffer.concat([content.subarray(0, cut), Buffer.from(`#${'x'.repeat(i + 1)}\r\n`)]);
+  for (const i of cuts) writeFileSync(join(d, `s${String(i).padStart(2, '0')}.log`), small(i));
+  await withDb(async (s) => {
+    let lookups = 0;
+    const counted = new Proxy(s, {
+      get(target, key, receiver) {
+        const v = Reflect.get(target, key, receiver);
+        if (key !== 'filesByFingerprint') return typeof v === 'function' ? v.bind(target) : v;
+        return (...args: [number, string]) => {
+          lookups++;
+          return target.filesByFingerprint(...args);
+        };
+      },
+    });
+    await ingest([d], { store: counted });
+    assert.ok(lookups <= 2 * cuts.length, `${lookups} lookups for ${cuts.length} new files`);
+    // s05.log grows to its whole log: found by its short fingerprint among 40 others, resumed
+    writeFileSync(join(d, 's05.log'), Buffer.concat([small(5), content.subarray(cut)]));
+    lookups = 0;
+    const r = await ingest([d], { store: counted });
+    assert.deepEqual(
+      r.details.filter((x) => x.action !== 'skipped').map((x) => [x.path.slice(-7), x.action]),
+      [['s05.log', 'resumed']],
+    );
+    assert.ok(lookups <= 2 * cuts.length + 2, `${lookups} lookups for ${cuts.length} known files`);
+  });
+});
+
 test('a byte size in the environment that is not a positive number is an error naming it', async () => {
   for (const [name, value] of [
     ['MXRAY_TXN_BYTES', 'abc'],

@@ -62,36 +62,67 @@ function writesKeyedRows(format: Format): boolean {
   return format.tables.some((k) => (recordTables[k].recordKey?.length ?? 0) > 0);
 }
 
-async function fingerprint(path: string | Buffer, len: number): Promise<string> {
+/** the first `len` bytes of a file (fewer if it is shorter) */
+async function head(path: string | Buffer, len: number): Promise<Buffer> {
   const fh = await open(path, 'r');
   try {
     const b = Buffer.alloc(len);
     const { bytesRead } = await fh.read(b, 0, len, 0);
-    return createHash('sha1').update(b.subarray(0, bytesRead)).digest('hex');
+    return b.subarray(0, bytesRead);
   } finally {
     await fh.close();
   }
 }
 
-/** what identify() remembers during one run: the short fingerprint lengths in the store (asked
- *  once, then kept up to date as files are recorded) */
-interface Known {
-  shortLens?: Set<number>;
+async function fingerprint(path: string | Buffer, len: number): Promise<string> {
+  return createHash('sha1')
+    .update(await head(path, len))
+    .digest('hex');
 }
 
-/** the stored file with the same content at its start, if any (a re-run, a copy, or a grown log) */
+/** what identify() remembers during one run: the short fingerprints in the store by length (asked
+ *  once, then kept up to date as files are recorded) */
+interface Known {
+  short?: Map<number, Set<string>>;
+}
+
+/** the stored file with the same content at its start, if any (a re-run, a copy, or a grown log).
+ *  A file recorded while it was shorter than the fingerprint has a short fingerprint: this file's
+ *  hash over each such length is worked out in one pass over its first bytes (a SHA-1 state copied
+ *  at each length), and the store is asked only where a stored fingerprint has that hash — not once
+ *  per stored length and file, which made a folder of small files quadratic (90 calendar exports:
+ *  2,015 lookups). */
 async function identify(store: Store, f: FoundFile, run: Known): Promise<{ known?: IngestedFile; fpLen: number; fpHash: string }> {
   const fpLen = Math.min(f.size, FINGERPRINT_BYTES);
-  const fpHash = await fingerprint(f.fsPath, fpLen);
+  const first = await head(f.fsPath, fpLen);
+  const fpHash = createHash('sha1').update(first).digest('hex');
   const [known] = await store.filesByFingerprint(fpLen, fpHash);
   if (known) return { known, fpLen, fpHash };
-  run.shortLens ??= new Set(await store.shortFingerprintLengths());
-  for (const len of [...run.shortLens].sort((a, b) => a - b)) {
-    if (len >= fpLen) break;
-    const [k] = await store.filesByFingerprint(len, await fingerprint(f.fsPath, len));
+  if (!run.short) {
+    run.short = new Map();
+    for (const s of await store.shortFingerprints()) addShort(run, s.fpLen, s.fpHash);
+  }
+  const hash = createHash('sha1');
+  let at = 0;
+  for (const len of [...run.short.keys()].sort((a, b) => a - b)) {
+    if (len >= first.length) break;
+    hash.update(first.subarray(at, len));
+    at = len;
+    const prefix = hash.copy().digest('hex');
+    if (!run.short.get(len)!.has(prefix)) continue;
+    const [k] = await store.filesByFingerprint(len, prefix);
     if (k) return { known: k, fpLen, fpHash };
   }
   return { fpLen, fpHash };
+}
+
+function addShort(run: Known, fpLen: number, fpHash: string): void {
+  let hashes = run.short?.get(fpLen);
+  if (!hashes) {
+    hashes = new Set();
+    run.short?.set(fpLen, hashes);
+  }
+  hashes.add(fpHash);
 }
 
 export async function ingest(paths: readonly string[], opts: IngestOptions): Promise<IngestSummary> {
@@ -356,7 +387,7 @@ async function prepare(
       lines: 0,
       rejects: 0,
     });
-    if (fpLen < FINGERPRINT_BYTES) run.shortLens?.add(fpLen);
+    if (run.short && id.fpLen < FINGERPRINT_BYTES) addShort(run, id.fpLen, id.fpHash);
   }
   outcome.format = format.name;
   return { f, index, outcome, file, format, ...(from ? { from } : {}), ...(known ? { known } : {}), ...(sample ? { sample } : {}) };

@@ -120,8 +120,8 @@ export interface Store {
   // ingest state
   /** files whose identity hash over the first `fpLen` bytes is `fpHash` */
   filesByFingerprint(fpLen: number, fpHash: string): Promise<IngestedFile[]>;
-  /** the distinct fingerprint lengths below 4096 (files that were small when first read) */
-  shortFingerprintLengths(): Promise<number[]>;
+  /** the fingerprints shorter than 4096 bytes (files that were small when first read) */
+  shortFingerprints(): Promise<{ fpLen: number; fpHash: string }[]>;
   /** record a new file (id assigned by the store) */
   addFile(f: Omit<IngestedFile, 'id'>): Promise<IngestedFile>;
   /** update identity/size/format of a known file without rows (a grown file's new fingerprint) */

@@ -120,7 +120,7 @@ export function storeContract(name: string, o: ContractOptions): void {
       (await s.filesByFingerprint(100, 'abc')).map((x) => x.id),
       [f.id],
     );
-    assert.deepEqual(await s.shortFingerprintLengths(), [100]);
+    assert.deepEqual(await s.shortFingerprints(), [{ fpLen: 100, fpHash: 'abc' }]);
     const w = new TsvWriter(recordTables.tracking, f.id, s.capabilities.tsvBackslashEscapes);
     const row = (line: number, user: string) => {
       w.begin(line);

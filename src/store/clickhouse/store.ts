@@ -512,9 +512,9 @@ export class ClickhouseStore implements Store {
       .map((f) => ({ ...f }));
   }
 
-  async shortFingerprintLengths(): Promise<number[]> {
+  async shortFingerprints(): Promise<{ fpLen: number; fpHash: string }[]> {
     const index = await this.fileIndex();
-    return [...new Set([...index.values()].map((f) => f.fpLen).filter((n) => n < 4096))].sort((a, b) => a - b);
+    return [...index.values()].filter((f) => f.fpLen < 4096).map((f) => ({ fpLen: f.fpLen, fpHash: f.fpHash }));
   }
 
   /** A new file gets a random id (no sequences in ClickHouse), unused in the index: two processes

@@ -195,9 +195,11 @@ export class DuckdbStore implements Store {
     return rows.map(DuckdbStore.fileFromRow);
   }
 
-  async shortFingerprintLengths(): Promise<number[]> {
-    const rows = await this.rows<{ fp_len: number }>('SELECT DISTINCT fp_len FROM ingested_files WHERE fp_len < 4096 ORDER BY fp_len');
-    return rows.map((r) => Number(r.fp_len));
+  async shortFingerprints(): Promise<{ fpLen: number; fpHash: string }[]> {
+    const rows = await this.rows<{ fp_len: number; fp_hash: string }>(
+      'SELECT DISTINCT fp_len, fp_hash FROM ingested_files WHERE fp_len < 4096 ORDER BY fp_len, fp_hash',
+    );
+    return rows.map((r) => ({ fpLen: Number(r.fp_len), fpHash: r.fp_hash }));
   }
 
   async addFile(f: Omit<IngestedFile, 'id'>): Promise<IngestedFile> {
