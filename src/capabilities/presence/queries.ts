@@ -54,7 +54,9 @@ export async function pieceTotals(
   user?: string,
 ): Promise<PieceDay[]> {
   const who = user ? sql`AND user = ${user}` : sql``;
-  const n = (x: Sql) => f.toText(sql`coalesce(${x}, 0)`);
+  // as a 64-bit integer before the text: DuckDB sums INTs as HUGEINT, whose text costs ~3 s over
+  // the 600,000 user-days of a month of 20,000 users (bench presence)
+  const n = (x: Sql) => f.toText(f.toInt(sql`coalesce(${x}, 0)`));
   const parts: Sql[] = [
     f.toText(sql`day`),
     ...presenceStates.map((s) => n(f.sumIf(sql`seconds`, sql`state = ${s}`))),
@@ -78,7 +80,7 @@ export async function pieceTotals(
  *  hour lies in one local day. */
 export async function hourTotals(store: Store, lo: number, hi: number, steps: readonly { from: number; offset: number }[], user?: string): Promise<PieceDay[]> {
   const who = user ? sql`AND user = ${user}` : sql``;
-  const n = (x: Sql) => f.toText(sql`coalesce(${x}, 0)`);
+  const n = (x: Sql) => f.toText(f.toInt(sql`coalesce(${x}, 0)`));
   const parts: Sql[] = [f.toText(sql`day`), ...hourColumns.map((c) => n(sql`sum(${ident(c)})`)), n(sql`min(first_online_s)`), n(sql`max(last_online_s)`)];
   const rows = await store.query<{ user: string; days: string }>(
     'presence time per user, day and state (hourly totals)',
@@ -96,7 +98,7 @@ export async function hourTotals(store: Store, lo: number, hi: number, steps: re
  *  starting in [lo, hi) (whole UTC days; report.ts checks the marks first, marks.ts). */
 export async function dayTotals(store: Store, lo: number, hi: number, user?: string): Promise<PieceDay[]> {
   const who = user ? sql`AND user = ${user}` : sql``;
-  const n = (x: Sql) => f.toText(sql`coalesce(${x}, 0)`);
+  const n = (x: Sql) => f.toText(f.toInt(sql`coalesce(${x}, 0)`));
   const parts: Sql[] = [f.toText(sql`day`), ...hourColumns.map((c) => n(sql`sum(${ident(c)})`)), n(sql`min(first_online_s)`), n(sql`max(last_online_s)`)];
   const rows = await store.query<{ user: string; days: string }>(
     'presence time per user, day and state (daily totals)',
