@@ -170,12 +170,27 @@ function suite(storeArgs: (name: string) => string[]) {
       await assertEqualToPieces(store, lo, hi, 'the step again');
       assert.ok((await count(store, 'presenceDays')) <= daysBefore + 5, 'only the five tails again');
       assert.deepEqual((await report(store)).rows, truth.rows);
+      // local days of a zone of whole hours: with complete marks from the hourly totals and the
+      // daily totals' tails (no note)
+      const zoned = () => presenceReport(store, { from: '2026-06-01', to: '2026-06-03', tz: 'America/New_York' });
+      const fast = await zoned();
+      assert.deepEqual(fast.notes, []);
+      for (const r of fast.rows) assert.equal(presenceStatesSum(r), DAY, `${r.user} ${r.day} adds up to the day`);
       // an import cut off between its pieces and their totals: an open chunk without its close
       const cutOff = await LiveLog.open(store, 'presence-import');
       await cutOff.append({ presenceMarks: [['open', 'test:cut', lo + 3600, lo + 7200]] });
       const fallback = await report(store);
       assert.deepEqual(fallback.rows, truth.rows);
       assert.match(fallback.notes.join('\n'), /daily totals are incomplete over these days \(an import was cut off/);
+      // the zone's days the slower way (the hours checked against the pieces, the latest samples):
+      // the same rows
+      const slow = await zoned();
+      assert.match(slow.notes.join('\n'), /daily totals are incomplete over these days/);
+      assert.deepEqual(slow.rows, fast.rows);
+      assert.ok(
+        fast.rows.some((r) => r.online > 0),
+        'the zoned report has online time',
+      );
       // a day the open chunk does not touch still reads the daily totals
       const later = await presenceReport(store, { from: '2026-06-03', to: '2026-06-03', tz: 'UTC' });
       assert.deepEqual(later.notes, []);

@@ -7,12 +7,23 @@
 // its file so far), else 15 minutes. Only samples an import stored (source 'log') get pieces here:
 // the poller's own samples got theirs from the recorder, so importing its log adds nothing. Pieces
 // already stored are skipped by their key (user, start): running the step again adds nothing.
-import type { LiveAppender, LiveValue, Store } from '../../store/types.js';
+//
+// A sample followed by a gap (its successor further than two intervals, or none known yet but a
+// later day's) lasts two intervals; an older log imported afterwards may fill that gap, and then the
+// sample lasts only until the first sample of the older log. Such "gap" pieces are therefore written
+// to a pseudo-file of their own, `live:presence-import-gaps`, all of whose rows are provisional
+// (LiveTail): each gap sample's pieces, their hourly and daily totals and a `gap` mark (chunk = user,
+// lo_s = the sample, hi_s = the end of its pieces). A step whose samples come before or inside a gap
+// recomputes that gap's sample, so it first rewrites the pseudo-file without the gap samples it
+// recomputes (Batch.replace: a sealed retraction in the same batch as the step's `open` mark, atomic
+// on both stores), then writes their pieces again, where they now end, with its `close` mark. The
+// result is the same as importing the logs in time order.
+import type { LiveAppender, LiveRows, LiveTail, LiveValue, Store } from '../../store/types.js';
 import { f, live, table } from '../../sql/dialect.js';
 import { list, sql } from '../../sql/sql.js';
-import { dayRows, hoursOfLines, type TailSample } from './hours.js';
+import { dayRows, hourRows, hoursOfLines, type TailSample } from './hours.js';
 import { ensureEpoch } from './marks.js';
-import { cut, median } from './spans.js';
+import { cut, median, type Piece } from './spans.js';
 
 const DAY = 86_400;
 const DEFAULT_INTERVAL = 900;
@@ -61,11 +72,39 @@ export async function updatePresenceSpans(store: Store, log: NumberedAppender, p
   ))
     carried.set(r.user, { ...r, ts: Number(r.ts), iv: r.iv === null ? null : Number(r.iv) });
 
+  // the gap samples this step recomputes (the header): those of its days, and each user's carried
+  // sample when the user has samples on the first day (its chain starts with it)
+  const gaps = await log.sibling?.('presence-import-gaps');
+  let keptGaps: LiveRows | undefined;
+  if (gaps?.count) {
+    const onFirst = new Set(
+      (
+        await store.query<{ user: string }>(
+          'the users with presence samples on the first imported day',
+          sql`SELECT DISTINCT user FROM ${table('presence')} WHERE ${live('presence')} AND ts_s >= ${first} AND ts_s < ${first + DAY}`,
+        )
+      ).map((r) => r.user),
+    );
+    const recomputed = (user: string, ts: number) => (ts >= first && ts < last + DAY) || (carried.get(user)?.ts === ts && onFirst.has(user));
+    const marks = await gapMarks(store, gaps);
+    if (marks.some((m) => recomputed(m.user, m.lo)))
+      keptGaps = await gapRowsOf(
+        store,
+        gaps,
+        marks.filter((m) => !recomputed(m.user, m.lo)),
+      );
+  }
+
   // the daily totals' marks (marks.ts): the epoch once; this step's latest samples (tails) are
-  // written at its end, so an open mark covers its days until then
+  // written at its end, so an open mark covers its days until then; the gap samples it recomputes
+  // are taken out of their pseudo-file in the same batch
   await ensureEpoch(store, log);
   const stepChunk = `tails:${log.fileId}:${log.count + 1}`;
-  await log.append({ presenceMarks: [['open', stepChunk, first, last + DAY - 1]] });
+  const openMark: LiveRows = { presenceMarks: [['open', stepChunk, first, last + DAY - 1]] };
+  if (gaps && keptGaps) await log.append(openMark, { to: gaps, rows: keptGaps, replaceFrom: 1, provisionalFrom: 1 });
+  else await log.append(openMark);
+  /** the pieces of the gap samples, per sample (written at the end, to `gaps`) */
+  const gapPieces: { user: string; ts: number; end: number; pieces: Piece[] }[] = [];
   const tails = new Map<string, TailSample>();
 
   let pieces = 0;
@@ -122,7 +161,11 @@ export async function updatePresenceSpans(store: Store, log: NumberedAppender, p
         const succ = k + 1 < chain.length ? chain[k + 1]!.ts : next;
         if (succ === undefined || s.src !== 'log') continue;
         const interval = dayInterval ?? s.iv ?? DEFAULT_INTERVAL;
-        for (const p of cut(user, s.ts, Math.min(succ, s.ts + 2 * interval), s.state)) out.push([p.user, p.start, p.seconds, p.state]);
+        const end = Math.min(succ, s.ts + 2 * interval);
+        const pieces = cut(user, s.ts, end, s.state);
+        // a gap follows (the header): its pieces may be shortened by an older log imported later
+        if (gaps && succ > end) gapPieces.push({ user, ts: s.ts, end, pieces });
+        else for (const p of pieces) out.push([p.user, p.start, p.seconds, p.state]);
       }
       // the last sample of the day is carried to the next day, where its successor is (if any)
       const lastOwn = own[own.length - 1]!;
@@ -139,6 +182,58 @@ export async function updatePresenceSpans(store: Store, log: NumberedAppender, p
     await flush();
   }
   // each user's latest sample of the imported days (the report's tail when it has no successor)
-  await log.append({ presenceDays: dayRows([], tails.values()), presenceMarks: [['close', stepChunk, first, last + DAY - 1]] });
-  return { days, pieces };
+  // and the gap samples' pieces with their totals, in the same batch as the close mark
+  const closing: LiveRows = { presenceDays: dayRows([], tails.values()), presenceMarks: [['close', stepChunk, first, last + DAY - 1]] };
+  if (gaps && gapPieces.length) await log.append(closing, { to: gaps, rows: gapRows(gapPieces), provisionalFrom: 1 });
+  else await log.append(closing);
+  return { days, pieces: pieces + gapPieces.reduce((a, g) => a + g.pieces.length, 0) };
+}
+
+interface GapMark {
+  user: string;
+  /** the sample's time and the end of its pieces */
+  lo: number;
+  hi: number;
+}
+
+/** the gap marks of the gaps' pseudo-file */
+async function gapMarks(store: Store, gaps: LiveTail): Promise<GapMark[]> {
+  const rows = await store.query<{ user: string; lo: number; hi: number }>(
+    'the gap marks of the imported presence samples',
+    sql`SELECT chunk AS user, lo_s AS lo, hi_s AS hi FROM ${table('presenceMarks')} WHERE ${live('presenceMarks')} AND file_id = ${gaps.fileId} AND kind = 'gap'`,
+  );
+  return rows.map((r) => ({ user: r.user, lo: Number(r.lo), hi: Number(r.hi) }));
+}
+
+/** the rows of the gap samples `kept` (their pieces read back from the gaps' pseudo-file) */
+async function gapRowsOf(store: Store, gaps: LiveTail, kept: readonly GapMark[]): Promise<LiveRows> {
+  const byUser = new Map<string, { start: number; seconds: number; state: string }[]>();
+  for (const r of await store.query<{ user: string; start: number; seconds: number; state: string }>(
+    'the gap pieces of the imported presence samples',
+    sql`SELECT user, start_s AS start, seconds, state FROM ${table('presenceSpans')} WHERE ${live('presenceSpans')} AND file_id = ${gaps.fileId} ORDER BY user, start_s`,
+  )) {
+    let list = byUser.get(r.user);
+    if (!list) byUser.set(r.user, (list = []));
+    list.push({ start: Number(r.start), seconds: Number(r.seconds), state: r.state });
+  }
+  return gapRows(
+    kept.map((m) => ({
+      user: m.user,
+      ts: m.lo,
+      end: m.hi,
+      pieces: (byUser.get(m.user) ?? []).filter((p) => p.start >= m.lo && p.start < m.hi).map((p) => ({ user: m.user, ...p })),
+    })),
+  );
+}
+
+/** the rows of gap samples: their pieces, hourly and daily totals, and one gap mark each */
+function gapRows(samples: readonly { user: string; ts: number; end: number; pieces: readonly Piece[] }[]): LiveRows {
+  const pieces = samples.flatMap((g) => g.pieces);
+  const hours = hourRows(pieces);
+  return {
+    presenceSpans: pieces.map((p) => [p.user, p.start, p.seconds, p.state]),
+    presenceHours: hours,
+    presenceDays: dayRows(hours),
+    presenceMarks: samples.map((g) => ['gap', g.user, g.ts, g.end]),
+  };
 }

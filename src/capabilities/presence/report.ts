@@ -62,27 +62,41 @@ async function daysOfQuery(store: Store, q: PresenceQuery): Promise<{ first: str
 }
 
 /** Seconds per user, local day and state of the stored pieces in [lo, hi), and each user's latest
- *  sample: for UTC days from the daily totals (presence_days, hours.ts) when their marks say they are
- *  complete (marks.ts); else from the hourly totals (hours.ts) when the zone's offsets over the range
- *  are whole hours and the totals add up to the pieces; else from the pieces (the same numbers,
- *  slower). */
+ *  sample. When the marks say the daily totals are complete over the UTC days the range touches
+ *  (marks.ts; the import and the recorder write the hourly totals in the same batches as the daily
+ *  ones): for UTC days from the daily totals (presence_days, hours.ts), for a zone whose offsets over
+ *  the range are whole hours from the hourly totals (hours.ts), the latest samples from the daily
+ *  totals' tails. Otherwise from the hourly totals when the zone's offsets are whole hours and the
+ *  totals add up to the pieces, else from the pieces (the same numbers, slower). */
 async function storedTotals(store: Store, lo: number, hi: number, tz: string, user: string | undefined, notes: string[]) {
-  if (offsetSteps(tz, lo, hi).every((s) => s.offset === 0) && lo % DAY === 0 && hi % DAY === 0) {
-    const why = await daysIncomplete(store, lo, hi);
+  const steps = offsetSteps(tz, lo, hi);
+  const utcDays = steps.every((s) => s.offset === 0) && lo % DAY === 0 && hi % DAY === 0;
+  if (utcDays || wholeHours(lo, hi, steps)) {
+    const why = await daysIncomplete(store, Math.floor(lo / DAY) * DAY, Math.ceil(hi / DAY) * DAY);
     if (why === undefined) {
-      const totals = await dayTotals(store, lo, hi, user);
+      const totals = utcDays ? await dayTotals(store, lo, hi, user) : await hourTotals(store, lo, hi, steps, user);
       return { totals, tails: await latestTails(store, lo - 2 * 86_400, user) };
     }
     notes.push(`the daily totals are incomplete over these days (${why}): reported from the hourly totals or the durations, which is slower`);
   }
-  const totals = await hourOrPieceTotals(store, lo, hi, tz, user, notes);
+  const totals = await hourOrPieceTotals(store, lo, hi, steps, user, notes);
   return { totals, tails: await latestSamples(store, lo - 2 * 86_400, user) };
 }
 
-async function hourOrPieceTotals(store: Store, lo: number, hi: number, tz: string, user: string | undefined, notes: string[]) {
-  const steps = offsetSteps(tz, lo, hi);
-  const wholeHours = lo % HOUR === 0 && hi % HOUR === 0 && steps.every((s, i) => s.offset % HOUR === 0 && (i === 0 || s.from % HOUR === 0));
-  if (wholeHours) {
+/** every hour of [lo, hi) lies in one local day: the zone's offsets over it are whole hours */
+function wholeHours(lo: number, hi: number, steps: readonly { from: number; offset: number }[]): boolean {
+  return lo % HOUR === 0 && hi % HOUR === 0 && steps.every((s, i) => s.offset % HOUR === 0 && (i === 0 || s.from % HOUR === 0));
+}
+
+async function hourOrPieceTotals(
+  store: Store,
+  lo: number,
+  hi: number,
+  steps: readonly { from: number; offset: number }[],
+  user: string | undefined,
+  notes: string[],
+) {
+  if (wholeHours(lo, hi, steps)) {
     const c = await hoursCoverage(store, lo, hi, user);
     if (c.pieces === c.hours) return hourTotals(store, lo, hi, steps, user);
     notes.push(
@@ -290,9 +304,8 @@ export async function presenceHeatmap(store: Store, q: PresenceQuery): Promise<P
     online[weekday * 24 + (localHour % 24)]! += seconds;
   };
   const steps = offsetSteps(q.tz, lo, hi);
-  const wholeHours = lo % HOUR === 0 && hi % HOUR === 0 && steps.every((s, i) => s.offset % HOUR === 0 && (i === 0 || s.from % HOUR === 0));
   let fromHours = false;
-  if (wholeHours) {
+  if (wholeHours(lo, hi, steps)) {
     const c = await hoursCoverage(store, lo, hi, user);
     fromHours = c.pieces === c.hours;
   }
