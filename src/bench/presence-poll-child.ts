@@ -18,7 +18,14 @@ try {
   await store.longRunningWriter?.({ alone: true });
   const presence = c.section('presence')!;
   const recorder = await openStoreRecorder(store, presence);
-  const m = await pollCycles({ presence, directory: c.section('directory')!, recorder, cycles, idleMs });
+  const engineMemory = async () =>
+    Object.fromEntries(
+      (await store.rows<{ tag: string; b: number }>('SELECT tag, memory_usage_bytes AS b FROM duckdb_memory() WHERE memory_usage_bytes > 0')).map((r) => [
+        r.tag,
+        Number(r.b),
+      ]),
+    );
+  const m = await pollCycles({ presence, directory: c.section('directory')!, recorder, cycles, idleMs, engineMemory });
   process.stdout.write(`${JSON.stringify(m)}\n`);
 } finally {
   await store.close();

@@ -22,6 +22,7 @@ import type { PresenceConfig } from '../capabilities/presence/config.js';
 import type { DirectoryConfig } from '../capabilities/presence/directory.js';
 import type { Observation } from '../capabilities/presence/types.js';
 import { guardParser } from '../capabilities/presence/xmpp.js';
+import { readFileSync } from 'node:fs';
 
 const mb = (n: number) => `${(n / 1048576).toFixed(0)} MB`;
 const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
@@ -79,6 +80,11 @@ export interface PollMeasures {
   cycles: (Pick<CycleResult, 'users' | 'ms' | 'enrolMs' | 'sampleMs' | 'recordMs'> & {
     pages: number;
     rssMax: number;
+    /** V8's heap when the RSS was highest in the cycle */
+    heapAtMax: { total: number; used: number };
+    /** where the RSS is at the end of the cycle: anonymous memory and mapped files (Linux), and what
+     *  DuckDB says it holds (duckdb_memory(), by tag) */
+    after: { anon?: number; file?: number; engine?: Record<string, number> };
     idle: { cpuPct: number; rssMax: number; pushes: number };
   })[];
   /** the process's RSS before the first cycle (store and recorder open) */
@@ -95,6 +101,8 @@ export async function pollCycles(o: {
   recorder: PollRecorder;
   cycles: number;
   idleMs: number;
+  /** the store engine's own account of its memory, bytes by kind (DuckDB: duckdb_memory()) */
+  engineMemory?: () => Promise<Record<string, number>>;
 }): Promise<PollMeasures> {
   let pushes = 0;
   // the clock of the recorded times: shifted by one interval per cycle (see the head of this file)
@@ -125,10 +133,17 @@ export async function pollCycles(o: {
   const cycles: PollMeasures['cycles'] = [];
   try {
     for (let i = 0; i < o.cycles; i++) {
-      let rssMax = process.memoryUsage.rss();
-      const watch = setInterval(() => {
-        rssMax = Math.max(rssMax, process.memoryUsage.rss());
-      }, 100);
+      let rssMax = 0;
+      const heapAtMax = { total: 0, used: 0 };
+      const sample = () => {
+        const m = process.memoryUsage();
+        if (m.rss <= rssMax) return;
+        rssMax = m.rss;
+        heapAtMax.total = m.heapTotal;
+        heapAtMax.used = m.heapUsed;
+      };
+      sample();
+      const watch = setInterval(sample, 100);
       let r: CycleResult;
       try {
         r = await poller.cycle();
@@ -136,7 +151,8 @@ export async function pollCycles(o: {
         clearInterval(watch);
       }
       if (!r.ok) throw new Error(`cycle ${i + 1} failed: ${r.error}`);
-      rssMax = Math.max(rssMax, process.memoryUsage.rss());
+      sample();
+      const after = { ...procRss(), ...(o.engineMemory ? { engine: await o.engineMemory() } : {}) };
       const cpu0 = process.cpuUsage();
       const w0 = performance.now();
       const p0 = pushes;
@@ -154,6 +170,8 @@ export async function pollCycles(o: {
         recordMs: r.recordMs,
         pages: r.enrolment?.pages ?? 0,
         rssMax,
+        heapAtMax,
+        after,
         idle: { cpuPct: ((cpu.user + cpu.system) / 1000 / (performance.now() - w0)) * 100, rssMax: idleMax, pushes: pushes - p0 },
       });
       shift += o.presence.interval;
@@ -164,6 +182,17 @@ export async function pollCycles(o: {
   return { cycles, rssStart, rssPeak: process.resourceUsage().maxRSS * 1024, idleMs: o.idleMs };
 }
 
+/** RssAnon and RssFile of /proc/self/status (bytes), where there is one */
+function procRss(): { anon?: number; file?: number } {
+  try {
+    const st = readFileSync('/proc/self/status', 'utf8');
+    const kb = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+) kB`, 'm').exec(st)?.[1]) * 1024;
+    return { anon: kb('RssAnon'), file: kb('RssFile') };
+  } catch {
+    return {};
+  }
+}
+
 /** the bench's lines of the poller process's measures */
 export function describePoll(m: PollMeasures, users: number): string {
   const out: string[] = [];
@@ -171,10 +200,22 @@ export function describePoll(m: PollMeasures, users: number): string {
   for (const [i, c] of m.cycles.entries()) {
     out.push(
       `cycle ${i + 1}${i === 0 ? ' (observer logs in)' : ''}: ${c.users.toLocaleString('en-US')} users in ${s(c.ms)} (directory ${s(c.enrolMs)}, ${c.pages} pages; XMPP ${s(c.sampleMs)}; recording ${s(c.recordMs)}), RSS max ${mb(c.rssMax)}; ` +
+        `V8 heap then ${mb(c.heapAtMax.total)} (${mb(c.heapAtMax.used)} used); at its end ${where(c.after)}; ` +
         `then idle ${s(m.idleMs)}: CPU ${c.idle.cpuPct.toFixed(1)} %, RSS max ${mb(c.idle.rssMax)}, ${c.idle.pushes} pushed changes recorded`,
     );
   }
   const steady = m.cycles.slice(1);
+  function where(a: PollMeasures['cycles'][number]['after']): string {
+    const parts = [a.anon !== undefined && `anonymous ${mb(a.anon)}`, a.file !== undefined && `mapped files ${mb(a.file)}`].filter(Boolean);
+    if (a.engine) {
+      const total = Object.values(a.engine).reduce((x, y) => x + y, 0);
+      const top = Object.entries(a.engine)
+        .filter(([, b]) => b >= 1048576)
+        .map(([k, b]) => `${k.toLowerCase()} ${mb(b)}`);
+      parts.push(`DuckDB ${mb(total)}${top.length ? ` (${top.join(', ')})` : ''}`);
+    }
+    return parts.join(', ') || 'not known here';
+  }
   const worst = Math.max(...steady.map((c) => c.ms));
   const rss = m.rssPeak;
   out.push(

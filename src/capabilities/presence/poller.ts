@@ -8,6 +8,7 @@
 // `mxray presence poll` runs it in the foreground; `mxray serve` hosts it with startPresencePoller().
 import type { PresenceConfig } from './config.js';
 import { enrol, type DirectoryConfig, type Enrolment } from './directory.js';
+import { collectGarbage } from './gc.js';
 import type { PollRecorder } from './poll-recorder.js';
 import { presenceSources, type SourceKind } from './sources.js';
 import { presenceStates, type EnrolledUser, type Observation, type PresenceSource, type PresenceState } from './types.js';
@@ -123,6 +124,7 @@ export class PresencePoller {
       return fail(e);
     }
     enrolMs = performance.now() - t0;
+    collectGarbage();
     const users: readonly EnrolledUser[] = enrolment.users;
     this.enrolled = new Set(users.map((u) => u.imAddress.toLowerCase()));
     let observations: Observation[];
@@ -142,6 +144,8 @@ export class PresencePoller {
     recordMs = performance.now() - t2;
     const states: Partial<Record<PresenceState, number>> = {};
     for (const ob of observations) states[ob.state] = (states[ob.state] ?? 0) + 1;
+    observations = [];
+    collectGarbage();
     return { at, ok: true, users: users.length, states, enrolment: counts(enrolment), enrolMs, sampleMs, recordMs, ms: performance.now() - t0 };
   }
 

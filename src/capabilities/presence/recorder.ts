@@ -26,6 +26,7 @@ import type { LiveAppender, LiveTail, LiveValue, Store } from '../../store/types
 import { sql } from '../../sql/sql.js';
 import { f, live, table } from '../../sql/dialect.js';
 import { DAY, dayRows, hourRows, mergeDayRows, type TailSample } from './hours.js';
+import { collectGarbage } from './gc.js';
 import { ensureEpoch } from './marks.js';
 import { daysOfLines } from './queries.js';
 import { cut, spanEnd, type Piece } from './spans.js';
@@ -246,6 +247,8 @@ export async function openPresenceRecorder(store: Store, log: LiveAppender, opts
         for (let i = 0; i < all.length || i === 0; i += batchUsers) {
           const lastBatch = i + batchUsers >= all.length;
           await record(sec(at), all.slice(i, i + batchUsers), lastBatch ? 'cycle' : '', lastBatch ? seen.size + missing.length : 0);
+          // a cycle of several batches: each batch's garbage collected before the next (gc.ts)
+          if (all.length > batchUsers) collectGarbage();
         }
       }),
     recordPush: (o) => serial(() => record(sec(o.at), [{ ...o, pushed: true }], '', 0)),

@@ -312,9 +312,14 @@ export class DuckdbStore implements Store {
    *  background threads (without them, memory freed after a batch stays with the allocator until the
    *  next allocation: a poller of 20,000 users grew by 20-50 MB per cycle, past 400 MB in 20 cycles);
    *  alone in its process, one thread (a poller's batches of a few MB gain nothing from more, and
-   *  each thread keeps memory of its own). */
+   *  each thread keeps memory of its own). Freed memory goes back to the system after each statement
+   *  that used more than 8 MB (allocator_flush_threshold, default 128 MB). */
   async longRunningWriter(o: { alone: boolean }): Promise<void> {
     await this.run('SET allocator_background_threads = true');
+    // and gives it back after each statement: by default the allocator keeps up to 128 MB (512 MB
+    // after a bulk free) of what a statement used, where a poller's loads peak at a few MB
+    await this.run("SET allocator_flush_threshold = '8MB'");
+    await this.run("SET allocator_bulk_deallocation_flush_threshold = '8MB'");
     if (o.alone) await this.run('SET threads = 1');
   }
 
@@ -397,7 +402,7 @@ export class DuckdbStore implements Store {
         }
         await c.run('DELETE FROM ingest_rejects WHERE file_id = $id AND line >= $line', { id: r.fileId, line: r.fromLine });
       }
-      for (const [kind, p] of files) await c.run(loadTsvSql(recordTables[kind], p));
+      for (const [kind, p] of files) await c.run(loadTsvSql(recordTables[kind], p, b.rows[kind]!.length));
       if (seal) {
         for (const [kind] of files) for (const [fileId, r] of tsvRanges(b.rows[kind]!)) await seal.addRows(recordTables[kind], fileId, r.first, r.last);
         await seal.finish(chain, this.sealKey());
