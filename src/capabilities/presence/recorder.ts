@@ -118,8 +118,7 @@ export async function openPresenceRecorder(store: Store, log: LiveAppender, opts
   let openFrom = days ? (days.provisionalFrom ?? 1) : 1;
   let openSince: number | undefined;
   if (days && days.count >= openFrom) {
-    const open = await daysOfLines(store, days.fileId, openFrom);
-    for (const r of open) openSince = Math.min(openSince ?? Infinity, r[1] as number);
+    openSince = earliestDay(await daysOfLines(store, days.fileId, openFrom), openSince);
   }
   /** aggregate-only: user → day → state → seconds, not yet written */
   const totals = new Map<string, Map<string, Map<string, number>>>();
@@ -216,7 +215,7 @@ export async function openPresenceRecorder(store: Store, log: LiveAppender, opts
     if (openSince === undefined || !over(openSince)) {
       if (!dayTotals.length) return log.append(rows);
       await log.append(rows, { to: days, rows: { presenceDays: dayTotals }, provisionalFrom: openFrom });
-      for (const r of dayTotals) openSince = Math.min(openSince ?? Infinity, r[1] as number);
+      openSince = earliestDay(dayTotals, openSince);
       return;
     }
     // a day is over: the open rows and this batch's, one per user and day; those of days over
@@ -227,8 +226,7 @@ export async function openPresenceRecorder(store: Store, log: LiveAppender, opts
     const from = openFrom;
     await log.append(rows, { to: days, rows: { presenceDays: [...kept, ...open] }, replaceFrom: from, provisionalFrom: from + kept.length });
     openFrom = from + kept.length;
-    openSince = undefined;
-    for (const r of open) openSince = Math.min(openSince ?? Infinity, r[1] as number);
+    openSince = earliestDay(open, undefined);
   }
 
   await log.append({ presenceHeartbeats: [heartbeatRow(Math.floor(Date.now() / 1000), 'start', 0)] });
@@ -263,4 +261,10 @@ export async function openPresenceRecorder(store: Store, log: LiveAppender, opts
         await log.append({ presenceDaily: takeTotals(undefined), presenceHeartbeats: [heartbeatRow(t, 'stop', 0)] });
       }),
   };
+}
+
+/** the earliest day (column 1) among daily-total rows, or `since` if earlier; undefined for none */
+function earliestDay(rows: readonly (readonly LiveValue[])[], since: number | undefined): number | undefined {
+  for (const r of rows) since = Math.min(since ?? Infinity, r[1] as number);
+  return since;
 }
