@@ -79,52 +79,37 @@ export async function pieceTotals(
  *  in [lo, hi): for a zone whose offsets over the range are whole hours (report.ts checks), every
  *  hour lies in one local day. */
 export async function hourTotals(store: Store, lo: number, hi: number, steps: readonly { from: number; offset: number }[], user?: string): Promise<PieceDay[]> {
-  return packedTotals(
-    store,
+  const who = user ? sql`AND user = ${user}` : sql``;
+  const n = (x: Sql) => f.toText(f.toInt(sql`coalesce(${x}, 0)`));
+  const parts: Sql[] = [f.toText(sql`day`), ...hourColumns.map((c) => n(sql`sum(${ident(c)})`)), n(sql`min(first_online_s)`), n(sql`max(last_online_s)`)];
+  const rows = await store.query<{ user: string; days: string }>(
     'presence time per user, day and state (hourly totals)',
-    'presenceHours',
-    localDayNumber(sql`hour_s`, steps),
-    sql`hour_s >= ${raw(String(lo))} AND hour_s < ${raw(String(hi))}`,
-    user,
+    sql`SELECT user, ${f.joinTexts(sql`packed`, ';')} AS days FROM (
+          SELECT user, concat(${join(parts, ", ',', ")}) AS packed FROM (
+            SELECT user, ${localDayNumber(sql`hour_s`, steps)} AS day, ${join(hourColumns.map((c) => ident(c)))}, first_online_s, last_online_s
+            FROM ${table('presenceHours')} WHERE ${live('presenceHours')} AND hour_s >= ${raw(String(lo))} AND hour_s < ${raw(String(hi))} ${who}) p
+          GROUP BY user, day) d
+        GROUP BY user`,
   );
+  return unpack(rows);
 }
 
 /** The same as pieceTotals for UTC days, from the daily totals (presence_days, hours.ts) of the days
  *  starting in [lo, hi) (whole UTC days; report.ts checks the marks first, marks.ts). */
 export async function dayTotals(store: Store, lo: number, hi: number, user?: string): Promise<PieceDay[]> {
-  const days = await packedTotals(
-    store,
-    'presence time per user, day and state (daily totals)',
-    'presenceDays',
-    f.toInt(sql`floor(day_s / 86400)`),
-    sql`day_s >= ${raw(String(lo))} AND day_s < ${raw(String(hi))}`,
-    user,
-  );
-  return days.filter((d) => d.seconds.some((v) => v > 0));
-}
-
-/** The hourly totals (presence_hours) of the hours `where` selects, one per user and hour (the rows
- *  of an hour written in several batches summed): `day` is the hour's start (UTC seconds). */
-export async function hoursWhere(store: Store, where: Sql, user?: string): Promise<PieceDay[]> {
-  return packedTotals(store, 'presence time per user, hour and state (hourly totals)', 'presenceHours', sql`hour_s`, where, user);
-}
-
-/** seconds per state, first and last online second of presence_hours or presence_days rows per user
- *  and `key` (a day or hour number expression of their columns), of the rows `where` selects */
-async function packedTotals(store: Store, what: string, from: 'presenceHours' | 'presenceDays', key: Sql, where: Sql, user?: string): Promise<PieceDay[]> {
   const who = user ? sql`AND user = ${user}` : sql``;
   const n = (x: Sql) => f.toText(f.toInt(sql`coalesce(${x}, 0)`));
-  const parts: Sql[] = [f.toText(sql`k`), ...hourColumns.map((c) => n(sql`sum(${ident(c)})`)), n(sql`min(first_online_s)`), n(sql`max(last_online_s)`)];
+  const parts: Sql[] = [f.toText(sql`day`), ...hourColumns.map((c) => n(sql`sum(${ident(c)})`)), n(sql`min(first_online_s)`), n(sql`max(last_online_s)`)];
   const rows = await store.query<{ user: string; days: string }>(
-    what,
+    'presence time per user, day and state (daily totals)',
     sql`SELECT user, ${f.joinTexts(sql`packed`, ';')} AS days FROM (
           SELECT user, concat(${join(parts, ", ',', ")}) AS packed FROM (
-            SELECT user, ${key} AS k, ${join(hourColumns.map((c) => ident(c)))}, first_online_s, last_online_s
-            FROM ${table(from)} WHERE ${live(from)} AND ${where} ${who}) p
-          GROUP BY user, k) d
+            SELECT user, ${f.toInt(sql`floor(day_s / 86400)`)} AS day, ${join(hourColumns.map((c) => ident(c)))}, first_online_s, last_online_s
+            FROM ${table('presenceDays')} WHERE ${live('presenceDays')} AND day_s >= ${raw(String(lo))} AND day_s < ${raw(String(hi))} ${who}) p
+          GROUP BY user, day) d
         GROUP BY user`,
   );
-  return unpack(rows);
+  return unpack(rows).filter((d) => d.seconds.some((v) => v > 0));
 }
 
 /** each user's latest sample from `since` on, from the tails of the daily totals (the same as

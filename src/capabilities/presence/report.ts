@@ -17,7 +17,6 @@ import {
   pieceTotals,
   userPieces,
 } from './queries.js';
-import { localDayTotals } from './local-days.js';
 import { cut } from './spans.js';
 import { type PresenceState, presenceStates } from './types.js';
 import { daysOf, localDay, localIso, offsetAt } from './zone.js';
@@ -66,8 +65,8 @@ async function daysOfQuery(store: Store, q: PresenceQuery): Promise<{ first: str
  *  sample. When the marks say the daily totals are complete over the UTC days the range touches
  *  (marks.ts; the import and the recorder write the hourly totals in the same batches as the daily
  *  ones): for UTC days from the daily totals (presence_days, hours.ts), for a zone whose offsets over
- *  the range are whole hours from the daily totals and the hours that move to another local day
- *  (local-days.ts), the latest samples from the daily totals' tails. Otherwise from the hourly totals when the zone's offsets are whole hours and the
+ *  the range are whole hours from the hourly totals (hours.ts), the latest samples from the daily
+ *  totals' tails. Otherwise from the hourly totals when the zone's offsets are whole hours and the
  *  totals add up to the pieces, else from the pieces (the same numbers, slower). */
 async function storedTotals(store: Store, lo: number, hi: number, tz: string, user: string | undefined, notes: string[]) {
   const steps = offsetSteps(tz, lo, hi);
@@ -75,7 +74,7 @@ async function storedTotals(store: Store, lo: number, hi: number, tz: string, us
   if (utcDays || wholeHours(lo, hi, steps)) {
     const why = await daysIncomplete(store, Math.floor(lo / DAY) * DAY, Math.ceil(hi / DAY) * DAY);
     if (why === undefined) {
-      const totals = utcDays ? await dayTotals(store, lo, hi, user) : await localDayTotals(store, lo, hi, (h) => Math.floor((h + offsetAt(tz, h)) / DAY), user);
+      const totals = utcDays ? await dayTotals(store, lo, hi, user) : await hourTotals(store, lo, hi, steps, user);
       return { totals, tails: await latestTails(store, lo - 2 * 86_400, user) };
     }
     notes.push(`the daily totals are incomplete over these days (${why}): reported from the hourly totals or the durations, which is slower`);
