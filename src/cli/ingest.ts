@@ -7,7 +7,7 @@ import { humanBytes } from '../render/render.js';
 import { rejectReasons } from '../formats/types.js';
 import { formats } from '../formats/registry.js';
 import { LiveLog } from '../store/live.js';
-import { updatePresenceSpans } from '../capabilities/presence/ingest-step.js';
+import { hasPresenceLogs, updatePresenceSpans } from '../capabilities/presence/ingest-step.js';
 import { checkZone } from '../capabilities/presence/zone.js';
 
 interface IngestOpts extends StoreOpts {
@@ -138,18 +138,20 @@ export function registerIngest(program: Command): void {
             ...(bar ? { onProgress: (p) => bar.update(p) } : {}),
             onWait: (m) => process.stderr.write(`mxray: ${m}…\n`),
           });
-          // presence logs: the durations of their samples (capabilities/presence/ingest-step.ts)
+          // presence logs: the durations of their samples (capabilities/presence/ingest-step.ts),
+          // and what a step cut off earlier left undone
           const presence = s.details.filter((d) => d.format === 'presence-log' && (d.action === 'ingested' || d.action === 'resumed') && d.events > 0);
-          if (presence.length) {
+          if (presence.length || (await hasPresenceLogs(store))) {
             const step = await updatePresenceSpans(
               store,
               await LiveLog.open(store, 'presence-import'),
               presence.map((d) => d.path),
             );
-            s.notes.push({
-              path: presence.length === 1 ? presence[0]!.path : `${presence.length} presence logs`,
-              message: `durations of the presence samples computed over ${step.days} day(s)`,
-            });
+            if (step.resumed || presence.length)
+              s.notes.push({
+                path: presence.length === 1 ? presence[0]!.path : presence.length ? `${presence.length} presence logs` : 'presence logs',
+                message: `durations of the presence samples computed over ${step.days} day(s)${step.resumed ? ', finishing an earlier import that was cut off' : ''}`,
+              });
           }
           return s;
         },

@@ -6,7 +6,7 @@
 // off between its pieces and their totals report the same numbers from the hourly totals, with a note.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { mxrayInProcess as mxray } from '../../testing/run-cli.js';
@@ -16,9 +16,11 @@ import { openStore } from '../../store/open.js';
 import { LiveLog } from '../../store/live.js';
 import type { Store } from '../../store/types.js';
 import { live, table } from '../../sql/dialect.js';
-import { sql } from '../../sql/sql.js';
+import { join as joinSql, raw, sql } from '../../sql/sql.js';
 import { openPresenceRecorder } from './recorder.js';
-import { updatePresenceSpans } from './ingest-step.js';
+import { updatePresenceSpans, type NumberedAppender } from './ingest-step.js';
+import { ingest } from '../../ingest/ingest.js';
+import { hourColumns } from './hours.js';
 import { dayTotals, latestSamples, latestTails, offsetSteps, pieceTotals, type PieceDay, type Tail } from './queries.js';
 import { daysIncomplete } from './marks.js';
 import { presenceReport } from './report.js';
@@ -215,11 +217,23 @@ function suite(storeArgs: (name: string) => string[]) {
         truth.rows.filter((r) => r.day !== '2026-06-01'),
       );
       assert.match(old.notes.join('\n'), /daily totals are incomplete over these days \(a store written before mxray kept them\)/);
-      // the next writer marks the older pieces as legacy: still the fallback over them
+      // the next writer marks the older pieces as legacy: still the fallback over them (the step
+      // finds the logs without its marks and steps over them again: the pieces are there already)
       await updatePresenceSpans(store, await LiveLog.open(store, 'presence-import'), []);
       const rec = await openPresenceRecorder(store, await LiveLog.open(store, 'presence-poll'), { intervalS: 900 });
       await rec.close(new Date(hi * 1000));
-      assert.equal(await count(store, 'presenceMarks'), 2, 'epoch and legacy');
+      const kinds = await store.query<{ kind: string; n: number }>(
+        'marks per kind',
+        sql`SELECT kind, count(*) AS n FROM ${table('presenceMarks')} WHERE ${live('presenceMarks')} AND kind IN ('epoch', 'legacy') GROUP BY kind ORDER BY kind`,
+      );
+      assert.deepEqual(
+        kinds.map((k) => [k.kind, Number(k.n)]),
+        [
+          ['epoch', 1],
+          ['legacy', 1],
+        ],
+        'one epoch and one legacy mark',
+      );
       const legacy = await presenceReport(store, { from: '2026-06-02', to: '2026-06-03', tz: 'UTC' });
       assert.deepEqual(legacy.rows, old.rows);
       assert.match(legacy.notes.join('\n'), /\(durations stored before mxray kept them\)/);
@@ -227,6 +241,147 @@ function suite(storeArgs: (name: string) => string[]) {
       await store.close();
     }
   });
+
+  test('an import step cut off at each of its appends in turn, then the next ingest: the store of an uninterrupted import', async () => {
+    const name = storeArgs('x')
+      .join('')
+      .replace(/[^a-z0-9]/gi, '_');
+    const out = join(dir, `cut-${name}`);
+    const g = await mxray(['generate', 'presence', '--users', '4', '--days', '4', '--start', '2026-06-01', '--tz', 'UTC', '--seed', '7', '--out', out]);
+    assert.equal(g.code, 0, g.stderr);
+    const truth = JSON.parse(readFileSync(join(out, 'truth.json'), 'utf8')) as PresenceTruth;
+    const log = (day: string) => join(out, 'logs', `202606${day}.log`);
+    // two imports out of order: the first leaves a gap after 06-01 (its successor is on 06-03), the
+    // second fills it (its step takes that gap sample out of the gaps' pseudo-file and writes it again)
+    const imports = [
+      [log('01'), log('03')],
+      [log('02'), log('04')],
+    ];
+    const other = join(dir, `cut-${name}-other`);
+    mkdirSync(other, { recursive: true });
+    writeFileSync(join(other, 'notes.txt'), 'not a log of any format\n');
+    const lo = Date.UTC(2026, 5, 1) / 1000;
+    const hi = lo + 4 * DAY;
+    const report = (store: Store) => presenceReport(store, { from: '2026-06-01', to: '2026-06-04', tz: 'UTC' });
+
+    // the truth: the logs imported in time order, uninterrupted
+    const inOrder = storeArgs('cut_ref');
+    assert.equal((await mxray(['ingest', join(out, 'logs'), ...inOrder, '--tz', 'UTC'])).code, 0);
+    const ref = await open('cut_ref');
+    let expected: Awaited<ReturnType<typeof snapshot>>;
+    try {
+      expected = await snapshot(ref);
+      assert.ok(expected.pieces.length > 1000 && expected.hours.length > 300, 'pieces and hours to compare');
+      assert.deepEqual((await report(ref)).rows, truth.rows);
+    } finally {
+      await ref.close();
+    }
+
+    // cut off at the k-th append of the two steps, k = 0, 1, … until the two steps run uncut
+    let cuts = 0;
+    for (let k = 0; k < 60; k++) {
+      const db = storeArgs(`cut_${k}`);
+      const budget = { left: k };
+      let cut = -1;
+      const store = await open(`cut_${k}`);
+      try {
+        for (let i = 0; i < imports.length && cut < 0; i++) {
+          const s = await ingest(imports[i]!, { store, hints: { tz: 'UTC' } });
+          assert.deepEqual(s.errors, []);
+          try {
+            await updatePresenceSpans(store, cutAfter(await LiveLog.open(store, 'presence-import'), budget), imports[i]!);
+          } catch (e) {
+            if (!(e instanceof CutOff)) throw e;
+            cut = i;
+          }
+        }
+      } finally {
+        await store.close();
+      }
+      if (cut < 0) break;
+      cuts++;
+      // the next ingest: of the same files, of other files, or of the logs still to import
+      const what = `cut off at append ${k} (import ${cut + 1})`;
+      const next = k % 3 === 0 ? [imports[cut]!] : k % 3 === 1 ? [[other]] : [];
+      for (let i = cut + 1; i < imports.length; i++) next.push(imports[i]!);
+      if (!next.length) next.push([other]);
+      for (const paths of next) {
+        const r = await mxray(['ingest', ...paths, ...db, '--tz', 'UTC']);
+        assert.ok(r.code === 0 || paths[0] === other, `${what}: ${r.stderr}`);
+      }
+      const after = await open(`cut_${k}`);
+      try {
+        const got = await snapshot(after);
+        assert.deepEqual(got.pieces, expected.pieces, `${what}: the pieces`);
+        assert.deepEqual(got.hours, expected.hours, `${what}: the hourly totals`);
+        assert.deepEqual(got.gaps, expected.gaps, `${what}: the gap samples`);
+        await assertEqualToPieces(after, lo, hi, what);
+        assert.equal(await daysIncomplete(after, lo - DAY, hi + DAY), undefined, `${what}: every mark closed`);
+        const r = await report(after);
+        assert.deepEqual(r.notes, [], what);
+        assert.deepEqual(r.rows, truth.rows, `${what}: the report`);
+        if (after.verify) {
+          const v = await after.verify({});
+          assert.equal(v.intact, true, `${what}: ${JSON.stringify(v.findings)}`);
+        }
+      } finally {
+        await after.close();
+      }
+    }
+    assert.ok(cuts >= 8, `cut off at ${cuts} appends`);
+  });
+}
+
+/** the cut-off of a process: thrown by cutAfter's appender instead of its (k+1)-th append */
+class CutOff extends Error {}
+
+/** the import's pseudo-file, whose appends after the first `budget.left` throw (the process was
+ *  cut off there: the batches before it are committed, none after) */
+function cutAfter(log: LiveLog, budget: { left: number }): NumberedAppender {
+  return {
+    get fileId() {
+      return log.fileId;
+    },
+    get count() {
+      return log.count;
+    },
+    sibling: (source: string) => log.sibling(source),
+    append: async (rows, tail) => {
+      if (budget.left <= 0) throw new CutOff('cut off');
+      budget.left--;
+      await log.append(rows, tail);
+    },
+  };
+}
+
+/** what an import leaves in the store, in an order of its own (not the rows' lines, which differ
+ *  between a run that was cut off and one that was not) */
+async function snapshot(store: Store) {
+  const num = (rows: Record<string, unknown>[]) =>
+    rows.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === 'bigint' || /^-?\d+$/.test(String(v)) ? Number(v) : v])));
+  return {
+    pieces: num(
+      await store.query(
+        'pieces',
+        sql`SELECT user, start_s, seconds, state FROM ${table('presenceSpans')} WHERE ${live('presenceSpans')} ORDER BY user, start_s`,
+      ),
+    ),
+    hours: num(
+      await store.query(
+        'hours',
+        sql`SELECT user, hour_s, ${joinSql(
+          hourColumns.map((c) => sql`sum(${raw(c)}) AS ${raw(c)}`),
+          ', ',
+        )} FROM ${table('presenceHours')} WHERE ${live('presenceHours')} GROUP BY user, hour_s ORDER BY user, hour_s`,
+      ),
+    ),
+    gaps: num(
+      await store.query(
+        'gap marks',
+        sql`SELECT chunk, lo_s, hi_s FROM ${table('presenceMarks')} WHERE ${live('presenceMarks')} AND kind = 'gap' ORDER BY chunk, lo_s`,
+      ),
+    ),
+  };
 }
 
 /** per UTC day, the number of presence_days rows of each user (sorted by user) */

@@ -1,6 +1,8 @@
 // After an ingest of presence logs: the durations of the imported samples (spans.ts), computed here
 // in TypeScript and stored as pieces (presence_spans), one UTC day at a time in bounded memory.
-// Called by `mxray ingest` when presence logs were read (cli/ingest.ts), with the files it read.
+// Called by every `mxray ingest` of a store holding presence logs (cli/ingest.ts), with the files it
+// read: it also finishes what a step cut off earlier left undone (resumePresenceSteps), so that a
+// cut-off at any point followed by the next ingest of any path ends as an uninterrupted import.
 //
 // The interval of an imported log is the median gap between a user's samples on that day (with
 // the one before it); a day with one sample of a user takes the sample's interval_s (the median in
@@ -16,9 +18,15 @@
 // lo_s = the sample, hi_s = the end of its pieces). A step whose samples come before or inside a gap
 // recomputes that gap's sample, so it first rewrites the pseudo-file without the gap samples it
 // recomputes (Batch.replace: a sealed retraction in the same batch as the step's `open` mark, atomic
-// on both stores), then writes their pieces again, where they now end, with its `close` mark. The
-// result is the same as importing the logs in time order.
-import type { LiveAppender, LiveRows, LiveTail, LiveValue, Store } from '../../store/types.js';
+// on both stores), then writes their pieces again, where they now end, in the batches of the chunks
+// they come with (a step cut off after that batch is done over its days again, which recomputes
+// them). The result is the same as importing the logs in time order.
+//
+// Memory: one day of samples, a chunk of pieces, a row per user (carried samples, tails) and per
+// presence log (which to step over). Not bounded: gapRowsOf reads every gap sample of the gaps'
+// pseudo-file back when a step recomputes any of them (rewritten whole: Batch.replace deletes from
+// a line on).
+import type { LiveAppender, LiveRows, LiveTail, LiveTailPart, LiveValue, Store } from '../../store/types.js';
 import { f, live, table } from '../../sql/dialect.js';
 import { list, sql } from '../../sql/sql.js';
 import { dayRows, hourRows, hoursOfLines, type TailSample } from './hours.js';
@@ -42,26 +50,160 @@ export interface SpanStepResult {
   days: number;
   /** pieces written (before the store skips those it has) */
   pieces: number;
+  /** an earlier step was cut off: this one finished it */
+  resumed: boolean;
 }
 
-/** the pieces of the samples of the files at `paths` (as ingested) and of their neighbours */
 /** the pseudo-file the pieces are appended to (store/live.ts LiveLog): its id and line count tell
  *  which stored pieces a batch wrote */
 export type NumberedAppender = LiveAppender & { readonly fileId: number; readonly count: number };
 
-export async function updatePresenceSpans(store: Store, log: NumberedAppender, paths: readonly string[]): Promise<SpanStepResult> {
-  if (!paths.length) return { days: 0, pieces: 0 };
-  const ids = await store.query<{ id: number }>('the presence log files', sql`SELECT DISTINCT id FROM ingested_files WHERE path IN ${list([...paths])}`);
-  if (!ids.length) return { days: 0, pieces: 0 };
-  const [range] = await store.query<{ lo: number | null; hi: number | null; n: number }>(
-    'the time range of the imported presence samples',
-    sql`SELECT min(ts_s) AS lo, max(ts_s) AS hi, count(*) AS n FROM ${table('presence')}
-        WHERE ${live('presence')} AND file_id IN ${list(ids.map((r) => Number(r.id)))}`,
+/** whether the store holds presence logs (the import's pseudo-file is opened only then) */
+export async function hasPresenceLogs(store: Store): Promise<boolean> {
+  const [r] = await store.query<{ n: number }>(
+    'whether presence logs were ingested',
+    sql`SELECT count(*) AS n FROM (SELECT id FROM ingested_files WHERE format = 'presence-log' LIMIT 1) f`,
   );
-  if (!range || !Number(range.n)) return { days: 0, pieces: 0 };
-  const first = Math.floor(Number(range.lo) / DAY) * DAY;
-  const last = Math.floor(Number(range.hi) / DAY) * DAY;
+  return Number(r?.n ?? 0) > 0;
+}
 
+/** the pieces of the samples of the files at `paths` (as ingested) and of their neighbours, after
+ *  finishing what an earlier step left undone (resumePresenceSteps) */
+export async function updatePresenceSpans(store: Store, log: NumberedAppender, paths: readonly string[]): Promise<SpanStepResult> {
+  const ids = paths.length
+    ? (await store.query<{ id: number }>('the presence log files', sql`SELECT DISTINCT id FROM ingested_files WHERE path IN ${list([...paths])}`)).map((r) =>
+        Number(r.id),
+      )
+    : [];
+  return resumePresenceSteps(store, log, ids);
+}
+
+interface OpenChunk {
+  chunk: string;
+  lo: number;
+  hi: number;
+  /** the line of its open mark (the last line of its batch) */
+  line: number;
+}
+
+/** a range of UTC days to step over, and the marks its closing batch writes besides its own */
+interface DayRange {
+  first: number;
+  last: number;
+  marks: LiveValue[][];
+}
+
+/**
+ * The step is range-driven: it runs over UTC days, and what it has to run over is found in the
+ * store, so a step cut off anywhere is finished by the next `mxray ingest` (of any path):
+ *   - a chunk whose pieces are stored without their totals (an `open` mark `<fileId>:<fromLine>`
+ *     without its close): the totals of the pieces of its own lines (from its first line to its
+ *     open mark's), not of what a later batch kept, with the close, in one batch;
+ *   - a step's own open mark (`tails:<fileId>:<line>`, lo/hi = its days) without its close: its days
+ *     are stepped again (that restores the gap samples its first batch took out of their
+ *     pseudo-file), and its close goes in the closing batch of the new step;
+ *   - a presence log ingested but not stepped over (its lines past its `stepped` mark, chunk
+ *     `file:<id>`, hi_s = the lines stepped; or one of `fileIds`): the days of its samples; its
+ *     `stepped` mark goes in the closing batch.
+ * The ranges are merged where they overlap or touch and stepped in time order, one day at a time.
+ */
+export async function resumePresenceSteps(store: Store, log: NumberedAppender, fileIds: readonly number[] = []): Promise<SpanStepResult> {
+  const open = await openChunks(store, log.fileId);
+  for (const c of open) {
+    const m = /^(\d+):(\d+)$/.exec(c.chunk);
+    if (!m || Number(m[1]) !== log.fileId) continue;
+    const hours = await hoursOfLines(store, log.fileId, Number(m[2]), c.line);
+    await log.append({ presenceHours: hours, presenceDays: dayRows(hours), presenceMarks: [['close', c.chunk, c.lo, c.hi]] });
+  }
+  const ranges: DayRange[] = [];
+  for (const c of open) if (c.chunk.startsWith('tails:')) ranges.push({ first: dayOf(c.lo), last: dayOf(c.hi), marks: [['close', c.chunk, c.lo, c.hi]] });
+  const files = await filesToStep(store, log.fileId, fileIds);
+  /** the `stepped` marks of files without samples of their own (a poller's log: its samples were
+   *  stored by the poller) */
+  const bare: LiveValue[][] = [];
+  const given = new Set(fileIds);
+  let resumed = open.length > 0;
+  if (files.length) {
+    const spans = new Map<number, { lo: number; hi: number }>();
+    for (const r of await store.query<{ id: number; lo: number; hi: number }>(
+      'the time ranges of the presence samples of the logs to step over',
+      sql`SELECT file_id AS id, min(ts_s) AS lo, max(ts_s) AS hi FROM ${table('presence')}
+          WHERE ${live('presence')} AND file_id IN ${list(files.map((f) => f.id))} GROUP BY file_id`,
+    ))
+      spans.set(Number(r.id), { lo: Number(r.lo), hi: Number(r.hi) });
+    for (const f of files) {
+      const mark: LiveValue[] = ['stepped', `file:${f.id}`, 0, f.lines];
+      const span = spans.get(f.id);
+      if (span) ranges.push({ first: dayOf(span.lo), last: dayOf(span.hi), marks: [mark] });
+      else bare.push(mark);
+      if (span && !given.has(f.id)) resumed = true;
+    }
+  }
+  ranges.sort((a, b) => a.first - b.first);
+  const merged: DayRange[] = [];
+  for (const r of ranges) {
+    const m = merged[merged.length - 1];
+    if (m && r.first <= m.last + DAY) {
+      m.last = Math.max(m.last, r.last);
+      m.marks.push(...r.marks);
+    } else merged.push({ ...r, marks: [...r.marks] });
+  }
+  if (bare.length) {
+    if (merged.length) merged[merged.length - 1]!.marks.push(...bare);
+    else await log.append({ presenceMarks: bare });
+  }
+  const result: SpanStepResult = { days: 0, pieces: 0, resumed };
+  for (const r of merged) {
+    const step = await stepDays(store, log, r.first, r.last, r.marks);
+    result.days += step.days;
+    result.pieces += step.pieces;
+  }
+  return result;
+}
+
+const dayOf = (s: number) => Math.floor(s / DAY) * DAY;
+
+/** the open/close chunks of the import's pseudo-file without their close */
+async function openChunks(store: Store, fileId: number): Promise<OpenChunk[]> {
+  const rows = await store.query<{ chunk: string; lo: number; hi: number; line: number }>(
+    'the presence import chunks without their close',
+    sql`SELECT chunk, lo, hi, line FROM (
+          SELECT chunk, sum(CASE WHEN kind = 'open' THEN 1 ELSE -1 END) AS n, min(lo_s) AS lo, max(hi_s) AS hi,
+            max(CASE WHEN kind = 'open' THEN line ELSE 0 END) AS line
+          FROM ${table('presenceMarks')} WHERE ${live('presenceMarks')} AND file_id = ${fileId} AND kind IN ('open', 'close') GROUP BY chunk) c
+        WHERE n > 0 ORDER BY line`,
+  );
+  return rows.map((r) => ({ chunk: r.chunk, lo: Number(r.lo), hi: Number(r.hi), line: Number(r.line) }));
+}
+
+/** the presence logs with lines past their `stepped` mark, and `ids`: their ids and lines */
+async function filesToStep(store: Store, fileId: number, ids: readonly number[]): Promise<{ id: number; lines: number }[]> {
+  const stepped = new Map<string, number>();
+  for (const r of await store.query<{ chunk: string; hi: number }>(
+    'the presence logs stepped over',
+    sql`SELECT chunk, max(hi_s) AS hi FROM ${table('presenceMarks')} WHERE ${live('presenceMarks')} AND file_id = ${fileId} AND kind = 'stepped' GROUP BY chunk`,
+  ))
+    stepped.set(r.chunk, Number(r.hi));
+  const wanted = new Set(ids);
+  return (
+    await store.query<{ id: number; next: number }>(
+      'the presence logs ingested',
+      sql`SELECT id, next_line AS next FROM ingested_files WHERE format = 'presence-log' ORDER BY id`,
+    )
+  )
+    .map((r) => ({ id: Number(r.id), lines: Number(r.next) - 1 }))
+    .filter((f) => wanted.has(f.id) || f.lines > (stepped.get(`file:${f.id}`) ?? -1));
+}
+
+/** the pieces of the samples of UTC days [first, last] (day starts) and of their neighbours; `marks`
+ *  go in its closing batch */
+async function stepDays(
+  store: Store,
+  log: NumberedAppender,
+  first: number,
+  last: number,
+  closeMarks: readonly LiveValue[][],
+): Promise<{ days: number; pieces: number }> {
   // each user's sample before the first day (the one the first day's samples follow)
   const carried = new Map<string, SampleRow>();
   for (const r of await store.query<SampleRow>(
@@ -103,15 +245,24 @@ export async function updatePresenceSpans(store: Store, log: NumberedAppender, p
   const openMark: LiveRows = { presenceMarks: [['open', stepChunk, first, last + DAY - 1]] };
   if (gaps && keptGaps) await log.append(openMark, { to: gaps, rows: keptGaps, replaceFrom: 1, provisionalFrom: 1 });
   else await log.append(openMark);
-  /** the pieces of the gap samples, per sample (written at the end, to `gaps`) */
-  const gapPieces: { user: string; ts: number; end: number; pieces: Piece[] }[] = [];
+  /** the pieces of the gap samples, per sample (written to `gaps` with the chunk they come in: the
+   *  gap samples a step cut off wrote are in its days, so the step that finishes it recomputes them) */
+  let gapPieces: { user: string; ts: number; end: number; pieces: Piece[] }[] = [];
+  let gapCount = 0;
   const tails = new Map<string, TailSample>();
 
   let pieces = 0;
   let days = 0;
   let out: LiveValue[][] = [];
   const flush = async () => {
-    if (!out.length) return;
+    const gapTail: LiveTailPart | undefined = gaps && gapPieces.length ? { to: gaps, rows: gapRows(gapPieces), provisionalFrom: 1 } : undefined;
+    pieces += gapCount;
+    gapPieces = [];
+    gapCount = 0;
+    if (!out.length) {
+      if (gapTail) await log.append({}, gapTail);
+      return;
+    }
     const from = log.count + 1;
     const chunk = `${log.fileId}:${from}`;
     let lo = Infinity;
@@ -120,7 +271,7 @@ export async function updatePresenceSpans(store: Store, log: NumberedAppender, p
       lo = Math.min(lo, r[1] as number);
       hi = Math.max(hi, r[1] as number);
     }
-    await log.append({ presenceSpans: out, presenceMarks: [['open', chunk, lo, hi]] });
+    await log.append({ presenceSpans: out, presenceMarks: [['open', chunk, lo, hi]] }, gapTail);
     // their hourly and daily totals, of the pieces the store kept (those it had already are skipped
     // by key), with the mark that closes the chunk
     const hours = await hoursOfLines(store, log.fileId, from, from + out.length - 1);
@@ -164,8 +315,10 @@ export async function updatePresenceSpans(store: Store, log: NumberedAppender, p
         const end = Math.min(succ, s.ts + 2 * interval);
         const pieces = cut(user, s.ts, end, s.state);
         // a gap follows (the header): its pieces may be shortened by an older log imported later
-        if (gaps && succ > end) gapPieces.push({ user, ts: s.ts, end, pieces });
-        else for (const p of pieces) out.push([p.user, p.start, p.seconds, p.state]);
+        if (succ > end) {
+          gapPieces.push({ user, ts: s.ts, end, pieces });
+          gapCount += pieces.length;
+        } else for (const p of pieces) out.push([p.user, p.start, p.seconds, p.state]);
       }
       // the last sample of the day is carried to the next day, where its successor is (if any)
       const lastOwn = own[own.length - 1]!;
@@ -174,7 +327,7 @@ export async function updatePresenceSpans(store: Store, log: NumberedAppender, p
       // its pieces were written here when the successor is known (next): do not write them again
       if (next !== undefined) carried.delete(user);
       seen.add(user);
-      if (out.length >= CHUNK) await flush();
+      if (out.length + gapCount >= CHUNK) await flush();
       i = j;
     }
     // users without a sample this day: their carried sample's successor is not in this day
@@ -183,10 +336,9 @@ export async function updatePresenceSpans(store: Store, log: NumberedAppender, p
   }
   // each user's latest sample of the imported days (the report's tail when it has no successor)
   // and the gap samples' pieces with their totals, in the same batch as the close mark
-  const closing: LiveRows = { presenceDays: dayRows([], tails.values()), presenceMarks: [['close', stepChunk, first, last + DAY - 1]] };
-  if (gaps && gapPieces.length) await log.append(closing, { to: gaps, rows: gapRows(gapPieces), provisionalFrom: 1 });
-  else await log.append(closing);
-  return { days, pieces: pieces + gapPieces.reduce((a, g) => a + g.pieces.length, 0) };
+  const closing: LiveRows = { presenceDays: dayRows([], tails.values()), presenceMarks: [['close', stepChunk, first, last + DAY - 1], ...closeMarks] };
+  await log.append(closing);
+  return { days, pieces };
 }
 
 interface GapMark {
