@@ -2,7 +2,7 @@
 // one JSON line.
 //   reader FILE...   the EVTX reader alone (src/formats/evtx/reader.ts): every file read whole
 //   saxes FILE...    a bare saxes pass over XML files (UTF-8), read in blocks: the parser's floor
-//   ingest DB DIR    ingest of a folder into a fresh DuckDB file
+//   ingest DB PATH...  ingest of folders or files into a fresh DuckDB file
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { SaxesParser } from 'saxes';
 import { readEvtx } from '../formats/evtx/reader.js';
@@ -63,15 +63,15 @@ if (mode === 'reader') {
   const seconds = (performance.now() - t) / 1000;
   process.stdout.write(`${JSON.stringify({ seconds, maxRssMB: process.resourceUsage().maxRSS / 1024, rows: events, extra: { errors, bytes } })}\n`);
 } else if (mode === 'ingest') {
-  const [db, dir] = args as [string, string];
+  const [db, ...paths] = args as [string, ...string[]];
   const store = await DuckdbStore.open(db);
-  const s = await ingest([dir], { store });
+  const s = await ingest(paths, { store });
   const seconds = (performance.now() - t) / 1000;
   await store.close();
   process.stdout.write(
     `${JSON.stringify({ seconds, maxRssMB: process.resourceUsage().maxRSS / 1024, rows: s.events, extra: { rejects: s.rejects, files: s.files } })}\n`,
   );
 } else {
-  process.stderr.write(`usage: evtx-child reader FILE... | saxes FILE... | ingest DB DIR\n`);
+  process.stderr.write(`usage: evtx-child reader FILE... | saxes FILE... | ingest DB PATH...\n`);
   process.exit(2);
 }

@@ -2,11 +2,15 @@
 // config it is given (MXRAY_BENCH_POLL_CONFIG, the passwords in the variables it names), a DuckDB store
 // at MXRAY_BENCH_POLL_DB with the store's recorder, as `mxray presence poll` opens them; then
 // presence-poll.ts's cycles. Prints its measures as one JSON line.
-import { parseConfig } from '../config/load.js';
-import { sections } from '../config/sections.js';
-import { openStoreRecorder } from '../cli/presence.js';
-import { DuckdbStore } from '../store/duckdb/store.js';
-import { pollCycles } from './presence-poll.js';
+import { preparePollerProcess } from '../capabilities/presence/gc.js';
+
+// as `mxray presence poll` does (cli/main.ts): before DuckDB and the rest are loaded
+preparePollerProcess();
+const { parseConfig } = await import('../config/load.js');
+const { sections } = await import('../config/sections.js');
+const { openStoreRecorder } = await import('../cli/presence.js');
+const { DuckdbStore } = await import('../store/duckdb/store.js');
+const { pollCycles } = await import('./presence-poll.js');
 
 const db = process.env.MXRAY_BENCH_POLL_DB!;
 const text = process.env.MXRAY_BENCH_POLL_CONFIG!;
@@ -16,6 +20,10 @@ const c = parseConfig(text, { path: `${db}.yaml`, shown: 'bench mxray.yaml', via
 const store = await DuckdbStore.open(db);
 try {
   await store.longRunningWriter?.({ alone: true });
+  // experiments: statements after the store's own settings (MXRAY_BENCH_POLL_SQL) and after each
+  // cycle's recording (MXRAY_BENCH_POLL_AFTER_SQL), separated by ;
+  for (const st of (process.env.MXRAY_BENCH_POLL_SQL ?? '').split(';').filter((x) => x.trim())) await store.run(st);
+  const after = (process.env.MXRAY_BENCH_POLL_AFTER_SQL ?? '').split(';').filter((x) => x.trim());
   const presence = c.section('presence')!;
   const recorder = await openStoreRecorder(store, presence);
   const engineMemory = async () =>
@@ -25,7 +33,17 @@ try {
         Number(r.b),
       ]),
     );
-  const m = await pollCycles({ presence, directory: c.section('directory')!, recorder, cycles, idleMs, engineMemory });
+  const m = await pollCycles({
+    presence,
+    directory: c.section('directory')!,
+    recorder,
+    cycles,
+    idleMs,
+    engineMemory,
+    afterCycle: async () => {
+      for (const st of after) await store.run(st);
+    },
+  });
   process.stdout.write(`${JSON.stringify(m)}\n`);
 } finally {
   await store.close();

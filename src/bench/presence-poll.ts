@@ -23,6 +23,8 @@ import type { DirectoryConfig } from '../capabilities/presence/directory.js';
 import type { Observation } from '../capabilities/presence/types.js';
 import { guardParser } from '../capabilities/presence/xmpp.js';
 import { readFileSync } from 'node:fs';
+import { getHeapSpaceStatistics } from 'node:v8';
+import { procMemory } from './proc-memory.js';
 
 const mb = (n: number) => `${(n / 1048576).toFixed(0)} MB`;
 const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
@@ -103,6 +105,8 @@ export async function pollCycles(o: {
   idleMs: number;
   /** the store engine's own account of its memory, bytes by kind (DuckDB: duckdb_memory()) */
   engineMemory?: () => Promise<Record<string, number>>;
+  /** experiments (MXRAY_BENCH_POLL_AFTER_SQL): run after each cycle's recording */
+  afterCycle?: () => Promise<void>;
 }): Promise<PollMeasures> {
   let pushes = 0;
   // the clock of the recorded times: shifted by one interval per cycle (see the head of this file)
@@ -113,13 +117,33 @@ export async function pollCycles(o: {
     if (!t) shifted.set(d.getTime(), (t = new Date(d.getTime() + shift)));
     return t;
   };
+  // MXRAY_BENCH_POLL_TRACE=1: the memory at each phase of a cycle, one JSON line each on stderr
+  const trace = process.env.MXRAY_BENCH_POLL_TRACE
+    ? async (phase: string) => {
+        const m = process.memoryUsage();
+        const p = procMemory();
+        const e = o.engineMemory ? await o.engineMemory() : {};
+        const MB = (n: number | undefined) => (n === undefined ? undefined : Math.round(n / 104857.6) / 10);
+        const files = Object.fromEntries(
+          Object.entries(p.files ?? {})
+            .filter(([, b]) => b > 1048576)
+            .map(([k, b]) => [k, MB(b)]),
+        );
+        process.stderr.write(
+          `${JSON.stringify({ phase, rss: MB(m.rss), heapTotal: MB(m.heapTotal), heapUsed: MB(m.heapUsed), external: MB(m.external), arrayBuffers: MB(m.arrayBuffers), anon: MB(p.anon), brk: MB(p.brk), arenas: p.arenas && { n: p.arenas.count, mb: MB(p.arenas.rss) }, maps: p.mappings, files, duck: MB(Object.values(e).reduce((x, y) => x + y, 0)), spaces: Object.fromEntries(getHeapSpaceStatistics().map((sp) => [sp.space_name.replace('_space', ''), MB(sp.physical_space_size)])) })}\n`,
+        );
+      }
+    : async (_phase: string) => undefined;
   const counting: PollRecorder = {
-    recordCycle: (at, users, obs) => {
+    recordCycle: async (at, users, obs) => {
+      await trace('sampled');
       shifted.clear();
       // in place: the observations are the poller's own, and copying 20,000 of them would add the
       // bench's garbage to the poller's memory
       for (const ob of obs) (ob as { at: Date }).at = later(ob.at);
-      return o.recorder.recordCycle(later(at), users, obs);
+      await o.recorder.recordCycle(later(at), users, obs);
+      await o.afterCycle?.();
+      await trace('recorded');
     },
     recordPush: (ob: Observation) => {
       pushes++;
@@ -143,6 +167,7 @@ export async function pollCycles(o: {
         heapAtMax.used = m.heapUsed;
       };
       sample();
+      await trace(`cycle ${i + 1} start`);
       const watch = setInterval(sample, 100);
       let r: CycleResult;
       try {
@@ -152,6 +177,7 @@ export async function pollCycles(o: {
       }
       if (!r.ok) throw new Error(`cycle ${i + 1} failed: ${r.error}`);
       sample();
+      await trace('cycle end');
       const after = { ...procRss(), ...(o.engineMemory ? { engine: await o.engineMemory() } : {}) };
       const cpu0 = process.cpuUsage();
       const w0 = performance.now();
@@ -162,6 +188,7 @@ export async function pollCycles(o: {
         await new Promise((res) => setTimeout(res, 200));
       }
       const cpu = process.cpuUsage(cpu0);
+      await trace('idle end');
       cycles.push({
         users: r.users,
         ms: r.ms,

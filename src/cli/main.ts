@@ -7,6 +7,7 @@
 import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '../config/errors.js';
+import { preparePollerProcess } from '../capabilities/presence/gc.js';
 import { quietWhenOutputCloses } from './output.js';
 import { UsageError } from './usage.js';
 
@@ -77,6 +78,8 @@ async function build(groups: readonly CommandGroup[]): Promise<Command> {
 export async function run(argv: string[]): Promise<number> {
   // `mxray … | head -1`: the reader's going away ends the output, not the command (output.ts)
   quietWhenOutputCloses();
+  // the presence poller's process: set up before DuckDB loads (gc.ts)
+  if (argv[2] === 'presence' && argv[3] === 'poll') preparePollerProcess();
   try {
     await (await program(argv)).parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;

@@ -7,6 +7,26 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
 let gc: (() => void) | undefined;
+let small = false;
+
+/** V8's heap kept small for the poller's process. Its young generation at its initial size (two
+ *  semi-spaces of 1 MB): V8 doubles a semi-space each time most of it survives a scavenge, up to 16 MB: a cycle's
+ *  20,000 users (directory entries, observations, rows that live until their batch is stored)
+ *  survive, so the young generation reached 32 MB resident and stayed there (issue 18's bench: 32
+ *  of the heap's 77 MB). With a growth factor of 1 (read by V8 at each growth, so it acts when set
+ *  at run time) what survives is promoted sooner and collected by the full collections below; the
+ *  process-wide cost is more scavenges. V8 never gives a grown young generation back on demand, so
+ *  this acts in full only before the process allocates much: preparePollerProcess(). */
+export function keepHeapSmall(): void {
+  if (small) return;
+  small = true;
+  setFlagsFromString('--semi-space-growth-factor=1');
+  // and the old generation's next limit set at 1.2 times what a full collection left (V8 reads it
+  // at each collection; by default it lets the heap grow to ~2 times): with the young generation
+  // small, a cycle's short-lived objects are promoted and wait for a full collection there. Bench:
+  // the heap at a cycle's peak 72-76 MB (38-50 used) -> 48-56 MB.
+  setFlagsFromString('--heap-growing-percent=20');
+}
 
 /** a full collection now (gc() of --expose-gc, made available once at run time) */
 export function collectGarbage(): void {
@@ -15,4 +35,21 @@ export function collectGarbage(): void {
     gc = runInNewContext('gc') as () => void;
   }
   gc();
+}
+
+/** DuckDB's allocator settings for a poller's process (jemalloc's malloc_conf, read from
+ *  DUCKDB_JE_MALLOC_CONF once, when DuckDB's native library loads): memory DuckDB frees goes back
+ *  to the system at once. By default (dirty_decay_ms and muzzy_decay_ms 1000, no background thread)
+ *  freed pages wait for the next allocation in their arena to be purged, and a poller allocates in
+ *  bursts: issue 18's bench kept 25-50 MB of them resident between cycles (the RSS minus the V8
+ *  heap, DuckDB's own account and glibc), 3 MB with these. DuckDB's Windows builds use the system's
+ *  allocator and ignore the variable. */
+export const POLLER_DUCKDB_ALLOCATOR = 'dirty_decay_ms:0,muzzy_decay_ms:0';
+
+/** For a process that runs the poller (`mxray presence poll`), before it loads DuckDB or much else:
+ *  the V8 heap kept small and DuckDB's allocator set to give memory back (an admin's own
+ *  DUCKDB_JE_MALLOC_CONF wins). */
+export function preparePollerProcess(env: NodeJS.ProcessEnv = process.env): void {
+  keepHeapSmall();
+  env.DUCKDB_JE_MALLOC_CONF ??= POLLER_DUCKDB_ALLOCATOR;
 }

@@ -56,3 +56,17 @@ test('duckdb: migration 2 cuts the Log= value out of the uri_query of rows store
   );
   await s.close();
 });
+
+test('duckdb: while ingesting, the allocator gives freed memory back after each statement over 8 MB, as a poller store does', async () => {
+  const s = await DuckdbStore.open(join(dir, 'allocator.duckdb'));
+  const settings = () =>
+    s.rows<{ flush: string; bulk: string; bg: boolean }>(
+      "SELECT current_setting('allocator_flush_threshold') AS flush, current_setting('allocator_bulk_deallocation_flush_threshold') AS bulk, current_setting('allocator_background_threads') AS bg",
+    );
+  // DuckDB's defaults keep 128 MB (512 MB after a bulk free) of what a statement used
+  assert.deepEqual(await settings(), [{ flush: '128.0 MiB', bulk: '512.0 MiB', bg: false }]);
+  await s.ingestStarting();
+  assert.deepEqual(await settings(), [{ flush: '7.6 MiB', bulk: '7.6 MiB', bg: true }]);
+  await s.ingestFinished();
+  await s.close();
+});

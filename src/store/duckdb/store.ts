@@ -299,28 +299,50 @@ export class DuckdbStore implements Store {
    *  16–17 s; checkpoint (write the WAL into the database file) at 256 MB instead of after nearly
    *  every batch (the 16 MB default halved the speed) or only at the end (a 1 GB WAL and a spill
    *  file); and DuckDB's memory capped (default 300 MB, MXRAY_DUCKDB_MEMORY) so that memory stays
-   *  bounded whatever the input size. */
+   *  bounded whatever the input size. Freed memory goes back to the system as for a poller
+   *  (giveMemoryBack): each keyed batch load frees tens of MB (its read buffer, hash table, window),
+   *  which the allocator otherwise kept — measured on 191 MB of wevtutil XML (bench evtx-xml, load
+   *  13–15) peak RSS 427–462 -> 372–375 MB, on 381 MB 497–505 -> 402 MB, no slower. */
   async ingestStarting(): Promise<void> {
     await this.run(`SET checkpoint_threshold = '256MB'`);
     await this.run('SET threads = 1');
     const mem = process.env.MXRAY_DUCKDB_MEMORY ?? '300MB';
     if (!/^\d+(\.\d+)?\s*(KB|MB|GB|KiB|MiB|GiB)$/i.test(mem)) throw new Error(`MXRAY_DUCKDB_MEMORY: expected a size like 300MB or 2GB, got "${mem}"`);
     await this.run(`SET memory_limit = '${mem}'`);
+    await this.giveMemoryBack();
   }
 
-  /** A poller's store (Store.longRunningWriter): DuckDB's allocator purges the memory it freed in
-   *  background threads (without them, memory freed after a batch stays with the allocator until the
-   *  next allocation: a poller of 20,000 users grew by 20-50 MB per cycle, past 400 MB in 20 cycles);
-   *  alone in its process, one thread (a poller's batches of a few MB gain nothing from more, and
-   *  each thread keeps memory of its own). Freed memory goes back to the system after each statement
-   *  that used more than 8 MB (allocator_flush_threshold, default 128 MB). */
-  async longRunningWriter(o: { alone: boolean }): Promise<void> {
+  /** DuckDB's allocator purges the memory it freed in background threads, and gives it back to the
+   *  system after each statement that used more than 8 MB (allocator_flush_threshold; by default it
+   *  keeps up to 128 MB, 512 MB after a bulk free, of what a statement used). Global settings, left
+   *  on: they only return memory. */
+  private async giveMemoryBack(): Promise<void> {
     await this.run('SET allocator_background_threads = true');
-    // and gives it back after each statement: by default the allocator keeps up to 128 MB (512 MB
-    // after a bulk free) of what a statement used, where a poller's loads peak at a few MB
     await this.run("SET allocator_flush_threshold = '8MB'");
     await this.run("SET allocator_bulk_deallocation_flush_threshold = '8MB'");
-    if (o.alone) await this.run('SET threads = 1');
+  }
+
+  /** A poller's store (Store.longRunningWriter). Alone in its process (`mxray presence poll`): one
+   *  thread (a poller's batches of a few MB gain nothing from more, and each keeps memory of its
+   *  own); DuckDB's memory capped at 24 MB (MXRAY_DUCKDB_POLL_MEMORY), and a checkpoint whenever
+   *  the log has 4 MB. Issue 18's
+   *  bench (20,000 users a cycle) measured why: rows appended since the last checkpoint stay in
+   *  memory (in_memory_table) in blocks of 256 KB per column of each table, so DuckDB held 41-56 MB
+   *  between cycles with the 16 MB default threshold, and ~20 MB again after a checkpoint as soon
+   *  as a pushed change appends a row; with the cap it holds 3-22 MB (what exceeds it goes to a
+   *  temporary file) and the cycles store the same rows. The allocator settings ask DuckDB to
+   *  give freed memory back; what actually did is jemalloc's decay (gc.ts, POLLER_DUCKDB_ALLOCATOR):
+   *  the flush runs after tasks of DuckDB's own threads, and the poller's statements run on Node's.
+   *  The cap cannot go much lower: a batch's appends keep a block per column pinned, and at 16 MB
+   *  the bench's first batch failed ("Out of Memory Error: failed to pin block"). */
+  async longRunningWriter(o: { alone: boolean }): Promise<void> {
+    await this.giveMemoryBack();
+    if (!o.alone) return;
+    await this.run('SET threads = 1');
+    const mem = process.env.MXRAY_DUCKDB_POLL_MEMORY || '24MB';
+    if (!/^\d+(\.\d+)?\s*(KB|MB|GB|KiB|MiB|GiB)$/i.test(mem)) throw new Error(`MXRAY_DUCKDB_POLL_MEMORY: expected a size like 24MB or 1GB, got "${mem}"`);
+    await this.run(`SET memory_limit = '${mem}'`);
+    await this.run("SET checkpoint_threshold = '4MB'");
   }
 
   async ingestFinished(): Promise<void> {
