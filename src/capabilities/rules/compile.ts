@@ -1,11 +1,13 @@
 // What the store evaluates of a rule: its conditions compiled into one SQL condition, written once
 // for DuckDB and ClickHouse 18.16 with sql`` and the dialect. The operators that reach outside the
 // store (sha256, memberOf) are left to the engine (engine.ts), which applies them in TypeScript to
-// the candidate rows this condition selects.
+// the candidate rows this condition selects; so is `param`, which parses the cmdlet log's parameters
+// (ops/param.ts), and which gives the store a condition the row must meet for it to hold (the
+// parameter's name is in the text) so that only those rows are read.
 import { recordTables } from '../../schema/tables.js';
 import { fn } from '../../sql/dialect.js';
 import { join, list, raw, sql, type Sql } from '../../sql/sql.js';
-import { portOperators, type Condition, type Rule } from './config.js';
+import { rowOperators, type Condition, type Rule } from './config.js';
 import type { Field } from './fields.js';
 import { fieldSql, sources } from './fields.js';
 
@@ -83,9 +85,24 @@ function bareConditionSql(rule: Rule, c: Condition): Sql {
   }
 }
 
-export const isPortCondition = (c: Condition) => portOperators.includes(c.op);
+/** the engine applies the condition to each candidate row (config.ts rowOperators) */
+export const isRowCondition = (c: Condition) => rowOperators.includes(c.op);
 
-/** the part of a rule the store evaluates: its includes that the store can evaluate, and not any
+/** what the store can check of a param condition: one of its names is in the text (any case). It
+ *  is a condition the row must meet, not the condition: the engine reads the parameters (a name
+ *  inside another parameter's value is in the text too) */
+function paramPrefilter(c: Condition): Sql {
+  const names = c.param!.names.map((n) => n.toLowerCase().replace(/[\\^$.|?*+()[\]{}]/g, '\\$&'));
+  return regexMatch(lowerFn(fieldSql(c.field)), names.join('|'));
+}
+
+/** the includes the store evaluates: its own, and the prefilter of each param */
+function storeIncludes(rule: Rule): Sql[] {
+  return rule.include.flatMap((c) => (c.op === 'param' ? [paramPrefilter(c)] : isRowCondition(c) ? [] : [bareConditionSql(rule, c)]));
+}
+
+/** the part of a rule the store evaluates: its includes that the store can evaluate (and the
+ *  prefilter of its param includes), and not any
  *  of its excludes that the store can evaluate (excludes through the ports are the engine's); for a
  *  WHERE (or a count's condition) only: it may be NULL where a field is NULL, which a WHERE reads as
  *  false. The includes are left bare, so that the store can push them into its scan (DuckDB
@@ -94,8 +111,8 @@ export const isPortCondition = (c: Condition) => portOperators.includes(c.op);
  *  took 3-4 of the 5 CPU-seconds of 20 rules over 10 M rows). An exclude is under NOT, where NULL
  *  must read as false: each keeps its coalesce (ClickHouse 18.16 gives NULL for NULL OR 1). */
 export function ruleWhere(rule: Rule): Sql {
-  const inc = rule.include.filter((c) => !isPortCondition(c)).map((c) => bareConditionSql(rule, c));
-  const exc = rule.exclude.filter((c) => !isPortCondition(c)).map((c) => conditionSql(rule, c));
+  const inc = storeIncludes(rule);
+  const exc = rule.exclude.filter((c) => !isRowCondition(c)).map((c) => conditionSql(rule, c));
   const parts: Sql[] = [...inc];
   if (exc.length) parts.push(sql`NOT (${join(exc, ' OR ')})`);
   return parts.length ? sql`(${join(parts, ' AND ')})` : TRUE;
@@ -103,6 +120,5 @@ export function ruleWhere(rule: Rule): Sql {
 
 /** the same as a value: true or false, never NULL (for a row's flags, and under NOT) */
 export function ruleSql(rule: Rule): Sql {
-  const inc = rule.include.filter((c) => !isPortCondition(c));
-  return inc.length ? falseIfNull(ruleWhere(rule)) : ruleWhere(rule);
+  return storeIncludes(rule).length ? falseIfNull(ruleWhere(rule)) : ruleWhere(rule);
 }

@@ -8,11 +8,13 @@ import { filePath } from '../../config/refs.js';
 import { bool, expected, got, text, wholeNumber } from '../../config/fields.js';
 import { resolveField, sourceNames, sources, type Field, type SourceName } from './fields.js';
 import type { RuleAction } from './ports.js';
+import type { ParamTest } from './ops/param.js';
 
-export const operators = ['==', '!=', '<', '<=', '>', '>=', 'in', 'matches', 'like', 'sha256', 'memberOf'] as const;
+export const operators = ['==', '!=', '<', '<=', '>', '>=', 'in', 'matches', 'like', 'sha256', 'memberOf', 'param'] as const;
 export type Operator = (typeof operators)[number];
-/** operators the store cannot evaluate: they go through the ports (ports.ts) on candidate rows */
-export const portOperators: readonly Operator[] = ['sha256', 'memberOf'];
+/** operators the store cannot evaluate: the engine applies them to the candidate rows, one at a time
+ *  (sha256 and memberOf through the ports, ports.ts; param parses the cmdlet log's parameters, ops/param.ts) */
+export const rowOperators: readonly Operator[] = ['sha256', 'memberOf', 'param'];
 const ordering: readonly Operator[] = ['<', '<=', '>', '>='];
 const weekdays = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const;
 export type Weekday = (typeof weekdays)[number];
@@ -43,6 +45,12 @@ const condition = z.strictObject({
   root: filePath('the directory the file must be under').optional(),
   maxBytes: wholeNumber('bytes', 1, 2 ** 40).optional(),
   timeoutMs: wholeNumber('milliseconds', 1, 600_000).optional(),
+  /** param: the parameter's value is one of these */
+  equals: z.union([scalar, z.array(scalar)], { error: (iss) => expected('text or a list of text', iss.input) }).optional(),
+  /** param: the parameter's value matches this expression */
+  matches: text('a regular expression').optional(),
+  /** param: set (bound, whatever its value) or not-null (bound to a value other than $null and "") */
+  is: z.enum(['set', 'not-null'], { error: (iss) => `expected set or not-null, got ${got(iss.input)}` }).optional(),
 });
 
 const action = z.union(
@@ -132,6 +140,8 @@ export interface Condition {
   readonly root?: string;
   readonly maxBytes?: number;
   readonly timeoutMs?: number;
+  /** param: the parameters and the condition on their value */
+  readonly param?: ParamTest;
 }
 
 export interface Rule {
@@ -169,6 +179,9 @@ function checkCondition(c: RawCondition, f: Field, f2: Field | undefined): [stri
       ]);
     return out;
   }
+  if (c.op === 'param') return checkParam(c, f);
+  for (const k of ['equals', 'matches', 'is'] as const) if (c[k] !== undefined) out.push([k, `${k} goes with op: param only`]);
+  if (out.length) return out;
   if (v === undefined) return [['value', `missing: expected the value ${c.op} compares with`]];
   if (c.op === 'in') {
     if (!Array.isArray(v) || v.length === 0) out.push(['value', `in takes a list of values, got ${got(v)}`]);
@@ -200,6 +213,46 @@ function checkCondition(c: RawCondition, f: Field, f2: Field | undefined): [stri
   if ((c.op === 'sha256' || c.op === 'memberOf') && f.type !== 'text') out.push(['field', `${c.op} reads a text field; ${f.name} is a ${f.type}`]);
   if (c.root !== undefined && c.op !== 'sha256') out.push(['root', 'root goes with sha256 only']);
   return out;
+}
+
+const PARAM_NAME = /^-?[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** the problems of a param condition */
+function checkParam(c: RawCondition, f: Field): [string, string][] {
+  const out: [string, string][] = [];
+  const names = c.value === undefined ? [] : Array.isArray(c.value) ? c.value : [c.value];
+  if (c.value === undefined) out.push(['value', 'missing: param takes the parameter name (ForwardingSmtpAddress) or a list of names']);
+  else if (names.length === 0 || !names.every((n) => typeof n === 'string' && PARAM_NAME.test(n)))
+    out.push([
+      'value',
+      `param takes parameter names like ForwardingSmtpAddress, got ${got(names.find((n) => typeof n !== 'string' || !PARAM_NAME.test(n)) ?? c.value)}`,
+    ]);
+  const given = (['equals', 'matches', 'is'] as const).filter((k) => c[k] !== undefined);
+  if (given.length > 1) out.push([given[1]!, `give one of equals, matches and is, not ${given.join(' and ')}`]);
+  if (c.matches !== undefined) {
+    try {
+      new RegExp(c.matches, 'i');
+    } catch (e) {
+      out.push(['matches', `not a valid regular expression: ${(e as Error).message.replace(/^Invalid regular expression: /, '')}`]);
+    }
+  }
+  if (Array.isArray(c.equals) && c.equals.length === 0) out.push(['equals', 'an empty list: give the values the parameter may have']);
+  if (f.type !== 'text') out.push(['field', `param reads a text field (the cmdlet log's parameters, %2); ${f.name} is a ${f.type}`]);
+  if (c.field2 !== undefined) out.push(['field2', 'param reads one field']);
+  if (c.root !== undefined) out.push(['root', 'root goes with sha256 only']);
+  return out;
+}
+
+/** a param condition's test, once it is valid */
+function paramTest(c: RawCondition): ParamTest {
+  const names = (Array.isArray(c.value) ? c.value : [c.value]).map((n) => String(n).replace(/^-/, ''));
+  const equals = c.equals === undefined ? undefined : (Array.isArray(c.equals) ? c.equals : [c.equals]).map(String);
+  return {
+    names,
+    is: c.is ?? 'not-null',
+    ...(equals && { equals }),
+    ...(c.matches !== undefined && { matches: new RegExp(c.matches, 'i') }),
+  };
 }
 
 /** a raw rule's problems added to ctx at their keys; the resolved rule when there are none */
@@ -238,6 +291,7 @@ function resolveRule(r: RawRule, add: (path: (string | number)[], message: strin
           ...(c.root !== undefined && { root: c.root }),
           ...(c.maxBytes !== undefined && { maxBytes: c.maxBytes }),
           ...(c.timeoutMs !== undefined && { timeoutMs: c.timeoutMs }),
+          ...(c.op === 'param' && { param: paramTest(c) }),
         },
       ];
     });
@@ -257,7 +311,7 @@ function resolveRule(r: RawRule, add: (path: (string | number)[], message: strin
       ['exclude', r.exclude],
     ] as const)
       list.forEach((c, i) => {
-        if (portOperators.includes(c.op))
+        if (rowOperators.includes(c.op))
           fail([key, i, 'op'], `${c.op} reads one record at a time: an aggregate rule takes conditions the store evaluates (== != < <= > >= in matches like)`);
       });
     if (r.threshold) fail(['threshold'], 'an aggregate rule fires per group and bucket: it takes no threshold');

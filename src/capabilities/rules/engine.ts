@@ -1,16 +1,17 @@
 // The rule engine: rules (config.ts) over stored records. What SQL can do is one condition per rule
 // (compile.ts); the rows it selects are read in pages (bounded memory) in (file_id, line) order, and
 // the engine applies, per row and in rule order, what the store cannot: the time window in its time
-// zone, the port operators (sha256, memberOf through ports.ts), `stop`, and for `rules run` the
+// zone, the row operators (sha256, memberOf through ports.ts; param, ops/param.ts), `stop`, and for `rules run` the
 // threshold and the actions. A source whose rules need none of that per row is counted by the store
 // alone (`rules test`: per rule, one count and one LIMIT query for its examples: see testRules).
 import { f, fn, live, table } from '../../sql/dialect.js';
 import { ident, join, raw, sql, type Sql } from '../../sql/sql.js';
 import type { Store } from '../../store/types.js';
 import type { Condition, Rule } from './config.js';
-import { FALSE, isPortCondition, ruleSql, ruleWhere } from './compile.js';
+import { FALSE, isRowCondition, ruleSql, ruleWhere } from './compile.js';
 import { fieldSql, sources, type Field, type Source, type SourceName } from './fields.js';
 import type { ActionRunner, FileHasher, MembershipResolver } from './ports.js';
+import { paramHolds } from './ops/param.js';
 
 /** the parts that reach outside the store (ports.ts), given by the caller */
 export interface Ports {
@@ -165,10 +166,12 @@ export class RowChecks {
     private readonly defaultTz: string,
   ) {}
 
-  private async port(c: Condition, row: Row): Promise<boolean> {
+  private async check(c: Condition, row: Row): Promise<boolean> {
     const v = row.values[c.field.column];
     if (v === null || v === undefined || v === '') return false;
     const text = String(v);
+    // parsed here, not cached: the parse of the last text is kept (ops/param.ts)
+    if (c.op === 'param') return paramHolds(text, c.param!);
     const key = `${c.op}\u0000${c.root ?? ''}\u0000${String(c.value)}\u0000${text}`;
     const known = this.cache.get(key);
     if (known !== undefined) return known;
@@ -194,8 +197,8 @@ export class RowChecks {
   async matches(rule: Rule, row: Row): Promise<boolean> {
     if (rule.window && (!row.time || !inWindow(rule.window, row.time, this.defaultTz))) return false;
     // excludes first: an excluded event is not looked at further
-    for (const c of rule.exclude) if (isPortCondition(c) && (await this.port(c, row))) return false;
-    for (const c of rule.include) if (isPortCondition(c) && !(await this.port(c, row))) return false;
+    for (const c of rule.exclude) if (isRowCondition(c) && (await this.check(c, row))) return false;
+    for (const c of rule.include) if (isRowCondition(c) && !(await this.check(c, row))) return false;
     return true;
   }
 }
@@ -258,7 +261,7 @@ export async function testRules(store: Store, rules: readonly Rule[], opts: Engi
     if (!rowRules.length) continue;
     const rs = rowRules.map((x) => x.rule);
     const fields = shownFields(source, rs);
-    const perRow = rs.some((r) => r.window || [...r.include, ...r.exclude].some(isPortCondition));
+    const perRow = rs.some((r) => r.window || [...r.include, ...r.exclude].some(isRowCondition));
     if (!perRow) {
       // The store alone: per rule, a count of the rows its condition lets through, then its first
       // examples. One query per rule rather than one scan with a count per rule: in a WHERE, DuckDB

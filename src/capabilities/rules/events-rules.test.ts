@@ -15,6 +15,7 @@ import { repoPath } from '../../testing/paths.js';
 import { openStore } from '../../store/open.js';
 import { LiveLog } from '../../store/live.js';
 import { describeClickhouse, startClickhouse, type ClickhouseServer } from '../../testing/clickhouse.js';
+import type { LiveValue } from '../../store/types.js';
 import type { RuleResult } from './engine.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mxray-rules-events-'));
@@ -23,6 +24,7 @@ const rulesFile = repoPath('rules', 'exchange-admin.yaml');
 const db = join(dir, 'evtx.duckdb');
 const cmdletRules = [
   'exchange-mailbox-forwarding',
+  'exchange-mailbox-deliver-and-forward',
   'exchange-inbox-rule-forwarding',
   'exchange-inbox-rule-redirect',
   'exchange-fullaccess-granted',
@@ -147,6 +149,37 @@ test('%n and Data.<Name> resolve (any case) to the insertion strings evtxexport 
   assert.match(b.stderr, /:2: rules\[0\]\.include\[0\]\.field: .*events has no field TargetUser; .*EventID.*%<n>, Data\.<Name>/);
 });
 
+/** a windows_events row made by hand: the i-th event (time, record id) with these insertion strings */
+function eventRow(i: number, provider: string, channel: string, id: number, data: readonly (readonly [string, string])[]): LiveValue[] {
+  return [
+    `2024-03-04 10:${String(i).padStart(2, '0')}:00`,
+    'DC01',
+    channel,
+    100 + i,
+    provider,
+    provider === 'MSExchange CmdletLogs' ? '' : '{54849625-5478-4994-A5BA-3E3B0328C30D}',
+    '',
+    id,
+    null,
+    0,
+    0,
+    12548,
+    0,
+    '0x8020000000000000',
+    '',
+    500,
+    600,
+    '',
+    data.length,
+    data.map(([, v]) => v).join('\u001f'),
+    data.map(([n]) => n).join('\u001f'),
+    null,
+    null,
+    0,
+    null,
+  ];
+}
+
 test('privileged-logon leaves out SYSTEM, LOCAL SERVICE, NETWORK SERVICE and computer accounts (hand-made 4672 rows)', async () => {
   const hand = join(dir, 'hand.duckdb');
   const store = await openStore({ db: hand });
@@ -154,33 +187,14 @@ test('privileged-logon leaves out SYSTEM, LOCAL SERVICE, NETWORK SERVICE and com
   try {
     const log = await LiveLog.open(store, 'test');
     await log.append({
-      windowsEvents: who.map((name, i) => [
-        `2024-03-04 10:0${i}:00`,
-        'DC01',
-        'Security',
-        100 + i,
-        'Microsoft-Windows-Security-Auditing',
-        '{54849625-5478-4994-A5BA-3E3B0328C30D}',
-        '',
-        4672,
-        null,
-        0,
-        0,
-        12548,
-        0,
-        '0x8020000000000000',
-        '',
-        500,
-        600,
-        '',
-        4,
-        ['S-1-5-21-1', name, 'CORP', '0x3e7'].join('\u001f'),
-        ['SubjectUserSid', 'SubjectUserName', 'SubjectDomainName', 'SubjectLogonId'].join('\u001f'),
-        null,
-        null,
-        0,
-        null,
-      ]),
+      windowsEvents: who.map((name, i) =>
+        eventRow(i, 'Microsoft-Windows-Security-Auditing', 'Security', 4672, [
+          ['SubjectUserSid', 'S-1-5-21-1'],
+          ['SubjectUserName', name],
+          ['SubjectDomainName', 'CORP'],
+          ['SubjectLogonId', '0x3e7'],
+        ]),
+      ),
     });
   } finally {
     await store.close();
@@ -191,6 +205,44 @@ test('privileged-logon leaves out SYSTEM, LOCAL SERVICE, NETWORK SERVICE and com
     ['alice', 'Administrator'],
   );
   assert.equal(r['account-created']!.matches, 0);
+});
+
+test('a cmdlet rule on a malformed %2 does not stop the engine: the parameters read before the fault count', async () => {
+  const hand = join(dir, 'malformed.duckdb');
+  const store = await openStore({ db: hand });
+  // %2 of each row, and whether exchange-mailbox-forwarding fires on it (by hand)
+  const cases: [string, boolean][] = [
+    ['-Identity "bob" -DisplayName "open -ForwardingSmtpAddress x@outside.example', false],
+    ['-ForwardingSmtpAddress "x@outside.example" -DisplayName "open', true],
+    // over the 1 MiB the parser reads (a Windows insertion string holds at most 31,839 characters):
+    // what follows is not read
+    [`-Identity "bob" -Notes "${'a'.repeat(2_000_000)}" -ForwardingSmtpAddress "x@outside.example"`, false],
+    ['"'.repeat(10_000), false],
+    // a name and no value reads as a switch, True: it fires (a false alarm rather than a missed forward)
+    ['-ForwardingSmtpAddress', true],
+    // Exchange 2010's form without its closing brace: no parameter is read
+    ['{Identity=bob, ForwardingSmtpAddress=smtp:x@outside.example', false],
+    ['-Identity "bob" -ForwardingSmtpAddress "smtp:y@outside.example"', true],
+  ];
+  try {
+    const log = await LiveLog.open(store, 'test');
+    await log.append({
+      windowsEvents: cases.map(([params], i) =>
+        eventRow(i, 'MSExchange CmdletLogs', 'MSExchange Management', 1, [
+          ['', 'Set-Mailbox'],
+          ['', params],
+        ]),
+      ),
+    });
+  } finally {
+    await store.close();
+  }
+  const r = await rulesTest(rulesFile, hand);
+  assert.equal(r['exchange-mailbox-forwarding']!.matches, cases.filter(([, fires]) => fires).length);
+  assert.deepEqual(
+    r['exchange-mailbox-forwarding']!.examples.map((e) => String(e.record['%2']).slice(0, 40)),
+    cases.filter(([, fires]) => fires).map(([p]) => p.slice(0, 40)),
+  );
 });
 
 describeClickhouse('events rules on ClickHouse', () => {

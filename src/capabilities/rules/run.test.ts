@@ -2,7 +2,8 @@
 // (LiveLog), a controlled clock, in-test ports. A threshold fires once and re-arms after a quiet
 // period, a run evaluates only what is new (never a record twice), stop ends a record's processing,
 // windows follow their time zone, port operators run after the store's conditions and excludes
-// before includes, and every fired alert is stored with its record.
+// before includes, param reads parameters (not a name inside another value), and every fired alert
+// is stored with its record.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -190,6 +191,35 @@ test('port operators run on candidates only, excludes before includes', async ()
   assert.equal(res[0]!.examples[0]!.record.instance, 'b');
   // the ok row is not a candidate; eve is excluded before her file is hashed; notepad is hashed once
   assert.deepEqual(hashed.sort(), ['notepad.exe', 'solitaire.exe']);
+});
+
+test('param in rules run: the parameter fires, its name inside another value does not, an exclude by param applies; a second run fires nothing', async () => {
+  const t = T0 + 200 * min;
+  await monitor.append({
+    probe: [
+      probe(t, 'p1', 'warning', null, '-Identity "bob" -ForwardingSmtpAddress "smtp:x@outside.example"'),
+      probe(t, 'p2', 'warning', null, '-Identity "bob" -CustomAttribute1 "please set -ForwardingSmtpAddress later"'),
+      probe(t, 'p3', 'warning', null, '-Identity "svc" -ForwardingSmtpAddress "smtp:y@outside.example" -Confirm:$false'),
+      probe(t, 'p4', 'warning', null, '-Identity "bob" -DisplayName "open -ForwardingSmtpAddress z@outside.example'),
+    ],
+  });
+  const list = rules([
+    {
+      name: 'forward-set',
+      source: 'probe',
+      include: [{ field: 'detail', op: 'param', value: 'forwardingsmtpaddress' }],
+      exclude: [{ field: 'detail', op: 'param', value: 'Confirm', equals: 'False' }],
+      actions: [{ log: '/tmp/a.log' }],
+    },
+  ]);
+  const clock = () => new Date(T0 + 300 * min);
+  let r = await runRules(store, list, { ports, ruleSet: 'param-rules', out, now: clock });
+  assert.deepEqual(
+    r.alerts.map((a) => a.record.instance),
+    ['p1'],
+  );
+  r = await runRules(store, list, { ports, ruleSet: 'param-rules', out, now: clock });
+  assert.equal(r.alerts.length, 0);
 });
 
 test('windows: days and hours in the rule time zone', () => {

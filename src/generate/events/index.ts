@@ -30,22 +30,42 @@ interface CmdletCase {
 /** the cmdlet cases: for each rule, runs that must fire it and look-alikes that must not. %2 is
  *  mostly as the cmdlet log writes it (each bound parameter under its declared name, the value in
  *  double quotes, booleans and switches as "True"/"False"); a few cases are in the typed forms the
- *  rules also read ('x', $true, -Name:$true). */
+ *  rules also read ('x', $true, -Name:$true, lower case) and Exchange 2010's {Name=value, …}. The near
+ *  misses include parameter names written inside another parameter's quoted value, which a search of
+ *  the text (the starter rules' regular expressions before `op: param`) fired on. */
 export const cmdletCases: readonly CmdletCase[] = [
   { cmdlet: 'Set-Mailbox', params: '-Identity "bob" -ForwardingSmtpAddress "smtp:x@outside.example"', fires: ['exchange-mailbox-forwarding'] },
   {
     cmdlet: 'Set-Mailbox',
     params: '-Identity "carol" -ForwardingAddress "ext-carol" -DeliverToMailboxAndForward "True"',
-    fires: ['exchange-mailbox-forwarding'],
+    fires: ['exchange-mailbox-forwarding', 'exchange-mailbox-deliver-and-forward'],
   },
   { cmdlet: 'Set-MailUser', params: "-Identity 'dave' -ForwardingSmtpAddress 'smtp:dave@outside.example'", fires: ['exchange-mailbox-forwarding'] },
-  { cmdlet: 'Set-Mailbox', params: '-Identity "frank" -DeliverToMailboxAndForward:$true', fires: ['exchange-mailbox-forwarding'] },
+  { cmdlet: 'Set-Mailbox', params: '-Identity "frank" -DeliverToMailboxAndForward:$true', fires: ['exchange-mailbox-deliver-and-forward'] },
+  // PowerShell binds names without regard to case; a value holding "" (a quote) before the real forward;
+  // Exchange 2010's {Name=value, …}
+  { cmdlet: 'Set-Mailbox', params: '-identity "gina" -forwardingsmtpaddress "smtp:gina@outside.example"', fires: ['exchange-mailbox-forwarding'] },
+  {
+    cmdlet: 'Set-Mailbox',
+    params: '-Identity "hal" -DisplayName "the ""away"" desk" -ForwardingSmtpAddress "smtp:hal@outside.example"',
+    fires: ['exchange-mailbox-forwarding'],
+  },
+  { cmdlet: 'Set-Mailbox', params: '{Identity=ivan, ForwardingSmtpAddress=smtp:ivan@outside.example}', fires: ['exchange-mailbox-forwarding'] },
+  { cmdlet: 'Set-Mailbox', params: '{Identity=ivan, ForwardingSmtpAddress=}', fires: [] },
   // look-alikes of forwarding: names and values that contain "forward", forwards cleared
   { cmdlet: 'Set-Mailbox', params: '-Identity "forwarders@corp.example" -ProhibitSendQuota "5 GB (5,368,709,120 bytes)"', fires: [] },
   { cmdlet: 'Set-Mailbox', params: '-Identity "desk" -DisplayName "Forwarding desk" -CustomAttribute1 "forward-to-ext"', fires: [] },
   { cmdlet: 'Set-Mailbox', params: '-Identity "bob" -ForwardingSmtpAddress $null', fires: [] },
   { cmdlet: 'Set-Mailbox', params: '-Identity "bob" -ForwardingSmtpAddress "" -DeliverToMailboxAndForward "False"', fires: [] },
   { cmdlet: 'Set-MailUser', params: "-Identity 'dave' -ForwardingAddress $null -DeliverToMailboxAndForward $false", fires: [] },
+  // near misses: a parameter's name (and a value) written inside another parameter's quoted value
+  { cmdlet: 'Set-Mailbox', params: '-Identity "bob" -CustomAttribute1 "please set -ForwardingSmtpAddress later"', fires: [] },
+  {
+    cmdlet: 'Set-Mailbox',
+    params: '-Identity "desk" -DisplayName "desk -ForwardingAddress ext-desk" -CustomAttribute2 "see -DeliverToMailboxAndForward True"',
+    fires: [],
+  },
+  { cmdlet: 'Set-Mailbox', params: '-Identity "bob" -CustomAttribute3 "was -AuditEnabled False" -AuditEnabled "True"', fires: [] },
   { cmdlet: 'Set-Mailbox', params: '-Identity "erin" -ProhibitSendQuota "5GB" -IssueWarningQuota "4.5GB"', fires: [] },
   { cmdlet: 'Get-Mailbox', params: '-Identity "bob" -ResultSize "Unlimited"', fires: [] },
   { cmdlet: 'Set-Mailbox', params: '-Identity "bob" -AuditEnabled "False"', fires: ['exchange-mailbox-audit-disabled'] },
@@ -68,6 +88,9 @@ export const cmdletCases: readonly CmdletCase[] = [
   { cmdlet: 'New-InboxRule', params: '-Mailbox "carol" -Name "news" -From "news@example.com" -MoveToFolder "carol:\\News"', fires: [] },
   { cmdlet: 'New-InboxRule', params: '-Mailbox "bob" -Name "ForwardTo archive" -MoveToFolder "bob:\\Forwarded"', fires: [] },
   { cmdlet: 'Set-InboxRule', params: '-Identity "bob\\redirect-old" -RedirectTo $null -ForwardTo ""', fires: [] },
+  { cmdlet: 'New-InboxRule', params: '-Mailbox "bob" -Name "-RedirectTo desk" -MoveToFolder "bob:\\Desk"', fires: [] },
+  { cmdlet: 'Set-InboxRule', params: '-Identity "bob\\desk" -Description "old: -RedirectTo y@outside.example"', fires: [] },
+  { cmdlet: 'New-InboxRule', params: '-Mailbox "carol" -Name "copy -ForwardTo x@outside.example" -MarkAsRead "True"', fires: [] },
   { cmdlet: 'Remove-InboxRule', params: '-Identity "bob\\fw" -Confirm "False"', fires: [] },
   {
     cmdlet: 'Add-MailboxPermission',
@@ -75,9 +98,17 @@ export const cmdletCases: readonly CmdletCase[] = [
     fires: ['exchange-fullaccess-granted'],
   },
   { cmdlet: 'Add-MailboxPermission', params: '-Identity "FullAccess-team" -User "eve" -AccessRights "ReadPermission"', fires: [] },
+  { cmdlet: 'Add-MailboxPermission', params: '-Identity "ceo" -User "eve" -AccessRights "ReadPermission, FullAccess"', fires: ['exchange-fullaccess-granted'] },
   { cmdlet: 'Remove-MailboxPermission', params: '-Identity "ceo" -User "eve" -AccessRights "FullAccess"', fires: [] },
   { cmdlet: 'Add-ADPermission', params: '-Identity "ceo" -User "eve" -ExtendedRights "Receive-As, Send-As"', fires: ['exchange-sendas-granted'] },
   { cmdlet: 'Add-ADPermission', params: '-Identity "Send-As robot" -User "eve" -ExtendedRights "Receive-As"', fires: [] },
+  { cmdlet: 'Add-MailboxPermission', params: '-Identity "room -AccessRights FullAccess" -User "eve" -AccessRights "ReadPermission"', fires: [] },
+  { cmdlet: 'Add-ADPermission', params: '-Identity "ceo" -User "robot -ExtendedRights Send-As" -ExtendedRights "Receive-As"', fires: [] },
+  {
+    cmdlet: 'Set-MailboxAuditBypassAssociation',
+    params: '-Identity "svc -AuditBypassEnabled True" -AuditBypassEnabled "False"',
+    fires: [],
+  },
   {
     cmdlet: 'New-TransportRule',
     params: '-Name "copy all" -SentToScope "NotInOrganization" -BlindCopyTo "x@outside.example"',
@@ -153,6 +184,7 @@ export const ruleNames = [
   'account-created',
   'privileged-logon',
   'exchange-mailbox-forwarding',
+  'exchange-mailbox-deliver-and-forward',
   'exchange-inbox-rule-forwarding',
   'exchange-inbox-rule-redirect',
   'exchange-fullaccess-granted',
