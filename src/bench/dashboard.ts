@@ -163,7 +163,17 @@ export async function benchDashboard(cache: string): Promise<string> {
       await page.goto(`${serving.url}/${hash}`);
       await page.waitForSelector(ready, { timeout: 600_000 });
       if (hash.includes('tracking'))
-        await page.waitForFunction("[...document.querySelectorAll('.chart')].every((c) => c.dataset.drawn === 'true')", null, { timeout: 600_000 });
+        // a function, not a string: the dashboard's CSP (script-src 'self') refuses a string predicate's eval
+        await page.waitForFunction(
+          () =>
+            [
+              ...(
+                globalThis as unknown as { document: { querySelectorAll(s: string): Iterable<{ dataset: Record<string, string | undefined> }> } }
+              ).document.querySelectorAll('.chart'),
+            ].every((c) => c.dataset.drawn === 'true'),
+          null,
+          { timeout: 600_000 },
+        );
       return ms(t);
     };
     const matrix = `#matrix[data-hosts="${hosts}"]`;

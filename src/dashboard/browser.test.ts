@@ -113,8 +113,14 @@ async function open(p: Page, address: string): Promise<void> {
   await p.goto(address);
   await p.waitForSelector('main[data-ready="true"]');
   // charts draw on the next frame
-  await p.waitForFunction("[...document.querySelectorAll('.chart')].every((c) => c.dataset.drawn === 'true')");
+  // a function, not a string: a string predicate polled in the page is eval'd, which the dashboard's
+  // CSP (script-src 'self') refuses whenever the charts are not drawn at the first check
+  await p.waitForFunction(() => [...document.querySelectorAll('.chart')].every((c) => c.dataset.drawn === 'true'));
 }
+
+// the page's globals as the predicates below use them (they run in Chromium; this file has no DOM types)
+declare const document: { querySelectorAll(selector: string): Iterable<{ dataset: Record<string, string | undefined> }> };
+declare const location: { hash: string };
 
 /** a table's rows as the report's raw values (data-value), by column key */
 function rowsOf(p: Page, name: string): Promise<Row[]> {
@@ -135,7 +141,9 @@ async function shot(p: Page, name: string): Promise<void> {
 test('health matrix: one square per host, red when its instance stops; hover, keyboard and the host page', { skip, timeout: 120_000 }, async () => {
   await open(page, `${serving!.url}/#/health`);
   await page.waitForSelector('#matrix[data-hosts="3"]');
-  await page.waitForFunction("[...document.querySelectorAll('#matrix .cell')].every((c) => c.dataset.status === 'ok')", null, { timeout: 15_000 });
+  await page.waitForFunction(() => [...document.querySelectorAll('#matrix .cell')].every((c) => c.dataset.status === 'ok'), null, {
+    timeout: 15_000,
+  });
   assert.deepEqual(await page.$$eval('#matrix .cell', (cs) => cs.map((c) => c.getAttribute('data-host'))), ['mx1', 'mx2', 'relay']);
   await page.hover('#matrix .cell[data-host="mx1"]');
   const tip = await page.textContent('#matrix-tip');
@@ -278,7 +286,7 @@ test('ActiveSync, presence and calendar show the CLI JSON of the range', { skip,
   await page.fill('#range-from', '2024-03-05');
   await page.fill('#range-to', '2024-03-05');
   await page.click('form.range button[type="submit"]');
-  await page.waitForFunction("location.hash === '#/tracking?from=2024-03-05&to=2024-03-05'");
+  await page.waitForFunction(() => location.hash === '#/tracking?from=2024-03-05&to=2024-03-05');
   await page.waitForSelector('main[data-ready="true"]');
   assert.deepEqual(await rowsOf(page, 'tracking-traffic-day'), cli.perDay);
 });
