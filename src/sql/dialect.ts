@@ -62,6 +62,9 @@ export interface Dialect extends Spelling {
   explode(from: Sql, array: Sql, alias: string): Sql;
   /** aggregate: the group's texts joined with `separator` (in no particular order) */
   joinTexts(x: Sql, separator: string): Sql;
+  /** aggregate: the group's arrays concatenated into one (the rows in no particular order, each
+   *  row's elements together and in order) */
+  concatArrays(x: Sql): Sql;
 
   // time ranges
   /** rows whose timestamp column `column` is in the range (from inclusive, to exclusive; TRUE when
@@ -138,6 +141,7 @@ export const duckdb: Dialect = {
   extract: (x, pattern) => sql`regexp_extract(${x}, ${raw(duckLiteral(pattern))}, 1)`,
   explode: (from, array, alias) => sql`(SELECT *, unnest(${array}) AS ${raw(dq(alias))} FROM ${from})`,
   joinTexts: (x, sep) => sql`string_agg(${x}, ${raw(duckLiteral(sep))})`,
+  concatArrays: (x) => sql`flatten(list(${x}))`,
   inRange: (r, column = 'ts') => {
     const parts: Sql[] = [];
     if (r.from) parts.push(sql`${raw(dq(column))} >= CAST(${r.from} AS TIMESTAMP)`);
@@ -199,6 +203,8 @@ export const clickhouse: Dialect = {
   extract: (x, pattern) => sql`extract(${x}, ${raw(quote(pattern))})`,
   explode: (from, array, alias) => sql`${from} ARRAY JOIN ${array} AS ${raw(backquote([alias]))}`,
   joinTexts: (x, sep) => sql`arrayStringConcat(groupArray(${x}), ${raw(quote(sep))})`,
+  // the -Array combinator (groupArray over each array's elements): ClickHouse 18.16 has no arrayFlatten
+  concatArrays: (x) => sql`groupArrayArray(${x})`,
   inRange: (r, column = 'ts') => {
     const parts: Sql[] = [];
     if (r.from) parts.push(clickhouseBound(r.from, 'from', column));
@@ -250,6 +256,7 @@ export const f = {
   extract: (x: Sql, pattern: string) => fn((d) => d.extract(x, pattern)),
   explode: (from: Sql, array: Sql, alias: string) => fn((d) => d.explode(from, array, alias)),
   joinTexts: (x: Sql, separator: string) => fn((d) => d.joinTexts(x, separator)),
+  concatArrays: (x: Sql) => fn((d) => d.concatArrays(x)),
   inRange: (range: TimeBounds, column?: string) => fn((d) => d.inRange(range, column)),
   inSubquery: (x: Sql, subquery: Sql) => fn((d) => d.inSubquery(x, subquery)),
   hasBits: (x: Sql, mask: number) => fn((d) => d.hasBits(x, mask)),

@@ -44,8 +44,8 @@ export interface PieceDay {
 }
 
 /** Seconds per user, local day and state of the stored pieces starting in [lo, hi). One row per
- *  user, its days packed in one text (`day,s1,…,s10,first,last;…`): a month of 20,000 users is
- *  600,000 user-days, and rows cost far more to hand from a store to JavaScript than the text. */
+ *  user, its days in one flat array (perUser): a month of 20,000 users is 600,000 user-days, and
+ *  rows cost far more to hand from a store to JavaScript than arrays of integers. */
 export async function pieceTotals(
   store: Store,
   lo: number,
@@ -54,25 +54,18 @@ export async function pieceTotals(
   user?: string,
 ): Promise<PieceDay[]> {
   const who = user ? sql`AND user = ${user}` : sql``;
-  // as a 64-bit integer before the text: DuckDB sums INTs as HUGEINT, whose text costs ~3 s over
-  // the 600,000 user-days of a month of 20,000 users (bench presence)
-  const n = (x: Sql) => f.toText(f.toInt(sql`coalesce(${x}, 0)`));
-  const parts: Sql[] = [
-    f.toText(sql`day`),
-    ...presenceStates.map((s) => n(f.sumIf(sql`seconds`, sql`state = ${s}`))),
-    n(f.minIf(sql`start_s`, sql`state = 'online'`)),
-    n(f.maxIf(sql`start_s + seconds`, sql`state = 'online'`)),
-  ];
-  const rows = await store.query<{ user: string; days: string }>(
+  return perUser(
+    store,
     'presence time per user, day and state',
-    sql`SELECT user, ${f.joinTexts(sql`packed`, ';')} AS days FROM (
-          SELECT user, concat(${join(parts, ", ',', ")}) AS packed FROM (
-            SELECT user, ${localDayNumber(sql`start_s`, steps)} AS day, state, seconds, start_s
-            FROM ${table('presenceSpans')} WHERE ${live('presenceSpans')} AND start_s >= ${raw(String(lo))} AND start_s < ${raw(String(hi))} ${who}) p
-          GROUP BY user, day) d
-        GROUP BY user`,
+    sql`SELECT user, ${dayArray(
+      presenceStates.map((s) => f.sumIf(sql`seconds`, sql`state = ${s}`)),
+      f.minIf(sql`start_s`, sql`state = 'online'`),
+      f.maxIf(sql`start_s + seconds`, sql`state = 'online'`),
+    )} AS d FROM (
+          SELECT user, ${localDayNumber(sql`start_s`, steps)} AS day, state, seconds, start_s
+          FROM ${table('presenceSpans')} WHERE ${live('presenceSpans')} AND start_s >= ${raw(String(lo))} AND start_s < ${raw(String(hi))} ${who}) p
+        GROUP BY user, day`,
   );
-  return unpack(rows);
 }
 
 /** The same as pieceTotals, from the hourly totals (presence_hours, hours.ts) of the hours starting
@@ -80,36 +73,78 @@ export async function pieceTotals(
  *  hour lies in one local day. */
 export async function hourTotals(store: Store, lo: number, hi: number, steps: readonly { from: number; offset: number }[], user?: string): Promise<PieceDay[]> {
   const who = user ? sql`AND user = ${user}` : sql``;
-  const n = (x: Sql) => f.toText(f.toInt(sql`coalesce(${x}, 0)`));
-  const parts: Sql[] = [f.toText(sql`day`), ...hourColumns.map((c) => n(sql`sum(${ident(c)})`)), n(sql`min(first_online_s)`), n(sql`max(last_online_s)`)];
-  const rows = await store.query<{ user: string; days: string }>(
+  return perUser(
+    store,
     'presence time per user, day and state (hourly totals)',
-    sql`SELECT user, ${f.joinTexts(sql`packed`, ';')} AS days FROM (
-          SELECT user, concat(${join(parts, ", ',', ")}) AS packed FROM (
-            SELECT user, ${localDayNumber(sql`hour_s`, steps)} AS day, ${join(hourColumns.map((c) => ident(c)))}, first_online_s, last_online_s
-            FROM ${table('presenceHours')} WHERE ${live('presenceHours')} AND hour_s >= ${raw(String(lo))} AND hour_s < ${raw(String(hi))} ${who}) p
-          GROUP BY user, day) d
-        GROUP BY user`,
+    sql`SELECT user, ${summedDay()} AS d FROM (
+          SELECT user, ${localDayNumber(sql`hour_s`, steps)} AS day, ${join(hourColumns.map((c) => ident(c)))}, first_online_s, last_online_s
+          FROM ${table('presenceHours')} WHERE ${live('presenceHours')} AND hour_s >= ${raw(String(lo))} AND hour_s < ${raw(String(hi))} ${who}) p
+        GROUP BY user, day`,
   );
-  return unpack(rows);
 }
 
 /** The same as pieceTotals for UTC days, from the daily totals (presence_days, hours.ts) of the days
  *  starting in [lo, hi) (whole UTC days; report.ts checks the marks first, marks.ts). */
 export async function dayTotals(store: Store, lo: number, hi: number, user?: string): Promise<PieceDay[]> {
   const who = user ? sql`AND user = ${user}` : sql``;
-  const n = (x: Sql) => f.toText(f.toInt(sql`coalesce(${x}, 0)`));
-  const parts: Sql[] = [f.toText(sql`day`), ...hourColumns.map((c) => n(sql`sum(${ident(c)})`)), n(sql`min(first_online_s)`), n(sql`max(last_online_s)`)];
-  const rows = await store.query<{ user: string; days: string }>(
+  const days = await perUser(
+    store,
     'presence time per user, day and state (daily totals)',
-    sql`SELECT user, ${f.joinTexts(sql`packed`, ';')} AS days FROM (
-          SELECT user, concat(${join(parts, ", ',', ")}) AS packed FROM (
-            SELECT user, ${f.toInt(sql`floor(day_s / 86400)`)} AS day, ${join(hourColumns.map((c) => ident(c)))}, first_online_s, last_online_s
-            FROM ${table('presenceDays')} WHERE ${live('presenceDays')} AND day_s >= ${raw(String(lo))} AND day_s < ${raw(String(hi))} ${who}) p
-          GROUP BY user, day) d
-        GROUP BY user`,
+    sql`SELECT user, ${summedDay()} AS d FROM (
+          SELECT user, ${f.toInt(sql`floor(day_s / 86400)`)} AS day, ${join(hourColumns.map((c) => ident(c)))}, first_online_s, last_online_s
+          FROM ${table('presenceDays')} WHERE ${live('presenceDays')} AND day_s >= ${raw(String(lo))} AND day_s < ${raw(String(hi))} ${who}) p
+        GROUP BY user, day`,
   );
-  return unpack(rows).filter((d) => d.seconds.some((v) => v > 0));
+  return days.filter((d) => d.seconds.some((v) => v > 0));
+}
+
+/** numbers of a day in perUser's array */
+const DAY_WIDTH = presenceStates.length + 3;
+
+/** one user-day as perUser reads it, in a query grouped by user and `day`: [day, seconds per state
+ *  in presenceStates order, first online second, last online second], NULLs as 0, all 64-bit */
+function dayArray(seconds: readonly Sql[], first: Sql, last: Sql): Sql {
+  const n = (x: Sql) => f.toInt(sql`coalesce(${x}, 0)`);
+  return sql`[${join([n(sql`day`), ...seconds.map(n), n(first), n(last)])}]`;
+}
+
+/** dayArray of rows with the columns of presence_hours/presence_days (hourColumns, first_online_s,
+ *  last_online_s) */
+function summedDay(): Sql {
+  return dayArray(
+    hourColumns.map((c) => sql`sum(${ident(c)})`),
+    sql`min(first_online_s)`,
+    sql`max(last_online_s)`,
+  );
+}
+
+/** The user-days of `days` (rows: user, d: a dayArray, one per user and day), as one row per user
+ *  whose days are one flat array of integers (DAY_WIDTH per day). A month of 20,000 users is
+ *  600,000 user-days: as rows, or as texts packed per user (what this did before), handing them to
+ *  JavaScript cost more than the query (issue 18's bench: the UTC month's daily totals 3.2 CPU-s
+ *  packed, ~1.5 as arrays); the integers are cast to 64 bits before (DuckDB sums INTs as HUGEINT).
+ *  ClickHouse sends 64-bit integers as JSON strings: read with Number() either way. */
+async function perUser(store: Store, what: string, days: Sql): Promise<PieceDay[]> {
+  const rows = await store.query<{ user: string; days: readonly (number | string)[] }>(
+    what,
+    sql`SELECT user, ${f.concatArrays(sql`d`)} AS days FROM (${days}) g GROUP BY user`,
+  );
+  const out: PieceDay[] = [];
+  const n = presenceStates.length;
+  for (const r of rows) {
+    const a = r.days;
+    if (a.length % DAY_WIDTH !== 0) throw new Error(`presence totals of ${r.user}: ${a.length} numbers, not a multiple of ${DAY_WIDTH}`);
+    // DuckDB's numbers as they are; ClickHouse's texts converted first (one pass, then one loop)
+    const v = typeof a[0] === 'number' ? (a as readonly number[]) : a.map(Number);
+    for (let at = 0; at < v.length; at += DAY_WIDTH) {
+      const seconds = new Array<number>(n);
+      for (let i = 0; i < n; i++) seconds[i] = v[at + 1 + i]!;
+      const first = v[at + n + 1]!;
+      const last = v[at + n + 2]!;
+      out.push({ user: r.user, day: v[at]!, seconds, first: last > 0 ? first : undefined, last: last > 0 ? last : undefined });
+    }
+  }
+  return out;
 }
 
 /** each user's latest sample from `since` on, from the tails of the daily totals (the same as
@@ -137,44 +172,6 @@ export async function hoursCoverage(store: Store, lo: number, hi: number, user?:
                )}) FROM ${table('presenceHours')} WHERE ${live('presenceHours')} AND hour_s >= ${raw(String(lo))} AND hour_s < ${raw(String(hi))} ${who}) AS hours`,
   );
   return { pieces: Number(r?.pieces ?? 0), hours: Number(r?.hours ?? 0) };
-}
-
-/** the rows of pieceTotals, hourTotals and dayTotals: one per user, its days packed in one text
- *  (600,000 user-days a month of 20,000 users): the numbers are read straight from the text into
- *  each day's seconds array, without splitting it into 13 texts per day (7.8 M short strings, most
- *  of the report's garbage collection) */
-function unpack(rows: readonly { user: string; days: string }[]): PieceDay[] {
-  const out: PieceDay[] = [];
-  const n = presenceStates.length;
-  for (const r of rows) {
-    const t = r.days;
-    let at = 0;
-    /** the integer at `at` (a minus sign allowed), and `at` past its separator */
-    const next = (): number => {
-      let neg = false;
-      if (t.charCodeAt(at) === 45) {
-        neg = true;
-        at++;
-      }
-      const from = at;
-      let x = 0;
-      for (let c = t.charCodeAt(at); c >= 48 && c <= 57; c = t.charCodeAt(++at)) x = x * 10 + (c - 48);
-      const sep = t.charCodeAt(at);
-      if (at === from || (at < t.length && sep !== 44 && sep !== 59))
-        throw new Error(`presence totals of ${r.user}: expected a number at character ${from} of "${t.slice(from, from + 20)}"`);
-      at++;
-      return neg ? -x : x;
-    };
-    while (at < t.length) {
-      const day = next();
-      const seconds = new Array<number>(n);
-      for (let i = 0; i < n; i++) seconds[i] = next();
-      const first = next();
-      const last = next();
-      out.push({ user: r.user, day, seconds, first: last > 0 ? first : undefined, last: last > 0 ? last : undefined });
-    }
-  }
-  return out;
 }
 
 export interface Tail {

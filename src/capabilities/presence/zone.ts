@@ -73,6 +73,25 @@ const suffixes = new Map<number, string>();
  *  called twice per user-day by the report (1.2 M times a month of 20,000 users): the day's text and
  *  the offset's are kept, the time of day is put together from two-digit texts */
 export function localIso(zone: string, t: number): string {
+  // the same second is asked for again and again (a cycle's samples share it): one text for all of
+  // its user-days, not one text made of several parts each time (issue 18's bench: most of the
+  // report's memory was these texts, and its time the garbage collections walking them)
+  if (zone !== isoZone) {
+    isoZone = zone;
+    isoTexts.clear();
+  }
+  let text = isoTexts.get(t);
+  if (text === undefined) {
+    if (isoTexts.size >= MAX_ISO_TEXTS) isoTexts.clear();
+    isoTexts.set(t, (text = isoText(zone, t)));
+  }
+  return text;
+}
+const MAX_ISO_TEXTS = 100_000;
+const isoTexts = new Map<number, string>();
+let isoZone = '';
+
+function isoText(zone: string, t: number): string {
   const o = offsetAt(zone, t);
   const local = t + o;
   const dayNumber = Math.floor(local / 86_400);
