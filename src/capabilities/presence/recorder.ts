@@ -179,7 +179,14 @@ export async function openPresenceRecorder(store: Store, log: LiveAppender, opts
             stored.push(p);
           }
       }
-      last.set(user, { ts, state: o.state, intervalS, before: false });
+      // the user's entry changed in place: a new one per user and cycle was 20,000 objects of
+      // garbage a cycle (issue 18)
+      if (prev) {
+        prev.ts = ts;
+        prev.state = o.state;
+        prev.intervalS = intervalS;
+        prev.before = false;
+      } else last.set(user, { ts, state: o.state, intervalS, before: false });
       if (aggregate) continue;
       sampleRows.push([user, o.username, new Date(ts * 1000), ts, o.state, o.raw, o.source, o.pushed ? 1 : 0, intervalS]);
       tails.push({ user, ts, state: o.state, intervalS });
