@@ -255,6 +255,11 @@ export async function openPresenceRecorder(store: Store, log: LiveAppender, opts
           // a cycle of several batches: each batch's garbage collected before the next (gc.ts)
           if (all.length > batchUsers) collectGarbage();
         }
+        // the cycle's rows written out of the store's memory (DuckDB: ~20 MB of blocks until its
+        // next checkpoint), so that the poller's compacting collection after the cycle (poller.ts)
+        // comes at its lowest; DuckDB checkpoints by itself later anyway (checkpoint_threshold), so
+        // a failure (another transaction in the way, in `mxray serve`) costs nothing but memory
+        await store.checkpoint?.().catch(() => undefined);
       }),
     recordPush: (o) => serial(() => record(sec(o.at), [{ ...o, pushed: true }], '', 0)),
     heartbeat: (at) => serial(() => record(sec(at), [], 'alive', 0)),
