@@ -36,8 +36,8 @@ export function keepHeapSmall(): void {
  *  starts, so it is set for this one only. Costs a copy of what is live (~30 MB for 20,000 users:
  *  a few hundred milliseconds), and for that moment the copy and the pages it leaves are both
  *  resident: issue 18's bench, compacting after the enrolment, peaked at 215 MB inside that pause;
- *  after the cycle's recording and checkpoint (poller.ts) the peaks were 191 MB, the heap at a
- *  cycle's peak 36-42 MB (44-51 without). */
+ *  after the cycle's recording and checkpoint (poller.ts) the peaks were 191-199 MB, the heap at a
+ *  cycle's peak 33-44 MB (41-47 without). */
 export function collectGarbage(o: { compact?: boolean } = {}): void {
   if (!gc) {
     setFlagsFromString('--expose-gc');
