@@ -24,6 +24,22 @@ try {
   // cycle's recording (MXRAY_BENCH_POLL_AFTER_SQL), separated by ;
   for (const st of (process.env.MXRAY_BENCH_POLL_SQL ?? '').split(';').filter((x) => x.trim())) await store.run(st);
   const after = (process.env.MXRAY_BENCH_POLL_AFTER_SQL ?? '').split(';').filter((x) => x.trim());
+  // the store's checkpoints (the recorder asks for one after each cycle): their time and the
+  // process's CPU meanwhile (DuckDB works on a thread of Node's pool, the main thread waits)
+  const spent = { ms: 0, cpuMs: 0, n: 0 };
+  const checkpoint = store.checkpoint.bind(store);
+  store.checkpoint = async () => {
+    const t0 = performance.now();
+    const c0 = process.cpuUsage();
+    try {
+      await checkpoint();
+    } finally {
+      const c = process.cpuUsage(c0);
+      spent.ms += performance.now() - t0;
+      spent.cpuMs += (c.user + c.system) / 1000;
+      spent.n++;
+    }
+  };
   const presence = c.section('presence')!;
   const recorder = await openStoreRecorder(store, presence);
   const engineMemory = async () =>
@@ -40,6 +56,11 @@ try {
     cycles,
     idleMs,
     engineMemory,
+    checkpoints: () => {
+      const r = { ...spent };
+      Object.assign(spent, { ms: 0, cpuMs: 0, n: 0 });
+      return r;
+    },
     afterCycle: async () => {
       for (const st of after) await store.run(st);
     },

@@ -88,6 +88,8 @@ export interface PollMeasures {
      *  DuckDB says it holds (duckdb_memory(), by tag) */
     after: { anon?: number; file?: number; engine?: Record<string, number> };
     idle: { cpuPct: number; rssMax: number; pushes: number };
+    /** the store's checkpoints during the cycle (Store.checkpoint, asked for by the recorder) */
+    checkpoint?: { ms: number; cpuMs: number; n: number };
   })[];
   /** the process's RSS before the first cycle (store and recorder open) */
   rssStart: number;
@@ -105,6 +107,8 @@ export async function pollCycles(o: {
   idleMs: number;
   /** the store engine's own account of its memory, bytes by kind (DuckDB: duckdb_memory()) */
   engineMemory?: () => Promise<Record<string, number>>;
+  /** the store's checkpoints since the last call: time, CPU, count */
+  checkpoints?: () => { ms: number; cpuMs: number; n: number };
   /** experiments (MXRAY_BENCH_POLL_AFTER_SQL): run after each cycle's recording */
   afterCycle?: () => Promise<void>;
 }): Promise<PollMeasures> {
@@ -177,6 +181,7 @@ export async function pollCycles(o: {
       }
       if (!r.ok) throw new Error(`cycle ${i + 1} failed: ${r.error}`);
       sample();
+      const checkpoint = o.checkpoints?.();
       await trace('cycle end');
       const after = { ...procRss(), ...(o.engineMemory ? { engine: await o.engineMemory() } : {}) };
       const cpu0 = process.cpuUsage();
@@ -200,6 +205,7 @@ export async function pollCycles(o: {
         heapAtMax,
         after,
         idle: { cpuPct: ((cpu.user + cpu.system) / 1000 / (performance.now() - w0)) * 100, rssMax: idleMax, pushes: pushes - p0 },
+        ...(checkpoint?.n ? { checkpoint } : {}),
       });
       shift += o.presence.interval;
     }
@@ -226,7 +232,7 @@ export function describePoll(m: PollMeasures, users: number): string {
   out.push(`poller process (its own: store, recorder, directory and XMPP clients) before the first cycle: RSS ${mb(m.rssStart)}`);
   for (const [i, c] of m.cycles.entries()) {
     out.push(
-      `cycle ${i + 1}${i === 0 ? ' (observer logs in)' : ''}: ${c.users.toLocaleString('en-US')} users in ${s(c.ms)} (directory ${s(c.enrolMs)}, ${c.pages} pages; XMPP ${s(c.sampleMs)}; recording ${s(c.recordMs)}), RSS max ${mb(c.rssMax)}; ` +
+      `cycle ${i + 1}${i === 0 ? ' (observer logs in)' : ''}: ${c.users.toLocaleString('en-US')} users in ${s(c.ms)} (directory ${s(c.enrolMs)}, ${c.pages} pages; XMPP ${s(c.sampleMs)}; recording ${s(c.recordMs)}${c.checkpoint ? `, of which checkpoint ${s(c.checkpoint.ms)}, CPU ${s(c.checkpoint.cpuMs)}` : ''}), RSS max ${mb(c.rssMax)}; ` +
         `V8 heap then ${mb(c.heapAtMax.total)} (${mb(c.heapAtMax.used)} used); at its end ${where(c.after)}; ` +
         `then idle ${s(m.idleMs)}: CPU ${c.idle.cpuPct.toFixed(1)} %, RSS max ${mb(c.idle.rssMax)}, ${c.idle.pushes} pushed changes recorded`,
     );

@@ -144,6 +144,9 @@ export interface Store {
    *  then (the presence poller): the backend keeps its own memory small for it. `alone`: nothing
    *  else queries the store in this process (`mxray presence poll`, not `mxray serve`). */
   longRunningWriter?(o: { alone: boolean }): Promise<void>;
+  /** optional: a long-running writer finished a burst of batches (a poller's cycle): the backend
+   *  writes what it keeps in memory of them to its files and frees that memory (DuckDB: CHECKPOINT) */
+  checkpoint?(): Promise<void>;
 
   /** optional: delete the rows of a record table that meet `where` (a retention limit: `presence
    *  prune`), rows of every file; returns when they are gone */

@@ -43,3 +43,45 @@ test('preparePollerProcess keeps the young generation at 2 MB where V8 grows it 
 test("preparePollerProcess leaves the admin's own DUCKDB_JE_MALLOC_CONF", () => {
   assert.equal(run(true, { DUCKDB_JE_MALLOC_CONF: 'narenas:1' }).conf, 'narenas:1');
 });
+
+/** V8's heap (MB) after a full collection of a heap where 1 object in 4 survived, spread over every
+ *  page: plain, then compacting, then plain again over a new such heap (the flag set for one only) */
+function fragmented(): { plain: number; compact: number; plainAgain: number; used: number; usedAgain: number } {
+  const script = `
+    const { collectGarbage, keepHeapSmall } = await import(${JSON.stringify(gcModule)});
+    keepHeapSmall();
+    const total = () => process.memoryUsage().heapTotal / 1048576;
+    const spread = () => {
+      const all = [];
+      for (let i = 0; i < 400000; i++) all.push({ a: 'x' + i, b: [i] });
+      return all.filter((_, i) => i % 4 === 0);
+    };
+    let kept = spread();
+    collectGarbage();
+    const plain = total();
+    collectGarbage({ compact: true });
+    const compact = total();
+    const used = process.memoryUsage().heapUsed / 1048576;
+    kept = [kept.length, spread()];
+    collectGarbage();
+    const plainAgain = total();
+    const usedAgain = process.memoryUsage().heapUsed / 1048576;
+    process.stdout.write(JSON.stringify({ plain, compact, plainAgain, used, usedAgain, n: kept.length }));`;
+  const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+    encoding: 'utf8',
+    timeout: 60_000,
+    cwd: fileURLToPath(new URL('.', import.meta.url)),
+  });
+  return JSON.parse(out) as { plain: number; compact: number; plainAgain: number; used: number; usedAgain: number };
+}
+
+test('collectGarbage({ compact: true }) gives back the pages a plain full collection leaves, for that collection only', () => {
+  const r = fragmented();
+  // V8's own account of its heap: a plain collection leaves the survivors spread over their pages
+  assert.ok(r.plain > 2 * r.used, `plain: heap ${r.plain.toFixed(1)} MB for ${r.used.toFixed(1)} MB live (the pattern should leave it fragmented)`);
+  assert.ok(r.compact < 1.5 * r.used, `compacting: heap ${r.compact.toFixed(1)} MB for ${r.used.toFixed(1)} MB live`);
+  assert.ok(
+    r.plainAgain > 1.5 * r.usedAgain,
+    `a plain collection afterwards compacts no more: heap ${r.plainAgain.toFixed(1)} MB for ${r.usedAgain.toFixed(1)} MB live`,
+  );
+});

@@ -145,7 +145,11 @@ export class PresencePoller {
     const states: Partial<Record<PresenceState, number>> = {};
     for (const ob of observations) states[ob.state] = (states[ob.state] ?? 0) + 1;
     observations = [];
-    collectGarbage();
+    // compacting (gc.ts): what lives on between cycles (the users' state, ~30 MB for 20,000) moved
+    // together, off the pages the cycle's enrolment and batches spread it over. Its copy adds up to
+    // that much for the collection's moment, which comes here, after the recorder had the store
+    // write its rows out of memory (Store.checkpoint), rather than after the enrolment
+    collectGarbage({ compact: true });
     return { at, ok: true, users: users.length, states, enrolment: counts(enrolment), enrolMs, sampleMs, recordMs, ms: performance.now() - t0 };
   }
 

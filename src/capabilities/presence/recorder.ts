@@ -179,7 +179,14 @@ export async function openPresenceRecorder(store: Store, log: LiveAppender, opts
             stored.push(p);
           }
       }
-      last.set(user, { ts, state: o.state, intervalS, before: false });
+      // the user's entry changed in place: a new one per user and cycle was 20,000 objects of
+      // garbage a cycle (issue 18)
+      if (prev) {
+        prev.ts = ts;
+        prev.state = o.state;
+        prev.intervalS = intervalS;
+        prev.before = false;
+      } else last.set(user, { ts, state: o.state, intervalS, before: false });
       if (aggregate) continue;
       sampleRows.push([user, o.username, new Date(ts * 1000), ts, o.state, o.raw, o.source, o.pushed ? 1 : 0, intervalS]);
       tails.push({ user, ts, state: o.state, intervalS });
@@ -248,6 +255,11 @@ export async function openPresenceRecorder(store: Store, log: LiveAppender, opts
           // a cycle of several batches: each batch's garbage collected before the next (gc.ts)
           if (all.length > batchUsers) collectGarbage();
         }
+        // the cycle's rows written out of the store's memory (DuckDB: ~20 MB of blocks until its
+        // next checkpoint), so that the poller's compacting collection after the cycle (poller.ts)
+        // comes at its lowest; DuckDB checkpoints by itself later anyway (checkpoint_threshold), so
+        // a failure (another transaction in the way, in `mxray serve`) costs nothing but memory
+        await store.checkpoint?.().catch(() => undefined);
       }),
     recordPush: (o) => serial(() => record(sec(o.at), [{ ...o, pushed: true }], '', 0)),
     heartbeat: (at) => serial(() => record(sec(at), [], 'alive', 0)),

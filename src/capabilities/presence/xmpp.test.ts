@@ -8,6 +8,8 @@ import assert from 'node:assert/strict';
 import { client, xml, type Client } from '@xmpp/client';
 import { parseConfig } from '../../config/load.js';
 import { sections } from '../../config/sections.js';
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { XmppSource, aggregate, resourcePresence } from './xmpp.js';
 import type { EnrolledUser, Observation } from './types.js';
 import { prosodyForTest, type TestProsody } from './test-servers.fixture.js';
@@ -81,6 +83,36 @@ test('resources aggregate to the most available; show values map onto the state 
   assert.deepEqual(aggregate([resourcePresence(undefined, null)!, resourcePresence(undefined, 'chat')!]), { state: 'online', raw: 'chat' });
 });
 
+test('ownCopy: a JID kept from a slice of a large text does not keep that text alive', () => {
+  // in a process of its own, V8's heap after a full collection: 2,000 texts of 5,000 characters, a
+  // JID sliced out of each and kept, the texts dropped
+  const script = `
+    const { ownCopy } = await import(${JSON.stringify(new URL('./xmpp.js', import.meta.url).href)});
+    const { collectGarbage } = await import(${JSON.stringify(new URL('./gc.js', import.meta.url).href)});
+    const keptMb = (own) => {
+      let texts = Array.from({ length: 2000 }, (_, i) => \`<item jid='user\${i}@example.org' subscription='both'/>\`.padEnd(5000, ' ') + i);
+      const jids = texts.map((t) => t.slice(11, t.indexOf("'", 11))).map((j) => (own ? ownCopy(j) : j));
+      texts = undefined;
+      collectGarbage();
+      const mb = process.memoryUsage().heapUsed / 1048576;
+      return { mb, ok: jids.every((j, i) => j === \`user\${i}@example.org\`) };
+    };
+    const base = (collectGarbage(), process.memoryUsage().heapUsed / 1048576);
+    const sliced = keptMb(false);
+    const own = keptMb(true);
+    process.stdout.write(JSON.stringify({ sliced: sliced.mb - base, own: own.mb - sliced.mb, ok: sliced.ok && own.ok }));`;
+  const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+    encoding: 'utf8',
+    timeout: 30_000,
+    cwd: fileURLToPath(new URL('.', import.meta.url)),
+  });
+  const r = JSON.parse(out) as { sliced: number; own: number; ok: boolean };
+  assert.ok(r.ok, 'the copies have the JIDs');
+  // the plain slices keep their 2,000 texts (10 MB); the copies ~100 KB more than that
+  assert.ok(r.sliced > 8, `slices kept ${r.sliced.toFixed(1)} MB`);
+  assert.ok(r.own < 1, `copies kept ${r.own.toFixed(1)} MB`);
+});
+
 test('XMPP against Prosody: samples, several resources, changes pushed as they happen, a subscription asked for', async (t) => {
   const p = await prosodyForTest(t, { private: true });
   if (!p) return;
@@ -103,6 +135,10 @@ test('XMPP against Prosody: samples, several resources, changes pushed as they h
       ['away away', 'busy dnd', 'away xa', 'offline unavailable', 'unknown no subscription'],
     );
     assert.ok(first.every((o) => !o.pushed && o.source === 'xmpp'));
+    // the source keeps resources for the users logged in only (dave's unavailable answer to the
+    // login's probe leaves no entry: 20,000 offline users' empty entries were ~5 MB)
+    const kept = () => [...(source as unknown as { resources: Map<string, unknown> }).resources.keys()].map((j) => j.split('@')[0]).sort();
+    assert.deepEqual(kept(), ['alice', 'bob', 'carol']);
     assert.match(logs.join('\n'), /asked 1 user\(s\) for a presence subscription/);
     // eve's approval of the subscription asked for may already have come (her presence is then a
     // push, checked below): the rest's presence received at login is no change
@@ -137,6 +173,8 @@ test('XMPP against Prosody: samples, several resources, changes pushed as they h
     );
     assert.ok(pushed.every((o) => o.pushed && o.at.getTime() >= before && o.at.getTime() <= Date.now()));
 
+    // bob logged off: his entry went with his last resource
+    assert.deepEqual(kept(), ['alice', 'carol', 'dave', 'eve']);
     const second = await source.sample(users);
     assert.deepEqual(
       users.map((u) => stateOf(second, u.username)),

@@ -345,6 +345,14 @@ export class DuckdbStore implements Store {
     await this.run("SET checkpoint_threshold = '4MB'");
   }
 
+  /** DuckDB keeps the rows appended since its last checkpoint in memory, a 256 KB block for each
+   *  column they went to (a poller's cycle: ~20 MB, see longRunningWriter); a checkpoint writes them
+   *  to the database file and frees the blocks. It is what DuckDB does by itself once the log has
+   *  checkpoint_threshold, done here at a point the caller chooses. */
+  async checkpoint(): Promise<void> {
+    await this.run('CHECKPOINT');
+  }
+
   async ingestFinished(): Promise<void> {
     await this.run('CHECKPOINT');
     await this.run('RESET checkpoint_threshold');
