@@ -60,8 +60,6 @@ export interface Dialect extends Spelling {
   /** a FROM item: the rows of `from` (a table, already filtered by nothing), one per element of the
    *  array `array`, the element named `alias` */
   explode(from: Sql, array: Sql, alias: string): Sql;
-  /** aggregate: the group's texts joined with `separator` (in no particular order) */
-  joinTexts(x: Sql, separator: string): Sql;
   /** aggregate: the group's arrays concatenated into one (the rows in no particular order, each
    *  row's elements together and in order) */
   concatArrays(x: Sql): Sql;
@@ -140,7 +138,6 @@ export const duckdb: Dialect = {
   sliceFrom: (array, start) => sql`(${array})[${raw(String(Math.trunc(start)))}:]`,
   extract: (x, pattern) => sql`regexp_extract(${x}, ${raw(duckLiteral(pattern))}, 1)`,
   explode: (from, array, alias) => sql`(SELECT *, unnest(${array}) AS ${raw(dq(alias))} FROM ${from})`,
-  joinTexts: (x, sep) => sql`string_agg(${x}, ${raw(duckLiteral(sep))})`,
   concatArrays: (x) => sql`flatten(list(${x}))`,
   inRange: (r, column = 'ts') => {
     const parts: Sql[] = [];
@@ -202,7 +199,6 @@ export const clickhouse: Dialect = {
   sliceFrom: (array, start) => sql`arraySlice(${array}, ${raw(String(Math.trunc(start)))})`,
   extract: (x, pattern) => sql`extract(${x}, ${raw(quote(pattern))})`,
   explode: (from, array, alias) => sql`${from} ARRAY JOIN ${array} AS ${raw(backquote([alias]))}`,
-  joinTexts: (x, sep) => sql`arrayStringConcat(groupArray(${x}), ${raw(quote(sep))})`,
   // the -Array combinator (groupArray over each array's elements): ClickHouse 18.16 has no arrayFlatten
   concatArrays: (x) => sql`groupArrayArray(${x})`,
   inRange: (r, column = 'ts') => {
@@ -255,7 +251,6 @@ export const f = {
   sliceFrom: (array: Sql, start: number) => fn((d) => d.sliceFrom(array, start)),
   extract: (x: Sql, pattern: string) => fn((d) => d.extract(x, pattern)),
   explode: (from: Sql, array: Sql, alias: string) => fn((d) => d.explode(from, array, alias)),
-  joinTexts: (x: Sql, separator: string) => fn((d) => d.joinTexts(x, separator)),
   concatArrays: (x: Sql) => fn((d) => d.concatArrays(x)),
   inRange: (range: TimeBounds, column?: string) => fn((d) => d.inRange(range, column)),
   inSubquery: (x: Sql, subquery: Sql) => fn((d) => d.inSubquery(x, subquery)),

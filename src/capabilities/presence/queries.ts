@@ -72,28 +72,26 @@ export async function pieceTotals(
  *  in [lo, hi): for a zone whose offsets over the range are whole hours (report.ts checks), every
  *  hour lies in one local day. */
 export async function hourTotals(store: Store, lo: number, hi: number, steps: readonly { from: number; offset: number }[], user?: string): Promise<PieceDay[]> {
-  const who = user ? sql`AND user = ${user}` : sql``;
-  return perUser(
+  return summedTotals(
     store,
     'presence time per user, day and state (hourly totals)',
-    sql`SELECT user, ${summedDay()} AS d FROM (
-          SELECT user, ${localDayNumber(sql`hour_s`, steps)} AS day, ${join(hourColumns.map((c) => ident(c)))}, first_online_s, last_online_s
-          FROM ${table('presenceHours')} WHERE ${live('presenceHours')} AND hour_s >= ${raw(String(lo))} AND hour_s < ${raw(String(hi))} ${who}) p
-        GROUP BY user, day`,
+    'presenceHours',
+    localDayNumber(sql`hour_s`, steps),
+    sql`hour_s >= ${raw(String(lo))} AND hour_s < ${raw(String(hi))}`,
+    user,
   );
 }
 
 /** The same as pieceTotals for UTC days, from the daily totals (presence_days, hours.ts) of the days
  *  starting in [lo, hi) (whole UTC days; report.ts checks the marks first, marks.ts). */
 export async function dayTotals(store: Store, lo: number, hi: number, user?: string): Promise<PieceDay[]> {
-  const who = user ? sql`AND user = ${user}` : sql``;
-  const days = await perUser(
+  const days = await summedTotals(
     store,
     'presence time per user, day and state (daily totals)',
-    sql`SELECT user, ${summedDay()} AS d FROM (
-          SELECT user, ${f.toInt(sql`floor(day_s / 86400)`)} AS day, ${join(hourColumns.map((c) => ident(c)))}, first_online_s, last_online_s
-          FROM ${table('presenceDays')} WHERE ${live('presenceDays')} AND day_s >= ${raw(String(lo))} AND day_s < ${raw(String(hi))} ${who}) p
-        GROUP BY user, day`,
+    'presenceDays',
+    f.toInt(sql`floor(day_s / 86400)`),
+    sql`day_s >= ${raw(String(lo))} AND day_s < ${raw(String(hi))}`,
+    user,
   );
   return days.filter((d) => d.seconds.some((v) => v > 0));
 }
@@ -108,13 +106,22 @@ function dayArray(seconds: readonly Sql[], first: Sql, last: Sql): Sql {
   return sql`[${join([n(sql`day`), ...seconds.map(n), n(first), n(last)])}]`;
 }
 
-/** dayArray of rows with the columns of presence_hours/presence_days (hourColumns, first_online_s,
- *  last_online_s) */
-function summedDay(): Sql {
-  return dayArray(
+/** seconds per state, first and last online second of presence_hours or presence_days rows per user
+ *  and `key` (a day number expression of their columns), of the rows `where` selects */
+function summedTotals(store: Store, what: string, from: 'presenceHours' | 'presenceDays', key: Sql, where: Sql, user?: string): Promise<PieceDay[]> {
+  const who = user ? sql`AND user = ${user}` : sql``;
+  const seconds = dayArray(
     hourColumns.map((c) => sql`sum(${ident(c)})`),
     sql`min(first_online_s)`,
     sql`max(last_online_s)`,
+  );
+  return perUser(
+    store,
+    what,
+    sql`SELECT user, ${seconds} AS d FROM (
+          SELECT user, ${key} AS day, ${join(hourColumns.map((c) => ident(c)))}, first_online_s, last_online_s
+          FROM ${table(from)} WHERE ${live(from)} AND ${where} ${who}) p
+        GROUP BY user, day`,
   );
 }
 
