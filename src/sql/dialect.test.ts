@@ -218,6 +218,37 @@ function runChecks(open: () => Promise<Store>): void {
       ranges.map((r) => r.rows),
     );
   });
+  it("concatArrays: each row's array whole and in order, the group's rows in any order", async () => {
+    // per k, each row's [n, -n]: k = 1 -> [10, -10] and [20, -20]; k = 2 -> [5, -5] twice; k = 3 -> [7, -7]
+    const got = await store.query<{ k: number; a: readonly (number | string)[] }>(
+      'concatArrays',
+      sql`SELECT k, ${f.concatArrays(sql`[${f.toInt(sql`n`)}, ${f.toInt(sql`0 - n`)}]`)} AS a FROM ${data(store.dialect.name)} r GROUP BY k ORDER BY k`,
+    );
+    // ClickHouse sends 64-bit integers in arrays as texts
+    const pairs = got.map((r) => {
+      const a = r.a.map(Number);
+      const ps: number[][] = [];
+      for (let i = 0; i < a.length; i += 2) ps.push(a.slice(i, i + 2));
+      return [Number(r.k), ps.sort((x, y) => x[0]! - y[0]!)];
+    });
+    assert.deepEqual(pairs, [
+      [
+        1,
+        [
+          [10, -10],
+          [20, -20],
+        ],
+      ],
+      [
+        2,
+        [
+          [5, -5],
+          [5, -5],
+        ],
+      ],
+      [3, [[7, -7]]],
+    ]);
+  });
   it('hasBits: every bit of the mask set, NULL never', async () => {
     // x = 0, 1, 2, 3, 6, NULL: mask 1 -> 1, 3; mask 2 -> 2, 3, 6; mask 3 -> 3; mask 4 -> 6
     const type = store.dialect.name === 'duckdb' ? raw('TINYINT') : raw('Nullable(Int8)');
